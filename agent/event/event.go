@@ -1,0 +1,80 @@
+package event
+
+import (
+	flowpb "github.com/cilium/cilium/api/v1/flow"
+
+	"github.com/foveanet/fovea/agent/intern"
+	"github.com/foveanet/fovea/agent/record"
+)
+
+// Node describes the agent's node; it is the same for every event an agent
+// serves.
+type Node struct {
+	Name    string
+	Cluster string
+	Labels  []string
+	// BootID distinguishes flow UUIDs of different agent runs: a flow's UUID
+	// is derived from it and the flow's ring sequence number.
+	BootID [8]byte
+	Tables *intern.Tables
+}
+
+// Event is one record read from the ring. The zero Event is not usable; set
+// it with Reset. Reuse an Event across records to avoid allocation.
+type Event struct {
+	Rec  record.Record
+	Seq  uint64
+	node *Node
+	flow *flowpb.Flow
+}
+
+// Reset points e at rec (copied) with ring sequence seq, dropping any flow
+// built for its previous record.
+func (e *Event) Reset(node *Node, rec *record.Record, seq uint64) {
+	e.Rec, e.Seq, e.node, e.flow = *rec, seq, node, nil
+}
+
+// Node returns the node the event was observed on.
+func (e *Event) Node() *Node { return e.node }
+
+// IsLost reports whether the event counts lost events rather than a flow.
+func (e *Event) IsLost() bool { return e.Rec.Kind == record.KindLost }
+
+// SrcEndpoint returns the interned source endpoint (never nil for flows).
+func (e *Event) SrcEndpoint() *flowpb.Endpoint { return e.endpoint(e.Rec.SrcEndpoint) }
+
+// DstEndpoint returns the interned destination endpoint (never nil for flows).
+func (e *Event) DstEndpoint() *flowpb.Endpoint { return e.endpoint(e.Rec.DstEndpoint) }
+
+var emptyEndpoint = &flowpb.Endpoint{}
+
+func (e *Event) endpoint(ref intern.Ref) *flowpb.Endpoint {
+	if ep := e.node.Tables.Endpoints.Get(ref); ep != nil {
+		return ep
+	}
+	return emptyEndpoint
+}
+
+// SrcNames returns the DNS names known for the source address.
+func (e *Event) SrcNames() []string { return e.node.Tables.Names.Get(e.Rec.SrcNames) }
+
+// DstNames returns the DNS names known for the destination address.
+func (e *Event) DstNames() []string { return e.node.Tables.Names.Get(e.Rec.DstNames) }
+
+// Interface returns the interface the packet was seen on, or nil.
+func (e *Event) Interface() *flowpb.NetworkInterface {
+	return e.node.Tables.Interfaces.Get(e.Rec.Iface)
+}
+
+// Flow returns the event as a flow.Flow, building it on first use. The flow
+// shares interned messages (endpoints, interface, services): callers must
+// not modify it or anything it points to.
+func (e *Event) Flow() *flowpb.Flow {
+	if e.flow == nil {
+		e.flow = build(e)
+	}
+	return e.flow
+}
+
+// Lost returns the lost-event counts of a KindLost event.
+func (e *Event) Lost() *flowpb.LostEvent { return buildLost(e) }

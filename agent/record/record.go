@@ -1,0 +1,154 @@
+package record
+
+import (
+	"net/netip"
+
+	"github.com/foveanet/fovea/agent/intern"
+)
+
+// Kind says what a Record describes.
+type Kind uint8
+
+const (
+	// KindTrace is a packet seen at an observation point (Hubble event type 4).
+	KindTrace Kind = iota + 1
+	// KindDrop is a packet the kernel dropped (Hubble event type 1).
+	KindDrop
+	// KindL7 is an application-layer record such as DNS (Hubble event type 129).
+	KindL7
+	// KindLost counts events a source lost before they reached the ring:
+	// Count holds how many, LostSource which stage lost them.
+	KindLost
+)
+
+// Flags are per-record booleans packed into one field.
+type Flags uint16
+
+const (
+	// FlagIPv6 marks Src and Dst as IPv6 addresses; otherwise they hold
+	// IPv4 addresses in their first four bytes.
+	FlagIPv6 Flags = 1 << iota
+	// FlagReplyKnown is set when connection tracking classified the packet;
+	// FlagReply is meaningful only then.
+	FlagReplyKnown
+	// FlagReply marks a packet travelling against its connection's initial
+	// direction.
+	FlagReply
+)
+
+// TCP flag bits as they appear in TCPFlags (the TCP header's bit order).
+const (
+	TCPFin uint16 = 1 << iota
+	TCPSyn
+	TCPRst
+	TCPPsh
+	TCPAck
+	TCPUrg
+	TCPEce
+	TCPCwr
+	TCPNs
+)
+
+// IANA protocol numbers the agent understands.
+const (
+	ProtoICMP   uint8 = 1
+	ProtoTCP    uint8 = 6
+	ProtoUDP    uint8 = 17
+	ProtoICMPv6 uint8 = 58
+	ProtoSCTP   uint8 = 132
+)
+
+// Record is one observed event. Its size is a multiple of eight bytes and it
+// holds no pointers; keep it that way (the ring copies it as machine words).
+type Record struct {
+	// Time is when the event happened, in Unix nanoseconds.
+	Time int64
+	// Src and Dst are the packet's addresses (see FlagIPv6).
+	Src, Dst [16]byte
+
+	// SrcPort and DstPort are TCP/UDP/SCTP ports.
+	SrcPort, DstPort uint16
+	// TCPFlags holds the TCP* bits of a TCP packet.
+	TCPFlags uint16
+	Flags    Flags
+
+	Kind Kind
+	// Proto is the IANA protocol number of the L4 header.
+	Proto uint8
+	// Verdict is a flow.Verdict.
+	Verdict uint8
+	// ObsPoint is a flow.TraceObservationPoint.
+	ObsPoint uint8
+	// ICMPType and ICMPCode are set for ICMPv4 and ICMPv6.
+	ICMPType, ICMPCode uint8
+	// DropReason is a flow.DropReason for KindDrop.
+	DropReason uint16
+
+	// Iface references the interface (index and name) the packet was seen on.
+	Iface intern.Ref
+	// SrcEndpoint and DstEndpoint reference the endpoints the addresses
+	// belonged to when the record was written.
+	SrcEndpoint, DstEndpoint intern.Ref
+	// SrcService and DstService reference services (issue #4).
+	SrcService, DstService intern.Ref
+	// SrcNames and DstNames reference DNS names known for the addresses.
+	SrcNames, DstNames intern.Ref
+	// Ext references extra data that does not fit a fixed record (L7).
+	Ext intern.Ref
+
+	// Count is the number of events lost (KindLost) or of packets this record
+	// stands for (aggregated reports); zero means one.
+	Count uint32
+	// Bytes is the packet length, or the byte total of an aggregated report.
+	Bytes uint32
+	// LostSource is a flow.LostEventSource for KindLost.
+	LostSource uint8
+	_          [7]byte
+}
+
+// IsIPv6 reports whether the record's addresses are IPv6.
+func (r *Record) IsIPv6() bool { return r.Flags&FlagIPv6 != 0 }
+
+// SrcAddr returns the source address.
+func (r *Record) SrcAddr() netip.Addr { return r.addr(&r.Src) }
+
+// DstAddr returns the destination address.
+func (r *Record) DstAddr() netip.Addr { return r.addr(&r.Dst) }
+
+func (r *Record) addr(a *[16]byte) netip.Addr {
+	if r.IsIPv6() {
+		return netip.AddrFrom16(*a)
+	}
+	return netip.AddrFrom4([4]byte{a[0], a[1], a[2], a[3]})
+}
+
+// SetAddrs stores src and dst and sets FlagIPv6 to match. Both must be of the
+// same family; an IPv4-mapped IPv6 address is stored as IPv4.
+func (r *Record) SetAddrs(src, dst netip.Addr) {
+	src, dst = src.Unmap(), dst.Unmap()
+	r.Src, r.Dst = [16]byte{}, [16]byte{}
+	if src.Is4() {
+		r.Flags &^= FlagIPv6
+		s, d := src.As4(), dst.As4()
+		copy(r.Src[:], s[:])
+		copy(r.Dst[:], d[:])
+		return
+	}
+	r.Flags |= FlagIPv6
+	r.Src, r.Dst = src.As16(), dst.As16()
+}
+
+// Reply reports whether the packet is a reply, and whether that is known.
+func (r *Record) Reply() (reply, known bool) {
+	return r.Flags&FlagReply != 0, r.Flags&FlagReplyKnown != 0
+}
+
+// SetReply records the connection-tracking verdict for the packet.
+func (r *Record) SetReply(reply bool) {
+	r.Flags |= FlagReplyKnown
+	if reply {
+		r.Flags |= FlagReply
+	} else {
+		r.Flags &^= FlagReply
+	}
+}

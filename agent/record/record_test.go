@@ -1,0 +1,57 @@
+package record
+
+import (
+	"net/netip"
+	"reflect"
+	"testing"
+	"unsafe"
+)
+
+func TestRecordIsWordSizedAndPointerFree(t *testing.T) {
+	if s := unsafe.Sizeof(Record{}); s%8 != 0 {
+		t.Fatalf("Record is %d bytes, not a multiple of 8", s)
+	}
+	typ := reflect.TypeFor[Record]()
+	for i := range typ.NumField() {
+		switch typ.Field(i).Type.Kind() {
+		case reflect.Pointer, reflect.Slice, reflect.String, reflect.Map, reflect.Interface, reflect.Chan, reflect.Func:
+			t.Fatalf("field %s holds a pointer", typ.Field(i).Name)
+		}
+	}
+}
+
+func TestSetAddrs(t *testing.T) {
+	for _, tc := range []struct{ src, dst string }{
+		{"10.0.0.1", "192.168.1.2"},
+		{"fd00::1", "fd00::2"},
+		{"::ffff:10.0.0.1", "::ffff:10.0.0.2"},
+	} {
+		var r Record
+		src, dst := netip.MustParseAddr(tc.src), netip.MustParseAddr(tc.dst)
+		r.SetAddrs(src, dst)
+		if got := r.SrcAddr(); got != src.Unmap() {
+			t.Errorf("SrcAddr() = %v, want %v", got, src.Unmap())
+		}
+		if got := r.DstAddr(); got != dst.Unmap() {
+			t.Errorf("DstAddr() = %v, want %v", got, dst.Unmap())
+		}
+		if r.IsIPv6() != src.Unmap().Is6() {
+			t.Errorf("%s: IsIPv6() = %v", tc.src, r.IsIPv6())
+		}
+	}
+}
+
+func TestReply(t *testing.T) {
+	var r Record
+	if _, known := r.Reply(); known {
+		t.Fatal("zero record claims a known reply state")
+	}
+	r.SetReply(true)
+	if reply, known := r.Reply(); !reply || !known {
+		t.Fatalf("Reply() = %v, %v after SetReply(true)", reply, known)
+	}
+	r.SetReply(false)
+	if reply, known := r.Reply(); reply || !known {
+		t.Fatalf("Reply() = %v, %v after SetReply(false)", reply, known)
+	}
+}
