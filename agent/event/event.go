@@ -1,6 +1,8 @@
 package event
 
 import (
+	"crypto/rand"
+
 	flowpb "github.com/cilium/cilium/api/v1/flow"
 
 	"github.com/foveanet/fovea/agent/intern"
@@ -8,15 +10,28 @@ import (
 )
 
 // Node describes the agent's node; it is the same for every event an agent
-// serves.
+// serves. Build it with NewNode.
 type Node struct {
 	Name    string
 	Cluster string
 	Labels  []string
+	Version string
 	// BootID distinguishes flow UUIDs of different agent runs: a flow's UUID
 	// is derived from it and the flow's ring sequence number.
 	BootID [8]byte
 	Tables *intern.Tables
+
+	emitter *flowpb.Emitter
+}
+
+// NewNode describes the node an agent runs on, with a fresh random boot ID.
+func NewNode(name, cluster, version string, labels []string, tables *intern.Tables) *Node {
+	n := &Node{
+		Name: name, Cluster: cluster, Labels: labels, Version: version, Tables: tables,
+		emitter: &flowpb.Emitter{Name: "Fovea", Version: version},
+	}
+	_, _ = rand.Read(n.BootID[:]) // crypto/rand.Read never fails on Linux or Windows
+	return n
 }
 
 // Event is one record read from the ring. The zero Event is not usable; set

@@ -1,0 +1,35 @@
+package event
+
+import (
+	flowpb "github.com/cilium/cilium/api/v1/flow"
+
+	"github.com/foveanet/fovea/agent/record"
+)
+
+// Direction returns the flow's traffic direction as Cilium defines it: the
+// direction of the connection relative to the local endpoint, so a reply
+// inherits its request's direction. A packet leaving the local endpoint
+// (FROM_ENDPOINT, TO_NETWORK) is egress unless it is a reply; a packet
+// arriving (TO_ENDPOINT, FROM_NETWORK) is ingress unless it is a reply.
+// Without connection tracking the direction is unknown.
+func Direction(r *record.Record) flowpb.TrafficDirection {
+	reply, known := r.Reply()
+	if !known {
+		return flowpb.TrafficDirection_TRAFFIC_DIRECTION_UNKNOWN
+	}
+	var leaving bool
+	switch flowpb.TraceObservationPoint(r.ObsPoint) {
+	case flowpb.TraceObservationPoint_FROM_ENDPOINT, flowpb.TraceObservationPoint_TO_NETWORK,
+		flowpb.TraceObservationPoint_TO_STACK, flowpb.TraceObservationPoint_FROM_HOST:
+		leaving = true
+	case flowpb.TraceObservationPoint_TO_ENDPOINT, flowpb.TraceObservationPoint_FROM_NETWORK,
+		flowpb.TraceObservationPoint_FROM_STACK, flowpb.TraceObservationPoint_TO_HOST:
+		leaving = false
+	default:
+		return flowpb.TrafficDirection_TRAFFIC_DIRECTION_UNKNOWN
+	}
+	if leaving != reply {
+		return flowpb.TrafficDirection_EGRESS
+	}
+	return flowpb.TrafficDirection_INGRESS
+}
