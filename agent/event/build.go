@@ -27,7 +27,7 @@ func build(e *Event) *flowpb.Flow {
 		Source:           e.SrcEndpoint(),
 		Destination:      e.DstEndpoint(),
 		Type:             flowpb.FlowType_L3_L4,
-		NodeName:         e.node.Name,
+		NodeName:         e.node.absolute,
 		NodeLabels:       e.node.Labels,
 		SourceNames:      e.SrcNames(),
 		DestinationNames: e.DstNames(),
@@ -47,7 +47,7 @@ func build(e *Event) *flowpb.Flow {
 	}
 	switch r.Kind {
 	case record.KindTrace:
-		f.EventType = &flowpb.CiliumEventType{Type: EventTypeTrace, SubType: int32(r.ObsPoint)}
+		f.EventType = &flowpb.CiliumEventType{Type: EventTypeTrace, SubType: TraceSubType(r.ObsPoint)}
 		f.TraceObservationPoint = flowpb.TraceObservationPoint(r.ObsPoint)
 	case record.KindDrop:
 		f.EventType = &flowpb.CiliumEventType{Type: EventTypeDrop, SubType: int32(r.DropReason)}
@@ -111,4 +111,15 @@ func buildLost(e *Event) *flowpb.LostEvent {
 		First:         t,
 		Last:          t,
 	}
+}
+
+// TraceSubType is the event sub-type of a trace seen at obsPoint: Cilium's
+// monitor code, which equals the TraceObservationPoint value except for
+// TO_ENDPOINT, numbered 101 in the enum (its 0 is UNKNOWN) but 0 on the wire
+// that `hubble observe --type trace:to-endpoint` matches.
+func TraceSubType(obsPoint uint8) int32 {
+	if flowpb.TraceObservationPoint(obsPoint) == flowpb.TraceObservationPoint_TO_ENDPOINT {
+		return 0
+	}
+	return int32(obsPoint)
 }

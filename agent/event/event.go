@@ -21,14 +21,23 @@ type Node struct {
 	BootID [8]byte
 	Tables *intern.Tables
 
-	emitter *flowpb.Emitter
+	emitter  *flowpb.Emitter
+	absolute string
 }
+
+// AbsoluteName is the node's name as Cilium writes it in flows, responses
+// and peer announcements: "cluster/node", or the bare name without a cluster.
+func (n *Node) AbsoluteName() string { return n.absolute }
 
 // NewNode describes the node an agent runs on, with a fresh random boot ID.
 func NewNode(name, cluster, version string, labels []string, tables *intern.Tables) *Node {
 	n := &Node{
 		Name: name, Cluster: cluster, Labels: labels, Version: version, Tables: tables,
-		emitter: &flowpb.Emitter{Name: "Fovea", Version: version},
+		emitter:  &flowpb.Emitter{Name: "Fovea", Version: version},
+		absolute: name,
+	}
+	if cluster != "" && name != "" {
+		n.absolute = cluster + "/" + name
 	}
 	_, _ = rand.Read(n.BootID[:]) // crypto/rand.Read never fails on Linux or Windows
 	return n

@@ -58,7 +58,7 @@ func TestFlowFromTraceRecord(t *testing.T) {
 	if f.GetSummary() != "TCP Flags: SYN, ACK" {
 		t.Errorf("Summary = %q", f.GetSummary())
 	}
-	if f.GetEventType().GetType() != EventTypeTrace || f.GetEventType().GetSubType() != int32(flowpb.TraceObservationPoint_TO_ENDPOINT) {
+	if f.GetEventType().GetType() != EventTypeTrace || f.GetEventType().GetSubType() != 0 {
 		t.Errorf("EventType = %v", f.GetEventType())
 	}
 	if f.GetIsReply() == nil || !f.GetIsReply().GetValue() || !f.GetReply() {
@@ -70,7 +70,7 @@ func TestFlowFromTraceRecord(t *testing.T) {
 	if f.GetSource().GetIdentity() != 2 || f.GetDestination() == nil {
 		t.Errorf("endpoints = %v / %v: both must be non-nil", f.GetSource(), f.GetDestination())
 	}
-	if f.GetInterface().GetName() != "veth1" || f.GetNodeName() != "node-1" || f.GetType() != flowpb.FlowType_L3_L4 {
+	if f.GetInterface().GetName() != "veth1" || f.GetNodeName() != "default/node-1" || f.GetType() != flowpb.FlowType_L3_L4 {
 		t.Errorf("interface %v node %q type %v", f.GetInterface(), f.GetNodeName(), f.GetType())
 	}
 	if f.GetVerdict() != flowpb.Verdict_FORWARDED || f.GetEmitter().GetName() != "Fovea" {

@@ -1,0 +1,93 @@
+package filters
+
+import (
+	"fmt"
+
+	flowpb "github.com/cilium/cilium/api/v1/flow"
+	k8slabels "github.com/cilium/cilium/pkg/k8s/slim/k8s/apis/labels"
+
+	"github.com/foveanet/fovea/agent/event"
+	"github.com/foveanet/fovea/agent/intern"
+)
+
+func buildLabels(ff *flowpb.FlowFilter, _ *config) ([]Func, error) {
+	var fs []Func
+	if v := ff.GetSourceLabel(); len(v) > 0 {
+		m, err := newEndpointLabelMatcher("source_label", v)
+		if err != nil {
+			return nil, err
+		}
+		fs = append(fs, func(e *event.Event) bool { return m.match(e.Node().Tables, e.Rec.SrcEndpoint) })
+	}
+	if v := ff.GetDestinationLabel(); len(v) > 0 {
+		m, err := newEndpointLabelMatcher("destination_label", v)
+		if err != nil {
+			return nil, err
+		}
+		fs = append(fs, func(e *event.Event) bool { return m.match(e.Node().Tables, e.Rec.DstEndpoint) })
+	}
+	if v := ff.GetNodeLabels(); len(v) > 0 {
+		sels, err := parseSelectors("node_labels", v)
+		if err != nil {
+			return nil, err
+		}
+		matchNode := func(n *event.Node) bool { return anySelectorMatches(sels, (*nodeLabels)(n)) }
+		cache := &nodeCache{}
+		fs = append(fs, func(e *event.Event) bool {
+			if e.IsLost() {
+				// Hubble matches lost events as flows without labels.
+				return matchNode(nil)
+			}
+			return cache.get(e.Node(), matchNode)
+		})
+	}
+	return fs, nil
+}
+
+// endpointLabelMatcher matches the labels of interned endpoints, caching the
+// answer per endpoint. Lost events reference no endpoint (Ref 0), which
+// matches like an endpoint without labels, as in Hubble.
+type endpointLabelMatcher struct {
+	sels  []k8slabels.Selector
+	cache refCache
+}
+
+func newEndpointLabelMatcher(field string, values []string) (*endpointLabelMatcher, error) {
+	sels, err := parseSelectors(field, values)
+	if err != nil {
+		return nil, err
+	}
+	return &endpointLabelMatcher{sels: sels}, nil
+}
+
+func (m *endpointLabelMatcher) match(t *intern.Tables, ref intern.Ref) bool {
+	if match, ok := m.cache.lookup(t, ref); ok {
+		return match
+	}
+	match := anySelectorMatches(m.sels, (*endpointLabels)(t.Endpoints.Get(ref)))
+	m.cache.store(t, ref, match)
+	return match
+}
+
+// parseSelectors parses Kubernetes label selectors whose keys may carry a
+// Cilium source ("k8s:app=web"); see translateSelector.
+func parseSelectors(field string, values []string) ([]k8slabels.Selector, error) {
+	sels := make([]k8slabels.Selector, 0, len(values))
+	for _, v := range values {
+		s, err := k8slabels.Parse(translateSelector(v))
+		if err != nil {
+			return nil, fmt.Errorf("%s: invalid label selector %q: %w", field, v, err)
+		}
+		sels = append(sels, s)
+	}
+	return sels, nil
+}
+
+func anySelectorMatches(sels []k8slabels.Selector, labels k8slabels.Labels) bool {
+	for _, s := range sels {
+		if s.Matches(labels) {
+			return true
+		}
+	}
+	return false
+}
