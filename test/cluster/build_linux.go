@@ -1,0 +1,161 @@
+//go:build linux
+
+package cluster
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+)
+
+// build creates namespaces first, then wires fabric → nodes → pods, because
+// each step creates the veth peers the next step configures.
+func (c *Cluster) build(ctx context.Context) error {
+	t := c.Topology
+	all := []string{t.Fabric}
+	for _, n := range t.Nodes {
+		all = append(all, n.Netns)
+		for _, p := range n.Pods {
+			all = append(all, p.Netns)
+		}
+	}
+	var add []string
+	for _, name := range all {
+		add = append(add, "netns add "+name)
+	}
+	if err := ipBatch(ctx, "", add); err != nil {
+		return fmt.Errorf("create netns: %w", err)
+	}
+	for _, name := range all {
+		// Addresses must be usable at once: DAD would hold IPv6 for a
+		// second or more after every link comes up.
+		if err := setSysctls(NewNetns(name), map[string]string{
+			"net.ipv6.conf.all.accept_dad":     "0",
+			"net.ipv6.conf.default.accept_dad": "0",
+		}); err != nil {
+			return err
+		}
+	}
+	if err := ipBatch(ctx, t.Fabric, fabricCommands(t)); err != nil {
+		return fmt.Errorf("configure fabric: %w", err)
+	}
+	for _, n := range t.Nodes {
+		if err := c.buildNode(ctx, n); err != nil {
+			return err
+		}
+	}
+	return c.waitLinksUp(ctx, all)
+}
+
+func (c *Cluster) buildNode(ctx context.Context, n Node) error {
+	ns := NewNetns(n.Netns)
+	if err := setSysctls(ns, map[string]string{
+		"net.ipv4.ip_forward":          "1",
+		"net.ipv6.conf.all.forwarding": "1",
+		"net.ipv4.conf.all.rp_filter":  "0",
+	}); err != nil {
+		return err
+	}
+	if err := ipBatch(ctx, n.Netns, nodeCommands(c.Topology, n)); err != nil {
+		return fmt.Errorf("configure node %s: %w", n.Name, err)
+	}
+	for _, p := range n.Pods {
+		// Proxy ARP answers the pod's ARP for PodGatewayV4, which no
+		// interface owns, with the host veth's MAC.
+		// proxy_delay 0 because proxy replies are otherwise held back a
+		// random time up to 0.8 s, stalling every pod's first packet.
+		if err := setSysctls(ns, map[string]string{
+			"net.ipv4.conf." + p.HostVeth + ".proxy_arp":    "1",
+			"net.ipv4.neigh." + p.HostVeth + ".proxy_delay": "0",
+		}); err != nil {
+			return err
+		}
+		if err := ipBatch(ctx, p.Netns, podCommands(p)); err != nil {
+			return fmt.Errorf("configure pod %s: %w", p.Key(), err)
+		}
+	}
+	c.logger.Debug("node built", "node", n.Name, "netns", n.Netns, "pods", len(n.Pods))
+	return nil
+}
+
+func setSysctls(ns *Netns, values map[string]string) error {
+	for k, v := range values {
+		if err := ns.SetSysctl(k, v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func fabricCommands(t Topology) []string {
+	cmds := []string{
+		"link set lo up",
+		// Without snooping state the bridge floods IPv6 multicast, so
+		// neighbour solicitations reach every node from the first packet.
+		"link add " + BridgeInterface + " type bridge mcast_snooping 0",
+		addrAdd(netip.PrefixFrom(GatewayV4, UnderlayV4.Bits()), BridgeInterface),
+		addrAdd(netip.PrefixFrom(GatewayV6, UnderlayV6.Bits()), BridgeInterface),
+		"link set " + BridgeInterface + " up",
+	}
+	for _, n := range t.Nodes {
+		cmds = append(cmds,
+			fmt.Sprintf("link add %s type veth peer name %s netns %s", n.FabricPort, n.Interface, n.Netns),
+			fmt.Sprintf("link set %s master %s up", n.FabricPort, BridgeInterface),
+		)
+	}
+	return cmds
+}
+
+func nodeCommands(t Topology, n Node) []string {
+	cmds := []string{
+		"link set lo up",
+		addrAdd(netip.PrefixFrom(n.IPv4, UnderlayV4.Bits()), n.Interface),
+		addrAdd(netip.PrefixFrom(n.IPv6, UnderlayV6.Bits()), n.Interface),
+		"link set " + n.Interface + " up",
+		fmt.Sprintf("route add 0.0.0.0/0 via %s dev %s", GatewayV4, n.Interface),
+		fmt.Sprintf("route add ::/0 via %s dev %s", GatewayV6, n.Interface),
+		// As Calico does for its blocks: unknown pod IPs of this node
+		// are dropped here instead of bouncing off the default route.
+		"route add blackhole " + n.PodCIDRv4.String(),
+		"route add blackhole " + n.PodCIDRv6.String(),
+	}
+	for _, p := range n.Pods {
+		cmds = append(cmds,
+			fmt.Sprintf("link add %s type veth peer name %s netns %s", p.HostVeth, p.Interface, p.Netns),
+			"link set "+p.HostVeth+" up",
+			addrAdd(netip.PrefixFrom(PodGatewayV6, 64), p.HostVeth),
+			fmt.Sprintf("route add %s dev %s scope link", netip.PrefixFrom(p.IPv4, 32), p.HostVeth),
+			fmt.Sprintf("route add %s dev %s", netip.PrefixFrom(p.IPv6, 128), p.HostVeth),
+		)
+	}
+	for _, other := range t.Nodes {
+		if other.Name == n.Name {
+			continue
+		}
+		cmds = append(cmds,
+			fmt.Sprintf("route add %s via %s dev %s", other.PodCIDRv4, other.IPv4, n.Interface),
+			fmt.Sprintf("route add %s via %s dev %s", other.PodCIDRv6, other.IPv6, n.Interface),
+		)
+	}
+	return cmds
+}
+
+func podCommands(p Pod) []string {
+	return []string{
+		"link set lo up",
+		addrAdd(netip.PrefixFrom(p.IPv4, 32), p.Interface),
+		addrAdd(netip.PrefixFrom(p.IPv6, 128), p.Interface),
+		"link set " + p.Interface + " up",
+		fmt.Sprintf("route add %s dev %s scope link", PodGatewayV4, p.Interface),
+		fmt.Sprintf("route add 0.0.0.0/0 via %s dev %s", PodGatewayV4, p.Interface),
+		fmt.Sprintf("route add ::/0 via %s dev %s", PodGatewayV6, p.Interface),
+	}
+}
+
+func addrAdd(prefix netip.Prefix, dev string) string {
+	cmd := fmt.Sprintf("addr add %s dev %s", prefix, dev)
+	if prefix.Addr().Is6() {
+		cmd += " nodad"
+	}
+	return cmd
+}

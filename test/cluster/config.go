@@ -1,0 +1,85 @@
+package cluster
+
+import (
+	"fmt"
+	"log/slog"
+	"regexp"
+)
+
+// Defaults for Config fields left zero.
+const (
+	DefaultPrefix      = "fovea-"
+	DefaultNodes       = 2
+	DefaultPodsPerNode = 2
+	DefaultStateDir    = "/run/fovea-demo"
+)
+
+// Limits keep every generated address inside its /24 and every name short.
+const (
+	MaxNodes       = 200
+	MaxPodsPerNode = 200
+)
+
+// prefixPattern is strict on purpose: Cleanup deletes every namespace whose
+// name starts with the prefix, so an empty or generic prefix would be unsafe.
+var prefixPattern = regexp.MustCompile(`^[a-z][a-z0-9]{2,15}-$`)
+
+// Config describes the cluster to build.
+type Config struct {
+	// Prefix starts every namespace name, e.g. "fovea-" gives
+	// "fovea-node1". Lowercase letters and digits ending in '-', 4–17 chars.
+	Prefix string
+	// Nodes is the number of node namespaces.
+	Nodes int
+	// PodsPerNode is the number of pod namespaces behind each node.
+	PodsPerNode int
+	// StateDir holds per-node directories for process logs and sockets.
+	StateDir string
+	// Logger receives progress and cleanup messages.
+	Logger *slog.Logger
+}
+
+// withDefaults returns c with zero fields replaced by defaults.
+func (c Config) withDefaults() Config {
+	if c.Prefix == "" {
+		c.Prefix = DefaultPrefix
+	}
+	if c.Nodes == 0 {
+		c.Nodes = DefaultNodes
+	}
+	if c.PodsPerNode == 0 {
+		c.PodsPerNode = DefaultPodsPerNode
+	}
+	if c.StateDir == "" {
+		c.StateDir = DefaultStateDir
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	return c
+}
+
+// Validate reports the first field that cannot be used.
+func (c Config) Validate() error {
+	if err := ValidatePrefix(c.Prefix); err != nil {
+		return err
+	}
+	if c.Nodes < 1 || c.Nodes > MaxNodes {
+		return fmt.Errorf("invalid Nodes %d: want 1..%d", c.Nodes, MaxNodes)
+	}
+	if c.PodsPerNode < 1 || c.PodsPerNode > MaxPodsPerNode {
+		return fmt.Errorf("invalid PodsPerNode %d: want 1..%d", c.PodsPerNode, MaxPodsPerNode)
+	}
+	if c.StateDir == "" {
+		return fmt.Errorf("invalid StateDir: empty")
+	}
+	return nil
+}
+
+// ValidatePrefix reports whether prefix is safe to create and clean up by.
+func ValidatePrefix(prefix string) error {
+	if !prefixPattern.MatchString(prefix) {
+		return fmt.Errorf("invalid Prefix %q: want %s", prefix, prefixPattern)
+	}
+	return nil
+}

@@ -1,0 +1,166 @@
+//go:build linux
+
+package e2e
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/foveanet/fovea/test/cluster"
+	"github.com/foveanet/fovea/test/demo"
+	"github.com/foveanet/fovea/test/traffic"
+)
+
+const (
+	prefix       = "foveae2e-"
+	ringCapacity = 65535
+)
+
+// env is the cluster every test shares: building it and starting agents
+// takes seconds, and tests tell their traffic apart by address and port.
+type env struct {
+	cluster   *cluster.Cluster
+	sockets   map[string]string // node name → agent socket
+	hosts     []traffic.Host    // pods in node order
+	fovea     string
+	hubbleBin string
+	// stop ends the agents and traffic servers, which outlive setup.
+	stop context.CancelFunc
+}
+
+var (
+	shared     *env
+	sharedErr  error
+	sharedOnce sync.Once
+)
+
+// setup returns the shared cluster, building it on first use. Tests skip when
+// not root, since namespaces and eBPF need it; everything else is a failure.
+func setup(t *testing.T) *env {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: builds network namespaces and loads eBPF programs")
+	}
+	sharedOnce.Do(func() { shared, sharedErr = build() })
+	if sharedErr != nil {
+		t.Fatal(sharedErr)
+	}
+	return shared
+}
+
+func build() (*env, error) {
+	fovea, hubble := os.Getenv("FOVEA_BIN"), os.Getenv("HUBBLE_BIN")
+	for name, path := range map[string]string{"FOVEA_BIN": fovea, "HUBBLE_BIN": hubble} {
+		if path == "" {
+			return nil, fmt.Errorf("%s is not set: run the end-to-end tests with `make e2e`", name)
+		}
+		if _, err := os.Stat(path); err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	if err := cluster.Cleanup(ctx, prefix, log); err != nil {
+		return nil, fmt.Errorf("clean up an earlier run: %w", err)
+	}
+	stateDir, err := os.MkdirTemp("", "fovea-e2e-")
+	if err != nil {
+		return nil, fmt.Errorf("create state dir: %w", err)
+	}
+	c, err := cluster.Build(ctx, cluster.Config{Prefix: prefix, Nodes: 2, PodsPerNode: 2, StateDir: stateDir, Logger: log})
+	if err != nil {
+		return nil, fmt.Errorf("build cluster: %w", err)
+	}
+	life, stop := context.WithCancel(context.Background())
+	fail := func(err error) (*env, error) {
+		stop()
+		return nil, errors.Join(err, c.Close(context.Background()))
+	}
+	sockets, err := demo.StartAgents(life, c, fovea, ringCapacity)
+	if err != nil {
+		return fail(err)
+	}
+	e := &env{cluster: c, sockets: map[string]string{}, hosts: c.Hosts(), fovea: fovea, hubbleBin: hubble, stop: stop}
+	for i, n := range c.Topology.Nodes {
+		e.sockets[n.Name] = sockets[i]
+	}
+	for _, h := range e.hosts {
+		if _, err := traffic.Serve(life, h, log); err != nil {
+			return fail(fmt.Errorf("serve on %s: %w", h.Name, err))
+		}
+	}
+	if err := e.waitForDatapath(ctx); err != nil {
+		return fail(err)
+	}
+	return e, nil
+}
+
+// waitForDatapath pings from every pod until each agent has flows: an agent
+// serves its socket before its programs are attached.
+func (e *env) waitForDatapath(ctx context.Context) error {
+	for i, src := range e.hosts {
+		dst := e.hosts[(i+1)%len(e.hosts)]
+		_, sock := e.pod(i)
+		for {
+			if _, err := traffic.ICMP(ctx, src, dst, traffic.IPv4, 1); err != nil {
+				return fmt.Errorf("warm-up ping from %s: %w", src.Name, err)
+			}
+			out, err := exec.CommandContext(ctx, e.hubbleBin, "observe", "--last", "1", "-o", "json",
+				"--ip", src.IPv4.String(), "--server", "unix://"+sock).Output()
+			if err == nil && len(out) > 0 {
+				break
+			}
+			select {
+			case <-ctx.Done():
+				return fmt.Errorf("agent at %s shows no flows from %s: %w", sock, src.Name, ctx.Err())
+			case <-time.After(200 * time.Millisecond):
+			}
+		}
+	}
+	return nil
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if shared != nil {
+		shared.stop()
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		if err := shared.cluster.Close(ctx); err != nil {
+			fmt.Fprintln(os.Stderr, "close cluster:", err)
+			code = 1
+		}
+		cancel()
+		if code != 0 {
+			dumpLogs(shared)
+		}
+	}
+	os.Exit(code)
+}
+
+// dumpLogs prints the agents' logs after a failure, where CI shows them.
+func dumpLogs(e *env) {
+	for _, n := range e.cluster.Topology.Nodes {
+		for _, f := range []string{"agent.stdout.log", "agent.stderr.log"} {
+			data, err := os.ReadFile(filepath.Join(e.cluster.NodeStateDir(n.Name), f))
+			if err == nil && len(data) > 0 {
+				fmt.Fprintf(os.Stderr, "=== %s %s\n%s\n", n.Name, f, data)
+			}
+		}
+	}
+}
+
+// pod returns the i-th pod (node order) and the socket of its node's agent.
+func (e *env) pod(i int) (traffic.Host, string) {
+	h := e.hosts[i]
+	p, _ := e.cluster.Topology.Pod(h.Name)
+	return h, e.sockets[p.Node]
+}
