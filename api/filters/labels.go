@@ -4,7 +4,7 @@ import (
 	"fmt"
 
 	flowpb "github.com/cilium/cilium/api/v1/flow"
-	k8slabels "github.com/cilium/cilium/pkg/k8s/slim/k8s/apis/labels"
+	k8slabels "k8s.io/apimachinery/pkg/labels"
 
 	"github.com/foveanet/fovea/agent/event"
 	"github.com/foveanet/fovea/agent/intern"

@@ -1,0 +1,140 @@
+//go:build linux
+
+package bpf
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+
+	flowpb "github.com/cilium/cilium/api/v1/flow"
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/link"
+)
+
+// attachment is the capture programs attached to one interface.
+type attachment struct {
+	name   string
+	detach func() error
+}
+
+// attach hooks both directions of an interface, preferring tcx links and
+// falling back to tc clsact filters once the kernel is found to lack tcx.
+// Attaching an already attached interface only follows a rename.
+func (s *Source) attach(index int, name string, r role) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if a, ok := s.attached[index]; ok {
+		if a.name != name {
+			a.name = name
+			s.publishIface(index, name, r)
+		}
+		return nil
+	}
+	// Published before attaching so the first packets already resolve.
+	s.publishIface(index, name, r)
+	var (
+		detach func() error
+		err    error
+	)
+	if !s.useTC {
+		detach, err = s.attachTCX(index)
+		if errors.Is(err, ebpf.ErrNotSupported) {
+			s.log.Info("kernel lacks tcx, attaching through tc clsact")
+			s.useTC = true
+		}
+	}
+	if s.useTC {
+		detach, err = attachTC(index, s.objs.CaptureIngress, s.objs.CaptureEgress)
+	}
+	if err != nil {
+		s.unpublishIface(index)
+		return fmt.Errorf("attach to %s: %w", name, err)
+	}
+	s.attached[index] = &attachment{name: name, detach: detach}
+	s.log.Info("capturing on interface", "iface", name, "ifindex", index, "role", r, "tc", s.useTC)
+	if s.opts.attachHook != nil {
+		s.opts.attachHook(name, index, true)
+	}
+	return nil
+}
+
+// attachTCX attaches the ingress program first in line, to see packets
+// before other programs act on them, and the egress program last, to see
+// them as they leave.
+func (s *Source) attachTCX(index int) (func() error, error) {
+	in, err := link.AttachTCX(link.TCXOptions{
+		Interface: index, Program: s.objs.CaptureIngress, Attach: ebpf.AttachTCXIngress, Anchor: link.Head(),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("attach tcx ingress: %w", err)
+	}
+	out, err := link.AttachTCX(link.TCXOptions{
+		Interface: index, Program: s.objs.CaptureEgress, Attach: ebpf.AttachTCXEgress, Anchor: link.Tail(),
+	})
+	if err != nil {
+		_ = in.Close()
+		return nil, fmt.Errorf("attach tcx egress: %w", err)
+	}
+	return func() error { return errors.Join(in.Close(), out.Close()) }, nil
+}
+
+// detach removes an interface's programs. gone says the interface no
+// longer exists, so its hooks went with it.
+func (s *Source) detach(index int, gone bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.detachLocked(index, gone)
+}
+
+func (s *Source) detachLocked(index int, gone bool) {
+	a, ok := s.attached[index]
+	if !ok {
+		return
+	}
+	delete(s.attached, index)
+	if err := a.detach(); err != nil && !gone {
+		s.log.Warn("detaching from interface failed", "iface", a.name, "ifindex", index, "err", err)
+	}
+	s.unpublishIface(index)
+	s.log.Info("stopped capturing on interface", "iface", a.name, "ifindex", index)
+	if s.opts.attachHook != nil {
+		s.opts.attachHook(a.name, index, false)
+	}
+}
+
+func (s *Source) detachAll() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for index := range s.attached {
+		s.detachLocked(index, false)
+	}
+}
+
+// publishIface makes an interface known to the reader. Callers hold s.mu.
+func (s *Source) publishIface(index int, name string, r role) {
+	key := strconv.Itoa(index) + "/" + name
+	ref := s.tables.Interfaces.Intern(key, func() *flowpb.NetworkInterface {
+		return &flowpb.NetworkInterface{Index: uint32(index), Name: name}
+	})
+	next := maps.Clone(*s.ifaces.Load())
+	next[uint32(index)] = ifaceInfo{role: r, ref: ref}
+	s.ifaces.Store(&next)
+}
+
+// unpublishIface makes the reader drop an interface's events. Callers hold
+// s.mu.
+func (s *Source) unpublishIface(index int) {
+	next := maps.Clone(*s.ifaces.Load())
+	delete(next, uint32(index))
+	s.ifaces.Store(&next)
+}
+
+// attachedIndexes returns the ifindexes currently attached.
+func (s *Source) attachedIndexes() []int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Collect(maps.Keys(s.attached))
+}

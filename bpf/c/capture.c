@@ -1,0 +1,384 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* Packet capture for tc/tcx: parse each packet's headers, classify it
+ * against a small connection table, and emit a fixed-size event to a ring
+ * buffer. Never changes packet fate: TCX_NEXT and TC_ACT_UNSPEC are both -1. */
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+
+#include "capture.h"
+
+#define PASS -1
+
+#define ETH_HLEN 14
+#define ETH_P_IP 0x0800
+#define ETH_P_IPV6 0x86DD
+#define ETH_P_8021Q 0x8100
+#define ETH_P_8021AD 0x88A8
+
+#define IPPROTO_HOPOPTS 0
+#define IPPROTO_ICMP 1
+#define IPPROTO_TCP 6
+#define IPPROTO_UDP 17
+#define IPPROTO_ROUTING 43
+#define IPPROTO_FRAGMENT 44
+#define IPPROTO_AH 51
+#define IPPROTO_ICMPV6 58
+#define IPPROTO_DSTOPTS 60
+#define IPPROTO_SCTP 132
+
+#define ICMP_ECHOREPLY 0
+#define ICMP_ECHO 8
+#define ICMPV6_ECHO_REQUEST 128
+#define ICMPV6_ECHO_REPLY 129
+
+/* Start of Linux's default ephemeral port range. */
+#define EPHEMERAL_PORT_MIN 32768
+
+/* IPv6 extension headers walked before giving up on finding L4. */
+#define MAX_EXT_HDRS 6
+
+/* Unread bytes per reader wake-up, set at load time; 0 wakes for every
+ * event. */
+volatile const __u64 wakeup_bytes = 0;
+
+/* An event as stored in the ring: the kernel adds an 8-byte header. */
+#define RINGBUF_RECORD_SIZE (sizeof(struct event) + 8)
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 20);
+} events SEC(".maps");
+
+/* Events the ring had no room for. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} reserve_failures SEC(".maps");
+
+/* Connection key: the two (address, port) ends in a canonical order so both
+ * directions of a connection share one entry. */
+struct ct_key {
+	__u8 addr_a[16];
+	__u8 addr_b[16];
+	__u16 port_a;
+	__u16 port_b;
+	__u8 proto;
+	__u8 family;
+	__u8 _pad[2];
+};
+
+struct ct_val {
+	__u8 initiator_is_a; /* end a sent the connection's first packet */
+	__u8 definitive;     /* learned from a SYN / echo, not guessed */
+	__u8 _pad[2];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct ct_key);
+	__type(value, struct ct_val);
+} conntrack SEC(".maps");
+
+/* What a packet says about who initiated its connection. */
+enum hint {
+	HINT_NONE = 0,  /* nothing: the first packet seen is the initiator's */
+	HINT_SRC,       /* the sender initiated (SYN without ACK, echo request) */
+	HINT_DST,       /* the receiver initiated (SYN-ACK, echo reply) */
+	HINT_UNTRACKED, /* no connection to track (ICMP other than echo) */
+};
+
+/* Copies len bytes at off into to: straight from the packet when they lie
+ * in its linear part, which is the common case and saves a helper call,
+ * else through bpf_skb_load_bytes, which also reads paged data. */
+static __always_inline int load(struct __sk_buff *skb, __u32 off, void *to, const __u32 len)
+{
+	void *data = (void *)(long)skb->data;
+	void *end = (void *)(long)skb->data_end;
+
+	/* The bound keeps the verifier's view of off finite. */
+	if (off < 0x1000 && data + off + len <= end) {
+		__builtin_memcpy(to, data + off, len);
+		return 0;
+	}
+	return bpf_skb_load_bytes(skb, off, to, len);
+}
+
+/* Returns <0, 0, >0 comparing the (addr, port) ends of an event. */
+static __always_inline int cmp_ends(const struct event *ev)
+{
+	const __u32 *s = (const __u32 *)ev->saddr;
+	const __u32 *d = (const __u32 *)ev->daddr;
+
+#pragma unroll
+	for (int i = 0; i < 4; i++) {
+		__u32 a = bpf_ntohl(s[i]), b = bpf_ntohl(d[i]);
+		if (a != b)
+			return a < b ? -1 : 1;
+	}
+	return (int)ev->sport - (int)ev->dport;
+}
+
+static __always_inline void classify(struct event *ev, enum hint hint)
+{
+	struct ct_key key = {};
+	int src_is_a = cmp_ends(ev) <= 0;
+
+	if (src_is_a) {
+		__builtin_memcpy(key.addr_a, ev->saddr, 16);
+		__builtin_memcpy(key.addr_b, ev->daddr, 16);
+		key.port_a = ev->sport;
+		key.port_b = ev->dport;
+	} else {
+		__builtin_memcpy(key.addr_a, ev->daddr, 16);
+		__builtin_memcpy(key.addr_b, ev->saddr, 16);
+		key.port_a = ev->dport;
+		key.port_b = ev->sport;
+	}
+	key.proto = ev->proto;
+	key.family = ev->family;
+
+	__u8 src_init = hint != HINT_DST;
+	__u8 initiator_is_a;
+
+	struct ct_val *val = bpf_map_lookup_elem(&conntrack, &key);
+	if (!val) {
+		/* Joining a connection midway, a packet from a lower port to an
+		 * ephemeral one most likely comes from the server. */
+		if (hint == HINT_NONE && ev->sport < ev->dport && ev->dport >= EPHEMERAL_PORT_MIN)
+			src_init = 0;
+		__u8 want_a = src_init ? src_is_a : !src_is_a;
+		struct ct_val nv = {
+			.initiator_is_a = want_a,
+			.definitive = hint != HINT_NONE,
+		};
+		bpf_map_update_elem(&conntrack, &key, &nv, BPF_ANY);
+		initiator_is_a = want_a;
+	} else {
+		/* A new SYN or echo request restarts the connection (port reuse);
+		 * a SYN-ACK or echo reply only corrects a guess. */
+		if (hint == HINT_SRC || (hint == HINT_DST && !val->definitive)) {
+			val->initiator_is_a = src_init ? src_is_a : !src_is_a;
+			val->definitive = 1;
+		}
+		initiator_is_a = val->initiator_is_a;
+	}
+
+	ev->flags |= EV_REPLY_KNOWN;
+	if ((__u8)src_is_a != initiator_is_a)
+		ev->flags |= EV_REPLY;
+}
+
+/* Echo request/reply pairs are tracked by identifier; other ICMP has no
+ * connection of its own. */
+static __always_inline int icmp_hint(struct event *ev, __u16 echo_id)
+{
+	__u8 req = ev->proto == IPPROTO_ICMP ? ICMP_ECHO : ICMPV6_ECHO_REQUEST;
+	__u8 rep = ev->proto == IPPROTO_ICMP ? ICMP_ECHOREPLY : ICMPV6_ECHO_REPLY;
+
+	if (ev->icmp_type != req && ev->icmp_type != rep)
+		return HINT_UNTRACKED;
+	/* Both ends carry the identifier so sessions stay apart while the
+	 * ends still order by address alone. */
+	ev->sport = echo_id;
+	ev->dport = echo_id;
+	return ev->icmp_type == req ? HINT_SRC : HINT_DST;
+}
+
+/* Parses L4 at off into ev. Returns the connection hint (HINT_UNTRACKED
+ * for packets outside any connection), or -1 when the packet has no usable
+ * L4 header. */
+static __always_inline int parse_l4(struct __sk_buff *skb, __u32 off, struct event *ev)
+{
+	__u8 b[14];
+
+	switch (ev->proto) {
+	case IPPROTO_TCP:
+		if (load(skb, off, b, 14))
+			return -1;
+		if ((b[12] >> 4) < 5) /* data offset below the fixed header */
+			return -1;
+		ev->sport = ((__u16)b[0] << 8) | b[1];
+		ev->dport = ((__u16)b[2] << 8) | b[3];
+		ev->tcp_flags = b[13] | ((__u16)(b[12] & 1) << 8);
+		if ((b[13] & 0x02) && !(b[13] & 0x10))
+			return HINT_SRC;
+		if ((b[13] & 0x02) && (b[13] & 0x10))
+			return HINT_DST;
+		return HINT_NONE;
+	case IPPROTO_UDP:
+	case IPPROTO_SCTP:
+		if (load(skb, off, b, 4))
+			return -1;
+		ev->sport = ((__u16)b[0] << 8) | b[1];
+		ev->dport = ((__u16)b[2] << 8) | b[3];
+		return HINT_NONE;
+	case IPPROTO_ICMP:
+	case IPPROTO_ICMPV6:
+		if (load(skb, off, b, 8))
+			return -1;
+		ev->icmp_type = b[0];
+		ev->icmp_code = b[1];
+		return icmp_hint(ev, (__u16)b[4] << 8 | b[5]);
+	}
+	return -1;
+}
+
+static __always_inline int parse_ipv4(struct __sk_buff *skb, __u32 off, struct event *ev, __u32 *l4off)
+{
+	__u8 h[20];
+
+	if (load(skb, off, h, 20))
+		return -1;
+	if ((h[0] >> 4) != 4 || (h[0] & 0xf) < 5)
+		return -1;
+	ev->family = EV_FAMILY_IPV4;
+	ev->proto = h[9];
+	__builtin_memcpy(ev->saddr, &h[12], 4);
+	__builtin_memcpy(ev->daddr, &h[16], 4);
+	*l4off = off + (h[0] & 0xf) * 4;
+	/* Only the first fragment carries the L4 header. */
+	if (((h[6] & 0x1f) << 8 | h[7]) != 0)
+		return 1;
+	return 0;
+}
+
+static __always_inline int parse_ipv6(struct __sk_buff *skb, __u32 off, struct event *ev, __u32 *l4off)
+{
+	__u8 h[40];
+
+	if (load(skb, off, h, 40))
+		return -1;
+	if ((h[0] >> 4) != 6)
+		return -1;
+	ev->family = EV_FAMILY_IPV6;
+	__builtin_memcpy(ev->saddr, &h[8], 16);
+	__builtin_memcpy(ev->daddr, &h[24], 16);
+
+	__u8 nh = h[6];
+	off += 40;
+#pragma unroll
+	for (int i = 0; i < MAX_EXT_HDRS; i++) {
+		__u8 x[4];
+
+		switch (nh) {
+		case IPPROTO_HOPOPTS:
+		case IPPROTO_ROUTING:
+		case IPPROTO_DSTOPTS:
+			if (load(skb, off, x, 2))
+				goto l3;
+			nh = x[0];
+			off += ((__u32)x[1] + 1) * 8;
+			break;
+		case IPPROTO_AH:
+			if (load(skb, off, x, 2))
+				goto l3;
+			nh = x[0];
+			off += ((__u32)x[1] + 2) * 4;
+			break;
+		case IPPROTO_FRAGMENT:
+			if (load(skb, off, x, 4))
+				goto l3;
+			nh = x[0];
+			off += 8;
+			if ((((__u16)x[2] << 8 | x[3]) & 0xfff8) != 0) {
+				ev->proto = nh;
+				return 1;
+			}
+			break;
+		default:
+			ev->proto = nh;
+			*l4off = off;
+			return 0;
+		}
+	}
+l3:
+	/* Too many or truncated extension headers: report L3 only. */
+	ev->proto = nh;
+	return 1;
+}
+
+static __always_inline void capture(struct __sk_buff *skb, __u8 dir)
+{
+	struct event ev = {};
+	__u32 off = ETH_HLEN;
+	__u16 proto;
+	__u8 eth[4];
+
+	/* EtherType and, if tagged, the inner EtherType of one VLAN tag. */
+	if (load(skb, 12, eth, 2))
+		return;
+	proto = (__u16)eth[0] << 8 | eth[1];
+	if (proto == ETH_P_8021Q || proto == ETH_P_8021AD) {
+		if (load(skb, 16, eth, 2))
+			return;
+		proto = (__u16)eth[0] << 8 | eth[1];
+		off += 4;
+	}
+
+	__u32 l4off = 0;
+	int l3only;
+	if (proto == ETH_P_IP)
+		l3only = parse_ipv4(skb, off, &ev, &l4off);
+	else if (proto == ETH_P_IPV6)
+		l3only = parse_ipv6(skb, off, &ev, &l4off);
+	else
+		return;
+	if (l3only < 0)
+		return;
+
+	if (!l3only) {
+		int hint = parse_l4(skb, l4off, &ev);
+		if (hint >= 0) {
+			ev.flags |= EV_L4;
+			if (hint != HINT_UNTRACKED)
+				classify(&ev, hint);
+			/* ICMP fields travel without the echo identifier. */
+			if (ev.proto == IPPROTO_ICMP || ev.proto == IPPROTO_ICMPV6)
+				ev.sport = ev.dport = 0;
+		}
+	}
+
+	ev.ktime = bpf_ktime_get_boot_ns();
+	ev.ifindex = skb->ifindex;
+	ev.len = skb->len;
+	ev.dir = dir;
+
+	/* Wake the reader each time unread data crosses a multiple of
+	 * wakeup_bytes, not for every event: a wakeup costs far more than the
+	 * rest of this program, and the reader drains everything once woken.
+	 * A crossing missed to a concurrent producer is caught at the next
+	 * multiple or by the reader's own deadline. */
+	__u64 flags = BPF_RB_FORCE_WAKEUP;
+	if (wakeup_bytes) {
+		__u64 avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+		if (avail / wakeup_bytes == (avail + RINGBUF_RECORD_SIZE) / wakeup_bytes)
+			flags = BPF_RB_NO_WAKEUP;
+	}
+	if (bpf_ringbuf_output(&events, &ev, sizeof(ev), flags)) {
+		__u32 zero = 0;
+		__u64 *n = bpf_map_lookup_elem(&reserve_failures, &zero);
+		if (n)
+			(*n)++;
+	}
+}
+
+SEC("tc")
+int capture_ingress(struct __sk_buff *skb)
+{
+	capture(skb, DIR_INGRESS);
+	return PASS;
+}
+
+SEC("tc")
+int capture_egress(struct __sk_buff *skb)
+{
+	capture(skb, DIR_EGRESS);
+	return PASS;
+}
+
+char __license[] SEC("license") = "Dual BSD/GPL";

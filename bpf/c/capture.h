@@ -1,0 +1,36 @@
+/* Layouts shared between the capture program and its Go decoder
+ * (bpf/event.go). Change both together. */
+#pragma once
+
+/* Direction of the attachment an event was seen at. */
+#define DIR_INGRESS 0
+#define DIR_EGRESS 1
+
+/* event.flags */
+#define EV_L4 (1 << 0)          /* ports / ICMP fields are valid */
+#define EV_REPLY_KNOWN (1 << 1) /* connection tracking classified it */
+#define EV_REPLY (1 << 2)       /* packet travels against its connection */
+
+#define EV_FAMILY_IPV4 4
+#define EV_FAMILY_IPV6 6
+
+/* One observed packet; 64 bytes, host byte order except addresses. */
+struct event {
+	__u64 ktime;     /* bpf_ktime_get_boot_ns() */
+	__u8 saddr[16];  /* network order; IPv4 in the first 4 bytes */
+	__u8 daddr[16];
+	__u32 ifindex;
+	__u32 len;       /* skb->len */
+	__u16 sport;
+	__u16 dport;
+	__u16 tcp_flags; /* FIN..CWR in bits 0-7, NS in bit 8 */
+	__u8 proto;      /* IANA protocol of the L4 header */
+	__u8 family;     /* EV_FAMILY_* */
+	__u8 dir;        /* DIR_* */
+	__u8 flags;      /* EV_* */
+	__u8 icmp_type;
+	__u8 icmp_code;
+	__u8 _pad[4];
+};
+
+_Static_assert(sizeof(struct event) == 64, "event must stay 64 bytes");

@@ -1,0 +1,46 @@
+package bpf
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestConfigDefaults(t *testing.T) {
+	c, err := Config{}.withDefaults()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.RingBytes != DefaultRingBytes || c.WakeupBytes != DefaultRingBytes/16 ||
+		c.FlushInterval != DefaultFlushInterval || c.ConnEntries != DefaultConnEntries {
+		t.Fatalf("defaults: %+v", c)
+	}
+}
+
+func TestConfigRejects(t *testing.T) {
+	for _, tc := range []struct {
+		cfg   Config
+		field string
+	}{
+		{Config{Interfaces: []string{"eth["}}, "Interfaces"},
+		{Config{RingBytes: 3 << 20}, "RingBytes"},
+		{Config{RingBytes: 1024}, "RingBytes"},
+		{Config{WakeupBytes: -1}, "WakeupBytes"},
+		{Config{RingBytes: 1 << 16, WakeupBytes: 1 << 17}, "WakeupBytes"},
+		{Config{FlushInterval: -1}, "FlushInterval"},
+		{Config{ConnEntries: -5}, "ConnEntries"},
+	} {
+		_, err := tc.cfg.withDefaults()
+		if err == nil || !strings.Contains(err.Error(), tc.field) {
+			t.Errorf("%+v: error %v does not name %s", tc.cfg, err, tc.field)
+		}
+	}
+}
+
+func TestConfigMatches(t *testing.T) {
+	c := Config{Interfaces: []string{"lxc*", "eth0"}}
+	for name, want := range map[string]bool{"lxc12ab": true, "eth0": true, "eth1": false, "veth0": false} {
+		if got := c.matches(name); got != want {
+			t.Errorf("matches(%q) = %v, want %v", name, got, want)
+		}
+	}
+}

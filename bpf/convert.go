@@ -1,0 +1,85 @@
+package bpf
+
+import (
+	flowpb "github.com/cilium/cilium/api/v1/flow"
+
+	"github.com/foveanet/fovea/agent/intern"
+	"github.com/foveanet/fovea/agent/record"
+)
+
+// role is what an interface is to the node, which decides the observation
+// point its packets are reported at.
+type role uint8
+
+const (
+	// roleNetwork is a device facing the network (the default-route device).
+	roleNetwork role = iota
+	// roleEndpoint is the host side of a pod's veth: its ingress carries
+	// packets leaving the pod.
+	roleEndpoint
+)
+
+func (r role) String() string {
+	if r == roleEndpoint {
+		return "endpoint"
+	}
+	return "network"
+}
+
+// obsPoint maps an attachment's role and direction to Hubble's
+// observation point.
+func obsPoint(r role, d Direction) flowpb.TraceObservationPoint {
+	switch {
+	case r == roleEndpoint && d == Ingress:
+		return flowpb.TraceObservationPoint_FROM_ENDPOINT
+	case r == roleEndpoint:
+		return flowpb.TraceObservationPoint_TO_ENDPOINT
+	case d == Ingress:
+		return flowpb.TraceObservationPoint_FROM_NETWORK
+	default:
+		return flowpb.TraceObservationPoint_TO_NETWORK
+	}
+}
+
+// carriesPorts reports whether a protocol's record fields come from its L4
+// header, so a packet whose header was missing must not claim the protocol.
+func carriesPorts(proto uint8) bool {
+	switch proto {
+	case record.ProtoTCP, record.ProtoUDP, record.ProtoSCTP, record.ProtoICMP, record.ProtoICMPv6:
+		return true
+	}
+	return false
+}
+
+// fillRecord writes ev into rec as a forwarded trace. bootToUnix is added to
+// the event's boot-clock time to get Unix nanoseconds.
+func (ev *Event) fillRecord(rec *record.Record, bootToUnix int64, r role, iface intern.Ref) {
+	*rec = record.Record{
+		Time:     int64(ev.BootNs) + bootToUnix,
+		Kind:     record.KindTrace,
+		Verdict:  uint8(flowpb.Verdict_FORWARDED),
+		ObsPoint: uint8(obsPoint(r, ev.Dir)),
+		Iface:    iface,
+		Bytes:    ev.Len,
+	}
+	rec.SetAddrs(ev.Src, ev.Dst)
+	if ev.ReplyKnown {
+		rec.SetReply(ev.Reply)
+	}
+	if !ev.HasL4 {
+		if !carriesPorts(ev.Proto) {
+			rec.Proto = ev.Proto
+		}
+		return
+	}
+	rec.Proto = ev.Proto
+	switch ev.Proto {
+	case record.ProtoICMP, record.ProtoICMPv6:
+		rec.ICMPType, rec.ICMPCode = ev.ICMPType, ev.ICMPCode
+	default:
+		rec.SrcPort, rec.DstPort = ev.SrcPort, ev.DstPort
+		if ev.Proto == record.ProtoTCP {
+			rec.TCPFlags = ev.TCPFlags
+		}
+	}
+}

@@ -1,0 +1,113 @@
+package bpf
+
+import (
+	"encoding/binary"
+	"net/netip"
+	"testing"
+
+	"github.com/foveanet/fovea/agent/record"
+)
+
+// rawEvent builds a raw event as the capture program writes it.
+func rawEvent(family, dir, flags uint8, src, dst netip.Addr) []byte {
+	b := make([]byte, EventSize)
+	ne := binary.NativeEndian
+	ne.PutUint64(b[0:], 123456789)
+	s, d := src.AsSlice(), dst.AsSlice()
+	copy(b[8:24], s)
+	copy(b[24:40], d)
+	ne.PutUint32(b[40:], 7)
+	ne.PutUint32(b[44:], 1514)
+	ne.PutUint16(b[48:], 40000)
+	ne.PutUint16(b[50:], 443)
+	ne.PutUint16(b[52:], 0x1ff)
+	b[54] = 6
+	b[55] = family
+	b[56] = dir
+	b[57] = flags
+	b[58], b[59] = 3, 4
+	return b
+}
+
+func TestDecode(t *testing.T) {
+	v4s, v4d := netip.MustParseAddr("10.0.0.1"), netip.MustParseAddr("10.0.0.2")
+	v6s, v6d := netip.MustParseAddr("fd00::1"), netip.MustParseAddr("fd00::2")
+
+	ev, err := Decode(rawEvent(4, 1, evL4|evReplyKnown|evReply, v4s, v4d))
+	if err != nil {
+		t.Fatalf("Decode: %v", err)
+	}
+	want := Event{
+		BootNs: 123456789, Src: v4s, Dst: v4d, Ifindex: 7, Len: 1514, Proto: 6, HasL4: true,
+		SrcPort: 40000, DstPort: 443, TCPFlags: 0x1ff, ICMPType: 3, ICMPCode: 4, Dir: Egress,
+		ReplyKnown: true, Reply: true,
+	}
+	if ev != want {
+		t.Fatalf("Decode:\n got %+v\nwant %+v", ev, want)
+	}
+	ev, err = Decode(rawEvent(6, 0, 0, v6s, v6d))
+	if err != nil {
+		t.Fatalf("Decode v6: %v", err)
+	}
+	if ev.Src != v6s || ev.Dst != v6d || ev.Dir != Ingress || ev.HasL4 || ev.ReplyKnown {
+		t.Fatalf("Decode v6: %+v", ev)
+	}
+
+	for _, bad := range []struct {
+		name string
+		raw  []byte
+	}{
+		{"nil", nil},
+		{"short", rawEvent(4, 0, 0, v4s, v4d)[:63]},
+		{"long", append(rawEvent(4, 0, 0, v4s, v4d), 0)},
+		{"family", rawEvent(5, 0, 0, v4s, v4d)},
+		{"direction", rawEvent(4, 2, 0, v4s, v4d)},
+		{"unknown flag", rawEvent(4, 0, 1<<5, v4s, v4d)},
+		{"reply without known", rawEvent(4, 0, evReply, v4s, v4d)},
+		{"tcp flags", func() []byte {
+			b := rawEvent(4, 0, 0, v4s, v4d)
+			binary.NativeEndian.PutUint16(b[52:], 0x200)
+			return b
+		}()},
+	} {
+		if _, err := Decode(bad.raw); err == nil {
+			t.Errorf("%s: Decode accepted bad input", bad.name)
+		}
+	}
+}
+
+func FuzzDecode(f *testing.F) {
+	f.Add(rawEvent(4, 0, evL4|evReplyKnown, netip.MustParseAddr("10.0.0.1"), netip.MustParseAddr("10.0.0.2")))
+	f.Add(rawEvent(6, 1, evL4, netip.MustParseAddr("fd00::1"), netip.MustParseAddr("fd00::2")))
+	f.Add([]byte{})
+	f.Add(make([]byte, EventSize))
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		ev, err := Decode(raw)
+		if err != nil {
+			return
+		}
+		if len(raw) != EventSize || !ev.Src.IsValid() || !ev.Dst.IsValid() || ev.Src.Is4() != ev.Dst.Is4() {
+			t.Fatalf("accepted %x as %+v", raw, ev)
+		}
+		if ev.Reply && !ev.ReplyKnown {
+			t.Fatalf("reply of unknown state from %x", raw)
+		}
+		var rec record.Record
+		ev.fillRecord(&rec, 0, roleEndpoint, 1)
+		if rec.IsIPv6() != ev.Src.Is6() || rec.SrcAddr() != ev.Src || rec.DstAddr() != ev.Dst {
+			t.Fatalf("record addresses %v -> %v from %+v", rec.SrcAddr(), rec.DstAddr(), ev)
+		}
+	})
+}
+
+func BenchmarkDecode(b *testing.B) {
+	raw := rawEvent(4, 0, evL4|evReplyKnown, netip.MustParseAddr("10.0.0.1"), netip.MustParseAddr("10.0.0.2"))
+	var rec record.Record
+	for b.Loop() {
+		ev, err := Decode(raw)
+		if err != nil {
+			b.Fatal(err)
+		}
+		ev.fillRecord(&rec, 0, roleEndpoint, 1)
+	}
+}

@@ -1,0 +1,45 @@
+//go:build linux
+
+package bpf
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+var (
+	descReserveFailures = prometheus.NewDesc("fovea_bpf_ring_reserve_failures_total",
+		"Packets the capture program could not report because the ring buffer was full.", nil, nil)
+	descEventsRead = prometheus.NewDesc("fovea_bpf_events_read_total",
+		"Raw events read from the capture ring buffer.", nil, nil)
+	descEventsDropped = prometheus.NewDesc("fovea_bpf_events_dropped_total",
+		"Raw events read from the ring that produced no record, by reason.", []string{"reason"}, nil)
+	descAttached = prometheus.NewDesc("fovea_bpf_attached_interfaces",
+		"Interfaces the capture programs are attached to.", nil, nil)
+)
+
+// Collector returns a collector that reads the source's counters at scrape
+// time.
+func (s *Source) Collector() prometheus.Collector { return collector{s} }
+
+type collector struct{ s *Source }
+
+func (c collector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- descReserveFailures
+	ch <- descEventsRead
+	ch <- descEventsDropped
+	ch <- descAttached
+}
+
+func (c collector) Collect(ch chan<- prometheus.Metric) {
+	if n, err := c.s.reserveFailures(); err != nil {
+		ch <- prometheus.NewInvalidMetric(descReserveFailures, err)
+	} else {
+		ch <- prometheus.MustNewConstMetric(descReserveFailures, prometheus.CounterValue, float64(n))
+	}
+	ch <- prometheus.MustNewConstMetric(descEventsRead, prometheus.CounterValue, float64(c.s.eventsRead.Load()))
+	for r := range numDropReasons {
+		ch <- prometheus.MustNewConstMetric(descEventsDropped, prometheus.CounterValue,
+			float64(c.s.dropped[r].Load()), r.String())
+	}
+	ch <- prometheus.MustNewConstMetric(descAttached, prometheus.GaugeValue, float64(len(*c.s.ifaces.Load())))
+}

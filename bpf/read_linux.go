@@ -1,0 +1,110 @@
+//go:build linux
+
+package bpf
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	flowpb "github.com/cilium/cilium/api/v1/flow"
+	"github.com/cilium/ebpf/ringbuf"
+
+	"github.com/foveanet/fovea/agent/record"
+)
+
+// lostPollInterval is how often the reserve-failure counter is turned into
+// KindLost records.
+const lostPollInterval = time.Second
+
+// dropReason says why a raw event read from the ring produced no record.
+type dropReason int
+
+const (
+	dropDecode dropReason = iota
+	dropUnknownIface
+	numDropReasons
+)
+
+func (r dropReason) String() string {
+	if r == dropDecode {
+		return "decode"
+	}
+	return "unknown_interface"
+}
+
+// read drains the ring until ctx is done. The program wakes the reader only
+// once WakeupBytes are pending, so the deadline is what bounds latency.
+func (s *Source) read(ctx context.Context, rd *ringbuf.Reader, emit func(*record.Record)) error {
+	var (
+		raw      ringbuf.Record
+		rec      record.Record
+		nextLost = time.Now().Add(lostPollInterval)
+	)
+	for ctx.Err() == nil {
+		deadline := time.Now().Add(s.cfg.FlushInterval)
+		rd.SetDeadline(deadline)
+		for time.Now().Before(deadline) {
+			err := rd.ReadInto(&raw)
+			if errors.Is(err, os.ErrDeadlineExceeded) {
+				break
+			}
+			if err != nil {
+				return fmt.Errorf("read ring buffer: %w", err)
+			}
+			s.handle(raw.RawSample, &rec, emit)
+		}
+		if now := time.Now(); !now.Before(nextLost) {
+			nextLost = now.Add(lostPollInterval)
+			total, err := s.reserveFailures()
+			if err != nil {
+				s.log.Warn("reading ring reserve failures failed", "err", err)
+				continue
+			}
+			if total > s.lostReported {
+				n := uint32(min(total-s.lostReported, uint64(^uint32(0))))
+				rec = record.Record{
+					Time:       now.UnixNano(),
+					Kind:       record.KindLost,
+					LostSource: uint8(flowpb.LostEventSource_PERF_EVENT_RING_BUFFER),
+					Count:      n,
+				}
+				emit(&rec)
+				s.lostReported += uint64(n)
+			}
+		}
+	}
+	return nil
+}
+
+func (s *Source) handle(raw []byte, rec *record.Record, emit func(*record.Record)) {
+	s.eventsRead.Add(1)
+	ev, err := Decode(raw)
+	if err != nil {
+		s.dropped[dropDecode].Add(1)
+		return
+	}
+	info, ok := (*s.ifaces.Load())[ev.Ifindex]
+	if !ok {
+		// The interface was detached while its events were in flight.
+		s.dropped[dropUnknownIface].Add(1)
+		return
+	}
+	ev.fillRecord(rec, s.bootToUnix, info.role, info.ref)
+	emit(rec)
+}
+
+// reserveFailures sums the per-CPU count of events the ring had no room for.
+func (s *Source) reserveFailures() (uint64, error) {
+	var perCPU []uint64
+	if err := s.objs.ReserveFailures.Lookup(uint32(0), &perCPU); err != nil {
+		return 0, fmt.Errorf("look up reserve_failures: %w", err)
+	}
+	var total uint64
+	for _, n := range perCPU {
+		total += n
+	}
+	return total, nil
+}

@@ -1,0 +1,133 @@
+//go:build linux
+
+package bpf
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/ringbuf"
+
+	"github.com/foveanet/fovea/agent/intern"
+	"github.com/foveanet/fovea/agent/record"
+)
+
+// Source captures packets on host interfaces and emits them as records.
+type Source struct {
+	cfg        Config
+	log        *slog.Logger
+	tables     *intern.Tables
+	opts       options
+	objs       captureObjects
+	bootToUnix int64
+
+	// ifaces maps ifindex to what the reader needs per event; it is
+	// replaced, never modified, so the reader loads it without locking.
+	ifaces atomic.Pointer[map[uint32]ifaceInfo]
+
+	mu       sync.Mutex // serialises attach and detach
+	attached map[int]*attachment
+	useTC    bool // tcx was found missing; attach through tc clsact
+
+	running    atomic.Bool
+	eventsRead atomic.Uint64
+	dropped    [numDropReasons]atomic.Uint64
+	// lostReported is how many reserve failures KindLost records have
+	// covered; only the reader touches it.
+	lostReported uint64
+}
+
+// ifaceInfo is what decoding an event needs to know about its interface.
+type ifaceInfo struct {
+	role role
+	ref  intern.Ref
+}
+
+// NewSource validates cfg and loads the capture programs into the kernel.
+// Nothing is attached until Run. Close releases the programs and maps.
+func NewSource(cfg Config, log *slog.Logger, tables *intern.Tables, opts ...Option) (*Source, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	if log == nil {
+		return nil, errors.New("new bpf source: log is nil")
+	}
+	if tables == nil || tables.Interfaces == nil {
+		return nil, errors.New("new bpf source: tables.Interfaces is nil")
+	}
+	s := &Source{cfg: cfg, log: log, tables: tables, attached: make(map[int]*attachment)}
+	for _, o := range opts {
+		o(&s.opts)
+	}
+	s.useTC = s.opts.forceTC
+	s.ifaces.Store(&map[uint32]ifaceInfo{})
+
+	if s.bootToUnix, err = bootToUnixOffset(); err != nil {
+		return nil, err
+	}
+	spec, err := loadCapture()
+	if err != nil {
+		return nil, fmt.Errorf("load capture spec: %w", err)
+	}
+	spec.Maps[captureMapEvents].MaxEntries = uint32(cfg.RingBytes)
+	spec.Maps[captureMapConntrack].MaxEntries = uint32(cfg.ConnEntries)
+	if err := spec.Variables[captureVarWakeupBytes].Set(uint64(cfg.WakeupBytes)); err != nil {
+		return nil, fmt.Errorf("set wakeup_bytes: %w", err)
+	}
+	if err := spec.LoadAndAssign(&s.objs, nil); err != nil {
+		var verr *ebpf.VerifierError
+		if errors.As(err, &verr) {
+			log.Error("capture program rejected by the verifier", "log", fmt.Sprintf("%+v", verr))
+		}
+		return nil, fmt.Errorf("load capture objects: %w", err)
+	}
+	return s, nil
+}
+
+// Close releases the kernel objects. Call it after Run has returned.
+func (s *Source) Close() error {
+	if err := s.objs.Close(); err != nil {
+		return fmt.Errorf("close capture objects: %w", err)
+	}
+	return nil
+}
+
+// Run attaches to the selected interfaces present now and to matching ones
+// that appear later, and emits a record per captured packet, plus a
+// record.KindLost record whenever the kernel ring overflowed, until ctx is
+// done. emit is called from one goroutine and must not retain the record.
+// On return every attachment is removed.
+func (s *Source) Run(ctx context.Context, emit func(*record.Record)) error {
+	if !s.running.CompareAndSwap(false, true) {
+		return errors.New("run bpf source: already running")
+	}
+	defer s.running.Store(false)
+
+	rd, err := ringbuf.NewReader(s.objs.Events)
+	if err != nil {
+		return fmt.Errorf("open ring buffer reader: %w", err)
+	}
+	defer rd.Close()
+
+	if err := removeStaleFilters(s.log); err != nil {
+		s.log.Warn("removing stale tc filters failed", "err", err)
+	}
+	defer s.detachAll()
+
+	stopWatch, err := s.watchLinks()
+	if err != nil {
+		return err
+	}
+	defer stopWatch()
+	if s.opts.ready != nil {
+		s.opts.ready()
+	}
+
+	return s.read(ctx, rd, emit)
+}
