@@ -1,0 +1,173 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"time"
+
+	observerpb "github.com/cilium/cilium/api/v1/observer"
+	peerpb "github.com/cilium/cilium/api/v1/peer"
+	"golang.org/x/sync/errgroup"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/reflection"
+)
+
+// HealthService is the service name hubble status checks.
+const HealthService = "hubble.server.Observer"
+
+// socketMode lets the socket's group (Hubble's convention) use it.
+const socketMode = 0o660
+
+// shutdownGrace is how long a stopping server lets calls finish before
+// closing them: following streams never finish on their own.
+const shutdownGrace = 5 * time.Second
+
+// Option configures a Server.
+type Option func(*Server)
+
+// WithVersion sets the hubble-server-version response header.
+func WithVersion(v string) Option { return func(s *Server) { s.version = v } }
+
+// Server is the agent's Hubble gRPC server.
+type Server struct {
+	cfg      Config
+	log      *slog.Logger
+	version  string
+	observer observerpb.ObserverServer
+	peer     peerpb.PeerServer
+	certs    *certReloader
+	grace    time.Duration
+}
+
+// New validates cfg, loads the TLS files it names and returns a Server for
+// the given services.
+func New(cfg Config, log *slog.Logger, obs observerpb.ObserverServer, peer peerpb.PeerServer, opts ...Option) (*Server, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("validate server config: %w", err)
+	}
+	if obs == nil || peer == nil {
+		return nil, errors.New("create server: observer and peer services are required")
+	}
+	s := &Server{cfg: cfg, log: log, observer: obs, peer: peer, grace: shutdownGrace}
+	for _, opt := range opts {
+		opt(s)
+	}
+	if cfg.ListenAddress != "" && cfg.tls() {
+		certs, err := newCertReloader(cfg, log)
+		if err != nil {
+			return nil, err
+		}
+		s.certs = certs
+	}
+	return s, nil
+}
+
+// Run serves until ctx ends, then stops gracefully.
+func (s *Server) Run(ctx context.Context) error {
+	unixLis, err := listenUnix(s.cfg.SocketPath)
+	if err != nil {
+		return err
+	}
+	// The unix socket is always plaintext, so each listener gets a server
+	// with its own credentials.
+	servers := []*grpc.Server{s.newGRPC()}
+	listeners := []net.Listener{unixLis}
+	if s.cfg.ListenAddress != "" {
+		tcpLis, err := net.Listen("tcp", s.cfg.ListenAddress)
+		if err != nil {
+			unixLis.Close()
+			return fmt.Errorf("listen on %s: %w", s.cfg.ListenAddress, err)
+		}
+		var opts []grpc.ServerOption
+		if s.certs != nil {
+			opts = append(opts, grpc.Creds(credentials.NewTLS(s.certs.serverConfig())))
+		}
+		servers = append(servers, s.newGRPC(opts...))
+		listeners = append(listeners, tcpLis)
+	}
+
+	g, gctx := errgroup.WithContext(ctx)
+	for i, srv := range servers {
+		lis := listeners[i]
+		s.log.Info("serving Hubble API", "address", lis.Addr().String())
+		g.Go(func() error {
+			// ErrServerStopped only means ctx ended before Serve began.
+			if err := srv.Serve(lis); err != nil && !errors.Is(err, grpc.ErrServerStopped) {
+				return fmt.Errorf("serve Hubble API on %s: %w", lis.Addr(), err)
+			}
+			return nil
+		})
+	}
+	g.Go(func() error {
+		<-gctx.Done()
+		s.stop(servers)
+		return nil
+	})
+	return g.Wait() // closing the unix listener removed its socket
+}
+
+// stop stops servers gracefully, closing the calls still running after the
+// grace period.
+func (s *Server) stop(servers []*grpc.Server) {
+	stopped := make(chan struct{})
+	go func() {
+		for _, srv := range servers {
+			srv.GracefulStop()
+		}
+		close(stopped)
+	}()
+	select {
+	case <-stopped:
+	case <-time.After(s.grace):
+		s.log.Warn("closing Hubble API calls still running after the shutdown grace period", "grace", s.grace)
+		for _, srv := range servers {
+			srv.Stop()
+		}
+		<-stopped
+	}
+}
+
+// newGRPC returns a gRPC server with every service registered.
+func (s *Server) newGRPC(opts ...grpc.ServerOption) *grpc.Server {
+	opts = append(opts,
+		grpc.ChainUnaryInterceptor(s.unaryVersionHeader),
+		grpc.ChainStreamInterceptor(s.streamVersionHeader),
+	)
+	srv := grpc.NewServer(opts...)
+	observerpb.RegisterObserverServer(srv, s.observer)
+	peerpb.RegisterPeerServer(srv, s.peer)
+	hs := health.NewServer()
+	hs.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
+	hs.SetServingStatus(HealthService, healthpb.HealthCheckResponse_SERVING)
+	healthpb.RegisterHealthServer(srv, hs)
+	reflection.Register(srv)
+	return srv
+}
+
+// listenUnix listens on path, replacing a stale socket left by a previous
+// run and creating its directory.
+func listenUnix(path string) (net.Listener, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, fmt.Errorf("create socket directory: %w", err)
+	}
+	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("remove stale socket: %w", err)
+	}
+	lis, err := net.Listen("unix", path)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", path, err)
+	}
+	if err := os.Chmod(path, socketMode); err != nil {
+		lis.Close()
+		return nil, fmt.Errorf("set socket permissions: %w", err)
+	}
+	return lis, nil
+}
