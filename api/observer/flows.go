@@ -230,9 +230,11 @@ func (fs *flowStream) sendUpstreamLost() error {
 // sendLost reports the records the ring overwrote before this stream read
 // them.
 func (fs *flowStream) sendLost(now time.Time) error {
+	lost := fs.lost.take(now)
+	fs.streamLost.Add(float64(lost.GetNumEventsLost()))
 	return fs.stream.Send(&observerpb.GetFlowsResponse{
 		Time:          timestamppb.New(now),
 		NodeName:      fs.nodeName,
-		ResponseTypes: &observerpb.GetFlowsResponse_LostEvents{LostEvents: fs.lost.take(now)},
+		ResponseTypes: &observerpb.GetFlowsResponse_LostEvents{LostEvents: lost},
 	})
 }

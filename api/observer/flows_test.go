@@ -10,6 +10,8 @@ import (
 
 	flowpb "github.com/cilium/cilium/api/v1/flow"
 	observerpb "github.com/cilium/cilium/api/v1/observer"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
@@ -177,7 +179,8 @@ func (r *overtakingRing) Read(seq uint64, dst *record.Record) error {
 
 func TestGetFlowsRingOverwriteIsReportedOnce(t *testing.T) {
 	var e *env
-	e = newEnv(t, 7, newOvertakingRing(&e, map[uint64]int{2: 10}))
+	reg := prometheus.NewPedanticRegistry()
+	e = newEnv(t, 7, newOvertakingRing(&e, map[uint64]int{2: 10}), observer.WithRegisterer(reg))
 	e.write(7)
 	res := e.getFlows(&observerpb.GetFlowsRequest{First: true})
 	if res.err != nil {
@@ -192,6 +195,13 @@ func TestGetFlowsRingOverwriteIsReportedOnce(t *testing.T) {
 	if l.GetSource() != flowpb.LostEventSource_HUBBLE_RING_BUFFER || l.GetNumEventsLost() != 8 ||
 		l.GetFirst() == nil || l.GetLast() == nil {
 		t.Fatalf("lost event = %v", l)
+	}
+	const want = `# HELP fovea_observer_stream_lost_events_total Events GetFlows streams skipped because the ring overwrote them before they were read (sent to clients as HUBBLE_RING_BUFFER LostEvents).
+# TYPE fovea_observer_stream_lost_events_total counter
+fovea_observer_stream_lost_events_total 8
+`
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want)); err != nil {
+		t.Fatal(err)
 	}
 }
 

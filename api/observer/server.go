@@ -3,12 +3,14 @@ package observer
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"time"
 
 	flowpb "github.com/cilium/cilium/api/v1/flow"
 	observerpb "github.com/cilium/cilium/api/v1/observer"
 	relaypb "github.com/cilium/cilium/api/v1/relay"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/foveanet/fovea/agent/event"
 )
@@ -46,6 +48,11 @@ type Server struct {
 	address       string
 	tlsServerName string
 	lostInterval  time.Duration
+
+	registerer prometheus.Registerer
+	// streamLost counts records streams skipped because the ring overwrote
+	// them first; clients see the same counts as LostEvents.
+	streamLost prometheus.Counter
 }
 
 var _ observerpb.ObserverServer = (*Server)(nil)
@@ -78,9 +85,17 @@ func New(ring Ring, node *event.Node, opts ...Option) (*Server, error) {
 	if s.lostInterval <= 0 {
 		return nil, errors.New("create observer: lost event interval must be positive")
 	}
+	s.streamLost = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "fovea_observer_stream_lost_events_total",
+		Help: "Events GetFlows streams skipped because the ring overwrote them before they were read (sent to clients as HUBBLE_RING_BUFFER LostEvents).",
+	})
+	if s.registerer != nil {
+		if err := s.registerer.Register(s.streamLost); err != nil {
+			return nil, fmt.Errorf("register observer metrics: %w", err)
+		}
+	}
 	return s, nil
 }
-
 
 // ServerStatus reports the agent's ring usage, flow counts and flow rate.
 func (s *Server) ServerStatus(context.Context, *observerpb.ServerStatusRequest) (*observerpb.ServerStatusResponse, error) {
