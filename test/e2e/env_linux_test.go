@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -98,35 +97,7 @@ func build() (*env, error) {
 			return fail(fmt.Errorf("serve on %s: %w", h.Name, err))
 		}
 	}
-	if err := e.waitForDatapath(ctx); err != nil {
-		return fail(err)
-	}
 	return e, nil
-}
-
-// waitForDatapath pings from every pod until each agent has flows: an agent
-// serves its socket before its programs are attached.
-func (e *env) waitForDatapath(ctx context.Context) error {
-	for i, src := range e.hosts {
-		dst := e.hosts[(i+1)%len(e.hosts)]
-		_, sock := e.pod(i)
-		for {
-			if _, err := traffic.ICMP(ctx, src, dst, traffic.IPv4, 1); err != nil {
-				return fmt.Errorf("warm-up ping from %s: %w", src.Name, err)
-			}
-			out, err := exec.CommandContext(ctx, e.hubbleBin, "observe", "--last", "1", "-o", "json",
-				"--ip", src.IPv4.String(), "--server", "unix://"+sock).Output()
-			if err == nil && len(out) > 0 {
-				break
-			}
-			select {
-			case <-ctx.Done():
-				return fmt.Errorf("agent at %s shows no flows from %s: %w", sock, src.Name, ctx.Err())
-			case <-time.After(200 * time.Millisecond):
-			}
-		}
-	}
-	return nil
 }
 
 func TestMain(m *testing.M) {

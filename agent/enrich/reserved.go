@@ -1,0 +1,71 @@
+package enrich
+
+import (
+	"net/netip"
+	"sync/atomic"
+
+	flowpb "github.com/cilium/cilium/api/v1/flow"
+
+	"github.com/foveanet/fovea/agent/intern"
+	"github.com/foveanet/fovea/agent/record"
+)
+
+// Cilium's reserved identities, which Hubble clients print as (host),
+// (world), … and Hubble UI groups by.
+const (
+	IdentityHost  = 1
+	IdentityWorld = 2
+)
+
+// Reserved labels endpoints with reserved identities: host for the node's
+// own addresses, world for any other.
+type Reserved struct {
+	host, world intern.Ref
+	local       atomic.Pointer[map[netip.Addr]struct{}]
+}
+
+// NewReserved interns the reserved endpoints in tables.
+func NewReserved(tables *intern.Tables) *Reserved {
+	e := &Reserved{
+		host:  internReserved(tables, IdentityHost, "host"),
+		world: internReserved(tables, IdentityWorld, "world"),
+	}
+	e.local.Store(&map[netip.Addr]struct{}{})
+	return e
+}
+
+func internReserved(tables *intern.Tables, id uint32, name string) intern.Ref {
+	return tables.Endpoints.Intern("reserved:"+name, func() *flowpb.Endpoint {
+		return &flowpb.Endpoint{Identity: id, Labels: []string{"reserved:" + name}}
+	})
+}
+
+// SetLocalAddrs replaces the set of addresses that belong to the node.
+func (e *Reserved) SetLocalAddrs(addrs []netip.Addr) {
+	m := make(map[netip.Addr]struct{}, len(addrs))
+	for _, a := range addrs {
+		m[a.Unmap()] = struct{}{}
+	}
+	e.local.Store(&m)
+}
+
+// Enrich sets the record's endpoints that no earlier enricher set.
+func (e *Reserved) Enrich(r *record.Record) {
+	if r.Kind == record.KindLost {
+		return
+	}
+	local := *e.local.Load()
+	if r.SrcEndpoint == 0 {
+		r.SrcEndpoint = e.ref(local, r.SrcAddr())
+	}
+	if r.DstEndpoint == 0 {
+		r.DstEndpoint = e.ref(local, r.DstAddr())
+	}
+}
+
+func (e *Reserved) ref(local map[netip.Addr]struct{}, a netip.Addr) intern.Ref {
+	if _, ok := local[a]; ok {
+		return e.host
+	}
+	return e.world
+}

@@ -1,0 +1,39 @@
+package agent
+
+import (
+	"sync/atomic"
+
+	"github.com/foveanet/fovea/agent/event"
+	"github.com/foveanet/fovea/agent/record"
+	"github.com/foveanet/fovea/api/observer"
+	"github.com/foveanet/fovea/ringbuffer"
+)
+
+// Enricher sets the intern references of a record before it is stored.
+type Enricher interface {
+	Enrich(r *record.Record)
+}
+
+// pipeline is the write side of the ring. It is the ring's single writer:
+// the source calls emit from one goroutine.
+type pipeline struct {
+	enrichers []Enricher
+	ring      *ringbuffer.Ring[record.Record]
+	seen      atomic.Uint64 // flows decoded: Hubble's seen_flows
+	// namespaces learns which namespaces have flows, for GetNamespaces.
+	namespaces *observer.NamespaceTracker
+	node       *event.Node
+	ev         event.Event // reused: emit runs on one goroutine
+}
+
+func (p *pipeline) emit(r *record.Record) {
+	for _, e := range p.enrichers {
+		e.Enrich(r)
+	}
+	if r.Kind != record.KindLost {
+		p.seen.Add(1)
+	}
+	seq := p.ring.Write(r)
+	p.ev.Reset(p.node, r, seq)
+	p.namespaces.ObserveEvent(&p.ev)
+}

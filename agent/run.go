@@ -1,0 +1,125 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/foveanet/fovea/agent/enrich"
+	"github.com/foveanet/fovea/agent/event"
+	"github.com/foveanet/fovea/agent/intern"
+	"github.com/foveanet/fovea/agent/record"
+	"github.com/foveanet/fovea/api/filters"
+	"github.com/foveanet/fovea/api/observer"
+	"github.com/foveanet/fovea/api/peer"
+	"github.com/foveanet/fovea/api/server"
+	"github.com/foveanet/fovea/ringbuffer"
+)
+
+// Source produces records: the Linux eBPF datapath, Windows ETW, or a replay
+// in tests. Run blocks until ctx ends or the source fails; it calls emit
+// from one goroutine (the ring takes a single writer), and emit does not
+// retain the record.
+type Source interface {
+	Run(ctx context.Context, emit func(*record.Record)) error
+}
+
+// Run runs an agent until ctx ends: the packet source, the pipeline into the
+// ring, the Hubble API and the metrics endpoint.
+func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	tables := intern.NewTables()
+	node := event.NewNode(cfg.NodeName, cfg.ClusterName, cfg.Version, nil, tables)
+	ring, err := ringbuffer.New[record.Record](cfg.RingCapacity)
+	if err != nil {
+		return fmt.Errorf("create ring: %w", err)
+	}
+	reg := prometheus.NewRegistry()
+	events := observer.NewAgentEvents()
+	// Clients are served only once the datapath is attached: a socket that
+	// answers means flows are being captured.
+	capturing := make(chan struct{})
+	src, err := newSource(cfg, log, tables, reg, events, sync.OnceFunc(func() { close(capturing) }))
+	if err != nil {
+		return err
+	}
+	reserved := enrich.NewReserved(tables)
+	namespaces := observer.NewNamespaceTracker(observer.WithNamespaceCluster(cfg.ClusterName))
+	p := &pipeline{ring: ring, enrichers: []Enricher{reserved}, namespaces: namespaces, node: node}
+	reg.MustRegister(newRingCollector(ring, &p.seen))
+
+	obs, err := observer.New(ring, node,
+		observer.WithLogger(log),
+		observer.WithVersion(cfg.Version),
+		observer.WithSeenFlows(p.seen.Load),
+		observer.WithFilterBuilder(filters.Build),
+		observer.WithNamespaces(namespaces),
+		observer.WithAgentEvents(events),
+		observer.WithRegisterer(reg),
+	)
+	if err != nil {
+		return fmt.Errorf("create observer: %w", err)
+	}
+	srv, err := server.New(cfg.Server, log, obs, peer.NewSelf(node, cfg.Server), server.WithVersion(cfg.Version))
+	if err != nil {
+		return fmt.Errorf("create server: %w", err)
+	}
+
+	g, ctx := errgroup.WithContext(ctx)
+	// The server outlives ctx briefly so that agent-event subscribers hear
+	// that the agent is stopping before their streams end.
+	srvCtx, stopServer := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopServer()
+	g.Go(func() error {
+		<-ctx.Done()
+		events.Publish(agentStopping())
+		stopServer()
+		return nil
+	})
+	g.Go(func() error { return refreshLocalAddrs(ctx, reserved, cfg.LocalAddrsRefresh, log) })
+	g.Go(func() error { return src.Run(ctx, p.emit) })
+	g.Go(func() error {
+		select {
+		case <-capturing:
+			return srv.Run(srvCtx)
+		case <-ctx.Done():
+			return nil
+		}
+	})
+	if cfg.MetricsAddress != "" {
+		g.Go(func() error { return serveMetrics(ctx, cfg.MetricsAddress, reg, log) })
+	}
+	events.Publish(agentStarted(time.Now()))
+	log.Info("agent running", "node", cfg.NodeName, "ring_capacity", ring.Cap(), "socket", cfg.Server.SocketPath)
+	if err := g.Wait(); err != nil && !errors.Is(err, context.Canceled) {
+		return err
+	}
+	return nil
+}
+
+// refreshLocalAddrs keeps the host identity's address set current.
+func refreshLocalAddrs(ctx context.Context, e *enrich.Reserved, every time.Duration, log *slog.Logger) error {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		addrs, err := enrich.LocalAddrs()
+		if err != nil {
+			log.Warn("cannot refresh node addresses; keeping the previous set", "err", err)
+		} else {
+			e.SetLocalAddrs(addrs)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
+}

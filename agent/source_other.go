@@ -1,0 +1,20 @@
+//go:build !linux
+
+package agent
+
+import (
+	"fmt"
+	"log/slog"
+	"runtime"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/foveanet/fovea/agent/intern"
+	"github.com/foveanet/fovea/api/observer"
+)
+
+// newSource fails where no datapath exists yet (the Windows ETW source is
+// its own issue).
+func newSource(Config, *slog.Logger, *intern.Tables, prometheus.Registerer, *observer.AgentEvents, func()) (Source, error) {
+	return nil, fmt.Errorf("load packet source: no datapath for %s", runtime.GOOS)
+}

@@ -1,0 +1,61 @@
+package main
+
+import (
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/foveanet/fovea/agent"
+	"github.com/foveanet/fovea/api/server"
+)
+
+// bindAgentFlags binds every agent flag to its config field: the only place
+// agent flag names appear.
+func bindAgentFlags(fs *pflag.FlagSet, cfg *agent.Config) {
+	host, _ := os.Hostname()
+	fs.StringVar(&cfg.NodeName, "node-name", host, "name of this node in flows and peer announcements")
+	fs.StringVar(&cfg.ClusterName, "cluster-name", "default", "name of the cluster this node belongs to")
+	fs.IntVar(&cfg.RingCapacity, "ring-capacity", 4095, "events kept in memory for GetFlows; one less than a power of two")
+	fs.StringSliceVar(&cfg.Interfaces, "interfaces", nil,
+		"name globs of interfaces to observe (default: every host-side veth plus the default-route device)")
+	fs.StringVar(&cfg.MetricsAddress, "metrics-address", ":9965", "address to serve Prometheus /metrics on; empty disables it")
+	fs.DurationVar(&cfg.LocalAddrsRefresh, "local-addrs-refresh", 30*time.Second, "how often to re-read the node's own addresses")
+	bindServerFlags(fs, &cfg.Server, "/var/run/fovea/hubble.sock", ":4244")
+}
+
+// bindServerFlags binds the Hubble gRPC server's flags.
+func bindServerFlags(fs *pflag.FlagSet, cfg *server.Config, socket, listen string) {
+	fs.StringVar(&cfg.SocketPath, "socket-path", socket, "unix socket to serve the Hubble API on (always served)")
+	fs.StringVar(&cfg.ListenAddress, "listen-address", listen, "TCP address to serve the Hubble API on; empty disables TCP")
+	fs.BoolVar(&cfg.Insecure, "insecure", false, "serve TCP in plaintext (otherwise TLS is required)")
+	fs.StringVar(&cfg.TLSCertFile, "tls-cert-file", "", "server certificate (PEM) for TCP")
+	fs.StringVar(&cfg.TLSKeyFile, "tls-key-file", "", "server private key (PEM) for TCP")
+	fs.StringSliceVar(&cfg.TLSClientCAFiles, "tls-client-ca-files", nil, "CA bundles that client certificates must chain to (turns on mTLS)")
+}
+
+func newAgentCommand() *cobra.Command {
+	var (
+		common commonFlags
+		cfg    agent.Config
+	)
+	cmd := &cobra.Command{
+		Use:   "agent",
+		Short: "Observe this node's traffic and serve it through the Hubble API",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := settle(cmd, &common); err != nil {
+				return err
+			}
+			cfg.Version = buildVersion()
+			if err := cfg.Validate(); err != nil {
+				return err
+			}
+			return agent.Run(cmd.Context(), cfg, common.logger())
+		},
+	}
+	common.bind(cmd.Flags())
+	bindAgentFlags(cmd.Flags(), &cfg)
+	return cmd
+}
