@@ -1,0 +1,80 @@
+# Fovea build, test and demo entry points. `make test` is the one command
+# that runs every test (CI runs exactly it); `sudo make demo` runs the demo.
+SHELL := /bin/bash
+GO ?= go
+BIN := $(CURDIR)/.bin
+FOVEA := $(BIN)/fovea
+HUBBLE := $(BIN)/hubble
+STATICCHECK := $(BIN)/staticcheck
+FUZZTIME ?= 10s
+export PATH := $(BIN):$(PATH)
+
+.PHONY: all build deps tools generate check-generate lint unit fuzz e2e test bench demo clean
+
+all: build
+
+## deps: install the Debian packages builds and tests need (idempotent).
+deps:
+	@scripts/install-deps.sh
+
+build: $(FOVEA)
+
+$(FOVEA): FORCE
+	$(GO) build -trimpath -o $(FOVEA) ./cmd/fovea
+
+FORCE:
+
+## tools: the real hubble CLI and staticcheck, built once from tools/go.mod.
+tools: $(HUBBLE) $(STATICCHECK)
+
+$(HUBBLE): tools/go.mod tools/go.sum
+	cd tools && $(GO) build -o $(HUBBLE) github.com/cilium/cilium/hubble
+
+$(STATICCHECK): tools/go.mod tools/go.sum
+	cd tools && $(GO) build -o $(STATICCHECK) honnef.co/go/tools/cmd/staticcheck
+
+## generate: rebuild the eBPF objects and their Go bindings with bpf2go.
+generate:
+	$(GO) generate ./bpf/...
+
+## check-generate: fail if the committed bpf2go output differs from the C.
+check-generate: generate
+	@git diff --exit-code -- bpf/ || { echo "bpf2go output is stale: run 'make generate' and commit" >&2; exit 1; }
+
+lint: $(STATICCHECK)
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted" >&2; exit 1; fi
+	$(GO) vet ./...
+	$(STATICCHECK) ./...
+	GOOS=windows $(GO) build ./...
+
+## unit: every package's tests but the end-to-end ones, under the race
+## detector (privileged ones need root).
+unit:
+	$(GO) test -race -count=1 $$($(GO) list ./... | grep -v /test/e2e)
+
+## fuzz: run each fuzz target for FUZZTIME.
+fuzz:
+	@for target in $$(scripts/fuzz-targets.sh); do \
+		pkg=$${target%%:*}; name=$${target##*:}; \
+		echo "fuzz $$name in $$pkg for $(FUZZTIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$$name$$" -fuzztime $(FUZZTIME) "$$pkg" || exit 1; \
+	done
+
+## e2e: the netns cluster with real agents, asserted with the real hubble CLI.
+e2e: $(FOVEA) $(HUBBLE)
+	FOVEA_BIN=$(FOVEA) HUBBLE_BIN=$(HUBBLE) $(GO) test -count=1 -v -timeout 15m ./test/e2e/...
+
+## test: everything CI checks.
+test: deps tools check-generate lint unit fuzz e2e
+
+## bench: benchmarks, Fovea side by side with Cilium where a counterpart exists.
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -count 6 ./ringbuffer/ ./api/... ./agent/... ./bpf/... | tee $(BIN)/bench.txt
+	cd tools && $(GO) run golang.org/x/perf/cmd/benchstat $(BIN)/bench.txt
+
+## demo: a simulated cluster with live flows in `hubble observe --follow` (root).
+demo: deps $(FOVEA) $(HUBBLE)
+	$(FOVEA) demo --hubble $(HUBBLE)
+
+clean:
+	rm -rf $(BIN)

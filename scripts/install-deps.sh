@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Fovea's build and tests need, if any is missing:
+# clang/llvm for the eBPF objects, bpftool for vmlinux.h, iproute2/iptables/
+# ping for the network-namespace cluster.
+set -euo pipefail
+need=()
+for pair in clang:clang llvm-strip:llvm bpftool:bpftool ip:iproute2 iptables:iptables ping:iputils-ping tc:iproute2; do
+	command -v "${pair%%:*}" >/dev/null 2>&1 || need+=("${pair#*:}")
+done
+[ -f /usr/include/bpf/bpf_helpers.h ] || need+=(libbpf-dev)
+if ((${#need[@]} == 0)); then exit 0; fi
+if [ "$(id -u)" -ne 0 ]; then
+	echo "missing packages: ${need[*]}; run as root or: sudo apt-get install ${need[*]}" >&2
+	exit 1
+fi
+echo "installing: ${need[*]}"
+apt-get update -qq
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
