@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+	"log/slog"
 	"os"
 	"time"
 
@@ -36,26 +38,14 @@ func bindServerFlags(fs *pflag.FlagSet, cfg *server.Config, socket, listen strin
 }
 
 func newAgentCommand() *cobra.Command {
-	var (
-		common commonFlags
-		cfg    agent.Config
-	)
-	cmd := &cobra.Command{
-		Use:   "agent",
-		Short: "Observe this node's traffic and serve it through the Hubble API",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := settle(cmd, &common); err != nil {
-				return err
-			}
+	var cfg agent.Config
+	return newCommand("agent", "Observe this node's traffic and serve it through the Hubble API",
+		func(fs *pflag.FlagSet) { bindAgentFlags(fs, &cfg) },
+		func(ctx context.Context, log *slog.Logger) error {
 			cfg.Version = buildVersion()
 			if err := cfg.Validate(); err != nil {
 				return err
 			}
-			return agent.Run(cmd.Context(), cfg, common.logger())
-		},
-	}
-	common.bind(cmd.Flags())
-	bindAgentFlags(cmd.Flags(), &cfg)
-	return cmd
+			return agent.Run(ctx, cfg, log)
+		})
 }

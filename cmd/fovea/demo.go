@@ -1,7 +1,9 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"log/slog"
 	"os"
 
 	"github.com/spf13/cobra"
@@ -20,27 +22,15 @@ func bindDemoFlags(fs *pflag.FlagSet, cfg *demo.Config) {
 }
 
 func newDemoCommand() *cobra.Command {
-	var (
-		common commonFlags
-		cfg    demo.Config
-	)
-	cmd := &cobra.Command{
-		Use:   "demo",
-		Short: "Run a simulated cluster of network namespaces with live flows (needs root)",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := settle(cmd, &common); err != nil {
-				return err
-			}
+	var cfg demo.Config
+	return newCommand("demo", "Run a simulated cluster of network namespaces with live flows (needs root)",
+		func(fs *pflag.FlagSet) { bindDemoFlags(fs, &cfg) },
+		func(ctx context.Context, log *slog.Logger) error {
 			self, err := os.Executable()
 			if err != nil {
 				return fmt.Errorf("find own binary: %w", err)
 			}
 			cfg.Agent = self
-			return demo.Run(cmd.Context(), cfg, common.logger())
-		},
-	}
-	common.bind(cmd.Flags())
-	bindDemoFlags(cmd.Flags(), &cfg)
-	return cmd
+			return demo.Run(ctx, cfg, log)
+		})
 }

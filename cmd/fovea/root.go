@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"os"
@@ -68,4 +69,24 @@ func settle(cmd *cobra.Command, c *commonFlags) error {
 		return fmt.Errorf("%s: %w", cmd.Name(), err)
 	}
 	return nil
+}
+
+// newCommand builds a subcommand that takes no arguments: bind adds its flags
+// next to the common ones, and run gets the settled flags' logger.
+func newCommand(use, short string, bind func(*pflag.FlagSet), run func(context.Context, *slog.Logger) error) *cobra.Command {
+	var common commonFlags
+	cmd := &cobra.Command{
+		Use:   use,
+		Short: short,
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := settle(cmd, &common); err != nil {
+				return err
+			}
+			return run(cmd.Context(), common.logger())
+		},
+	}
+	common.bind(cmd.Flags())
+	bind(cmd.Flags())
+	return cmd
 }
