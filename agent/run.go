@@ -25,9 +25,10 @@ import (
 // Source produces records: the Linux eBPF datapath, Windows ETW, or a replay
 // in tests. Run blocks until ctx ends or the source fails; it calls emit
 // from one goroutine (the ring takes a single writer), and emit does not
-// retain the record.
+// retain the record. Close releases what the source holds (kernel objects).
 type Source interface {
 	Run(ctx context.Context, emit func(*record.Record)) error
+	Close() error
 }
 
 // Run runs an agent until ctx ends: the packet source, the pipeline into the
@@ -51,7 +52,17 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	defer func() {
+		if err := src.Close(); err != nil {
+			log.Warn("cannot release the packet source", "err", err)
+		}
+	}()
 	reserved := enrich.NewReserved(tables)
+	// Know the node's addresses before the first packet, or early flows
+	// would name the host as the world.
+	if addrs, err := enrich.LocalAddrs(); err == nil {
+		reserved.SetLocalAddrs(addrs)
+	}
 	namespaces := observer.NewNamespaceTracker(observer.WithNamespaceCluster(cfg.ClusterName))
 	p := &pipeline{ring: ring, enrichers: []Enricher{reserved}, namespaces: namespaces, node: node}
 	reg.MustRegister(newRingCollector(ring, &p.seen))

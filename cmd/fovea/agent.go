@@ -43,9 +43,6 @@ func newAgentCommand() *cobra.Command {
 		func(fs *pflag.FlagSet) { bindAgentFlags(fs, &cfg) },
 		func(ctx context.Context, log *slog.Logger) error {
 			cfg.Version = buildVersion()
-			if err := cfg.Validate(); err != nil {
-				return err
-			}
 			return agent.Run(ctx, cfg, log)
 		})
 }
