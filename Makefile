@@ -57,7 +57,7 @@ fuzz:
 	@for target in $$(scripts/fuzz-targets.sh); do \
 		pkg=$${target%%:*}; name=$${target##*:}; \
 		echo "fuzz $$name in $$pkg for $(FUZZTIME)"; \
-		$(GO) test -run '^$$' -fuzz "^$$name$$" -fuzztime $(FUZZTIME) "$$pkg" || exit 1; \
+		$(GO) test -run '^$$' -fuzz "^$$name$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 5s "$$pkg" || exit 1; \
 	done
 
 ## e2e: the netns cluster with real agents, asserted with the real hubble CLI.

@@ -1,6 +1,7 @@
 package filters
 
 import (
+	"strings"
 	"testing"
 
 	flowpb "github.com/cilium/cilium/api/v1/flow"
@@ -90,5 +91,51 @@ func BenchmarkHubbleUIDefault(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		f(e)
+	}
+}
+
+// BenchmarkCELAtCostLimit is the worst case CEL evaluation of one flow: a
+// request's MaxCELExpressions expressions each running into CELCostLimit.
+func BenchmarkCELAtCostLimit(b *testing.B) {
+	exprs := make([]string, MaxCELExpressions)
+	for i := range exprs {
+		exprs[i] = nestedComprehension()
+	}
+	f, err := Build([]*flowpb.FlowFilter{{Experimental: &flowpb.FlowFilter_Experimental{CelExpression: exprs}}}, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	e := benchEvent(testNode())
+	for b.Loop() {
+		f(e)
+	}
+}
+
+// BenchmarkBuildAtLimits builds a request using up the regexp, label
+// selector and CEL budgets.
+func BenchmarkBuildAtLimits(b *testing.B) {
+	fill := func(n int, v string) []string {
+		s := make([]string, n)
+		for i := range s {
+			s[i] = v
+		}
+		return s
+	}
+	cel := "_flow.source.namespace in [" + strings.Repeat(`"demo-namespace",`, 235) + `"x"]`
+	req := []*flowpb.FlowFilter{{
+		DnsQuery:    fill(MaxValues, strings.Repeat("[a-z]", 6)), // 30 KiB, 8 instructions each
+		SourceLabel: fill(MaxValues, "k8s:app in (web, api, db, cache, queue, proxy)"),
+		NodeLabels:  fill(MaxValues/2, "kubernetes.io/arch in (amd64, arm64)"),
+		Experimental: &flowpb.FlowFilter_Experimental{
+			CelExpression: fill(MaxCELExpressions, cel),
+		},
+	}}
+	if _, err := Build(req, nil); err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if _, err := Build(req, nil); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

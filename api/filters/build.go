@@ -16,7 +16,8 @@ type Func func(*event.Event) bool
 type Option func(*config)
 
 type config struct {
-	log *slog.Logger
+	log    *slog.Logger
+	budget budget
 }
 
 // WithLogger sets the logger that reports filters failing at evaluation time
@@ -64,11 +65,12 @@ var builders = []builder{
 
 // Build compiles Hubble's whitelist/blacklist: an event passes if it matches at least one whitelist filter
 // (or the whitelist is empty) and none of the blacklist filters. Inside one FlowFilter all set fields are ANDed;
-// the values of one field are ORed.
+// the values of one field are ORed. Requests over the package's limits
+// (MaxFilters and the others) are rejected with an error naming the field.
 //
 // The Func is safe for concurrent use; it may build the event's flow (Event.Flow).
 func Build(whitelist, blacklist []*flowpb.FlowFilter, opts ...Option) (Func, error) {
-	c := &config{log: slog.New(slog.DiscardHandler)}
+	c := &config{log: slog.New(slog.DiscardHandler), budget: newBudget()}
 	for _, o := range opts {
 		o(c)
 	}
@@ -93,6 +95,9 @@ func Build(whitelist, blacklist []*flowpb.FlowFilter, opts ...Option) (Func, err
 }
 
 func buildList(name string, ffs []*flowpb.FlowFilter, c *config) ([]Func, error) {
+	if len(ffs) > MaxFilters {
+		return nil, fmt.Errorf("%s: %d filters, at most %d", name, len(ffs), MaxFilters)
+	}
 	fs := make([]Func, 0, len(ffs))
 	for i, ff := range ffs {
 		f, err := buildOne(ff, c)
@@ -107,6 +112,9 @@ func buildList(name string, ffs []*flowpb.FlowFilter, c *config) ([]Func, error)
 // buildOne ANDs the predicates of every set field of ff; a nil or empty
 // filter matches everything, as in Hubble.
 func buildOne(ff *flowpb.FlowFilter, c *config) (Func, error) {
+	if err := checkValueCounts(ff.ProtoReflect(), ""); err != nil {
+		return nil, err
+	}
 	var all []Func
 	for _, b := range builders {
 		fs, err := b(ff, c)

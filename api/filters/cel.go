@@ -22,15 +22,23 @@ var celEnv = sync.OnceValues(func() (*cel.Env, error) {
 		cel.Container("flow"),
 		cel.Types(&flowpb.Flow{}),
 		cel.Variable(celFlowVariable, cel.ObjectType("flow.Flow")),
+		cel.ParserExpressionSizeLimit(MaxCELExpressionSize),
 	)
 })
+
+// celProgramOptions bound the evaluation of an expression on one flow and
+// compile constant `matches` patterns once, not per flow.
+var celProgramOptions = []cel.ProgramOption{
+	cel.CostLimit(CELCostLimit),
+	cel.EvalOptions(cel.OptOptimize),
+}
 
 func buildCEL(ff *flowpb.FlowFilter, c *config) ([]Func, error) {
 	exprs := slices.Clone(ff.GetExperimental().GetCelExpression())
 	if len(exprs) == 0 {
 		return nil, nil
 	}
-	p, err := compileCEL(exprs, c.log)
+	p, err := compileCEL(exprs, &c.budget, c.log)
 	if err != nil {
 		return nil, err
 	}
@@ -38,24 +46,32 @@ func buildCEL(ff *flowpb.FlowFilter, c *config) ([]Func, error) {
 }
 
 // compileCEL compiles boolean expressions into a predicate matching flows
-// for which any expression is true.
-func compileCEL(exprs []string, log *slog.Logger) (flowFunc, error) {
+// for which any expression is true; an expression failing on a flow
+// (including by exceeding CELCostLimit) does not match it. The expressions
+// and their `matches` patterns are charged to b.
+func compileCEL(exprs []string, b *budget, log *slog.Logger) (flowFunc, error) {
 	env, err := celEnv()
 	if err != nil {
 		return nil, fmt.Errorf("experimental.cel_expression: create CEL environment: %w", err)
 	}
 	programs := make([]cel.Program, 0, len(exprs))
 	for _, x := range exprs {
+		if err := b.takeCELExpression(); err != nil {
+			return nil, fmt.Errorf("experimental.cel_expression: %w", err)
+		}
 		ast, iss := env.Compile(x)
 		if err := iss.Err(); err != nil {
-			return nil, fmt.Errorf("experimental.cel_expression: compile %q: %w", x, err)
+			return nil, fmt.Errorf("experimental.cel_expression: compile %s: %w", quoted(x), err)
 		}
 		if t := ast.OutputType(); !t.IsExactType(cel.BoolType) {
-			return nil, fmt.Errorf("experimental.cel_expression: %q has type %s, want bool", x, t)
+			return nil, fmt.Errorf("experimental.cel_expression: %s has type %s, want bool", quoted(x), t)
 		}
-		prg, err := env.Program(ast)
+		if err := b.checkCELPatterns(ast); err != nil {
+			return nil, fmt.Errorf("experimental.cel_expression: %s: %w", quoted(x), err)
+		}
+		prg, err := env.Program(ast, celProgramOptions...)
 		if err != nil {
-			return nil, fmt.Errorf("experimental.cel_expression: build program for %q: %w", x, err)
+			return nil, fmt.Errorf("experimental.cel_expression: build program for %s: %w", quoted(x), err)
 		}
 		programs = append(programs, prg)
 	}

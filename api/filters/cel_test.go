@@ -10,11 +10,12 @@ import (
 
 func TestCEL(t *testing.T) {
 	log := slog.New(slog.DiscardHandler)
+	b := newBudget()
 	p, err := compileCEL([]string{
 		`_flow.verdict == Verdict.DROPPED`,
 		`_flow.source.namespace == "demo" && _flow.l4.TCP.destination_port == 443u`,
 		`has(_flow.l7.http) && _flow.l7.http.code >= 500u`,
-	}, log)
+	}, &b, log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,7 +42,8 @@ func TestCEL(t *testing.T) {
 }
 
 func TestCELRuntimeErrorDoesNotMatch(t *testing.T) {
-	p, err := compileCEL([]string{`_flow.source.labels[3] == "x"`, `_flow.uuid == "u"`}, slog.New(slog.DiscardHandler))
+	b := newBudget()
+	p, err := compileCEL([]string{`_flow.source.labels[3] == "x"`, `_flow.uuid == "u"`}, &b, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,12 +7,12 @@ import (
 	flowpb "github.com/cilium/cilium/api/v1/flow"
 )
 
-func buildDNSQuery(ff *flowpb.FlowFilter, _ *config) ([]Func, error) {
+func buildDNSQuery(ff *flowpb.FlowFilter, c *config) ([]Func, error) {
 	v := ff.GetDnsQuery()
 	if len(v) == 0 {
 		return nil, nil
 	}
-	res, err := compileRegexps("dns_query", v)
+	res, err := c.budget.compileRegexps("dns_query", v)
 	if err != nil {
 		return nil, err
 	}
@@ -28,12 +28,12 @@ func dnsQueryMatches(res []*regexp.Regexp) flowFunc {
 	}
 }
 
-func compileRegexps(field string, exprs []string) ([]*regexp.Regexp, error) {
+func (b *budget) compileRegexps(field string, exprs []string) ([]*regexp.Regexp, error) {
 	res := make([]*regexp.Regexp, 0, len(exprs))
 	for _, x := range exprs {
-		re, err := regexp.Compile(x)
+		re, err := b.compileRegexp(x)
 		if err != nil {
-			return nil, fmt.Errorf("%s: invalid regular expression %q: %w", field, x, err)
+			return nil, fmt.Errorf("%s: invalid regular expression %s: %w", field, quoted(x), err)
 		}
 		res = append(res, re)
 	}

@@ -12,6 +12,13 @@
 // (HTTP, DNS query, UUID, trace IDs, traffic direction, encryption, CEL
 // expressions) are matched on the event's lazily built flow.Flow.
 //
+// Build bounds the work one request can cost (see MaxFilters and the other
+// limits in limits.go), where Hubble has no limits: the number of filters
+// and of values per field, the total size of regexps, of their compiled
+// programs and of label selectors, the number and size of CEL expressions,
+// and the cost of evaluating a CEL expression on one flow. Exceeding a
+// build-time limit is an error naming the field.
+//
 // Each file holds one family of fields; its builder returns one predicate
 // per set field and an error naming the field for bad input.
 package filters

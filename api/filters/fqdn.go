@@ -10,10 +10,10 @@ import (
 	"github.com/foveanet/fovea/agent/intern"
 )
 
-func buildFQDN(ff *flowpb.FlowFilter, _ *config) ([]Func, error) {
+func buildFQDN(ff *flowpb.FlowFilter, c *config) ([]Func, error) {
 	var fs []Func
 	if v := ff.GetSourceFqdn(); len(v) > 0 {
-		re, err := compileAlternatives(v, writeFQDNPattern)
+		re, err := c.budget.compileAlternatives(v, writeFQDNPattern)
 		if err != nil {
 			return nil, fmt.Errorf("source_fqdn: %w", err)
 		}
@@ -21,7 +21,7 @@ func buildFQDN(ff *flowpb.FlowFilter, _ *config) ([]Func, error) {
 		fs = append(fs, func(e *event.Event) bool { return !e.IsLost() && m.match(e.Node().Tables, e.Rec.SrcNames) })
 	}
 	if v := ff.GetDestinationFqdn(); len(v) > 0 {
-		re, err := compileAlternatives(v, writeFQDNPattern)
+		re, err := c.budget.compileAlternatives(v, writeFQDNPattern)
 		if err != nil {
 			return nil, fmt.Errorf("destination_fqdn: %w", err)
 		}

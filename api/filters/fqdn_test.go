@@ -32,7 +32,8 @@ func TestFQDNFilterErrors(t *testing.T) {
 }
 
 func TestDNSQuery(t *testing.T) {
-	res, err := compileRegexps("dns_query", []string{`^api\.`, `cluster\.local\.$`})
+	b := newBudget()
+	res, err := b.compileRegexps("dns_query", []string{`^api\.`, `cluster\.local\.$`})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -28,13 +28,13 @@ type httpField struct {
 
 // buildHTTP compiles the HTTP fields. Like Hubble, it rejects them next to
 // an event_type filter that does not name L7 (129): they could never match.
-func buildHTTP(ff *flowpb.FlowFilter, _ *config) ([]Func, error) {
+func buildHTTP(ff *flowpb.FlowFilter, c *config) ([]Func, error) {
 	var fs []Func
 	for _, f := range []httpField{
 		{"http_status_code", len(ff.GetHttpStatusCode()) > 0, func() (flowFunc, error) { return httpStatusCodeIn(ff.GetHttpStatusCode()) }},
 		{"http_method", len(ff.GetHttpMethod()) > 0, func() (flowFunc, error) { return httpMethodIn(ff.GetHttpMethod()), nil }},
-		{"http_path", len(ff.GetHttpPath()) > 0, func() (flowFunc, error) { return httpPathMatches(ff.GetHttpPath()) }},
-		{"http_url", len(ff.GetHttpUrl()) > 0, func() (flowFunc, error) { return httpURLMatches(ff.GetHttpUrl()) }},
+		{"http_path", len(ff.GetHttpPath()) > 0, func() (flowFunc, error) { return httpPathMatches(&c.budget, ff.GetHttpPath()) }},
+		{"http_url", len(ff.GetHttpUrl()) > 0, func() (flowFunc, error) { return httpURLMatches(&c.budget, ff.GetHttpUrl()) }},
 		{"http_header", len(ff.GetHttpHeader()) > 0, func() (flowFunc, error) { return httpHeaderIn(ff.GetHttpHeader()), nil }},
 	} {
 		if !f.set {
@@ -76,7 +76,7 @@ func httpStatusCodeIn(values []string) (flowFunc, error) {
 		case httpStatusPrefix.MatchString(s):
 			prefixes = append(prefixes, strings.TrimSuffix(s, "+"))
 		default:
-			return nil, fmt.Errorf("http_status_code: invalid status code %q: want a code (404) or a prefix (4+, 40+)", s)
+			return nil, fmt.Errorf("http_status_code: invalid status code %s: want a code (404) or a prefix (4+, 40+)", quoted(s))
 		}
 	}
 	return func(f *flowpb.Flow) bool {
@@ -126,8 +126,8 @@ func httpMethodIn(methods []string) flowFunc {
 
 // httpPathMatches matches the path of the request URL; URLs that do not
 // parse never match.
-func httpPathMatches(exprs []string) (flowFunc, error) {
-	res, err := compileRegexps("http_path", exprs)
+func httpPathMatches(b *budget, exprs []string) (flowFunc, error) {
+	res, err := b.compileRegexps("http_path", exprs)
 	if err != nil {
 		return nil, err
 	}
@@ -141,8 +141,8 @@ func httpPathMatches(exprs []string) (flowFunc, error) {
 	}, nil
 }
 
-func httpURLMatches(exprs []string) (flowFunc, error) {
-	res, err := compileRegexps("http_url", exprs)
+func httpURLMatches(b *budget, exprs []string) (flowFunc, error) {
+	res, err := b.compileRegexps("http_url", exprs)
 	if err != nil {
 		return nil, err
 	}

@@ -43,7 +43,8 @@ func TestHTTPMethodURLPathHeader(t *testing.T) {
 		{"put", httpFlow(&flowpb.HTTP{Method: "PUT"}), false},
 		{"none", httpFlow(&flowpb.HTTP{}), false},
 	})
-	p, err := httpPathMatches([]string{`^/api/v[0-9]+/`})
+	b := newBudget()
+	p, err := httpPathMatches(&b, []string{`^/api/v[0-9]+/`})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,7 +55,7 @@ func TestHTTPMethodURLPathHeader(t *testing.T) {
 		{"unparsable", httpFlow(&flowpb.HTTP{Url: "::"}), false},
 		{"empty", httpFlow(&flowpb.HTTP{}), false},
 	})
-	u, err := httpURLMatches([]string{`example\.com`})
+	u, err := httpURLMatches(&b, []string{`example\.com`})
 	if err != nil {
 		t.Fatal(err)
 	}

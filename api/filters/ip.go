@@ -24,14 +24,14 @@ func parseIPSet(field string, values []string) (*ipSet, error) {
 		if strings.Contains(v, "/") {
 			p, err := netip.ParsePrefix(v)
 			if err != nil {
-				return nil, fmt.Errorf("%s: invalid IP or CIDR %q", field, v)
+				return nil, fmt.Errorf("%s: invalid IP or CIDR %s", field, quoted(v))
 			}
 			s.prefixes = append(s.prefixes, p)
 			continue
 		}
 		a, err := netip.ParseAddr(v)
 		if err != nil {
-			return nil, fmt.Errorf("%s: invalid IP or CIDR %q", field, v)
+			return nil, fmt.Errorf("%s: invalid IP or CIDR %s", field, quoted(v))
 		}
 		s.addrs = append(s.addrs, a)
 	}

@@ -10,24 +10,24 @@ import (
 	"github.com/foveanet/fovea/agent/intern"
 )
 
-func buildLabels(ff *flowpb.FlowFilter, _ *config) ([]Func, error) {
+func buildLabels(ff *flowpb.FlowFilter, c *config) ([]Func, error) {
 	var fs []Func
 	if v := ff.GetSourceLabel(); len(v) > 0 {
-		m, err := newEndpointLabelMatcher("source_label", v)
+		m, err := newEndpointLabelMatcher(&c.budget, "source_label", v)
 		if err != nil {
 			return nil, err
 		}
 		fs = append(fs, func(e *event.Event) bool { return m.match(e.Node().Tables, e.Rec.SrcEndpoint) })
 	}
 	if v := ff.GetDestinationLabel(); len(v) > 0 {
-		m, err := newEndpointLabelMatcher("destination_label", v)
+		m, err := newEndpointLabelMatcher(&c.budget, "destination_label", v)
 		if err != nil {
 			return nil, err
 		}
 		fs = append(fs, func(e *event.Event) bool { return m.match(e.Node().Tables, e.Rec.DstEndpoint) })
 	}
 	if v := ff.GetNodeLabels(); len(v) > 0 {
-		sels, err := parseSelectors("node_labels", v)
+		sels, err := c.budget.parseSelectors("node_labels", v)
 		if err != nil {
 			return nil, err
 		}
@@ -52,8 +52,8 @@ type endpointLabelMatcher struct {
 	cache refCache
 }
 
-func newEndpointLabelMatcher(field string, values []string) (*endpointLabelMatcher, error) {
-	sels, err := parseSelectors(field, values)
+func newEndpointLabelMatcher(b *budget, field string, values []string) (*endpointLabelMatcher, error) {
+	sels, err := b.parseSelectors(field, values)
 	if err != nil {
 		return nil, err
 	}
@@ -70,13 +70,17 @@ func (m *endpointLabelMatcher) match(t *intern.Tables, ref intern.Ref) bool {
 }
 
 // parseSelectors parses Kubernetes label selectors whose keys may carry a
-// Cilium source ("k8s:app=web"); see translateSelector.
-func parseSelectors(field string, values []string) ([]k8slabels.Selector, error) {
+// Cilium source ("k8s:app=web"); see translateSelector. Their length is
+// charged to b.
+func (b *budget) parseSelectors(field string, values []string) ([]k8slabels.Selector, error) {
 	sels := make([]k8slabels.Selector, 0, len(values))
 	for _, v := range values {
+		if err := b.takeSelector(len(v)); err != nil {
+			return nil, fmt.Errorf("%s: %w", field, err)
+		}
 		s, err := k8slabels.Parse(translateSelector(v))
 		if err != nil {
-			return nil, fmt.Errorf("%s: invalid label selector %q: %w", field, v, err)
+			return nil, fmt.Errorf("%s: invalid label selector %s: %w", field, quoted(v), err)
 		}
 		sels = append(sels, s)
 	}

@@ -23,7 +23,7 @@ func parseNamespacedNames(field, kind string, values []string) ([]namespacedName
 		case !found:
 			ns, prefix = "default", v
 		case strings.Contains(prefix, "/"):
-			return nil, fmt.Errorf("%s: invalid %s %q: want namespace/name", field, kind, v)
+			return nil, fmt.Errorf("%s: invalid %s %s: want namespace/name", field, kind, quoted(v))
 		}
 		out = append(out, namespacedName{ns: ns, prefix: prefix})
 	}

@@ -12,12 +12,12 @@ import (
 // defaultCluster is the cluster Hubble assumes for node names without one.
 const defaultCluster = "default"
 
-func buildNodeName(ff *flowpb.FlowFilter, _ *config) ([]Func, error) {
+func buildNodeName(ff *flowpb.FlowFilter, c *config) ([]Func, error) {
 	v := ff.GetNodeName()
 	if len(v) == 0 {
 		return nil, nil
 	}
-	re, err := compileAlternatives(v, writeNodeNamePattern)
+	re, err := c.budget.compileAlternatives(v, writeNodeNamePattern)
 	if err != nil {
 		return nil, fmt.Errorf("node_name: %w", err)
 	}

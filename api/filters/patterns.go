@@ -20,7 +20,7 @@ func writeFQDNPattern(sb *strings.Builder, pattern string) error {
 	case p == "":
 		return errors.New("empty pattern")
 	case strings.HasSuffix(p, "."):
-		return fmt.Errorf("pattern %q has more than one trailing dot", pattern)
+		return fmt.Errorf("pattern %s has more than one trailing dot", quoted(pattern))
 	}
 	for _, r := range p {
 		switch {
@@ -31,7 +31,7 @@ func writeFQDNPattern(sb *strings.Builder, pattern string) error {
 		case r == '-', r == '_', '0' <= r && r <= '9', 'a' <= r && r <= 'z':
 			sb.WriteRune(r)
 		default:
-			return fmt.Errorf("pattern %q: invalid character %q", pattern, r)
+			return fmt.Errorf("pattern %s: invalid character %q", quoted(pattern), r)
 		}
 	}
 	return nil
@@ -47,7 +47,7 @@ func writeNodeNamePattern(sb *strings.Builder, pattern string) error {
 	if !found {
 		cluster, node = "", pattern
 	} else if strings.Contains(node, "/") {
-		return fmt.Errorf("pattern %q has more than one slash", pattern)
+		return fmt.Errorf("pattern %s has more than one slash", quoted(pattern))
 	}
 	for i, part := range []string{cluster, node} {
 		if i > 0 {
@@ -65,8 +65,8 @@ func writeNodeNamePattern(sb *strings.Builder, pattern string) error {
 }
 
 // compileAlternatives compiles patterns into one anchored regexp matching
-// any of them.
-func compileAlternatives(patterns []string, write func(*strings.Builder, string) error) (*regexp.Regexp, error) {
+// any of them, charged to the request's budget.
+func (b *budget) compileAlternatives(patterns []string, write func(*strings.Builder, string) error) (*regexp.Regexp, error) {
 	var sb strings.Builder
 	sb.WriteString(`\A(?:`)
 	for i, p := range patterns {
@@ -78,5 +78,5 @@ func compileAlternatives(patterns []string, write func(*strings.Builder, string)
 		}
 	}
 	sb.WriteString(`)\z`)
-	return regexp.Compile(sb.String())
+	return b.compileRegexp(sb.String())
 }

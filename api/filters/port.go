@@ -35,7 +35,7 @@ func parsePorts(field string, v []string) ([]uint16, error) {
 	for _, s := range v {
 		p, err := strconv.ParseUint(s, 10, 16)
 		if err != nil {
-			return nil, fmt.Errorf("%s: invalid port %q: want a number from 0 to 65535", field, s)
+			return nil, fmt.Errorf("%s: invalid port %s: want a number from 0 to 65535", field, quoted(s))
 		}
 		ports = append(ports, uint16(p))
 	}

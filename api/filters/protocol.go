@@ -52,7 +52,7 @@ func buildProtocol(ff *flowpb.FlowFilter, _ *config) ([]Func, error) {
 		default:
 			nums, ok := l4Protocols[name]
 			if !ok {
-				return nil, fmt.Errorf("protocol: unknown protocol %q (want one of tcp, udp, sctp, icmp, icmpv4, icmpv6, vrrp, igmp, dns, http)", p)
+				return nil, fmt.Errorf("protocol: unknown protocol %s (want one of tcp, udp, sctp, icmp, icmpv4, icmpv6, vrrp, igmp, dns, http)", quoted(p))
 			}
 			for _, n := range nums {
 				s.l4[n/64] |= 1 << (n % 64)
