@@ -20,6 +20,11 @@ type Config struct {
 	// Interfaces are name globs of the interfaces to observe; empty means
 	// every host-side veth plus the default-route device.
 	Interfaces []string
+	// DNSPorts are the TCP and UDP ports whose payload is parsed as DNS.
+	DNSPorts []uint
+	// DisableDrops and DisableRetransmissions turn off reporting packets
+	// the kernel drops and TCP retransmissions.
+	DisableDrops, DisableRetransmissions bool
 	// MetricsAddress is where /metrics is served; empty disables it.
 	MetricsAddress string
 	// LocalAddrsRefresh is how often the node's own addresses are re-read.
@@ -40,6 +45,11 @@ func (c *Config) Validate() error {
 	for _, g := range c.Interfaces {
 		if _, err := path.Match(g, ""); err != nil {
 			return fmt.Errorf("--interfaces: bad glob %q: %w", g, err)
+		}
+	}
+	for _, p := range c.DNSPorts {
+		if p < 1 || p > 65535 {
+			return fmt.Errorf("--dns-ports: %d is not a port (1-65535)", p)
 		}
 	}
 	if c.LocalAddrsRefresh <= 0 {

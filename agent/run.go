@@ -11,9 +11,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/foveanet/fovea/agent/dns"
 	"github.com/foveanet/fovea/agent/enrich"
 	"github.com/foveanet/fovea/agent/event"
 	"github.com/foveanet/fovea/agent/intern"
+	"github.com/foveanet/fovea/agent/l7"
 	"github.com/foveanet/fovea/agent/record"
 	"github.com/foveanet/fovea/api/filters"
 	"github.com/foveanet/fovea/api/observer"
@@ -44,11 +46,15 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		return fmt.Errorf("create ring: %w", err)
 	}
 	reg := prometheus.NewRegistry()
+	dnsParser, names, err := newDNS(tables, int(ring.Cap()), reg)
+	if err != nil {
+		return err
+	}
 	events := observer.NewAgentEvents()
 	// Clients are served only once the datapath is attached: a socket that
 	// answers means flows are being captured.
 	capturing := make(chan struct{})
-	src, err := newSource(cfg, log, tables, reg, events, sync.OnceFunc(func() { close(capturing) }))
+	src, err := newSource(cfg, log, tables, dnsParser, reg, events, sync.OnceFunc(func() { close(capturing) }))
 	if err != nil {
 		return err
 	}
@@ -64,7 +70,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		reserved.SetLocalAddrs(addrs)
 	}
 	namespaces := observer.NewNamespaceTracker(observer.WithNamespaceCluster(cfg.ClusterName))
-	p := &pipeline{ring: ring, enrichers: []Enricher{reserved}, namespaces: namespaces, node: node}
+	p := &pipeline{ring: ring, enrichers: []Enricher{reserved, enrich.NewNames(names)}, namespaces: namespaces, node: node}
 	reg.MustRegister(newRingCollector(ring, &p.seen))
 
 	obs, err := observer.New(ring, node,
@@ -114,6 +120,31 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		return err
 	}
 	return nil
+}
+
+// newDNS builds the DNS parser the source hands DNS payloads to, its L7
+// store (one slot per ring slot, so every L7 record in the ring keeps its
+// details) and the IP→names cache its responses feed.
+func newDNS(tables *intern.Tables, ringCap int, reg prometheus.Registerer) (*dns.Parser, *dns.Names, error) {
+	store, err := l7.NewStore(ringCap)
+	if err != nil {
+		return nil, nil, err
+	}
+	tables.L7 = store
+	names, err := dns.NewNames(tables.Names)
+	if err != nil {
+		return nil, nil, err
+	}
+	parser, err := dns.NewParser(store, dns.WithNames(names))
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, c := range []prometheus.Collector{store.Collector(), names.Collector(), parser.Collector()} {
+		if err := reg.Register(c); err != nil {
+			return nil, nil, fmt.Errorf("register DNS metrics: %w", err)
+		}
+	}
+	return parser, names, nil
 }
 
 // refreshLocalAddrs keeps the host identity's address set current.

@@ -8,6 +8,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/foveanet/fovea/agent/dns"
 	"github.com/foveanet/fovea/agent/intern"
 	"github.com/foveanet/fovea/api/observer"
 	"github.com/foveanet/fovea/bpf"
@@ -15,12 +16,27 @@ import (
 
 // newSource loads the eBPF datapath; attach and detach become agent events,
 // and ready runs once the interfaces present at start are attached.
-func newSource(cfg Config, log *slog.Logger, tables *intern.Tables, reg prometheus.Registerer, events *observer.AgentEvents, ready func()) (Source, error) {
-	src, err := bpf.NewSource(bpf.Config{Interfaces: cfg.Interfaces}, log, tables,
+func newSource(cfg Config, log *slog.Logger, tables *intern.Tables, l7 *dns.Parser, reg prometheus.Registerer, events *observer.AgentEvents, ready func()) (Source, error) {
+	dnsPorts := make([]uint16, len(cfg.DNSPorts)) // non-nil: empty means none
+	for i, p := range cfg.DNSPorts {
+		dnsPorts[i] = uint16(p) // Validate bounded it
+	}
+	bcfg := bpf.Config{
+		Interfaces:             cfg.Interfaces,
+		DNSPorts:               dnsPorts,
+		DisableDrops:           cfg.DisableDrops,
+		DisableRetransmissions: cfg.DisableRetransmissions,
+	}
+	opts := []bpf.Option{
 		bpf.WithAttachHook(func(name string, index int, attached bool) {
 			events.Publish(interfaceEvent(name, index, attached))
 		}),
-		bpf.WithReady(ready))
+		bpf.WithReady(ready),
+	}
+	if l7 != nil {
+		opts = append(opts, bpf.WithL7Parser(l7))
+	}
+	src, err := bpf.NewSource(bcfg, log, tables, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("load eBPF datapath: %w", err)
 	}

@@ -9,12 +9,13 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/foveanet/fovea/agent/dns"
 	"github.com/foveanet/fovea/agent/intern"
 	"github.com/foveanet/fovea/api/observer"
 )
 
 // newSource fails where no datapath exists yet (the Windows ETW source is
 // its own issue).
-func newSource(Config, *slog.Logger, *intern.Tables, prometheus.Registerer, *observer.AgentEvents, func()) (Source, error) {
+func newSource(Config, *slog.Logger, *intern.Tables, *dns.Parser, prometheus.Registerer, *observer.AgentEvents, func()) (Source, error) {
 	return nil, fmt.Errorf("load packet source: no datapath for %s", runtime.GOOS)
 }

@@ -18,12 +18,17 @@ import (
 type attachment struct {
 	name   string
 	detach func() error
+	// podNetns is the inode of the pod namespace behind a veth whose
+	// drops and retransmissions are reported, or 0.
+	podNetns uint32
 }
 
 // attach hooks both directions of an interface, preferring tcx links and
 // falling back to tc clsact filters once the kernel is found to lack tcx.
-// Attaching an already attached interface only follows a rename.
-func (s *Source) attach(index int, name string, r role) error {
+// Attaching an already attached interface only follows a rename. For a
+// pod's veth, peerNsid (the id of the namespace holding its peer, -1 when
+// none) selects the pod namespace whose drops are reported too.
+func (s *Source) attach(index int, name string, r role, peerNsid int) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if a, ok := s.attached[index]; ok {
@@ -53,7 +58,11 @@ func (s *Source) attach(index int, name string, r role) error {
 		s.unpublishIface(index)
 		return fmt.Errorf("attach to %s: %w", name, err)
 	}
-	s.attached[index] = &attachment{name: name, detach: detach}
+	a := &attachment{name: name, detach: detach}
+	if r == roleEndpoint {
+		a.podNetns = s.watchPodNetns(name, peerNsid)
+	}
+	s.attached[index] = a
 	s.log.Info("capturing on interface", "iface", name, "ifindex", index, "role", r, "tc", s.useTC)
 	if s.opts.attachHook != nil {
 		s.opts.attachHook(name, index, true)
@@ -95,6 +104,7 @@ func (s *Source) detachLocked(index int, gone bool) {
 		return
 	}
 	delete(s.attached, index)
+	s.unwatchPodNetns(a.podNetns)
 	if err := a.detach(); err != nil && !gone {
 		s.log.Warn("detaching from interface failed", "iface", a.name, "ifindex", index, "err", err)
 	}

@@ -13,13 +13,19 @@ import (
 	"github.com/foveanet/fovea/agent/record"
 )
 
+// discardParser accepts snippets and produces nothing.
+type discardParser struct{}
+
+func (discardParser) Parse(*record.Record, []byte, *record.Record) bool { return false }
+
 // BenchmarkProgram measures the kernel-side cost per packet with
 // BPF_PROG_TEST_RUN repeat, for an empty tc program and for the capture
 // program on a few packet shapes. The ns/pkt metric is the kernel's own
 // average over the repeats; the ring is drained between runs (untimed) so
 // every packet takes the full path including the ring write.
 func BenchmarkProgram(b *testing.B) {
-	s := newTestSource(b, Config{})
+	// With a parser, port 53 is a snippet port as in an agent.
+	s := newTestSource(b, Config{}, WithL7Parser(discardParser{}))
 	empty, err := ebpf.NewProgram(&ebpf.ProgramSpec{
 		Type:         ebpf.SchedCLS,
 		License:      "MIT",
@@ -38,6 +44,7 @@ func BenchmarkProgram(b *testing.B) {
 	tcp4 := ethFrame(0x0800, ipv4Packet("10.0.0.1", "10.0.0.2", 6, tcpSegment(40000, 80, record.TCPAck|record.TCPPsh)))
 	udp6ext := ethFrame(0x86dd, ipv6Packet("fd00::1", "fd00::2", 0, ipv6Ext(60, ipv6Ext(17, udpDatagram(4000, 53)))))
 	arp := ethFrame(0x0806, make([]byte, 28))
+	dns4 := ethFrame(0x0800, ipv4Packet("10.0.0.1", "10.0.0.2", 17, append(udpDatagram(40000, 53), dnsQuery...)))
 	for _, bc := range []struct {
 		name  string
 		prog  *ebpf.Program
@@ -47,6 +54,7 @@ func BenchmarkProgram(b *testing.B) {
 		{"capture/tcp4", s.objs.CaptureIngress, tcp4},
 		{"capture/udp6-ext", s.objs.CaptureIngress, udp6ext},
 		{"capture/arp", s.objs.CaptureIngress, arp},
+		{"capture/udp4-dns-snippet", s.objs.CaptureIngress, dns4},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			const repeat = 10000

@@ -19,8 +19,10 @@ const (
 	captureMapConntrack       = "conntrack"
 	captureMapEvents          = "events"
 	captureMapReserveFailures = "reserve_failures"
+	captureMapSnippetBuf      = "snippet_buf"
 	captureProgCaptureEgress  = "capture_egress"
 	captureProgCaptureIngress = "capture_ingress"
+	captureVarSnippetPorts    = "snippet_ports"
 	captureVarWakeupBytes     = "wakeup_bytes"
 )
 
@@ -77,13 +79,15 @@ type captureMapSpecs struct {
 	Conntrack       *ebpf.MapSpec `ebpf:"conntrack"`
 	Events          *ebpf.MapSpec `ebpf:"events"`
 	ReserveFailures *ebpf.MapSpec `ebpf:"reserve_failures"`
+	SnippetBuf      *ebpf.MapSpec `ebpf:"snippet_buf"`
 }
 
 // captureVariableSpecs contains global variables before they are loaded into the kernel.
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type captureVariableSpecs struct {
-	WakeupBytes *ebpf.VariableSpec `ebpf:"wakeup_bytes"`
+	SnippetPorts *ebpf.VariableSpec `ebpf:"snippet_ports"`
+	WakeupBytes  *ebpf.VariableSpec `ebpf:"wakeup_bytes"`
 }
 
 // captureObjects contains all objects after they have been loaded into the kernel.
@@ -109,6 +113,7 @@ type captureMaps struct {
 	Conntrack       *ebpf.Map `ebpf:"conntrack"`
 	Events          *ebpf.Map `ebpf:"events"`
 	ReserveFailures *ebpf.Map `ebpf:"reserve_failures"`
+	SnippetBuf      *ebpf.Map `ebpf:"snippet_buf"`
 }
 
 func (m *captureMaps) Close() error {
@@ -116,6 +121,7 @@ func (m *captureMaps) Close() error {
 		m.Conntrack,
 		m.Events,
 		m.ReserveFailures,
+		m.SnippetBuf,
 	)
 }
 
@@ -123,7 +129,8 @@ func (m *captureMaps) Close() error {
 //
 // It can be passed to loadCaptureObjects or ebpf.CollectionSpec.LoadAndAssign.
 type captureVariables struct {
-	WakeupBytes *ebpf.Variable `ebpf:"wakeup_bytes"`
+	SnippetPorts *ebpf.Variable `ebpf:"snippet_ports"`
+	WakeupBytes  *ebpf.Variable `ebpf:"wakeup_bytes"`
 }
 
 // capturePrograms contains all programs after they have been loaded into the kernel.

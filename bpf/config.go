@@ -25,6 +25,16 @@ type Config struct {
 	// ConnEntries sizes the connection table that decides whether a packet
 	// is a reply. Zero means DefaultConnEntries.
 	ConnEntries int
+	// DisableDrops turns off reporting packets the kernel drops
+	// (skb:kfree_skb).
+	DisableDrops bool
+	// DisableRetransmissions turns off reporting TCP retransmissions
+	// (tcp:tcp_retransmit_skb).
+	DisableRetransmissions bool
+	// DNSPorts are the TCP and UDP ports whose packets' payload goes to the
+	// L7 parser (WithL7Parser; without one nothing is captured). Nil means
+	// DefaultDNSPorts; an empty non-nil slice captures none.
+	DNSPorts []uint16
 }
 
 // Defaults for zero Config fields.
@@ -33,6 +43,10 @@ const (
 	DefaultFlushInterval = 100 * time.Millisecond
 	DefaultConnEntries   = 65536
 )
+
+// DefaultDNSPorts are the ports DNS is captured on when Config.DNSPorts is
+// nil.
+var DefaultDNSPorts = []uint16{53}
 
 // withDefaults returns c with zero fields defaulted, or an error naming the
 // first invalid field.
@@ -67,7 +81,25 @@ func (c Config) withDefaults() (Config, error) {
 	if c.ConnEntries < 0 || c.ConnEntries > 1<<24 {
 		return c, fmt.Errorf("bpf config: ConnEntries %d must be between 1 and %d", c.ConnEntries, 1<<24)
 	}
+	if c.DNSPorts == nil {
+		c.DNSPorts = DefaultDNSPorts
+	}
+	for _, p := range c.DNSPorts {
+		if p == 0 {
+			return c, fmt.Errorf("bpf config: DNSPorts: port 0 is not a port")
+		}
+	}
 	return c, nil
+}
+
+// portBits returns ports as the capture program's bitmap: bit p%8 of byte
+// p/8 is set for each port p.
+func portBits(ports []uint16) [8192]byte {
+	var bits [8192]byte
+	for _, p := range ports {
+		bits[p>>3] |= 1 << (p & 7)
+	}
+	return bits
 }
 
 // matches reports whether an interface name is selected by the globs.

@@ -11,7 +11,8 @@ func TestConfigDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	if c.RingBytes != DefaultRingBytes || c.WakeupBytes != DefaultRingBytes/16 ||
-		c.FlushInterval != DefaultFlushInterval || c.ConnEntries != DefaultConnEntries {
+		c.FlushInterval != DefaultFlushInterval || c.ConnEntries != DefaultConnEntries ||
+		len(c.DNSPorts) != 1 || c.DNSPorts[0] != 53 {
 		t.Fatalf("defaults: %+v", c)
 	}
 }
@@ -28,6 +29,7 @@ func TestConfigRejects(t *testing.T) {
 		{Config{RingBytes: 1 << 16, WakeupBytes: 1 << 17}, "WakeupBytes"},
 		{Config{FlushInterval: -1}, "FlushInterval"},
 		{Config{ConnEntries: -5}, "ConnEntries"},
+		{Config{DNSPorts: []uint16{53, 0}}, "DNSPorts"},
 	} {
 		_, err := tc.cfg.withDefaults()
 		if err == nil || !strings.Contains(err.Error(), tc.field) {
@@ -41,6 +43,23 @@ func TestConfigMatches(t *testing.T) {
 	for name, want := range map[string]bool{"lxc12ab": true, "eth0": true, "eth1": false, "veth0": false} {
 		if got := c.matches(name); got != want {
 			t.Errorf("matches(%q) = %v, want %v", name, got, want)
+		}
+	}
+}
+
+func TestConfigNoDNSPorts(t *testing.T) {
+	c, err := Config{DNSPorts: []uint16{}}.withDefaults()
+	if err != nil || len(c.DNSPorts) != 0 {
+		t.Fatalf("empty DNSPorts became %v, %v", c.DNSPorts, err)
+	}
+}
+
+func TestPortBits(t *testing.T) {
+	bits := portBits([]uint16{53, 5353, 65535})
+	for p := range 1 << 16 {
+		want := p == 53 || p == 5353 || p == 65535
+		if got := bits[p>>3]&(1<<(p&7)) != 0; got != want {
+			t.Errorf("port %d: bit %v, want %v", p, got, want)
 		}
 	}
 }

@@ -83,3 +83,26 @@ func (ev *Event) fillRecord(rec *record.Record, bootToUnix int64, r role, iface 
 		}
 	}
 }
+
+// fillDrop writes a KindDrop event into rec as a Hubble drop (event type 1):
+// verdict DROPPED, the Hubble reason hubble, and the kernel's reason code
+// with its interned name nameRef. Drops have no observation point.
+func (ev *Event) fillDrop(rec *record.Record, bootToUnix int64, iface intern.Ref, hubble flowpb.DropReason, nameRef intern.Ref) {
+	ev.fillRecord(rec, bootToUnix, roleNetwork, iface)
+	rec.Kind = record.KindDrop
+	rec.Verdict = uint8(flowpb.Verdict_DROPPED)
+	rec.ObsPoint = uint8(flowpb.TraceObservationPoint_UNKNOWN_POINT)
+	rec.DropReason = uint16(hubble)
+	rec.KernelDropReason = ev.DropReason
+	rec.Ext = nameRef
+}
+
+// fillRetransmit writes a KindRetransmit event into rec as a trace from the
+// local stack (FROM_STACK, which the capture program never reports, so
+// `hubble observe --type trace:from-stack` selects exactly the
+// retransmissions) marked Retransmit.
+func (ev *Event) fillRetransmit(rec *record.Record, bootToUnix int64, iface intern.Ref) {
+	ev.fillRecord(rec, bootToUnix, roleNetwork, iface)
+	rec.ObsPoint = uint8(flowpb.TraceObservationPoint_FROM_STACK)
+	rec.Retransmit = true
+}

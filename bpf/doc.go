@@ -1,12 +1,21 @@
-// Package bpf owns the Linux capture datapath: the tc/tcx eBPF program in
-// c/ (compiled by bpf2go into the committed capture_bpf*.{go,o}), its
-// attachment to host interfaces, and the Source that reads the program's
-// ring buffer and turns each raw event into a record.Record.
+// Package bpf owns the Linux datapath: the eBPF programs in c/ (compiled by
+// bpf2go into the committed capture_bpf*.{go,o} and trace_bpf*.{go,o}),
+// their attachment, and the Source that reads their shared ring buffer and
+// turns each raw event into a record.Record.
 //
-// The program parses Ethernet (one VLAN tag), IPv4, IPv6 (extension
-// headers), TCP, UDP, SCTP and ICMP, decides from a small connection table
-// whether a packet is a reply, and writes one fixed-size event per packet.
-// It never changes a packet's fate.
+// The tc/tcx capture program parses Ethernet (one VLAN tag), IPv4, IPv6
+// (extension headers), TCP, UDP, SCTP and ICMP, decides from a small
+// connection table whether a packet is a reply, and writes one fixed-size
+// event per packet; for packets on Config.DNSPorts it appends up to
+// SnippetMax bytes of L4 payload, which the Source hands to an L7Parser. It
+// never changes a packet's fate.
+//
+// The trace programs attach as BTF tracepoints to skb:kfree_skb (packets
+// the kernel drops, with its enum skb_drop_reason, whose names are read
+// from kernel BTF at start) and tcp:tcp_retransmit_skb, and report only
+// what happens in the Source's own network namespace and in those of the
+// pods behind its veths. docs/datapath.md describes how each becomes a
+// Hubble flow.
 //
 // Attachments use tcx links, owned by the process, so nothing outlives a
 // killed agent. On kernels without tcx they fall back to tc clsact filters,

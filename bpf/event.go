@@ -6,8 +6,13 @@ import (
 	"net/netip"
 )
 
-// EventSize is the size of one raw event (struct event in c/capture.h).
+// EventSize is the size of one raw event (struct event in c/capture.h). A
+// snippet event is followed by up to SnippetMax payload bytes.
 const EventSize = 64
+
+// SnippetMax is the most L4 payload bytes a snippet event carries
+// (SNIPPET_MAX in c/capture.h).
+const SnippetMax = 512
 
 // Direction is the side of the attachment a packet was seen on.
 type Direction uint8
@@ -34,11 +39,34 @@ const (
 	evL4         = 1 << 0
 	evReplyKnown = 1 << 1
 	evReply      = 1 << 2
-	evKnownFlags = evL4 | evReplyKnown | evReply
+	evDrop       = 1 << 3
+	evRetransmit = 1 << 4
+	evSnippet    = 1 << 5
+	evPodNS      = 1 << 6
+	evKindFlags  = evDrop | evRetransmit | evSnippet
+	evKnownFlags = evL4 | evReplyKnown | evReply | evKindFlags | evPodNS
+)
+
+// EventKind says which program reported an event and what it means.
+type EventKind uint8
+
+const (
+	// KindPacket is a packet the tc/tcx capture program saw.
+	KindPacket EventKind = iota
+	// KindSnippet is a captured packet that also carries its first L4
+	// payload bytes (Payload), sent because a port is in Config.DNSPorts.
+	KindSnippet
+	// KindDrop is a packet the kernel dropped (skb:kfree_skb); DropReason
+	// holds the kernel's enum skb_drop_reason value.
+	KindDrop
+	// KindRetransmit is a TCP segment the local stack retransmitted
+	// (tcp:tcp_retransmit_skb); addresses and ports are the socket's.
+	KindRetransmit
 )
 
 // Event is one packet as the capture program reported it.
 type Event struct {
+	Kind EventKind
 	// BootNs is CLOCK_BOOTTIME in nanoseconds when the packet was seen.
 	BootNs   uint64
 	Src, Dst netip.Addr
@@ -58,26 +86,36 @@ type Event struct {
 	// ReplyKnown says connection tracking classified the packet; Reply is
 	// meaningful only then.
 	ReplyKnown, Reply bool
+	// PodNamespace says a drop or retransmission happened in the namespace
+	// of a pod behind a captured veth rather than the source's own, so
+	// Ifindex is not one of the source's interfaces.
+	PodNamespace bool
+	// DropReason is the kernel's enum skb_drop_reason value (KindDrop).
+	DropReason uint32
+	// Payload is the start of the L4 payload (KindSnippet). It aliases the
+	// raw event and is valid only as long as that is.
+	Payload []byte
 }
 
 // Decode parses one raw event. It rejects input of the wrong size or with
-// fields no capture program writes, so a corrupt ring never yields a record.
+// fields no program writes, so a corrupt ring never yields a record.
 func Decode(raw []byte) (Event, error) {
-	if len(raw) != EventSize {
-		return Event{}, fmt.Errorf("decode event: size %d, want %d", len(raw), EventSize)
+	if len(raw) < EventSize || len(raw) > EventSize+SnippetMax {
+		return Event{}, fmt.Errorf("decode event: size %d, want %d to %d", len(raw), EventSize, EventSize+SnippetMax)
 	}
 	ne := binary.NativeEndian
 	ev := Event{
-		BootNs:   ne.Uint64(raw[0:8]),
-		Ifindex:  ne.Uint32(raw[40:44]),
-		Len:      ne.Uint32(raw[44:48]),
-		SrcPort:  ne.Uint16(raw[48:50]),
-		DstPort:  ne.Uint16(raw[50:52]),
-		TCPFlags: ne.Uint16(raw[52:54]),
-		Proto:    raw[54],
-		Dir:      Direction(raw[56]),
-		ICMPType: raw[58],
-		ICMPCode: raw[59],
+		BootNs:     ne.Uint64(raw[0:8]),
+		Ifindex:    ne.Uint32(raw[40:44]),
+		Len:        ne.Uint32(raw[44:48]),
+		SrcPort:    ne.Uint16(raw[48:50]),
+		DstPort:    ne.Uint16(raw[50:52]),
+		TCPFlags:   ne.Uint16(raw[52:54]),
+		Proto:      raw[54],
+		Dir:        Direction(raw[56]),
+		ICMPType:   raw[58],
+		ICMPCode:   raw[59],
+		DropReason: ne.Uint32(raw[60:64]),
 	}
 	switch family := raw[55]; family {
 	case 4:
@@ -102,6 +140,29 @@ func Decode(raw []byte) (Event, error) {
 	if ev.TCPFlags > 0x1ff {
 		return Event{}, fmt.Errorf("decode event: tcp flags %#x exceed nine bits", ev.TCPFlags)
 	}
+	switch flags & evKindFlags {
+	case 0:
+		ev.Kind = KindPacket
+	case evSnippet:
+		ev.Kind = KindSnippet
+		ev.Payload = raw[EventSize:]
+	case evDrop:
+		ev.Kind = KindDrop
+	case evRetransmit:
+		ev.Kind = KindRetransmit
+	default:
+		return Event{}, fmt.Errorf("decode event: flags %#x name more than one kind", flags)
+	}
+	if (ev.Kind == KindSnippet) != (len(raw) > EventSize) {
+		return Event{}, fmt.Errorf("decode event: size %d with flags %#x: only a snippet event, and always one, carries payload", len(raw), flags)
+	}
+	if ev.Kind != KindDrop && ev.DropReason != 0 {
+		return Event{}, fmt.Errorf("decode event: drop reason %d on an event that is no drop", ev.DropReason)
+	}
+	if flags&evPodNS != 0 && ev.Kind != KindDrop && ev.Kind != KindRetransmit {
+		return Event{}, fmt.Errorf("decode event: flags %#x place a packet event in a pod namespace", flags)
+	}
+	ev.PodNamespace = flags&evPodNS != 0
 	ev.HasL4 = flags&evL4 != 0
 	ev.ReplyKnown = flags&evReplyKnown != 0
 	ev.Reply = flags&evReply != 0

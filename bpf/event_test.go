@@ -3,6 +3,7 @@ package bpf
 import (
 	"encoding/binary"
 	"net/netip"
+	"reflect"
 	"testing"
 
 	"github.com/foveanet/fovea/agent/record"
@@ -42,7 +43,7 @@ func TestDecode(t *testing.T) {
 		SrcPort: 40000, DstPort: 443, TCPFlags: 0x1ff, ICMPType: 3, ICMPCode: 4, Dir: Egress,
 		ReplyKnown: true, Reply: true,
 	}
-	if ev != want {
+	if !reflect.DeepEqual(ev, want) {
 		t.Fatalf("Decode:\n got %+v\nwant %+v", ev, want)
 	}
 	ev, err = Decode(rawEvent(6, 0, 0, v6s, v6d))
@@ -51,6 +52,19 @@ func TestDecode(t *testing.T) {
 	}
 	if ev.Src != v6s || ev.Dst != v6d || ev.Dir != Ingress || ev.HasL4 || ev.ReplyKnown {
 		t.Fatalf("Decode v6: %+v", ev)
+	}
+
+	drop := rawEvent(4, 0, evL4|evDrop, v4s, v4d)
+	binary.NativeEndian.PutUint32(drop[60:], 12)
+	if ev, err = Decode(drop); err != nil || ev.Kind != KindDrop || ev.DropReason != 12 || !ev.HasL4 {
+		t.Fatalf("Decode drop: %+v, %v", ev, err)
+	}
+	if ev, err = Decode(rawEvent(4, 0, evL4|evRetransmit|evPodNS, v4s, v4d)); err != nil || ev.Kind != KindRetransmit || !ev.PodNamespace {
+		t.Fatalf("Decode retransmit: %+v, %v", ev, err)
+	}
+	snip := append(rawEvent(4, 0, evL4|evSnippet, v4s, v4d), 1, 2, 3)
+	if ev, err = Decode(snip); err != nil || ev.Kind != KindSnippet || !reflect.DeepEqual(ev.Payload, []byte{1, 2, 3}) {
+		t.Fatalf("Decode snippet: %+v, %v", ev, err)
 	}
 
 	for _, bad := range []struct {
@@ -62,7 +76,17 @@ func TestDecode(t *testing.T) {
 		{"long", append(rawEvent(4, 0, 0, v4s, v4d), 0)},
 		{"family", rawEvent(5, 0, 0, v4s, v4d)},
 		{"direction", rawEvent(4, 2, 0, v4s, v4d)},
-		{"unknown flag", rawEvent(4, 0, 1<<5, v4s, v4d)},
+		{"unknown flag", rawEvent(4, 0, 1<<7, v4s, v4d)},
+		{"packet in a pod namespace", rawEvent(4, 0, evL4|evPodNS, v4s, v4d)},
+		{"two kinds", rawEvent(4, 0, evDrop|evRetransmit, v4s, v4d)},
+		{"snippet without payload", rawEvent(4, 0, evSnippet, v4s, v4d)},
+		{"payload without snippet", append(rawEvent(4, 0, evDrop, v4s, v4d), 1)},
+		{"payload too long", append(rawEvent(4, 0, evSnippet, v4s, v4d), make([]byte, SnippetMax+1)...)},
+		{"reason without drop", func() []byte {
+			b := rawEvent(4, 0, evL4, v4s, v4d)
+			binary.NativeEndian.PutUint32(b[60:], 3)
+			return b
+		}()},
 		{"reply without known", rawEvent(4, 0, evReply, v4s, v4d)},
 		{"tcp flags", func() []byte {
 			b := rawEvent(4, 0, 0, v4s, v4d)
@@ -81,12 +105,13 @@ func FuzzDecode(f *testing.F) {
 	f.Add(rawEvent(6, 1, evL4, netip.MustParseAddr("fd00::1"), netip.MustParseAddr("fd00::2")))
 	f.Add([]byte{})
 	f.Add(make([]byte, EventSize))
+	f.Add(append(rawEvent(4, 0, evL4|evSnippet, netip.MustParseAddr("10.0.0.1"), netip.MustParseAddr("10.0.0.2")), 0xab))
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		ev, err := Decode(raw)
 		if err != nil {
 			return
 		}
-		if len(raw) != EventSize || !ev.Src.IsValid() || !ev.Dst.IsValid() || ev.Src.Is4() != ev.Dst.Is4() {
+		if (len(raw) != EventSize) != (ev.Kind == KindSnippet) || !ev.Src.IsValid() || !ev.Dst.IsValid() || ev.Src.Is4() != ev.Dst.Is4() {
 			t.Fatalf("accepted %x as %+v", raw, ev)
 		}
 		if ev.Reply && !ev.ReplyKnown {

@@ -140,7 +140,7 @@ func (s *Source) consider(l netlink.Link, defaultRoute map[int]bool) {
 	if isVeth {
 		r = roleEndpoint
 	}
-	if err := s.attach(attrs.Index, attrs.Name, r); err != nil {
+	if err := s.attach(attrs.Index, attrs.Name, r, attrs.NetNsID); err != nil {
 		s.log.Error("capture attach failed", "iface", attrs.Name, "ifindex", attrs.Index, "err", err)
 	}
 }

@@ -13,6 +13,10 @@ var (
 		"Raw events read from the capture ring buffer.", nil, nil)
 	descEventsDropped = prometheus.NewDesc("fovea_bpf_events_dropped_total",
 		"Raw events read from the ring that produced no record, by reason.", []string{"reason"}, nil)
+	descRetransmissions = prometheus.NewDesc("fovea_tcp_retransmissions_total",
+		"TCP segments the node's stack retransmitted, as read from the tcp_retransmit_skb tracepoint.", nil, nil)
+	descDropsUnattributed = prometheus.NewDesc("fovea_bpf_drops_unattributed_total",
+		"Dropped packets not reported because neither a socket nor a device told their network namespace.", nil, nil)
 	descAttached = prometheus.NewDesc("fovea_bpf_attached_interfaces",
 		"Interfaces the capture programs are attached to.", nil, nil)
 )
@@ -27,6 +31,8 @@ func (c collector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- descReserveFailures
 	ch <- descEventsRead
 	ch <- descEventsDropped
+	ch <- descRetransmissions
+	ch <- descDropsUnattributed
 	ch <- descAttached
 }
 
@@ -40,6 +46,12 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 	for r := range numDropReasons {
 		ch <- prometheus.MustNewConstMetric(descEventsDropped, prometheus.CounterValue,
 			float64(c.s.dropped[r].Load()), r.String())
+	}
+	ch <- prometheus.MustNewConstMetric(descRetransmissions, prometheus.CounterValue, float64(c.s.retransmissions.Load()))
+	if n, err := c.s.dropsUnattributed(); err != nil {
+		ch <- prometheus.NewInvalidMetric(descDropsUnattributed, err)
+	} else {
+		ch <- prometheus.MustNewConstMetric(descDropsUnattributed, prometheus.CounterValue, float64(n))
 	}
 	ch <- prometheus.MustNewConstMetric(descAttached, prometheus.GaugeValue, float64(len(*c.s.ifaces.Load())))
 }

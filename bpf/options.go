@@ -6,6 +6,7 @@ type Option func(*options)
 type options struct {
 	attachHook func(iface string, ifindex int, attached bool)
 	ready      func()
+	l7         L7Parser
 	// forceTC skips tcx and attaches through tc clsact, as on kernels
 	// without tcx; tests use it to exercise the fallback.
 	forceTC bool

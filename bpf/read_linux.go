@@ -12,6 +12,7 @@ import (
 	flowpb "github.com/cilium/cilium/api/v1/flow"
 	"github.com/cilium/ebpf/ringbuf"
 
+	"github.com/foveanet/fovea/agent/intern"
 	"github.com/foveanet/fovea/agent/record"
 )
 
@@ -40,7 +41,7 @@ func (r dropReason) String() string {
 func (s *Source) read(ctx context.Context, rd *ringbuf.Reader, emit func(*record.Record)) error {
 	var (
 		raw      ringbuf.Record
-		rec      record.Record
+		rec, l7  record.Record
 		nextLost = time.Now().Add(lostPollInterval)
 	)
 	for ctx.Err() == nil {
@@ -54,7 +55,7 @@ func (s *Source) read(ctx context.Context, rd *ringbuf.Reader, emit func(*record
 			if err != nil {
 				return fmt.Errorf("read ring buffer: %w", err)
 			}
-			s.handle(raw.RawSample, &rec, emit)
+			s.handle(raw.RawSample, &rec, &l7, emit)
 		}
 		if now := time.Now(); !now.Before(nextLost) {
 			nextLost = now.Add(lostPollInterval)
@@ -79,7 +80,7 @@ func (s *Source) read(ctx context.Context, rd *ringbuf.Reader, emit func(*record
 	return nil
 }
 
-func (s *Source) handle(raw []byte, rec *record.Record, emit func(*record.Record)) {
+func (s *Source) handle(raw []byte, rec, l7 *record.Record, emit func(*record.Record)) {
 	s.eventsRead.Add(1)
 	ev, err := Decode(raw)
 	if err != nil {
@@ -87,13 +88,45 @@ func (s *Source) handle(raw []byte, rec *record.Record, emit func(*record.Record
 		return
 	}
 	info, ok := (*s.ifaces.Load())[ev.Ifindex]
-	if !ok {
-		// The interface was detached while its events were in flight.
-		s.dropped[dropUnknownIface].Add(1)
-		return
+	if ev.PodNamespace {
+		// The index belongs to the pod's namespace, not ours.
+		info, ok = ifaceInfo{}, false
 	}
-	ev.fillRecord(rec, s.bootToUnix, info.role, info.ref)
+	switch ev.Kind {
+	case KindDrop:
+		// Drops happen on any device, or none; name the interface only
+		// when it is one the source captures on.
+		ev.fillDrop(rec, s.bootToUnix, info.ref, s.dropNames.hubble(ev.DropReason), s.dropNameRef(ev.DropReason))
+	case KindRetransmit:
+		s.retransmissions.Add(1)
+		ev.fillRetransmit(rec, s.bootToUnix, 0)
+	default:
+		if !ok {
+			// The interface was detached while its events were in flight.
+			s.dropped[dropUnknownIface].Add(1)
+			return
+		}
+		ev.fillRecord(rec, s.bootToUnix, info.role, info.ref)
+	}
 	emit(rec)
+	if ev.Kind == KindSnippet && s.opts.l7 != nil {
+		*l7 = record.Record{}
+		if s.opts.l7.Parse(rec, ev.Payload, l7) {
+			emit(l7)
+		}
+	}
+}
+
+// dropNameRef returns the reference of the kernel drop reason's name in
+// Tables.Names, interning it on first use.
+func (s *Source) dropNameRef(code uint32) intern.Ref {
+	if ref, ok := s.dropRefs[code]; ok {
+		return ref
+	}
+	name := s.dropNames.name(code)
+	ref := s.tables.Names.Intern(dropReasonKeyPrefix+name, func() []string { return []string{name} })
+	s.dropRefs[code] = ref
+	return ref
 }
 
 // reserveFailures sums the per-CPU count of events the ring had no room for.

@@ -24,7 +24,12 @@ type Source struct {
 	tables     *intern.Tables
 	opts       options
 	objs       captureObjects
+	trace      traceObjects
 	bootToUnix int64
+	// dropNames names the kernel's drop reasons; dropRefs interns them
+	// (only the reader touches it).
+	dropNames dropReasonNames
+	dropRefs  map[uint32]intern.Ref
 
 	// ifaces maps ifindex to what the reader needs per event; it is
 	// replaced, never modified, so the reader loads it without locking.
@@ -32,11 +37,16 @@ type Source struct {
 
 	mu       sync.Mutex // serialises attach and detach
 	attached map[int]*attachment
+	// podNetns counts the attached veths leading to each watched pod
+	// namespace (by inode).
+	podNetns map[uint32]int
 	useTC    bool // tcx was found missing; attach through tc clsact
 
 	running    atomic.Bool
 	eventsRead atomic.Uint64
 	dropped    [numDropReasons]atomic.Uint64
+	// retransmissions counts retransmission events read.
+	retransmissions atomic.Uint64
 	// lostReported is how many reserve failures KindLost records have
 	// covered; only the reader touches it.
 	lostReported uint64
@@ -61,7 +71,10 @@ func NewSource(cfg Config, log *slog.Logger, tables *intern.Tables, opts ...Opti
 	if tables == nil || tables.Interfaces == nil {
 		return nil, errors.New("new bpf source: tables.Interfaces is nil")
 	}
-	s := &Source{cfg: cfg, log: log, tables: tables, attached: make(map[int]*attachment)}
+	if tables.Names == nil && !cfg.DisableDrops {
+		return nil, errors.New("new bpf source: tables.Names is nil (drop reasons are interned there)")
+	}
+	s := &Source{cfg: cfg, log: log, tables: tables, attached: make(map[int]*attachment), podNetns: make(map[uint32]int), dropRefs: make(map[uint32]intern.Ref)}
 	for _, o := range opts {
 		o(&s.opts)
 	}
@@ -80,6 +93,11 @@ func NewSource(cfg Config, log *slog.Logger, tables *intern.Tables, opts ...Opti
 	if err := spec.Variables[captureVarWakeupBytes].Set(uint64(cfg.WakeupBytes)); err != nil {
 		return nil, fmt.Errorf("set wakeup_bytes: %w", err)
 	}
+	if s.opts.l7 != nil {
+		if err := spec.Variables[captureVarSnippetPorts].Set(portBits(cfg.DNSPorts)); err != nil {
+			return nil, fmt.Errorf("set snippet_ports: %w", err)
+		}
+	}
 	if err := spec.LoadAndAssign(&s.objs, nil); err != nil {
 		var verr *ebpf.VerifierError
 		if errors.As(err, &verr) {
@@ -87,21 +105,34 @@ func NewSource(cfg Config, log *slog.Logger, tables *intern.Tables, opts ...Opti
 		}
 		return nil, fmt.Errorf("load capture objects: %w", err)
 	}
+	if err := s.loadTrace(); err != nil {
+		return nil, errors.Join(err, s.objs.Close())
+	}
+	if !cfg.DisableDrops {
+		if s.dropNames, err = loadDropReasonNames(); err != nil {
+			return nil, errors.Join(err, s.Close())
+		}
+	}
 	return s, nil
 }
 
 // Close releases the kernel objects. Call it after Run has returned.
 func (s *Source) Close() error {
-	if err := s.objs.Close(); err != nil {
-		return fmt.Errorf("close capture objects: %w", err)
+	var errs []error
+	if err := s.trace.Close(); err != nil {
+		errs = append(errs, fmt.Errorf("close trace objects: %w", err))
 	}
-	return nil
+	if err := s.objs.Close(); err != nil {
+		errs = append(errs, fmt.Errorf("close capture objects: %w", err))
+	}
+	return errors.Join(errs...)
 }
 
 // Run attaches to the selected interfaces present now and to matching ones
-// that appear later, and emits a record per captured packet, plus a
-// record.KindLost record whenever the kernel ring overflowed, until ctx is
-// done. emit is called from one goroutine and must not retain the record.
+// that appear later, and to the drop and retransmission tracepoints, and
+// emits a record per captured packet, dropped packet and retransmitted
+// segment, plus a record.KindLost record whenever the kernel ring
+// overflowed, until ctx is done. emit is called from one goroutine and must not retain the record.
 // On return every attachment is removed.
 func (s *Source) Run(ctx context.Context, emit func(*record.Record)) error {
 	if !s.running.CompareAndSwap(false, true) {
@@ -119,6 +150,14 @@ func (s *Source) Run(ctx context.Context, emit func(*record.Record)) error {
 		s.log.Warn("removing stale tc filters failed", "err", err)
 	}
 	defer s.detachAll()
+
+	// Tracepoints first: once an interface is reported attached, drops on
+	// it are reported too.
+	detachTrace, err := s.attachTrace()
+	if err != nil {
+		return err
+	}
+	defer detachTrace()
 
 	stopWatch, err := s.watchLinks()
 	if err != nil {

@@ -17,11 +17,14 @@ import (
 func TestRunReportsLost(t *testing.T) {
 	requireRoot(t)
 	// The reader is never woken early and polls rarely, so the ring fills.
+	// Drops and retransmissions elsewhere in the namespace would share it.
 	c := startCapture(t, Config{
-		Interfaces:    []string{"fovea-test-none"},
-		RingBytes:     4096,
-		WakeupBytes:   4096,
-		FlushInterval: 300 * time.Millisecond,
+		Interfaces:             []string{"fovea-test-none"},
+		DisableDrops:           true,
+		DisableRetransmissions: true,
+		RingBytes:              4096,
+		WakeupBytes:            4096,
+		FlushInterval:          300 * time.Millisecond,
 	})
 	frame := ethFrame(0x0800, ipv4Packet("10.9.0.1", "10.9.0.2", 17, udpDatagram(1, 2)))
 	const sent = 500

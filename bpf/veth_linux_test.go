@@ -86,6 +86,9 @@ func runVethChild(t *testing.T, podNS string) {
 	servers := startPodServers(t, podNS)
 	defer servers.Close()
 	t.Run("default selection", testDefaultSelection)
+	t.Run("drops", func(t *testing.T) { testDrops(t, podNS) })
+	t.Run("retransmissions", func(t *testing.T) { testRetransmissions(t, podNS) })
+	t.Run("snippets", testSnippets)
 	for _, mode := range []struct {
 		name    string
 		forceTC bool

@@ -49,13 +49,20 @@ func build(e *Event) *flowpb.Flow {
 	case record.KindTrace:
 		f.EventType = &flowpb.CiliumEventType{Type: EventTypeTrace, SubType: TraceSubType(r.ObsPoint)}
 		f.TraceObservationPoint = flowpb.TraceObservationPoint(r.ObsPoint)
+		if r.Retransmit {
+			f.Summary = RetransmissionSummary(r)
+		}
 	case record.KindDrop:
 		f.EventType = &flowpb.CiliumEventType{Type: EventTypeDrop, SubType: int32(r.DropReason)}
 		f.DropReason = uint32(r.DropReason)
 		f.DropReasonDesc = flowpb.DropReason(r.DropReason)
+		if names := e.node.Tables.Names.Get(r.Ext); len(names) == 1 {
+			f.Summary = DropSummary(r, names[0])
+		}
 	case record.KindL7:
 		f.Type = flowpb.FlowType_L7
 		f.EventType = &flowpb.CiliumEventType{Type: EventTypeL7}
+		buildL7(e, f)
 	}
 	return f
 }

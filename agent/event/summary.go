@@ -30,6 +30,22 @@ func Summary(r *record.Record) string {
 	return "IPv4"
 }
 
+// DropSummary is the summary of a packet the kernel dropped: the packet's
+// summary and the kernel's own drop reason (enum skb_drop_reason without its
+// SKB_DROP_REASON_ prefix), which is finer than the Hubble reason in
+// drop_reason_desc: "TCP Flags: SYN; kernel drop reason: NETFILTER_DROP".
+func DropSummary(r *record.Record, kernelReason string) string {
+	return Summary(r) + "; kernel drop reason: " + kernelReason
+}
+
+// RetransmissionSummary is the summary of a TCP segment the local stack
+// retransmitted: "TCP Retransmission, Flags: ACK, PSH". Hubble has no
+// retransmission event; the prefix keeps them apart from the "TCP Flags: "
+// of other traces when grepping `hubble observe` output.
+func RetransmissionSummary(r *record.Record) string {
+	return "TCP Retransmission, Flags: " + TCPFlagNames(r.TCPFlags)
+}
+
 // tcpFlagOrder is the order Hubble lists flags in (not the header's).
 var tcpFlagOrder = [...]struct {
 	bit  uint16

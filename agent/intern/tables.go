@@ -9,6 +9,16 @@ type Tables struct {
 	Interfaces *Table[*flowpb.NetworkInterface]
 	Services   *Table[*flowpb.Service]
 	Names      *Table[[]string]
+	// L7 holds the application-layer details records reference through
+	// Ext. It is bounded, unlike the tables: details can expire before
+	// the records that reference them. Nil when no L7 parser runs.
+	L7 Details[*flowpb.Layer7]
+}
+
+// Details resolves references to values kept outside the intern tables;
+// Get returns the zero T for a reference whose value is gone.
+type Details[T any] interface {
+	Get(ref Ref) T
 }
 
 // NewTables returns empty tables.

@@ -103,7 +103,13 @@ type Record struct {
 	Bytes uint32
 	// LostSource is a flow.LostEventSource for KindLost.
 	LostSource uint8
-	_          [7]byte
+	// Retransmit marks a KindTrace record of a TCP segment the local stack
+	// retransmitted.
+	Retransmit bool
+	_          [2]byte
+	// KernelDropReason is the kernel's enum skb_drop_reason value of a
+	// KindDrop record; Ext then references its name in Tables.Names.
+	KernelDropReason uint32
 }
 
 // IsIPv6 reports whether the record's addresses are IPv6.

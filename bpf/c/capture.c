@@ -8,6 +8,8 @@
 #include <bpf/bpf_endian.h>
 
 #include "capture.h"
+#include "ring.h"
+#include "conntrack.h"
 
 #define PASS -1
 
@@ -39,50 +41,24 @@
 /* IPv6 extension headers walked before giving up on finding L4. */
 #define MAX_EXT_HDRS 6
 
-/* Unread bytes per reader wake-up, set at load time; 0 wakes for every
- * event. */
-volatile const __u64 wakeup_bytes = 0;
 
-/* An event as stored in the ring: the kernel adds an 8-byte header. */
-#define RINGBUF_RECORD_SIZE (sizeof(struct event) + 8)
+/* Ports whose TCP and UDP packets also carry their first L4 payload bytes
+ * (EV_SNIPPET), one bit per port, set at load time. Reading it costs a
+ * load per port, so packets on other ports pay almost nothing. */
+volatile const __u8 snippet_ports[8192] = {};
 
-struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 1 << 20);
-} events SEC(".maps");
+/* A snippet event is built here: it is too large for the stack. */
+struct snippet {
+	struct event ev;
+	__u8 payload[SNIPPET_MAX];
+};
 
-/* Events the ring had no room for. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, __u64);
-} reserve_failures SEC(".maps");
-
-/* Connection key: the two (address, port) ends in a canonical order so both
- * directions of a connection share one entry. */
-struct ct_key {
-	__u8 addr_a[16];
-	__u8 addr_b[16];
-	__u16 port_a;
-	__u16 port_b;
-	__u8 proto;
-	__u8 family;
-	__u8 _pad[2];
-};
-
-struct ct_val {
-	__u8 initiator_is_a; /* end a sent the connection's first packet */
-	__u8 definitive;     /* learned from a SYN / echo, not guessed */
-	__u8 _pad[2];
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 65536);
-	__type(key, struct ct_key);
-	__type(value, struct ct_val);
-} conntrack SEC(".maps");
+	__type(value, struct snippet);
+} snippet_buf SEC(".maps");
 
 /* What a packet says about who initiated its connection. */
 enum hint {
@@ -108,39 +84,10 @@ static __always_inline int load(struct __sk_buff *skb, __u32 off, void *to, cons
 	return bpf_skb_load_bytes(skb, off, to, len);
 }
 
-/* Returns <0, 0, >0 comparing the (addr, port) ends of an event. */
-static __always_inline int cmp_ends(const struct event *ev)
-{
-	const __u32 *s = (const __u32 *)ev->saddr;
-	const __u32 *d = (const __u32 *)ev->daddr;
-
-#pragma unroll
-	for (int i = 0; i < 4; i++) {
-		__u32 a = bpf_ntohl(s[i]), b = bpf_ntohl(d[i]);
-		if (a != b)
-			return a < b ? -1 : 1;
-	}
-	return (int)ev->sport - (int)ev->dport;
-}
-
 static __always_inline void classify(struct event *ev, enum hint hint)
 {
-	struct ct_key key = {};
-	int src_is_a = cmp_ends(ev) <= 0;
-
-	if (src_is_a) {
-		__builtin_memcpy(key.addr_a, ev->saddr, 16);
-		__builtin_memcpy(key.addr_b, ev->daddr, 16);
-		key.port_a = ev->sport;
-		key.port_b = ev->dport;
-	} else {
-		__builtin_memcpy(key.addr_a, ev->daddr, 16);
-		__builtin_memcpy(key.addr_b, ev->saddr, 16);
-		key.port_a = ev->dport;
-		key.port_b = ev->sport;
-	}
-	key.proto = ev->proto;
-	key.family = ev->family;
+	struct ct_key key;
+	int src_is_a = ct_key_of(ev, &key);
 
 	__u8 src_init = hint != HINT_DST;
 	__u8 initiator_is_a;
@@ -302,6 +249,47 @@ l3:
 	return 1;
 }
 
+static __always_inline int snippet_port(__u16 port)
+{
+	return snippet_ports[port >> 3] & (1 << (port & 7));
+}
+
+/* Reports ev followed by up to SNIPPET_MAX bytes of the L4 payload of the
+ * packet whose L4 header is at l4off. Returns -1, reporting nothing, when
+ * the packet carries no payload, so the caller reports ev alone. */
+static __always_inline int output_snippet(struct __sk_buff *skb, const struct event *ev, __u32 l4off)
+{
+	__u32 off = l4off + 8; /* UDP header */
+	if (ev->proto == IPPROTO_TCP) {
+		__u8 doff;
+		if (load(skb, l4off + 12, &doff, 1))
+			return -1;
+		off = l4off + (doff >> 4) * 4;
+	}
+	if (off >= skb->len)
+		return -1;
+	__u32 n = skb->len - off;
+	if (n > SNIPPET_MAX)
+		n = SNIPPET_MAX;
+	/* n - 1 masked, a no-op the compiler cannot fold away, so that the
+	 * verifier sees the length bounded to [1, SNIPPET_MAX]. */
+	_Static_assert((SNIPPET_MAX & (SNIPPET_MAX - 1)) == 0, "SNIPPET_MAX must be a power of two");
+	__u32 last = n - 1;
+	asm volatile("%[last] &= %[mask]" : [last] "+r"(last) : [mask] "i"(SNIPPET_MAX - 1));
+	n = last + 1;
+
+	__u32 zero = 0;
+	struct snippet *s = bpf_map_lookup_elem(&snippet_buf, &zero);
+	if (!s)
+		return -1;
+	if (bpf_skb_load_bytes(skb, off, s->payload, n))
+		return -1;
+	__builtin_memcpy(&s->ev, ev, sizeof(*ev));
+	s->ev.flags |= EV_SNIPPET;
+	ring_output(s, sizeof(s->ev) + n);
+	return 0;
+}
+
 static __always_inline void capture(struct __sk_buff *skb, __u8 dir)
 {
 	struct event ev = {};
@@ -348,23 +336,10 @@ static __always_inline void capture(struct __sk_buff *skb, __u8 dir)
 	ev.len = skb->len;
 	ev.dir = dir;
 
-	/* Wake the reader each time unread data crosses a multiple of
-	 * wakeup_bytes, not for every event: a wakeup costs far more than the
-	 * rest of this program, and the reader drains everything once woken.
-	 * A crossing missed to a concurrent producer is caught at the next
-	 * multiple or by the reader's own deadline. */
-	__u64 flags = BPF_RB_FORCE_WAKEUP;
-	if (wakeup_bytes) {
-		__u64 avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
-		if (avail / wakeup_bytes == (avail + RINGBUF_RECORD_SIZE) / wakeup_bytes)
-			flags = BPF_RB_NO_WAKEUP;
-	}
-	if (bpf_ringbuf_output(&events, &ev, sizeof(ev), flags)) {
-		__u32 zero = 0;
-		__u64 *n = bpf_map_lookup_elem(&reserve_failures, &zero);
-		if (n)
-			(*n)++;
-	}
+	if ((ev.flags & EV_L4) && (ev.proto == IPPROTO_UDP || ev.proto == IPPROTO_TCP) &&
+	    (snippet_port(ev.sport) || snippet_port(ev.dport)) && !output_snippet(skb, &ev, l4off))
+		return;
+	ring_output(&ev, sizeof(ev));
 }
 
 SEC("tc")

@@ -10,11 +10,23 @@
 #define EV_L4 (1 << 0)          /* ports / ICMP fields are valid */
 #define EV_REPLY_KNOWN (1 << 1) /* connection tracking classified it */
 #define EV_REPLY (1 << 2)       /* packet travels against its connection */
+/* At most one of the next three: without any, a packet seen by capture.c. */
+#define EV_DROP (1 << 3)        /* the kernel freed the packet as a drop */
+#define EV_RETRANSMIT (1 << 4)  /* TCP retransmitted the segment */
+#define EV_SNIPPET (1 << 5)     /* a packet whose L4 payload follows */
+/* EV_DROP, EV_RETRANSMIT: it happened in a pod's namespace (netns_watch),
+ * not the source's own, so ifindex is not one of the source's. */
+#define EV_POD_NS (1 << 6)
+
+/* Most L4 payload bytes an EV_SNIPPET event carries. */
+#define SNIPPET_MAX 512
 
 #define EV_FAMILY_IPV4 4
 #define EV_FAMILY_IPV6 6
 
-/* One observed packet; 64 bytes, host byte order except addresses. */
+/* One observed packet; 64 bytes, host byte order except addresses. An
+ * EV_SNIPPET event is followed by up to SNIPPET_MAX bytes of L4 payload: the
+ * ring record's length says how many. */
 struct event {
 	__u64 ktime;     /* bpf_ktime_get_boot_ns() */
 	__u8 saddr[16];  /* network order; IPv4 in the first 4 bytes */
@@ -30,7 +42,7 @@ struct event {
 	__u8 flags;      /* EV_* */
 	__u8 icmp_type;
 	__u8 icmp_code;
-	__u8 _pad[4];
+	__u32 reason;    /* EV_DROP: enum skb_drop_reason */
 };
 
 _Static_assert(sizeof(struct event) == 64, "event must stay 64 bytes");

@@ -22,6 +22,9 @@ func bindAgentFlags(fs *pflag.FlagSet, cfg *agent.Config) {
 	fs.IntVar(&cfg.RingCapacity, "ring-capacity", 4095, "events kept in memory for GetFlows; one less than a power of two")
 	fs.StringSliceVar(&cfg.Interfaces, "interfaces", nil,
 		"name globs of interfaces to observe (default: every host-side veth plus the default-route device)")
+	fs.UintSliceVar(&cfg.DNSPorts, "dns-ports", []uint{53}, "TCP and UDP ports whose payload is parsed as DNS")
+	fs.BoolVar(&cfg.DisableDrops, "disable-drops", false, "do not report packets the kernel drops (skb:kfree_skb)")
+	fs.BoolVar(&cfg.DisableRetransmissions, "disable-retransmissions", false, "do not report TCP retransmissions (tcp:tcp_retransmit_skb)")
 	fs.StringVar(&cfg.MetricsAddress, "metrics-address", ":9965", "address to serve Prometheus /metrics on; empty disables it")
 	fs.DurationVar(&cfg.LocalAddrsRefresh, "local-addrs-refresh", 30*time.Second, "how often to re-read the node's own addresses")
 	bindServerFlags(fs, &cfg.Server, "/var/run/fovea/hubble.sock", ":4244")

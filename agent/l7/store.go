@@ -1,0 +1,70 @@
+package l7
+
+import (
+	"fmt"
+	"math/bits"
+	"sync/atomic"
+
+	flowpb "github.com/cilium/cilium/api/v1/flow"
+
+	"github.com/foveanet/fovea/agent/intern"
+)
+
+// MaxCapacity bounds a Store: references are 32-bit sequence numbers and
+// must not wrap within one lap of the slots.
+const MaxCapacity = 1 << 30
+
+// Store is a fixed-capacity ring of L7 details. Put is for one writer (the
+// pipeline goroutine); Get is safe from any number of readers concurrently.
+type Store struct {
+	slots []atomic.Pointer[slot]
+	mask  uint32
+	next  uint32 // sequence of the last Put; written by the writer only
+
+	stored, expired atomic.Uint64
+}
+
+type slot struct {
+	ref intern.Ref
+	l7  *flowpb.Layer7
+}
+
+// NewStore returns a store holding the last capacity details, rounded up to
+// a power of two.
+func NewStore(capacity int) (*Store, error) {
+	if capacity < 1 || capacity > MaxCapacity {
+		return nil, fmt.Errorf("create L7 store: capacity %d out of range [1, %d]", capacity, MaxCapacity)
+	}
+	n := 1 << bits.Len(uint(capacity-1))
+	return &Store{slots: make([]atomic.Pointer[slot], n), mask: uint32(n - 1)}, nil
+}
+
+// Cap returns how many details the store holds.
+func (s *Store) Cap() int { return len(s.slots) }
+
+// Put stores l, which must not be modified afterwards, and returns its
+// reference. It overwrites the oldest details once the store is full.
+func (s *Store) Put(l *flowpb.Layer7) intern.Ref {
+	s.next++
+	if s.next == 0 { // zero is "no reference"
+		s.next++
+	}
+	ref := intern.Ref(s.next)
+	s.slots[s.next&s.mask].Store(&slot{ref: ref, l7: l})
+	s.stored.Add(1)
+	return ref
+}
+
+// Get returns the details behind ref, or nil for the zero Ref or details
+// that were overwritten since (counted as expired).
+func (s *Store) Get(ref intern.Ref) *flowpb.Layer7 {
+	if ref == 0 {
+		return nil
+	}
+	sl := s.slots[uint32(ref)&s.mask].Load()
+	if sl == nil || sl.ref != ref {
+		s.expired.Add(1)
+		return nil
+	}
+	return sl.l7
+}

@@ -1,0 +1,227 @@
+//go:build linux
+
+package bpf
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"os"
+	"os/exec"
+	"runtime"
+	"syscall"
+	"testing"
+	"time"
+
+	flowpb "github.com/cilium/cilium/api/v1/flow"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/vishvananda/netns"
+
+	"github.com/foveanet/fovea/agent/record"
+)
+
+// inPod runs fn on a thread in the named namespace (the pod's, usually). The thread stays locked
+// so the runtime discards it instead of reusing it elsewhere.
+func inPod(t *testing.T, podNS string, fn func() error) {
+	t.Helper()
+	errc := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		ns, err := netns.GetFromName(podNS)
+		if err != nil {
+			errc <- fmt.Errorf("open pod namespace: %w", err)
+			return
+		}
+		defer ns.Close()
+		if err := netns.Set(ns); err != nil {
+			errc <- fmt.Errorf("enter pod namespace: %w", err)
+			return
+		}
+		errc <- fn()
+	}()
+	if err := <-errc; err != nil {
+		t.Fatal(err)
+	}
+}
+
+// dialFromPod connects from the pod to addr and returns the dial error.
+func dialFromPod(t *testing.T, podNS, network, addr string) error {
+	t.Helper()
+	var dialErr error
+	inPod(t, podNS, func() error {
+		c, err := net.DialTimeout(network, addr, 300*time.Millisecond)
+		if err == nil {
+			if network == "udp" {
+				_, err = c.Write([]byte("x"))
+			}
+			_ = c.Close()
+		}
+		dialErr = err
+		return nil
+	})
+	return dialErr
+}
+
+// testDrops checks that packets the kernel drops in the source's namespace
+// and in the pod's behind its veth are reported with the kernel's reason,
+// and drops in another namespace are not.
+func testDrops(t *testing.T, podNS string) {
+	other := fmt.Sprintf("fovea-bpf-other-%d", os.Getpid())
+	sh(t, "ip", "netns", "add", other)
+	defer func() { _ = exec.Command("ip", "netns", "del", other).Run() }()
+	sh(t, "ip", "-n", other, "link", "set", "lo", "up")
+
+	sh(t, "iptables", "-A", "INPUT", "-p", "tcp", "--dport", "7001", "-j", "DROP")
+	defer func() {
+		_ = exec.Command("iptables", "-D", "INPUT", "-p", "tcp", "--dport", "7001", "-j", "DROP").Run()
+	}()
+
+	c := startCapture(t, Config{Interfaces: []string{hostIf}})
+	c.waitHook(t, hostIf+":true", 5*time.Second)
+	defer c.stop(t)
+
+	host4, pod4 := netip.MustParseAddr(hostIPv4), netip.MustParseAddr(podIPv4)
+	host6, pod6 := netip.MustParseAddr(hostIPv6), netip.MustParseAddr(podIPv6)
+
+	if err := dialFromPod(t, podNS, "tcp", net.JoinHostPort(hostIPv4, "7001")); err == nil {
+		t.Fatal("dial through the DROP rule succeeded")
+	}
+	if err := dialFromPod(t, podNS, "tcp", net.JoinHostPort(hostIPv4, "7002")); !errors.Is(err, syscall.ECONNREFUSED) {
+		t.Fatalf("dial to a closed port: %v, want connection refused", err)
+	}
+	_ = dialFromPod(t, podNS, "udp", net.JoinHostPort(hostIPv4, "7003"))
+	_ = dialFromPod(t, podNS, "udp", net.JoinHostPort(hostIPv6, "7003"))
+	// A drop in the pod's namespace, reported, and one in a namespace
+	// unrelated to the source, not reported.
+	if _, err := net.DialTimeout("tcp", net.JoinHostPort(podIPv4, "7004"), time.Second); !errors.Is(err, syscall.ECONNREFUSED) {
+		t.Fatalf("dial to the pod's closed port: %v, want connection refused", err)
+	}
+	if err := dialFromPod(t, other, "tcp", "127.0.0.1:7005"); !errors.Is(err, syscall.ECONNREFUSED) {
+		t.Fatalf("dial to a closed port in %s: %v, want connection refused", other, err)
+	}
+
+	for _, w := range []struct {
+		name     string
+		src, dst netip.Addr
+		proto    uint8
+		dport    uint16
+		flags    uint16
+		kernel   string
+		hubble   flowpb.DropReason
+	}{
+		{"netfilter", pod4, host4, record.ProtoTCP, 7001, record.TCPSyn, "NETFILTER_DROP", flowpb.DropReason_POLICY_DENIED},
+		{"tcp no socket", pod4, host4, record.ProtoTCP, 7002, record.TCPSyn, "NO_SOCKET", flowpb.DropReason_SOCKET_LOOKUP_FAILED},
+		{"udp4 no socket", pod4, host4, record.ProtoUDP, 7003, 0, "NO_SOCKET", flowpb.DropReason_SOCKET_LOOKUP_FAILED},
+		{"udp6 no socket", pod6, host6, record.ProtoUDP, 7003, 0, "NO_SOCKET", flowpb.DropReason_SOCKET_LOOKUP_FAILED},
+		{"no socket in the pod", host4, pod4, record.ProtoTCP, 7004, record.TCPSyn, "NO_SOCKET", flowpb.DropReason_SOCKET_LOOKUP_FAILED},
+	} {
+		r := c.waitRecord(t, w.name, func(r *record.Record) bool {
+			return r.Kind == record.KindDrop && r.SrcAddr() == w.src && r.DstAddr() == w.dst &&
+				r.Proto == w.proto && r.DstPort == w.dport && r.TCPFlags == w.flags
+		})
+		if r.Verdict != uint8(flowpb.Verdict_DROPPED) || flowpb.DropReason(r.DropReason) != w.hubble {
+			t.Errorf("%s: verdict %d reason %v, want DROPPED %v", w.name, r.Verdict, flowpb.DropReason(r.DropReason), w.hubble)
+		}
+		if names := c.tables.Names.Get(r.Ext); len(names) != 1 || names[0] != w.kernel {
+			t.Errorf("%s: kernel reason %v (code %d), want %s", w.name, names, r.KernelDropReason, w.kernel)
+		}
+		// The capture program saw the dropped packet open its connection.
+		if reply, known := r.Reply(); !known || reply {
+			t.Errorf("%s: reply=%v known=%v, want a known request", w.name, reply, known)
+		}
+		if r.KernelDropReason == 0 || r.SrcPort == 0 {
+			t.Errorf("%s: kernel code %d, source port %d", w.name, r.KernelDropReason, r.SrcPort)
+		}
+		// The pod's interfaces are not the source's.
+		wantIf := hostIf
+		if w.dst == pod4 {
+			wantIf = ""
+		}
+		if name := c.tables.Interfaces.Get(r.Iface).GetName(); name != wantIf {
+			t.Errorf("%s: interface %q, want %q", w.name, name, wantIf)
+		}
+	}
+	// The refused connection's reset, sent back to the pod, is traced.
+	c.waitRecord(t, "rst to the pod", func(r *record.Record) bool {
+		return r.Kind == record.KindTrace && r.SrcAddr() == host4 && r.DstAddr() == pod4 &&
+			r.SrcPort == 7002 && r.TCPFlags&record.TCPRst != 0
+	})
+	// So is the pod's reset for its own closed port.
+	c.waitRecord(t, "rst from the pod", func(r *record.Record) bool {
+		return r.Kind == record.KindTrace && r.SrcAddr() == pod4 && r.SrcPort == 7004 && r.TCPFlags&record.TCPRst != 0
+	})
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, r := range c.recs {
+		if r.Kind == record.KindDrop && r.DstPort == 7005 {
+			t.Errorf("drop in an unrelated namespace reported: %+v", r)
+		}
+	}
+}
+
+// testRetransmissions checks that segments the source's namespace
+// retransmits are reported and counted: the pod drops a third of what the
+// host sends it during a transfer. (A random iptables rule rather than tc
+// netem, which not every kernel builds.)
+func testRetransmissions(t *testing.T, podNS string) {
+	rule := []string{"INPUT", "-p", "tcp", "--dport", "8080", "-m", "statistic", "--mode", "random", "--probability", "0.3", "-j", "DROP"}
+	sh(t, "ip", append([]string{"netns", "exec", podNS, "iptables", "-A"}, rule...)...)
+	defer func() {
+		_ = exec.Command("ip", append([]string{"netns", "exec", podNS, "iptables", "-D"}, rule...)...).Run()
+	}()
+
+	c := startCapture(t, Config{Interfaces: []string{hostIf}})
+	c.waitHook(t, hostIf+":true", 5*time.Second)
+	defer c.stop(t)
+
+	conn, err := net.DialTimeout("tcp", net.JoinHostPort(podIPv4, "8080"), 5*time.Second)
+	if err != nil {
+		t.Fatalf("dial: %v", err)
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(20 * time.Second))
+	payload := make([]byte, 256<<10)
+	go func() { _, _ = conn.Write(payload) }()
+	if _, err := io.ReadFull(conn, make([]byte, len(payload))); err != nil {
+		t.Fatalf("echo transfer: %v", err)
+	}
+	sport := uint16(conn.LocalAddr().(*net.TCPAddr).Port)
+
+	host4, pod4 := netip.MustParseAddr(hostIPv4), netip.MustParseAddr(podIPv4)
+	// A data segment (the SYN may have been retransmitted too).
+	r := c.waitRecord(t, "retransmission", func(r *record.Record) bool {
+		return r.Retransmit && r.SrcAddr() == host4 && r.DstAddr() == pod4 && r.SrcPort == sport && r.DstPort == 8080 &&
+			r.TCPFlags&record.TCPAck != 0
+	})
+	if r.Kind != record.KindTrace || r.Proto != record.ProtoTCP || r.Verdict != uint8(flowpb.Verdict_FORWARDED) ||
+		flowpb.TraceObservationPoint(r.ObsPoint) != flowpb.TraceObservationPoint_FROM_STACK || r.Bytes == 0 {
+		t.Errorf("retransmission record %+v", r)
+	}
+	if reply, known := r.Reply(); !known || reply {
+		t.Errorf("retransmission: reply=%v known=%v, want a known request", reply, known)
+	}
+	if n := gatherCounter(t, c.src, "fovea_tcp_retransmissions_total"); n < 1 {
+		t.Errorf("fovea_tcp_retransmissions_total = %v, want at least 1", n)
+	}
+}
+
+// gatherCounter returns the value of an unlabelled counter the source's
+// collector exports.
+func gatherCounter(t *testing.T, s *Source, name string) float64 {
+	t.Helper()
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(s.Collector())
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatalf("gather metrics: %v", err)
+	}
+	for _, f := range families {
+		if f.GetName() == name && len(f.GetMetric()) == 1 {
+			return f.GetMetric()[0].GetCounter().GetValue()
+		}
+	}
+	t.Fatalf("no counter %s", name)
+	return 0
+}
