@@ -11,7 +11,7 @@ import (
 // Hubble agent sends it.
 const versionHeader = "hubble-server-version"
 
-func (s *Server) header() metadata.MD { return metadata.Pairs(versionHeader, s.version) }
+func (s *Server) header() metadata.MD { return metadata.Pairs(s.versionKey, s.version) }
 
 func (s *Server) unaryVersionHeader(ctx context.Context, req any, _ *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
 	if s.version != "" {

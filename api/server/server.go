@@ -17,6 +17,7 @@ import (
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/reflection"
 )
 
@@ -25,6 +26,9 @@ const HealthService = "hubble.server.Observer"
 
 // socketMode lets the socket's group (Hubble's convention) use it.
 const socketMode = 0o660
+
+// keepaliveMinTime is the shortest keepalive ping interval clients may use.
+const keepaliveMinTime = 5 * time.Second
 
 // shutdownGrace is how long a stopping server lets calls finish before
 // closing them: following streams never finish on their own.
@@ -36,15 +40,29 @@ type Option func(*Server)
 // WithVersion sets the hubble-server-version response header.
 func WithVersion(v string) Option { return func(s *Server) { s.version = v } }
 
+// WithVersionHeader sets the response header naming the version, such as
+// hubble-relay-version for a relay, and its value.
+func WithVersionHeader(name, v string) Option {
+	return func(s *Server) { s.versionKey, s.version = name, v }
+}
+
+// WithGRPCOptions adds options to every gRPC server, such as a relay's codec.
+func WithGRPCOptions(opts ...grpc.ServerOption) Option {
+	return func(s *Server) { s.grpcOpts = append(s.grpcOpts, opts...) }
+}
+
 // Server is the agent's Hubble gRPC server.
 type Server struct {
-	cfg      Config
-	log      *slog.Logger
-	version  string
-	observer observerpb.ObserverServer
-	peer     peerpb.PeerServer
-	certs    *certReloader
-	grace    time.Duration
+	cfg     Config
+	log     *slog.Logger
+	version string
+	// versionKey is the response header carrying version.
+	versionKey string
+	observer   observerpb.ObserverServer
+	peer       peerpb.PeerServer
+	certs      *certReloader
+	grpcOpts   []grpc.ServerOption
+	grace      time.Duration
 }
 
 // New validates cfg, loads the TLS files it names and returns a Server for
@@ -56,7 +74,7 @@ func New(cfg Config, log *slog.Logger, obs observerpb.ObserverServer, peer peerp
 	if obs == nil || peer == nil {
 		return nil, errors.New("create server: observer and peer services are required")
 	}
-	s := &Server{cfg: cfg, log: log, observer: obs, peer: peer, grace: shutdownGrace}
+	s := &Server{cfg: cfg, log: log, observer: obs, peer: peer, grace: shutdownGrace, versionKey: versionHeader}
 	for _, opt := range opts {
 		opt(s)
 	}
@@ -137,9 +155,13 @@ func (s *Server) stop(servers []*grpc.Server) {
 
 // newGRPC returns a gRPC server with every service registered.
 func (s *Server) newGRPC(opts ...grpc.ServerOption) *grpc.Server {
+	opts = append(opts, s.grpcOpts...)
 	opts = append(opts,
 		grpc.ChainUnaryInterceptor(s.unaryVersionHeader),
 		grpc.ChainStreamInterceptor(s.streamVersionHeader),
+		// Relays ping their peers to notice dead connections; the
+		// default policy would answer pings this frequent with GOAWAY.
+		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: keepaliveMinTime, PermitWithoutStream: true}),
 	)
 	srv := grpc.NewServer(opts...)
 	observerpb.RegisterObserverServer(srv, s.observer)

@@ -18,7 +18,7 @@ func bindDemoFlags(fs *pflag.FlagSet, cfg *demo.Config) {
 	fs.StringVar(&cfg.StateDir, "state-dir", "/run/fovea-demo", "directory for agent sockets and logs")
 	fs.Float64Var(&cfg.Rate, "rate", 4, "new connections per second across the cluster")
 	fs.IntVar(&cfg.RingCapacity, "ring-capacity", 65535, "ring capacity of every agent; one less than a power of two")
-	fs.StringVar(&cfg.Hubble, "hubble", "", "hubble CLI to show node flows with (hubble observe --follow)")
+	fs.StringVar(&cfg.Hubble, "hubble", "", "hubble CLI to show the cluster's flows with, through the relay (hubble observe --follow)")
 }
 
 func newDemoCommand() *cobra.Command {

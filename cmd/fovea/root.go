@@ -54,7 +54,7 @@ func newRootCommand() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newAgentCommand(), newDemoCommand())
+	root.AddCommand(newAgentCommand(), newDemoCommand(), newRelayCommand())
 	return root
 }
 

@@ -11,7 +11,7 @@ type Config struct {
 	RingCapacity int
 	// Agent is the fovea binary the agents run as.
 	Agent string
-	// Hubble, if set, is the hubble CLI to show node flows with; otherwise the
-	// demo prints how to connect and waits.
+	// Hubble, if set, is the hubble CLI to show every node's flows with,
+	// through the relay; otherwise the demo prints how to connect and waits.
 	Hubble string
 }

@@ -38,7 +38,11 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) (err error) {
 		err = errors.Join(err, c.Close(cleanup))
 	}()
 
-	sockets, err := StartAgents(ctx, c, cfg.Agent, cfg.RingCapacity)
+	sockets, err := StartAgents(ctx, c, cfg.Agent, cfg.RingCapacity, ListenTCP(fmt.Sprintf(":%d", AgentPort)))
+	if err != nil {
+		return err
+	}
+	relaySocket, _, err := StartRelay(ctx, c, cfg.Agent, "relay")
 	if err != nil {
 		return err
 	}
@@ -53,31 +57,34 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) (err error) {
 	for i, n := range c.Topology.Nodes {
 		fmt.Printf("node %s: hubble observe --server unix://%s\n", n.Name, sockets[i])
 	}
+	fmt.Printf("all nodes (relay): hubble observe --server unix://%s\n", relaySocket)
 	if cfg.Hubble == "" {
 		fmt.Println("demo running; Ctrl-C stops it")
 		<-ctx.Done()
 		return nil
 	}
-	return observe(ctx, cfg.Hubble, sockets[0])
+	return observe(ctx, cfg.Hubble, relaySocket)
 }
+
+// AgentOption configures the agents StartAgents and StartAgent run.
+type AgentOption func(*agentOptions)
+
+type agentOptions struct{ listen string }
+
+// ListenTCP makes agents also serve the Hubble API in plaintext on the TCP
+// address listen (such as ":4244") of their node, for a relay.
+func ListenTCP(listen string) AgentOption { return func(o *agentOptions) { o.listen = listen } }
 
 // StartAgents runs `fovea agent` (the binary at agent) in every node's
 // namespace and waits until each serves its socket; it returns the sockets in
 // node order. The cluster stops the agents when it is closed.
-func StartAgents(ctx context.Context, c *cluster.Cluster, agent string, ringCapacity int) ([]string, error) {
+func StartAgents(ctx context.Context, c *cluster.Cluster, agent string, ringCapacity int, opts ...AgentOption) ([]string, error) {
 	sockets := make([]string, 0, len(c.Topology.Nodes))
 	procs := make([]*cluster.Process, 0, len(c.Topology.Nodes))
 	for _, n := range c.Topology.Nodes {
-		sock := filepath.Join(c.NodeStateDir(n.Name), "hubble.sock")
-		p, err := c.StartProcess(ctx, n.Name, cluster.ProcessSpec{
-			Name: "agent",
-			Path: agent,
-			Args: []string{"agent", "--node-name", n.Name, "--socket-path", sock,
-				"--listen-address", "", "--metrics-address", "", "--ring-capacity", strconv.Itoa(ringCapacity)},
-			StopTimeout: 10 * time.Second,
-		})
+		sock, p, err := startAgent(ctx, c, n.Name, agent, ringCapacity, opts)
 		if err != nil {
-			return nil, fmt.Errorf("start agent on %s: %w", n.Name, err)
+			return nil, err
 		}
 		sockets, procs = append(sockets, sock), append(procs, p)
 	}
@@ -88,6 +95,37 @@ func StartAgents(ctx context.Context, c *cluster.Cluster, agent string, ringCapa
 		}
 	}
 	return sockets, nil
+}
+
+// StartAgent runs `fovea agent` on one node, as StartAgents does, and waits
+// until it serves its socket; stopping the process stops the agent.
+func StartAgent(ctx context.Context, c *cluster.Cluster, node, agent string, ringCapacity int, opts ...AgentOption) (string, *cluster.Process, error) {
+	sock, p, err := startAgent(ctx, c, node, agent, ringCapacity, opts)
+	if err != nil {
+		return "", nil, err
+	}
+	if err := waitForSocket(ctx, sock, p, 30*time.Second); err != nil {
+		return "", nil, fmt.Errorf("agent on %s (logs in %s): %w", node, c.NodeStateDir(node), err)
+	}
+	return sock, p, nil
+}
+
+func startAgent(ctx context.Context, c *cluster.Cluster, node, agent string, ringCapacity int, opts []AgentOption) (string, *cluster.Process, error) {
+	var o agentOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
+	sock := filepath.Join(c.NodeStateDir(node), "hubble.sock")
+	args := []string{"agent", "--node-name", node, "--socket-path", sock,
+		"--listen-address", o.listen, "--metrics-address", "", "--ring-capacity", strconv.Itoa(ringCapacity)}
+	if o.listen != "" {
+		args = append(args, "--insecure")
+	}
+	p, err := c.StartProcess(ctx, node, cluster.ProcessSpec{Name: "agent", Path: agent, Args: args, StopTimeout: 10 * time.Second})
+	if err != nil {
+		return "", nil, fmt.Errorf("start agent on %s: %w", node, err)
+	}
+	return sock, p, nil
 }
 
 func waitForSocket(ctx context.Context, path string, p *cluster.Process, limit time.Duration) error {
@@ -108,7 +146,8 @@ func waitForSocket(ctx context.Context, path string, p *cluster.Process, limit t
 	}
 }
 
-// observe shows the node's flows with the real hubble CLI until ctx ends.
+// observe shows the flows served at socket with the real hubble CLI until
+// ctx ends.
 func observe(ctx context.Context, hubble, socket string) error {
 	cmd := exec.CommandContext(ctx, hubble, "observe", "--follow", "--print-node-name", "--server", "unix://"+socket)
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr

@@ -1,0 +1,244 @@
+package relay
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"runtime"
+	"slices"
+	"syscall"
+	"testing"
+	"time"
+
+	observerpb "github.com/cilium/cilium/api/v1/observer"
+	peertypes "github.com/cilium/cilium/pkg/hubble/peer/types"
+	ciliumrelay "github.com/cilium/cilium/pkg/hubble/relay/observer"
+	pooltypes "github.com/cilium/cilium/pkg/hubble/relay/pool/types"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+
+	"github.com/foveanet/fovea/agent/record"
+)
+
+// benchFlowsPerNode is how many flows each in-process agent holds and
+// serves per GetFlows.
+const benchFlowsPerNode = 1000
+
+var benchNodes = []int{1, 8, 64, 256}
+
+// benchAgents starts n in-process agents holding benchFlowsPerNode flows
+// each, interleaved in time across agents.
+func benchAgents(b *testing.B, n int) []*realAgent {
+	b.Helper()
+	agents := make([]*realAgent, n)
+	start := time.Now().Add(-time.Hour)
+	for i := range agents {
+		a := newRealAgent(b, fmt.Sprintf("node%d", i), 1023)
+		src := a.endpoint("demo/client", 1001, "k8s:app=client")
+		dst := a.endpoint("demo/server", 1002, "k8s:app=server")
+		for j := range benchFlowsPerNode {
+			at := start.Add(time.Duration(j*n+i) * time.Microsecond)
+			a.write(at, conn{src: src, dst: dst, srcIP: "10.0.0.1", dstIP: "10.0.0.2", srcPort: uint16(30000 + j), dstPort: 80, proto: record.ProtoTCP})
+		}
+		agents[i] = a
+	}
+	return agents
+}
+
+// benchRelay is a relay implementation served on a local address.
+type benchRelay struct {
+	name   string
+	client observerpb.ObserverClient
+}
+
+// serveRelay serves srv and returns a client of it.
+func serveRelay(b *testing.B, srv observerpb.ObserverServer) observerpb.ObserverClient {
+	b.Helper()
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	gs := grpc.NewServer()
+	observerpb.RegisterObserverServer(gs, srv)
+	go gs.Serve(lis)
+	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() {
+		conn.Close()
+		gs.Stop()
+	})
+	return observerpb.NewObserverClient(conn)
+}
+
+// foveaRelay is this package's relay over agents.
+func foveaRelay(b *testing.B, agents []*realAgent) benchRelay {
+	r := newTestRelay(b, MergeConfig{SortBufferLen: 1024, DrainTimeout: time.Second, RetryInterval: 2 * time.Second}, agents...)
+	return benchRelay{name: "fovea", client: r.client}
+}
+
+// ciliumPeers lists agents for Cilium's relay, one connection each, as its
+// pool would.
+type ciliumPeers []pooltypes.Peer
+
+func (p ciliumPeers) List() []pooltypes.Peer { return p }
+
+// ciliumRelay is Cilium's relay observer (pkg/hubble/relay/observer) over
+// agents, with its default sort buffer and drain timeout.
+func ciliumRelay(b *testing.B, agents []*realAgent) benchRelay {
+	b.Helper()
+	peers := make(ciliumPeers, len(agents))
+	for i, a := range agents {
+		conn, err := grpc.NewClient(a.addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+		if err != nil {
+			b.Fatal(err)
+		}
+		conn.Connect()
+		b.Cleanup(func() { conn.Close() })
+		addr, err := net.ResolveTCPAddr("tcp", a.addr)
+		if err != nil {
+			b.Fatal(err)
+		}
+		peers[i] = pooltypes.Peer{Peer: peertypes.Peer{Name: a.node.AbsoluteName(), Address: addr}, Conn: conn}
+	}
+	srv, err := ciliumrelay.NewServer(peers, ciliumrelay.WithLogger(slog.New(slog.DiscardHandler)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return benchRelay{name: "cilium", client: serveRelay(b, srv)}
+}
+
+var relays = []func(*testing.B, []*realAgent) benchRelay{foveaRelay, ciliumRelay}
+
+// cpuTime is the process's user and system CPU time so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkRelayGetFlows measures merged flows per second through one
+// GetFlows asking every node for all its flows, and process CPU per flow
+// (relay, agents and client all run in this process, the same for both
+// relays).
+func BenchmarkRelayGetFlows(b *testing.B) {
+	for _, n := range benchNodes {
+		agents := benchAgents(b, n)
+		for _, newRelay := range relays {
+			r := newRelay(b, agents)
+			b.Run(fmt.Sprintf("relay=%s/nodes=%d", r.name, n), func(b *testing.B) {
+				req := &observerpb.GetFlowsRequest{Number: benchFlowsPerNode}
+				var flows int
+				cpu0, t0 := cpuTime(), time.Now()
+				for b.Loop() {
+					s, err := r.client.GetFlows(context.Background(), req)
+					if err != nil {
+						b.Fatal(err)
+					}
+					got := 0
+					for {
+						resp, err := s.Recv()
+						if err == io.EOF {
+							break
+						}
+						if err != nil {
+							b.Fatal(err)
+						}
+						if resp.GetFlow() != nil {
+							got++
+						}
+					}
+					if got != n*benchFlowsPerNode {
+						b.Fatalf("got %d flows, want %d", got, n*benchFlowsPerNode)
+					}
+					flows += got
+				}
+				elapsed, cpu := time.Since(t0), cpuTime()-cpu0
+				b.ReportMetric(float64(flows)/elapsed.Seconds(), "flows/s")
+				b.ReportMetric(float64(cpu.Nanoseconds())/float64(flows), "cpu-ns/flow")
+			})
+		}
+	}
+}
+
+// BenchmarkRelayTimeToFirstFlow measures how long a follow stream asking
+// for each node's last 10 flows takes to deliver its first flow.
+func BenchmarkRelayTimeToFirstFlow(b *testing.B) {
+	for _, n := range benchNodes {
+		agents := benchAgents(b, n)
+		for _, newRelay := range relays {
+			r := newRelay(b, agents)
+			b.Run(fmt.Sprintf("relay=%s/nodes=%d", r.name, n), func(b *testing.B) {
+				req := &observerpb.GetFlowsRequest{Follow: true, Number: 10}
+				var lat []time.Duration
+				for b.Loop() {
+					ctx, cancel := context.WithCancel(context.Background())
+					t0 := time.Now()
+					s, err := r.client.GetFlows(ctx, req)
+					if err != nil {
+						b.Fatal(err)
+					}
+					for {
+						resp, err := s.Recv()
+						if err != nil {
+							b.Fatal(err)
+						}
+						if resp.GetFlow() != nil {
+							break
+						}
+					}
+					lat = append(lat, time.Since(t0))
+					cancel()
+				}
+				slices.Sort(lat)
+				b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1e3, "p50-ms")
+				b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1e3, "p99-ms")
+			})
+		}
+	}
+}
+
+// BenchmarkRelayStreamMemory measures the heap each open follow stream
+// holds once it is idle, with every node's stream open.
+func BenchmarkRelayStreamMemory(b *testing.B) {
+	const streams = 20
+	for _, n := range benchNodes {
+		agents := benchAgents(b, n)
+		for _, newRelay := range relays {
+			r := newRelay(b, agents)
+			b.Run(fmt.Sprintf("relay=%s/nodes=%d", r.name, n), func(b *testing.B) {
+				var perStream float64
+				for b.Loop() {
+					before := heapInUse()
+					ctx, cancel := context.WithCancel(context.Background())
+					for range streams {
+						s, err := r.client.GetFlows(ctx, &observerpb.GetFlowsRequest{Follow: true})
+						if err != nil {
+							b.Fatal(err)
+						}
+						if _, err := s.Recv(); err != nil { // the node status event
+							b.Fatal(err)
+						}
+					}
+					time.Sleep(200 * time.Millisecond) // every node's call is open
+					perStream = float64(heapInUse()-before) / streams
+					cancel()
+					time.Sleep(100 * time.Millisecond)
+				}
+				b.ReportMetric(perStream, "heap-B/stream")
+			})
+		}
+	}
+}
+
+func heapInUse() int64 {
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return int64(ms.HeapInuse)
+}

@@ -1,0 +1,47 @@
+package relay
+
+import (
+	"errors"
+
+	"github.com/foveanet/fovea/api/server"
+)
+
+// Config is everything the relay runs with.
+type Config struct {
+	// Server is where clients connect.
+	Server server.Config
+	// Dial is how the relay connects to agents.
+	Dial DialConfig
+	// Merge tunes GetFlows.
+	Merge MergeConfig
+	// Peers is a static list of agents, "host:port" or "name=host:port".
+	Peers []string
+	// PeerService is the target of an agent's peer service whose
+	// peer.Notify stream lists the agents (host:port or unix:///path).
+	PeerService string
+	// NodeName names the relay in the node_name of its node_status events.
+	NodeName string
+	// Version is reported in ServerStatus and the hubble-relay-version
+	// header.
+	Version string
+}
+
+// Validate checks the configuration; errors name the flags.
+func (c Config) Validate() error {
+	if err := c.Server.Validate(); err != nil {
+		return err
+	}
+	if err := c.Dial.Validate(); err != nil {
+		return err
+	}
+	if err := c.Merge.Validate(); err != nil {
+		return err
+	}
+	if len(c.Peers) == 0 && c.PeerService == "" {
+		return errors.New("--peers, --peer-service: set at least one source of peers")
+	}
+	if _, err := ParsePeers(c.Peers); err != nil {
+		return err
+	}
+	return nil
+}

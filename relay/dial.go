@@ -1,0 +1,171 @@
+package relay
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"google.golang.org/grpc"
+	grpcbackoff "google.golang.org/grpc/backoff"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/keepalive"
+)
+
+// ClientTLS is how the relay authenticates to agents.
+type ClientTLS struct {
+	// Insecure dials agents in plaintext.
+	Insecure bool
+	// CAFiles are the CA bundles agent certificates must chain to; none
+	// means the system roots.
+	CAFiles []string
+	// CertFile and KeyFile hold the relay's client certificate for agents
+	// requiring mutual TLS; reloaded when they change.
+	CertFile, KeyFile string
+	// ServerName, when set, is the name every agent certificate must carry;
+	// otherwise each peer's announced name, or
+	// <node>.<cluster>.hubble-grpc.cilium.io, is used.
+	ServerName string
+}
+
+// Validate checks the settings; errors name the flags.
+func (c ClientTLS) Validate() error {
+	if (c.CertFile == "") != (c.KeyFile == "") {
+		return errors.New("--peer-tls-cert-file, --peer-tls-key-file: must be set together")
+	}
+	if c.Insecure && (c.CertFile != "" || len(c.CAFiles) > 0 || c.ServerName != "") {
+		return errors.New("--peer-insecure: conflicts with the --peer-tls-* flags")
+	}
+	for i, f := range c.CAFiles {
+		if f == "" {
+			return fmt.Errorf("--peer-tls-ca-files: entry %d is an empty path", i)
+		}
+	}
+	return nil
+}
+
+// DialConfig is how the relay connects to agents.
+type DialConfig struct {
+	TLS ClientTLS
+	// DialTimeout bounds one connection attempt.
+	DialTimeout time.Duration
+	// MaxBackoff caps the exponential delay between connection attempts.
+	MaxBackoff time.Duration
+	// Keepalive is the interval of pings on idle connections, which detect
+	// peers that vanished without closing them.
+	Keepalive time.Duration
+}
+
+// Validate checks the settings; errors name the flags.
+func (c DialConfig) Validate() error {
+	if err := c.TLS.Validate(); err != nil {
+		return err
+	}
+	if c.DialTimeout <= 0 {
+		return errors.New("--dial-timeout: must be positive")
+	}
+	if c.MaxBackoff <= 0 {
+		return errors.New("--retry-timeout: must be positive")
+	}
+	if c.Keepalive < 5*time.Second {
+		// Agents refuse pings more frequent than this.
+		return errors.New("--peer-keepalive: must be at least 5s")
+	}
+	return nil
+}
+
+// dialer opens connections to peers.
+type dialer struct {
+	cfg   DialConfig
+	base  *tls.Config
+	certs *clientCert
+}
+
+func newDialer(cfg DialConfig) (*dialer, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	d := &dialer{cfg: cfg}
+	if cfg.TLS.Insecure {
+		return d, nil
+	}
+	d.base = &tls.Config{MinVersion: tls.VersionTLS13}
+	if len(cfg.TLS.CAFiles) > 0 {
+		pool := x509.NewCertPool()
+		for _, f := range cfg.TLS.CAFiles {
+			pem, err := os.ReadFile(f)
+			if err != nil {
+				return nil, fmt.Errorf("read --peer-tls-ca-files: %w", err)
+			}
+			if !pool.AppendCertsFromPEM(pem) {
+				return nil, fmt.Errorf("read --peer-tls-ca-files %s: no PEM certificate found", f)
+			}
+		}
+		d.base.RootCAs = pool
+	}
+	if cfg.TLS.CertFile != "" {
+		certs, err := newClientCert(cfg.TLS.CertFile, cfg.TLS.KeyFile)
+		if err != nil {
+			return nil, err
+		}
+		d.certs = certs
+		d.base.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
+			return certs.current(), nil
+		}
+	}
+	return d, nil
+}
+
+// serverName is the name p's certificate must carry.
+func (d *dialer) serverName(p Peer) string {
+	switch {
+	case d.cfg.TLS.ServerName != "":
+		return d.cfg.TLS.ServerName
+	case p.TLSServerName != "":
+		return p.TLSServerName
+	case p.Name != p.Address:
+		return defaultServerName(p.Name)
+	}
+	return ""
+}
+
+// tlsEnabled reports whether connections use TLS.
+func (d *dialer) tlsEnabled() bool { return d.base != nil }
+
+// dial returns a connection to target (an address, or a gRPC target such
+// as unix:///path) verifying serverName; gRPC connects lazily and
+// reconnects on its own, with exponential backoff.
+func (d *dialer) dial(target, serverName string) (*grpc.ClientConn, error) {
+	creds := insecure.NewCredentials()
+	if d.base != nil {
+		conf := d.base.Clone()
+		conf.ServerName = serverName
+		creds = credentials.NewTLS(conf)
+	}
+	conn, err := grpc.NewClient(target,
+		grpc.WithTransportCredentials(creds),
+		grpc.WithConnectParams(grpc.ConnectParams{
+			Backoff: grpcbackoff.Config{
+				BaseDelay:  time.Second,
+				Multiplier: 1.6,
+				Jitter:     0.2,
+				MaxDelay:   d.cfg.MaxBackoff,
+			},
+			MinConnectTimeout: d.cfg.DialTimeout,
+		}),
+		grpc.WithKeepaliveParams(keepalive.ClientParameters{
+			Time:                d.cfg.Keepalive,
+			Timeout:             d.cfg.DialTimeout,
+			PermitWithoutStream: true,
+		}),
+		// Connections stay up so that node states are current.
+		grpc.WithIdleTimeout(0),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("dial %s: %w", target, err)
+	}
+	return conn, nil
+}

@@ -1,0 +1,57 @@
+package relay
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	peerpb "github.com/cilium/cilium/api/v1/peer"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/foveanet/fovea/api/server"
+)
+
+// VersionHeader is the response header naming the relay's version, as
+// Hubble's relay sends it.
+const VersionHeader = "hubble-relay-version"
+
+// Run connects to the peers cfg names and serves the Hubble API for all of
+// them until ctx ends.
+func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	pool, err := NewPool(cfg.Dial, log.With("component", "pool"))
+	if err != nil {
+		return err
+	}
+	obs, err := NewObserver(pool, cfg.Merge, log.With("component", "observer"), WithVersion(cfg.Version), WithNodeName(cfg.NodeName))
+	if err != nil {
+		return err
+	}
+	// The relay serves no peer service of its own, as in Hubble.
+	srv, err := server.New(cfg.Server, log, obs, peerpb.UnimplementedPeerServer{},
+		server.WithVersionHeader(VersionHeader, cfg.Version), server.WithGRPCOptions(ServerOptions()...))
+	if err != nil {
+		return fmt.Errorf("create relay server: %w", err)
+	}
+	var listers []PeerLister
+	if len(cfg.Peers) > 0 {
+		static, err := ParsePeers(cfg.Peers)
+		if err != nil {
+			return err
+		}
+		listers = append(listers, static)
+	}
+	if cfg.PeerService != "" {
+		conn, err := pool.DialPeerService(cfg.PeerService, cfg.Dial.TLS.ServerName)
+		if err != nil {
+			return fmt.Errorf("--peer-service: %w", err)
+		}
+		listers = append(listers, NewNotifyPeers(conn, log.With("component", "peers"), cfg.Dial.MaxBackoff))
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return pool.Run(gctx, listers...) })
+	g.Go(func() error { return srv.Run(gctx) })
+	return g.Wait()
+}

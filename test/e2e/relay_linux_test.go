@@ -1,0 +1,419 @@
+//go:build linux
+
+package e2e
+
+import (
+	"bufio"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/big"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	flowpb "github.com/cilium/cilium/api/v1/flow"
+
+	"github.com/foveanet/fovea/test/cluster"
+	"github.com/foveanet/fovea/test/demo"
+	"github.com/foveanet/fovea/test/traffic"
+)
+
+// relayPrefix keeps the relay's cluster apart from the shared one: its
+// tests stop agents, which the other tests must not see.
+const relayPrefix = "foverelay-"
+
+// relayEnv is a three-node cluster whose agents serve TCP, with a relay on
+// the first node.
+type relayEnv struct {
+	*env
+	relay  string                      // relay unix socket
+	agents map[string]*cluster.Process // node name → agent
+	life   context.Context
+}
+
+func setupRelay(t *testing.T) *relayEnv {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: builds network namespaces and loads eBPF programs")
+	}
+	fovea, hubble := os.Getenv("FOVEA_BIN"), os.Getenv("HUBBLE_BIN")
+	if fovea == "" || hubble == "" {
+		t.Fatal("FOVEA_BIN and HUBBLE_BIN must be set: run the end-to-end tests with `make e2e`")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	if err := cluster.Cleanup(ctx, relayPrefix, log); err != nil {
+		t.Fatalf("clean up an earlier run: %v", err)
+	}
+	c, err := cluster.Build(ctx, cluster.Config{Prefix: relayPrefix, Nodes: 3, PodsPerNode: 2, StateDir: t.TempDir(), Logger: log})
+	if err != nil {
+		t.Fatalf("build cluster: %v", err)
+	}
+	life, stop := context.WithCancel(context.Background())
+	re := &relayEnv{
+		env:    &env{cluster: c, sockets: map[string]string{}, hosts: c.Hosts(), fovea: fovea, hubbleBin: hubble, stop: stop},
+		agents: map[string]*cluster.Process{},
+		life:   life,
+	}
+	t.Cleanup(func() {
+		stop()
+		if t.Failed() {
+			dumpLogs(re.env)
+			re.dumpRelayLog()
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if err := c.Close(ctx); err != nil {
+			t.Errorf("close cluster: %v", err)
+		}
+	})
+	for _, n := range c.Topology.Nodes {
+		re.startAgent(t, n.Name)
+	}
+	for _, h := range re.hosts {
+		if _, err := traffic.Serve(life, h, log); err != nil {
+			t.Fatalf("serve on %s: %v", h.Name, err)
+		}
+	}
+	re.relay, _, err = demo.StartRelay(life, c, fovea, "relay",
+		"--sort-buffer-drain-timeout", "500ms", "--peer-update-interval", "500ms", "--retry-timeout", "2s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return re
+}
+
+func (re *relayEnv) startAgent(t *testing.T, node string) {
+	t.Helper()
+	sock, p, err := demo.StartAgent(re.life, re.cluster, node, re.fovea, ringCapacity, demo.ListenTCP(fmt.Sprintf(":%d", demo.AgentPort)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	re.sockets[node], re.agents[node] = sock, p
+}
+
+func (re *relayEnv) dumpRelayLog() {
+	data, err := os.ReadFile(filepath.Join(re.cluster.NodeStateDir(re.cluster.Topology.Nodes[0].Name), "relay.stderr.log"))
+	if err == nil {
+		fmt.Fprintf(os.Stderr, "=== relay stderr\n%s\n", data)
+	}
+}
+
+// podOn returns the i-th pod of node n (1-based node numbers).
+func (re *relayEnv) podOn(n, i int) traffic.Host {
+	return re.hosts[(n-1)*2+i]
+}
+
+// connectAround makes one TCP connection from every node to the next, so
+// that every node holds flows.
+func (re *relayEnv) connectAround(t *testing.T) []traffic.Conn {
+	t.Helper()
+	var conns []traffic.Conn
+	for n := 1; n <= 3; n++ {
+		c, err := traffic.TCPShort(context.Background(), re.podOn(n, 0), re.podOn(n%3+1, 1), traffic.IPv4)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conns = append(conns, c)
+	}
+	return conns
+}
+
+func nodeNames(flows []*flowpb.Flow) []string {
+	var names []string
+	for _, f := range flows {
+		if !slices.Contains(names, f.GetNodeName()) {
+			names = append(names, f.GetNodeName())
+		}
+	}
+	slices.Sort(names)
+	return names
+}
+
+func TestRelay(t *testing.T) {
+	re := setupRelay(t)
+	allNodes := []string{"default/node1", "default/node2", "default/node3"}
+
+	t.Run("observe sees every node in time order", func(t *testing.T) {
+		conns := re.connectAround(t)
+		eventually(t, 15*time.Second, func() error {
+			flows := re.observeJSON(t, re.relay, "--last", "100000")
+			if got := nodeNames(flows); !slices.Equal(got, allNodes) {
+				return fmt.Errorf("flows from nodes %v, want %v", got, allNodes)
+			}
+			if !slices.IsSortedFunc(flows, func(a, b *flowpb.Flow) int { return a.GetTime().AsTime().Compare(b.GetTime().AsTime()) }) {
+				return errors.New("flows are not in time order")
+			}
+			for _, c := range conns {
+				requests, _ := connFlows(c, flows)
+				// A cross-node connection shows on the source's and the
+				// destination's node.
+				if got := nodeNames(requests); len(got) != 2 {
+					return fmt.Errorf("request flows of %s from nodes %v, want two", c, got)
+				}
+			}
+			return nil
+		})
+	})
+
+	t.Run("list nodes", func(t *testing.T) {
+		out := re.hubble(t, re.relay, "list", "nodes")
+		for _, n := range allNodes {
+			if !strings.Contains(out, n) {
+				t.Fatalf("hubble list nodes lacks %s:\n%s", n, out)
+			}
+		}
+		if got := strings.Count(out, "Connected"); got != 3 {
+			t.Fatalf("hubble list nodes shows %d connected nodes, want 3:\n%s", got, out)
+		}
+	})
+
+	t.Run("status aggregates", func(t *testing.T) {
+		out := re.hubble(t, re.relay, "status")
+		for _, want := range []string{"Healthcheck (via unix://" + re.relay + "): Ok", "Connected Nodes: 3/3", "/196,605"} {
+			if !strings.Contains(out, want) {
+				t.Fatalf("hubble status lacks %q:\n%s", want, out)
+			}
+		}
+	})
+
+	t.Run("discovery through peer.Notify", func(t *testing.T) { testRelayDiscovery(t, re) })
+	t.Run("follow survives an agent restart", func(t *testing.T) { testRelayAgentRestart(t, re) })
+	t.Run("mutual TLS", func(t *testing.T) { testRelayMTLS(t, re) })
+}
+
+// testRelayDiscovery runs a relay that learns its peers from node1's agent
+// peer service, which announces node1 at its TCP address.
+func testRelayDiscovery(t *testing.T, re *relayEnv) {
+	node := re.cluster.Topology.Nodes[0].Name
+	sock := filepath.Join(re.cluster.NodeStateDir(node), "relay-notify.sock")
+	_, err := re.cluster.StartProcess(re.life, node, cluster.ProcessSpec{
+		Name: "relay-notify", Path: re.fovea,
+		Args: []string{"relay", "--socket-path", sock, "--listen-address", "", "--peer-insecure",
+			"--peer-service", "unix://" + re.sockets[node]},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 15*time.Second, func() error {
+		if _, err := os.Stat(sock); err != nil {
+			return err
+		}
+		out := re.hubble(t, sock, "list", "nodes")
+		if !strings.Contains(out, "default/node1") || !strings.Contains(out, "Connected") {
+			return fmt.Errorf("hubble list nodes:\n%s", out)
+		}
+		return nil
+	})
+	flows := re.observeJSON(t, sock, "--last", "10")
+	if got := nodeNames(flows); !slices.Equal(got, []string{"default/node1"}) {
+		t.Fatalf("flows from nodes %v, want node1's", got)
+	}
+}
+
+// followLines runs `hubble observe --follow --print-node-name` through the
+// relay and sends its stdout and stderr lines.
+func (re *relayEnv) followLines(ctx context.Context, t *testing.T) (stdout, stderr <-chan string) {
+	t.Helper()
+	cmd := exec.CommandContext(ctx, re.hubbleBin, "observe", "--follow", "--print-node-name", "--server", "unix://"+re.relay)
+	outPipe, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	errPipe, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	lines := func(r interface{ Read([]byte) (int, error) }) <-chan string {
+		ch := make(chan string, 4096)
+		wg.Go(func() {
+			defer close(ch)
+			sc := bufio.NewScanner(r)
+			for sc.Scan() {
+				select {
+				case ch <- sc.Text():
+				default: // the test reads what it needs; the rest may go
+				}
+			}
+		})
+		return ch
+	}
+	stdout, stderr = lines(outPipe), lines(errPipe)
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		wg.Wait()
+		_ = cmd.Wait()
+	})
+	return stdout, stderr
+}
+
+// waitLine reads ch until a line contains want.
+func waitLine(t *testing.T, ch <-chan string, limit time.Duration, what, want string) {
+	t.Helper()
+	timeout := time.After(limit)
+	for {
+		select {
+		case line, ok := <-ch:
+			if !ok {
+				t.Fatalf("hubble exited before %s", what)
+			}
+			if strings.Contains(line, want) {
+				return
+			}
+		case <-timeout:
+			t.Fatalf("no %s (a line with %q) within %v", what, want, limit)
+		}
+	}
+}
+
+func testRelayAgentRestart(t *testing.T, re *relayEnv) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	stdout, stderr := re.followLines(ctx, t)
+	// Connections around the cluster all along, so every node has flows.
+	go func() {
+		for ctx.Err() == nil {
+			for n := 1; n <= 3; n++ {
+				_, _ = traffic.TCPShort(ctx, re.podOn(n, 0), re.podOn(n%3+1, 1), traffic.IPv4)
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+	}()
+	for _, n := range []string{"default/node1", "default/node2", "default/node3"} {
+		waitLine(t, stdout, 20*time.Second, "flows from "+n, "["+n+"]")
+	}
+
+	if err := re.agents["node3"].Stop(); err != nil {
+		t.Logf("stop agent: %v", err) // SIGTERM ends it with a non-zero status
+	}
+	waitLine(t, stderr, 20*time.Second, "NODE_UNAVAILABLE for node3", "nodes are unavailable: default/node3")
+	for _, n := range []string{"default/node1", "default/node2"} {
+		waitLine(t, stdout, 20*time.Second, "flows from "+n+" after node3 went", "["+n+"]")
+	}
+
+	re.startAgent(t, "node3")
+	waitLine(t, stdout, 30*time.Second, "flows from the restarted node3", "[default/node3]")
+}
+
+func testRelayMTLS(t *testing.T, re *relayEnv) {
+	dir := t.TempDir()
+	const relayName = "relay.fovea.test"
+	serverCA, clientCA, otherCA := newE2ECA(t), newE2ECA(t), newE2ECA(t)
+	caFile := writePEM(t, dir, "ca.crt", serverCA.pem)
+	certFile, keyFile := serverCA.issue(t, dir, "relay", relayName)
+	goodCert, goodKey := clientCA.issue(t, dir, "good", "hubble-cli")
+	badCert, badKey := otherCA.issue(t, dir, "bad", "hubble-cli")
+	_, _, err := demo.StartRelay(re.life, re.cluster, re.fovea, "relay-mtls",
+		"--listen-address", ":4246", "--insecure=false",
+		"--tls-cert-file", certFile, "--tls-key-file", keyFile,
+		"--tls-client-ca-files", writePEM(t, dir, "client-ca.crt", clientCA.pem))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ns, err := re.cluster.NodeNetns("node1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	status := func(cert, key string) (string, error) {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		out, err := ns.Exec(ctx, re.hubbleBin, "status", "--server", "127.0.0.1:4246", "--timeout", "5s",
+			"--tls", "--tls-ca-cert-files", caFile, "--tls-server-name", relayName,
+			"--tls-client-cert-file", cert, "--tls-client-key-file", key)
+		return string(out), err
+	}
+	eventually(t, 15*time.Second, func() error {
+		out, err := status(goodCert, goodKey)
+		if err != nil {
+			return err
+		}
+		if !strings.Contains(out, "Connected Nodes: 3/3") {
+			return fmt.Errorf("hubble status over mTLS:\n%s", out)
+		}
+		return nil
+	})
+	if out, err := status(badCert, badKey); err == nil {
+		t.Fatalf("a client certificate from an untrusted CA was accepted:\n%s", out)
+	}
+}
+
+type e2eCA struct {
+	cert *x509.Certificate
+	key  *ecdsa.PrivateKey
+	pem  []byte
+}
+
+func newE2ECA(t *testing.T) *e2eCA {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "fovea e2e CA"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &e2eCA{cert: cert, key: key, pem: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})}
+}
+
+// issue writes a certificate for name (server and client use) and its key
+// into dir as <file>.crt and <file>.key.
+func (ca *e2eCA) issue(t *testing.T, dir, file, name string) (certPath, keyPath string) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: name}, DNSNames: []string{name},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
+		KeyUsage:    x509.KeyUsageDigitalSignature,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kder, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return writePEM(t, dir, file+".crt", pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})),
+		writePEM(t, dir, file+".key", pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder}))
+}
+
+func writePEM(t *testing.T, dir, name string, data []byte) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
