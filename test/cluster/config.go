@@ -8,7 +8,7 @@ import (
 
 // Defaults for Config fields left zero.
 const (
-	DefaultPrefix      = "fovea-"
+	DefaultPrefix      = "foveademo-"
 	DefaultNodes       = 2
 	DefaultPodsPerNode = 2
 	DefaultStateDir    = "/run/fovea-demo"
@@ -26,8 +26,8 @@ var prefixPattern = regexp.MustCompile(`^[a-z][a-z0-9]{2,15}-$`)
 
 // Config describes the cluster to build.
 type Config struct {
-	// Prefix starts every namespace name, e.g. "fovea-" gives
-	// "fovea-node1". Lowercase letters and digits ending in '-', 4–17 chars.
+	// Prefix starts every namespace name, e.g. "foveademo-" gives
+	// "foveademo-node1". Lowercase letters and digits ending in '-', 4–17 chars.
 	Prefix string
 	// Nodes is the number of node namespaces.
 	Nodes int
