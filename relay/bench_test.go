@@ -51,10 +51,11 @@ func benchAgents(b *testing.B, n int) []*realAgent {
 type benchRelay struct {
 	name   string
 	client observerpb.ObserverClient
+	addr   string
 }
 
-// serveRelay serves srv and returns a client of it.
-func serveRelay(b *testing.B, srv observerpb.ObserverServer) observerpb.ObserverClient {
+// serveRelay serves srv and returns a client of it and its address.
+func serveRelay(b *testing.B, srv observerpb.ObserverServer) (observerpb.ObserverClient, string) {
 	b.Helper()
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -71,13 +72,13 @@ func serveRelay(b *testing.B, srv observerpb.ObserverServer) observerpb.Observer
 		conn.Close()
 		gs.Stop()
 	})
-	return observerpb.NewObserverClient(conn)
+	return observerpb.NewObserverClient(conn), lis.Addr().String()
 }
 
 // foveaRelay is this package's relay over agents.
-func foveaRelay(b *testing.B, agents []*realAgent) benchRelay {
+func foveaRelay[A agent](b *testing.B, agents []A) benchRelay {
 	r := newTestRelay(b, MergeConfig{SortBufferLen: 1024, DrainTimeout: time.Second, RetryInterval: 2 * time.Second}, agents...)
-	return benchRelay{name: "fovea", client: r.client}
+	return benchRelay{name: "fovea", client: r.client, addr: r.addr}
 }
 
 // ciliumPeers lists agents for Cilium's relay, one connection each, as its
@@ -88,30 +89,32 @@ func (p ciliumPeers) List() []pooltypes.Peer { return p }
 
 // ciliumRelay is Cilium's relay observer (pkg/hubble/relay/observer) over
 // agents, with its default sort buffer and drain timeout.
-func ciliumRelay(b *testing.B, agents []*realAgent) benchRelay {
+func ciliumRelay[A agent](b *testing.B, agents []A) benchRelay {
 	b.Helper()
 	peers := make(ciliumPeers, len(agents))
 	for i, a := range agents {
-		conn, err := grpc.NewClient(a.addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+		p := a.peer()
+		conn, err := grpc.NewClient(p.Address, grpc.WithTransportCredentials(insecure.NewCredentials()))
 		if err != nil {
 			b.Fatal(err)
 		}
 		conn.Connect()
 		b.Cleanup(func() { conn.Close() })
-		addr, err := net.ResolveTCPAddr("tcp", a.addr)
+		addr, err := net.ResolveTCPAddr("tcp", p.Address)
 		if err != nil {
 			b.Fatal(err)
 		}
-		peers[i] = pooltypes.Peer{Peer: peertypes.Peer{Name: a.node.AbsoluteName(), Address: addr}, Conn: conn}
+		peers[i] = pooltypes.Peer{Peer: peertypes.Peer{Name: p.Name, Address: addr}, Conn: conn}
 	}
 	srv, err := ciliumrelay.NewServer(peers, ciliumrelay.WithLogger(slog.New(slog.DiscardHandler)))
 	if err != nil {
 		b.Fatal(err)
 	}
-	return benchRelay{name: "cilium", client: serveRelay(b, srv)}
+	client, addr := serveRelay(b, srv)
+	return benchRelay{name: "cilium", client: client, addr: addr}
 }
 
-var relays = []func(*testing.B, []*realAgent) benchRelay{foveaRelay, ciliumRelay}
+var relays = []func(*testing.B, []*realAgent) benchRelay{foveaRelay[*realAgent], ciliumRelay[*realAgent]}
 
 // cpuTime is the process's user and system CPU time so far.
 func cpuTime() time.Duration {

@@ -173,6 +173,7 @@ type testRelay struct {
 	pool   *Pool
 	peers  *mutablePeers
 	client observerpb.ObserverClient
+	addr   string // where the relay serves
 }
 
 // mutablePeers is a PeerLister tests change at will.
@@ -245,7 +246,7 @@ func newTestRelay[A agent](t testing.TB, merge MergeConfig, agents ...A) *testRe
 		cancel()
 		<-poolDone
 	})
-	r := &testRelay{pool: pool, peers: peers, client: observerpb.NewObserverClient(conn)}
+	r := &testRelay{pool: pool, peers: peers, client: observerpb.NewObserverClient(conn), addr: lis.Addr().String()}
 	r.waitConnected(t, len(agents))
 	return r
 }
