@@ -1,7 +1,6 @@
 package relay
 
 import (
-	"container/heap"
 	"context"
 	"time"
 )
@@ -75,31 +74,47 @@ func newMerger(bufLen int, drain time.Duration, send func(any) error) *merger {
 func (m *merger) run(ctx context.Context) error {
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
+	now := m.now()
 	for {
-		if err := m.emit(); err != nil {
+		if err := m.emit(now); err != nil {
 			return err
 		}
 		var wake <-chan time.Time
 		if len(m.buf) > 0 {
-			timer.Reset(max(m.buf[0].due.Sub(m.now()), 0))
+			timer.Reset(max(m.buf[0].due.Sub(now), 0))
 			wake = timer.C
 		}
 		select {
 		case it, ok := <-m.in:
-			if !ok {
-				return m.flush()
-			}
-			if err := m.handle(it); err != nil {
-				return err
+			// One clock read serves every item already waiting: reading the
+			// clock per item was a measurable share of the merge's CPU.
+			now = m.now()
+			for {
+				if !ok {
+					return m.flush()
+				}
+				if err := m.handle(it, now); err != nil {
+					return err
+				}
+				if len(m.buf) >= m.bufLen {
+					break // emit before taking more: the buffer is the bound
+				}
+				select {
+				case it, ok = <-m.in:
+					continue
+				default:
+				}
+				break
 			}
 		case <-wake:
+			now = m.now()
 		case <-ctx.Done():
 			return nil
 		}
 	}
 }
 
-func (m *merger) handle(it item) error {
+func (m *merger) handle(it item, now time.Time) error {
 	switch it.kind {
 	case kindStatus:
 		return m.send(it.msg)
@@ -120,10 +135,10 @@ func (m *merger) handle(it item) error {
 	case kindResponse:
 		// Waiting is counted from arrival, not from the response's time:
 		// history requested with number or since is old, yet must be sorted.
-		it.due = m.now().Add(m.drain)
+		it.due = now.Add(m.drain)
 		m.seq++
 		it.seq = m.seq
-		heap.Push(&m.buf, it)
+		m.buf.push(it)
 		m.pending[it.call]++
 		if m.pending[it.call] == 1 && m.active[it.call] {
 			m.ready++
@@ -132,9 +147,8 @@ func (m *merger) handle(it item) error {
 	return nil
 }
 
-// emit sends every response that is safe to send now.
-func (m *merger) emit() error {
-	now := m.now()
+// emit sends every response that is safe to send at now.
+func (m *merger) emit(now time.Time) error {
 	for len(m.buf) > 0 {
 		top := m.buf[0]
 		safe := len(m.buf) >= m.bufLen || !top.due.After(now) || m.ready == len(m.active)
@@ -149,7 +163,7 @@ func (m *merger) emit() error {
 }
 
 func (m *merger) pop() error {
-	it := heap.Pop(&m.buf).(item)
+	it := m.buf.pop()
 	m.pending[it.call]--
 	if m.pending[it.call] == 0 {
 		delete(m.pending, it.call)
@@ -169,22 +183,52 @@ func (m *merger) flush() error {
 	return nil
 }
 
-// itemHeap orders items oldest first, then by arrival.
+// itemHeap orders items oldest first, then by arrival. It is a binary heap
+// written for item rather than container/heap, whose interface boxes each
+// pushed and popped item in an allocation.
 type itemHeap []item
 
-func (h itemHeap) Len() int { return len(h) }
-func (h itemHeap) Less(i, j int) bool {
+func (h itemHeap) less(i, j int) bool {
 	if !h[i].at.Equal(h[j].at) {
 		return h[i].at.Before(h[j].at)
 	}
 	return h[i].seq < h[j].seq
 }
-func (h itemHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
-func (h *itemHeap) Push(x any)   { *h = append(*h, x.(item)) }
-func (h *itemHeap) Pop() any {
-	old := *h
-	it := old[len(old)-1]
-	old[len(old)-1] = item{}
-	*h = old[:len(old)-1]
-	return it
+
+func (h *itemHeap) push(it item) {
+	*h = append(*h, it)
+	q := *h
+	for j := len(q) - 1; j > 0; {
+		i := (j - 1) / 2
+		if !q.less(j, i) {
+			break
+		}
+		q[i], q[j] = q[j], q[i]
+		j = i
+	}
+}
+
+func (h *itemHeap) pop() item {
+	q := *h
+	n := len(q) - 1
+	top := q[0]
+	q[0] = q[n]
+	q[n] = item{}
+	q = q[:n]
+	for i := 0; ; {
+		j := 2*i + 1
+		if j >= n {
+			break
+		}
+		if r := j + 1; r < n && q.less(r, j) {
+			j = r
+		}
+		if !q.less(j, i) {
+			break
+		}
+		q[i], q[j] = q[j], q[i]
+		i = j
+	}
+	*h = q
+	return top
 }

@@ -54,8 +54,8 @@ func newSyntheticAgent(b *testing.B, i, n int) *syntheticAgent {
 		at := timestamppb.New(start.Add(time.Duration(j*n+i) * time.Microsecond))
 		r := &observerpb.GetFlowsResponse{Time: at, NodeName: a.name, ResponseTypes: &observerpb.GetFlowsResponse_Flow{Flow: &flowpb.Flow{
 			Time: at, NodeName: a.name, Verdict: flowpb.Verdict_FORWARDED, Type: flowpb.FlowType_L3_L4,
-			IP: &flowpb.IP{Source: "10.0.0.1", Destination: "10.0.0.2", IpVersion: flowpb.IPVersion_IPv4},
-			L4: &flowpb.Layer4{Protocol: &flowpb.Layer4_TCP{TCP: &flowpb.TCP{SourcePort: uint32(30000 + j), DestinationPort: 80, Flags: &flowpb.TCPFlags{SYN: true}}}},
+			IP:          &flowpb.IP{Source: "10.0.0.1", Destination: "10.0.0.2", IpVersion: flowpb.IPVersion_IPv4},
+			L4:          &flowpb.Layer4{Protocol: &flowpb.Layer4_TCP{TCP: &flowpb.TCP{SourcePort: uint32(30000 + j), DestinationPort: 80, Flags: &flowpb.TCPFlags{SYN: true}}}},
 			Source:      &flowpb.Endpoint{Identity: 1001, Namespace: "demo", PodName: "client", Labels: []string{"k8s:app=client", "k8s:io.kubernetes.pod.namespace=demo"}},
 			Destination: &flowpb.Endpoint{Identity: 1002, Namespace: "demo", PodName: "server", Labels: []string{"k8s:app=server", "k8s:io.kubernetes.pod.namespace=demo"}},
 			EventType:   &flowpb.CiliumEventType{Type: 4}, Summary: "TCP Flags: SYN",
@@ -94,7 +94,9 @@ func (c preEncoded) Marshal(v any) (mem.BufferSlice, error) {
 	return c.fallback.Marshal(v)
 }
 
-func (c preEncoded) Unmarshal(data mem.BufferSlice, v any) error { return c.fallback.Unmarshal(data, v) }
+func (c preEncoded) Unmarshal(data mem.BufferSlice, v any) error {
+	return c.fallback.Unmarshal(data, v)
+}
 
 func (preEncoded) Name() string { return proto.Name }
 
