@@ -3,18 +3,14 @@ package relay
 import (
 	"context"
 	"errors"
-	"fmt"
 	"time"
 
 	observerpb "github.com/cilium/cilium/api/v1/observer"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
-	"google.golang.org/protobuf/types/known/timestamppb"
 
-	"github.com/foveanet/fovea/api/fieldmask"
-	"github.com/foveanet/fovea/api/filters"
+	"github.com/foveanet/fovea/api/observer"
 )
 
 // MergeConfig tunes the time-ordered merge of GetFlows streams.
@@ -47,7 +43,7 @@ func (c MergeConfig) Validate() error {
 // nodes contribute. Nodes failing or leaving are reported, never ending the
 // stream; follow streams pick up nodes as they come.
 func (o *Observer) GetFlows(req *observerpb.GetFlowsRequest, stream grpc.ServerStreamingServer[observerpb.GetFlowsResponse]) error {
-	if err := validateFlowsRequest(req); err != nil {
+	if err := observer.ValidateFlowsRequest(req); err != nil {
 		return err
 	}
 	ctx, cancel := context.WithCancel(stream.Context())
@@ -72,44 +68,4 @@ func (o *Observer) GetFlows(req *observerpb.GetFlowsRequest, stream grpc.ServerS
 		return status.FromContextError(ctx.Err()).Err()
 	}
 	return nil
-}
-
-// validateFlowsRequest rejects what every node would reject, so that the
-// client gets one InvalidArgument instead of an error per node.
-func validateFlowsRequest(req *observerpb.GetFlowsRequest) error {
-	if req.GetFirst() && req.GetFollow() {
-		return invalid("first: cannot be combined with follow")
-	}
-	since, err := timestamp("since", req.GetSince())
-	if err != nil {
-		return err
-	}
-	until, err := timestamp("until", req.GetUntil())
-	if err != nil {
-		return err
-	}
-	if !since.IsZero() && !until.IsZero() && since.After(until) {
-		return invalid("since: %s is after until %s", since.Format(time.RFC3339Nano), until.Format(time.RFC3339Nano))
-	}
-	if _, err := filters.Build(req.GetWhitelist(), req.GetBlacklist()); err != nil {
-		return invalid("filters: %v", err)
-	}
-	if _, err := fieldmask.FromProto(req.GetFieldMask()); err != nil {
-		return invalid("field_mask: %v", err)
-	}
-	return nil
-}
-
-func timestamp(field string, ts *timestamppb.Timestamp) (time.Time, error) {
-	if ts == nil {
-		return time.Time{}, nil
-	}
-	if err := ts.CheckValid(); err != nil {
-		return time.Time{}, invalid("%s: %v", field, err)
-	}
-	return ts.AsTime(), nil
-}
-
-func invalid(format string, args ...any) error {
-	return status.Error(codes.InvalidArgument, fmt.Sprintf(format, args...))
 }

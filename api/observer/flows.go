@@ -30,12 +30,12 @@ type flowQuery struct {
 	mask          *fieldmask.Mask
 }
 
-func (s *Server) parseFlowsRequest(req *observerpb.GetFlowsRequest) (*flowQuery, error) {
+func parseFlowsRequest(req *observerpb.GetFlowsRequest, buildFilter FilterBuilder) (*flowQuery, error) {
 	rng, err := validate(req)
 	if err != nil {
 		return nil, err
 	}
-	filter, err := s.buildFilter(req.GetWhitelist(), req.GetBlacklist())
+	filter, err := buildFilter(req.GetWhitelist(), req.GetBlacklist())
 	if err != nil {
 		return nil, invalid("filters: %v", err)
 	}
@@ -53,9 +53,17 @@ func (s *Server) parseFlowsRequest(req *observerpb.GetFlowsRequest) (*flowQuery,
 	}, nil
 }
 
+// ValidateFlowsRequest returns, as InvalidArgument naming the field, what an
+// agent would reject in req before streaming: a relay checks once instead of
+// collecting the same error from every node.
+func ValidateFlowsRequest(req *observerpb.GetFlowsRequest) error {
+	_, err := parseFlowsRequest(req, defaultFilterBuilder)
+	return err
+}
+
 // GetFlows streams the ring's flows matching the request, oldest first.
 func (s *Server) GetFlows(req *observerpb.GetFlowsRequest, stream grpc.ServerStreamingServer[observerpb.GetFlowsResponse]) error {
-	q, err := s.parseFlowsRequest(req)
+	q, err := parseFlowsRequest(req, s.buildFilter)
 	if err != nil {
 		return err
 	}
