@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"time"
 
@@ -13,6 +14,8 @@ import (
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/keepalive"
+
+	"github.com/foveanet/fovea/api/tlsfiles"
 )
 
 // ClientTLS is how the relay authenticates to agents.
@@ -79,12 +82,11 @@ func (c DialConfig) Validate() error {
 
 // dialer opens connections to peers.
 type dialer struct {
-	cfg   DialConfig
-	base  *tls.Config
-	certs *clientCert
+	cfg  DialConfig
+	base *tls.Config
 }
 
-func newDialer(cfg DialConfig) (*dialer, error) {
+func newDialer(cfg DialConfig, log *slog.Logger) (*dialer, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -107,13 +109,19 @@ func newDialer(cfg DialConfig) (*dialer, error) {
 		d.base.RootCAs = pool
 	}
 	if cfg.TLS.CertFile != "" {
-		certs, err := newClientCert(cfg.TLS.CertFile, cfg.TLS.KeyFile)
+		// The client certificate is reloaded as its files rotate.
+		certs, err := tlsfiles.New([]string{cfg.TLS.CertFile, cfg.TLS.KeyFile}, func() (*tls.Certificate, error) {
+			cert, err := tls.LoadX509KeyPair(cfg.TLS.CertFile, cfg.TLS.KeyFile)
+			if err != nil {
+				return nil, fmt.Errorf("load --peer-tls-cert-file: %w", err)
+			}
+			return &cert, nil
+		}, log)
 		if err != nil {
 			return nil, err
 		}
-		d.certs = certs
 		d.base.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
-			return certs.current(), nil
+			return certs.Current(), nil
 		}
 	}
 	return d, nil

@@ -61,7 +61,7 @@ type NodeInfo struct {
 
 // NewPool returns an empty pool dialing peers as cfg says.
 func NewPool(cfg DialConfig, log *slog.Logger) (*Pool, error) {
-	d, err := newDialer(cfg)
+	d, err := newDialer(cfg, log)
 	if err != nil {
 		return nil, err
 	}

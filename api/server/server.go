@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -19,6 +20,8 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/reflection"
+
+	"github.com/foveanet/fovea/api/tlsfiles"
 )
 
 // HealthService is the service name hubble status checks.
@@ -60,7 +63,7 @@ type Server struct {
 	versionKey string
 	observer   observerpb.ObserverServer
 	peer       peerpb.PeerServer
-	certs      *certReloader
+	certs      *tlsfiles.Reloader[*tls.Config]
 	grpcOpts   []grpc.ServerOption
 	grace      time.Duration
 }
@@ -79,7 +82,7 @@ func New(cfg Config, log *slog.Logger, obs observerpb.ObserverServer, peer peerp
 		opt(s)
 	}
 	if cfg.ListenAddress != "" && cfg.tls() {
-		certs, err := newCertReloader(cfg, log)
+		certs, err := newCerts(cfg, log)
 		if err != nil {
 			return nil, err
 		}
@@ -106,7 +109,7 @@ func (s *Server) Run(ctx context.Context) error {
 		}
 		var opts []grpc.ServerOption
 		if s.certs != nil {
-			opts = append(opts, grpc.Creds(credentials.NewTLS(s.certs.serverConfig())))
+			opts = append(opts, grpc.Creds(credentials.NewTLS(serverTLS(s.certs))))
 		}
 		servers = append(servers, s.newGRPC(opts...))
 		listeners = append(listeners, tcpLis)

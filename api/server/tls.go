@@ -7,117 +7,30 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"sync"
-	"time"
+
+	"github.com/foveanet/fovea/api/tlsfiles"
 )
 
-// certReloader serves the certificate and client CAs from files, reloading
-// them when a file's modification time or size changes. Checks are rate
-// limited so handshakes do not stat files each time.
-type certReloader struct {
-	cfg Config
-	log *slog.Logger
-	now func() time.Time
-
-	mu      sync.Mutex
-	checked time.Time
-	stamps  []fileStamp
-	config  *tls.Config
+// newCerts loads the server's certificate and client CAs, reloaded as the
+// files rotate.
+func newCerts(cfg Config, log *slog.Logger) (*tlsfiles.Reloader[*tls.Config], error) {
+	files := append([]string{cfg.TLSCertFile, cfg.TLSKeyFile}, cfg.TLSClientCAFiles...)
+	return tlsfiles.New(files, func() (*tls.Config, error) { return loadTLS(cfg) }, log)
 }
 
-// reloadCheckEvery bounds how often files are stat'ed.
-const reloadCheckEvery = time.Second
-
-type fileStamp struct {
-	mod  time.Time
-	size int64
-}
-
-func newCertReloader(cfg Config, log *slog.Logger) (*certReloader, error) {
-	r := &certReloader{cfg: cfg, log: log, now: time.Now}
-	stamps, err := r.stat()
-	if err != nil {
-		return nil, err
-	}
-	conf, err := r.load()
-	if err != nil {
-		return nil, err
-	}
-	r.stamps, r.config, r.checked = stamps, conf, r.now()
-	return r, nil
-}
-
-// serverConfig is the listener's TLS configuration; per-connection settings
-// come from current.
-func (r *certReloader) serverConfig() *tls.Config {
+// serverTLS is the listener's TLS configuration; per-connection settings
+// come from the latest files.
+func serverTLS(certs *tlsfiles.Reloader[*tls.Config]) *tls.Config {
 	return &tls.Config{
 		MinVersion: tls.VersionTLS13,
 		GetConfigForClient: func(*tls.ClientHelloInfo) (*tls.Config, error) {
-			return r.current(), nil
+			return certs.Current(), nil
 		},
 	}
 }
 
-func (r *certReloader) files() []string {
-	return append([]string{r.cfg.TLSCertFile, r.cfg.TLSKeyFile}, r.cfg.TLSClientCAFiles...)
-}
-
-func (r *certReloader) stat() ([]fileStamp, error) {
-	files := r.files()
-	stamps := make([]fileStamp, len(files))
-	for i, f := range files {
-		fi, err := os.Stat(f)
-		if err != nil {
-			return nil, fmt.Errorf("stat TLS file: %w", err)
-		}
-		stamps[i] = fileStamp{fi.ModTime(), fi.Size()}
-	}
-	return stamps, nil
-}
-
-// current returns the latest configuration, reloading changed files. A
-// failed reload keeps serving the previous configuration: files are often
-// replaced one at a time.
-func (r *certReloader) current() *tls.Config {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	now := r.now()
-	if now.Sub(r.checked) < reloadCheckEvery {
-		return r.config
-	}
-	r.checked = now
-	stamps, err := r.stat()
-	if err != nil {
-		r.log.Warn("cannot check TLS files; keeping the loaded ones", "error", err)
-		return r.config
-	}
-	if equalStamps(stamps, r.stamps) {
-		return r.config
-	}
-	conf, err := r.load()
-	if err != nil {
-		r.log.Warn("cannot reload TLS files; keeping the loaded ones", "error", err)
-		return r.config
-	}
-	r.stamps, r.config = stamps, conf
-	r.log.Info("reloaded TLS certificate")
-	return r.config
-}
-
-func equalStamps(a, b []fileStamp) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if !a[i].mod.Equal(b[i].mod) || a[i].size != b[i].size {
-			return false
-		}
-	}
-	return true
-}
-
-func (r *certReloader) load() (*tls.Config, error) {
-	cert, err := tls.LoadX509KeyPair(r.cfg.TLSCertFile, r.cfg.TLSKeyFile)
+func loadTLS(cfg Config) (*tls.Config, error) {
+	cert, err := tls.LoadX509KeyPair(cfg.TLSCertFile, cfg.TLSKeyFile)
 	if err != nil {
 		return nil, fmt.Errorf("load TLS certificate: %w", err)
 	}
@@ -126,11 +39,11 @@ func (r *certReloader) load() (*tls.Config, error) {
 		Certificates: []tls.Certificate{cert},
 		NextProtos:   []string{"h2"},
 	}
-	if len(r.cfg.TLSClientCAFiles) == 0 {
+	if len(cfg.TLSClientCAFiles) == 0 {
 		return conf, nil
 	}
 	pool := x509.NewCertPool()
-	for _, f := range r.cfg.TLSClientCAFiles {
+	for _, f := range cfg.TLSClientCAFiles {
 		pem, err := os.ReadFile(f)
 		if err != nil {
 			return nil, fmt.Errorf("read client CA: %w", err)
