@@ -1,9 +1,7 @@
 package relay
 
 import (
-	"context"
 	"fmt"
-	"io"
 	"net"
 	"testing"
 	"time"
@@ -157,36 +155,7 @@ func BenchmarkRelayMerge(b *testing.B) {
 			b.Cleanup(func() { conn.Close() })
 			client := observerpb.NewObserverClient(conn)
 			b.Run(fmt.Sprintf("relay=%s/nodes=%d", r.name, n), func(b *testing.B) {
-				req := &observerpb.GetFlowsRequest{Number: benchFlowsPerNode}
-				var flows int
-				cpu0, t0 := cpuTime(), time.Now()
-				for b.Loop() {
-					s, err := client.GetFlows(context.Background(), req)
-					if err != nil {
-						b.Fatal(err)
-					}
-					got := 0
-					for {
-						resp, err := s.Recv()
-						if err == io.EOF {
-							break
-						}
-						if err != nil {
-							b.Fatal(err)
-						}
-						if resp.GetFlow() != nil {
-							got++
-						}
-					}
-					if got != n*benchFlowsPerNode {
-						b.Fatalf("got %d flows, want %d", got, n*benchFlowsPerNode)
-					}
-					flows += got
-				}
-				elapsed, cpu := time.Since(t0), cpuTime()-cpu0
-				rates[r.name] = float64(flows) / elapsed.Seconds()
-				b.ReportMetric(rates[r.name], "flows/s")
-				b.ReportMetric(float64(cpu.Nanoseconds())/float64(flows), "cpu-ns/flow")
+				rates[r.name] = measureGetFlows(b, client, n)
 				if r.name == "cilium" && rates["fovea"] > 0 {
 					b.ReportMetric(rates["fovea"]/rates["cilium"], "fovea/cilium")
 				}
