@@ -27,12 +27,7 @@ func (c *Cluster) build(ctx context.Context) error {
 		return fmt.Errorf("create netns: %w", err)
 	}
 	for _, name := range all {
-		// Addresses must be usable at once: DAD would hold IPv6 for a
-		// second or more after every link comes up.
-		if err := setSysctls(NewNetns(name), map[string]string{
-			"net.ipv6.conf.all.accept_dad":     "0",
-			"net.ipv6.conf.default.accept_dad": "0",
-		}); err != nil {
+		if err := setSysctls(NewNetns(name), noDAD); err != nil {
 			return err
 		}
 	}
@@ -60,22 +55,38 @@ func (c *Cluster) buildNode(ctx context.Context, n Node) error {
 		return fmt.Errorf("configure node %s: %w", n.Name, err)
 	}
 	for _, p := range n.Pods {
-		// Proxy ARP answers the pod's ARP for PodGatewayV4, which no
-		// interface owns, with the host veth's MAC.
-		// proxy_delay 0 because proxy replies are otherwise held back a
-		// random time up to 0.8 s, stalling every pod's first packet.
-		if err := setSysctls(ns, map[string]string{
-			"net.ipv4.conf." + p.HostVeth + ".proxy_arp":    "1",
-			"net.ipv4.neigh." + p.HostVeth + ".proxy_delay": "0",
-		}); err != nil {
+		if err := configurePod(ctx, ns, p); err != nil {
 			return err
-		}
-		if err := ipBatch(ctx, p.Netns, podCommands(p)); err != nil {
-			return fmt.Errorf("configure pod %s: %w", p.Key(), err)
 		}
 	}
 	c.logger.Debug("node built", "node", n.Name, "netns", n.Netns, "pods", len(n.Pods))
 	return nil
+}
+
+// configurePod sets the node side of p's veth (which must exist) and the
+// pod's own addresses and routes.
+func configurePod(ctx context.Context, node *Netns, p Pod) error {
+	// Proxy ARP answers the pod's ARP for PodGatewayV4, which no interface
+	// owns, with the host veth's MAC. proxy_delay 0 because proxy replies
+	// are otherwise held back a random time up to 0.8 s, stalling every
+	// pod's first packet.
+	if err := setSysctls(node, map[string]string{
+		"net.ipv4.conf." + p.HostVeth + ".proxy_arp":    "1",
+		"net.ipv4.neigh." + p.HostVeth + ".proxy_delay": "0",
+	}); err != nil {
+		return err
+	}
+	if err := ipBatch(ctx, p.Netns, podCommands(p)); err != nil {
+		return fmt.Errorf("configure pod %s: %w", p.Key(), err)
+	}
+	return nil
+}
+
+// noDAD makes addresses usable at once: DAD would hold IPv6 for a second or
+// more after every link comes up.
+var noDAD = map[string]string{
+	"net.ipv6.conf.all.accept_dad":     "0",
+	"net.ipv6.conf.default.accept_dad": "0",
 }
 
 func setSysctls(ns *Netns, values map[string]string) error {
@@ -120,13 +131,7 @@ func nodeCommands(t Topology, n Node) []string {
 		"route add blackhole " + n.PodCIDRv6.String(),
 	}
 	for _, p := range n.Pods {
-		cmds = append(cmds,
-			fmt.Sprintf("link add %s type veth peer name %s netns %s", p.HostVeth, p.Interface, p.Netns),
-			"link set "+p.HostVeth+" up",
-			addrAdd(netip.PrefixFrom(PodGatewayV6, 64), p.HostVeth),
-			fmt.Sprintf("route add %s dev %s scope link", netip.PrefixFrom(p.IPv4, 32), p.HostVeth),
-			fmt.Sprintf("route add %s dev %s", netip.PrefixFrom(p.IPv6, 128), p.HostVeth),
-		)
+		cmds = append(cmds, hostVethCommands(p)...)
 	}
 	for _, other := range t.Nodes {
 		if other.Name == n.Name {
@@ -138,6 +143,18 @@ func nodeCommands(t Topology, n Node) []string {
 		)
 	}
 	return cmds
+}
+
+// hostVethCommands create p's veth pair from the node and route p's
+// addresses to it.
+func hostVethCommands(p Pod) []string {
+	return []string{
+		fmt.Sprintf("link add %s type veth peer name %s netns %s", p.HostVeth, p.Interface, p.Netns),
+		"link set " + p.HostVeth + " up",
+		addrAdd(netip.PrefixFrom(PodGatewayV6, 64), p.HostVeth),
+		fmt.Sprintf("route add %s dev %s scope link", netip.PrefixFrom(p.IPv4, 32), p.HostVeth),
+		fmt.Sprintf("route add %s dev %s", netip.PrefixFrom(p.IPv6, 128), p.HostVeth),
+	}
 }
 
 func podCommands(p Pod) []string {
