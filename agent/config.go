@@ -3,6 +3,7 @@ package agent
 import (
 	"errors"
 	"fmt"
+	"math"
 	"path"
 	"time"
 
@@ -25,6 +26,23 @@ type Config struct {
 	// DisableDrops and DisableRetransmissions turn off reporting packets
 	// the kernel drops and TCP retransmissions.
 	DisableDrops, DisableRetransmissions bool
+	// Aggregation is what the datapath reports of a connection:
+	// "connection" (its news and a periodic count) or "none" (every packet).
+	Aggregation string
+	// AggregationInterval is how often a busy connection is reported.
+	AggregationInterval time.Duration
+	// SampleRate, above 1, also reports 1 in SampleRate of the packets
+	// aggregation counts silently.
+	SampleRate uint
+	// Inventory is a YAML file of pods and services to label flows with;
+	// empty means none. InventoryInterval is how often it is checked for
+	// changes.
+	Inventory         string
+	InventoryInterval time.Duration
+	// Kubeconfig is the kubeconfig file of the cluster whose pods and
+	// services label flows; empty means the cluster the agent runs in, if
+	// any.
+	Kubeconfig string
 	// MetricsAddress is where /metrics is served; empty disables it.
 	MetricsAddress string
 	// LocalAddrsRefresh is how often the node's own addresses are re-read.
@@ -51,6 +69,27 @@ func (c *Config) Validate() error {
 		if p < 1 || p > 65535 {
 			return fmt.Errorf("--dns-ports: %d is not a port (1-65535)", p)
 		}
+	}
+	switch c.Aggregation {
+	case "connection":
+	case "none":
+		if c.SampleRate > 1 {
+			return fmt.Errorf("--sample-rate: %d needs --aggregation=connection (none reports every packet)", c.SampleRate)
+		}
+	default:
+		return fmt.Errorf("--aggregation: %q is neither connection nor none", c.Aggregation)
+	}
+	if c.AggregationInterval <= 0 {
+		return fmt.Errorf("--aggregation-interval: %v must be positive", c.AggregationInterval)
+	}
+	if c.SampleRate > math.MaxUint32 {
+		return fmt.Errorf("--sample-rate: %d exceeds %d", c.SampleRate, uint32(math.MaxUint32))
+	}
+	if c.Inventory != "" && c.Kubeconfig != "" {
+		return errors.New("--inventory and --kubeconfig: pods come from one or the other, not both")
+	}
+	if c.Inventory != "" && c.InventoryInterval <= 0 {
+		return fmt.Errorf("--inventory-interval: %v must be positive", c.InventoryInterval)
 	}
 	if c.LocalAddrsRefresh <= 0 {
 		return fmt.Errorf("--local-addrs-refresh: %v must be positive", c.LocalAddrsRefresh)

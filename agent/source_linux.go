@@ -21,7 +21,14 @@ func newSource(cfg Config, log *slog.Logger, tables *intern.Tables, l7 *dns.Pars
 	for i, p := range cfg.DNSPorts {
 		dnsPorts[i] = uint16(p) // Validate bounded it
 	}
+	agg, err := bpf.ParseAggregation(cfg.Aggregation)
+	if err != nil {
+		return nil, fmt.Errorf("--aggregation: %w", err)
+	}
 	bcfg := bpf.Config{
+		Aggregation:            agg,
+		AggregationInterval:    cfg.AggregationInterval,
+		SampleRate:             uint32(cfg.SampleRate), // Validate bounded it
 		Interfaces:             cfg.Interfaces,
 		DNSPorts:               dnsPorts,
 		DisableDrops:           cfg.DisableDrops,

@@ -109,6 +109,7 @@ func (s *Source) detachLocked(index int, gone bool) {
 		s.log.Warn("detaching from interface failed", "iface", a.name, "ifindex", index, "err", err)
 	}
 	s.unpublishIface(index)
+	s.forgetForwardCounts(index)
 	s.log.Info("stopped capturing on interface", "iface", a.name, "ifindex", index)
 	if s.opts.attachHook != nil {
 		s.opts.attachHook(a.name, index, false)

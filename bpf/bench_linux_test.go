@@ -20,12 +20,15 @@ func (discardParser) Parse(*record.Record, []byte, *record.Record) bool { return
 
 // BenchmarkProgram measures the kernel-side cost per packet with
 // BPF_PROG_TEST_RUN repeat, for an empty tc program and for the capture
-// program on a few packet shapes. The ns/pkt metric is the kernel's own
-// average over the repeats; the ring is drained between runs (untimed) so
-// every packet takes the full path including the ring write.
+// program on a few packet shapes, aggregated (the default: the repeated
+// packet is counted into its connection's entry) and reporting every
+// packet. The ns/pkt metric is the kernel's own average over the repeats;
+// the ring is drained between runs (untimed) so every reported packet
+// takes the full path including the ring write.
 func BenchmarkProgram(b *testing.B) {
 	// With a parser, port 53 is a snippet port as in an agent.
 	s := newTestSource(b, Config{}, WithL7Parser(discardParser{}))
+	every := newTestSource(b, Config{Aggregation: AggregationNone}, WithL7Parser(discardParser{}))
 	empty, err := ebpf.NewProgram(&ebpf.ProgramSpec{
 		Type:         ebpf.SchedCLS,
 		License:      "MIT",
@@ -35,14 +38,18 @@ func BenchmarkProgram(b *testing.B) {
 		b.Fatalf("load empty program: %v", err)
 	}
 	defer empty.Close()
-	rd, err := ringbuf.NewReader(s.objs.Events)
-	if err != nil {
-		b.Fatalf("ringbuf.NewReader: %v", err)
+	rds := make(map[*ebpf.Program]*ringbuf.Reader)
+	for _, src := range []*Source{s, every} {
+		rd, err := ringbuf.NewReader(src.objs.Events)
+		if err != nil {
+			b.Fatalf("ringbuf.NewReader: %v", err)
+		}
+		defer rd.Close()
+		rds[src.objs.CaptureIngress] = rd
 	}
-	defer rd.Close()
 
 	tcp4 := ethFrame(0x0800, ipv4Packet("10.0.0.1", "10.0.0.2", 6, tcpSegment(40000, 80, record.TCPAck|record.TCPPsh)))
-	udp6ext := ethFrame(0x86dd, ipv6Packet("fd00::1", "fd00::2", 0, ipv6Ext(60, ipv6Ext(17, udpDatagram(4000, 53)))))
+	udp6ext := ethFrame(0x86dd, ipv6Packet("fd00::1", "fd00::2", 0, ipv6Ext(60, ipv6Ext(17, udpDatagram(4000, 5000)))))
 	arp := ethFrame(0x0806, make([]byte, 28))
 	dns4 := ethFrame(0x0800, ipv4Packet("10.0.0.1", "10.0.0.2", 17, append(udpDatagram(40000, 53), dnsQuery...)))
 	for _, bc := range []struct {
@@ -51,8 +58,10 @@ func BenchmarkProgram(b *testing.B) {
 		frame []byte
 	}{
 		{"empty/tcp4", empty, tcp4},
-		{"capture/tcp4", s.objs.CaptureIngress, tcp4},
-		{"capture/udp6-ext", s.objs.CaptureIngress, udp6ext},
+		{"capture/tcp4-aggregated", s.objs.CaptureIngress, tcp4},
+		{"capture/udp6-ext-aggregated", s.objs.CaptureIngress, udp6ext},
+		{"capture/tcp4-every-packet", every.objs.CaptureIngress, tcp4},
+		{"capture/udp6-ext-every-packet", every.objs.CaptureIngress, udp6ext},
 		{"capture/arp", s.objs.CaptureIngress, arp},
 		{"capture/udp4-dns-snippet", s.objs.CaptureIngress, dns4},
 	} {
@@ -66,7 +75,9 @@ func BenchmarkProgram(b *testing.B) {
 				}
 				total += per
 				b.StopTimer()
-				drainRing(b, rd)
+				if rd := rds[bc.prog]; rd != nil {
+					drainRing(b, rd)
+				}
 				b.StartTimer()
 			}
 			b.ReportMetric(float64(total.Nanoseconds())/float64(b.N), "ns/pkt")

@@ -16,14 +16,21 @@ import (
 //
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
-	captureMapConntrack       = "conntrack"
-	captureMapEvents          = "events"
-	captureMapReserveFailures = "reserve_failures"
-	captureMapSnippetBuf      = "snippet_buf"
-	captureProgCaptureEgress  = "capture_egress"
-	captureProgCaptureIngress = "capture_ingress"
-	captureVarSnippetPorts    = "snippet_ports"
-	captureVarWakeupBytes     = "wakeup_bytes"
+	captureMapAggregates           = "aggregates"
+	captureMapConntrack            = "conntrack"
+	captureMapEvents               = "events"
+	captureMapForwardCountFailures = "forward_count_failures"
+	captureMapForwardCounters      = "forward_counters"
+	captureMapForwardSlots         = "forward_slots"
+	captureMapReserveFailures      = "reserve_failures"
+	captureMapSnippetBuf           = "snippet_buf"
+	captureProgCaptureEgress       = "capture_egress"
+	captureProgCaptureIngress      = "capture_ingress"
+	captureVarAggregation          = "aggregation"
+	captureVarReportIntervalNs     = "report_interval_ns"
+	captureVarSampleRate           = "sample_rate"
+	captureVarSnippetPorts         = "snippet_ports"
+	captureVarWakeupBytes          = "wakeup_bytes"
 )
 
 // loadCapture returns the embedded CollectionSpec for capture.
@@ -76,18 +83,25 @@ type captureProgramSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type captureMapSpecs struct {
-	Conntrack       *ebpf.MapSpec `ebpf:"conntrack"`
-	Events          *ebpf.MapSpec `ebpf:"events"`
-	ReserveFailures *ebpf.MapSpec `ebpf:"reserve_failures"`
-	SnippetBuf      *ebpf.MapSpec `ebpf:"snippet_buf"`
+	Aggregates           *ebpf.MapSpec `ebpf:"aggregates"`
+	Conntrack            *ebpf.MapSpec `ebpf:"conntrack"`
+	Events               *ebpf.MapSpec `ebpf:"events"`
+	ForwardCountFailures *ebpf.MapSpec `ebpf:"forward_count_failures"`
+	ForwardCounters      *ebpf.MapSpec `ebpf:"forward_counters"`
+	ForwardSlots         *ebpf.MapSpec `ebpf:"forward_slots"`
+	ReserveFailures      *ebpf.MapSpec `ebpf:"reserve_failures"`
+	SnippetBuf           *ebpf.MapSpec `ebpf:"snippet_buf"`
 }
 
 // captureVariableSpecs contains global variables before they are loaded into the kernel.
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type captureVariableSpecs struct {
-	SnippetPorts *ebpf.VariableSpec `ebpf:"snippet_ports"`
-	WakeupBytes  *ebpf.VariableSpec `ebpf:"wakeup_bytes"`
+	Aggregation      *ebpf.VariableSpec `ebpf:"aggregation"`
+	ReportIntervalNs *ebpf.VariableSpec `ebpf:"report_interval_ns"`
+	SampleRate       *ebpf.VariableSpec `ebpf:"sample_rate"`
+	SnippetPorts     *ebpf.VariableSpec `ebpf:"snippet_ports"`
+	WakeupBytes      *ebpf.VariableSpec `ebpf:"wakeup_bytes"`
 }
 
 // captureObjects contains all objects after they have been loaded into the kernel.
@@ -110,16 +124,24 @@ func (o *captureObjects) Close() error {
 //
 // It can be passed to loadCaptureObjects or ebpf.CollectionSpec.LoadAndAssign.
 type captureMaps struct {
-	Conntrack       *ebpf.Map `ebpf:"conntrack"`
-	Events          *ebpf.Map `ebpf:"events"`
-	ReserveFailures *ebpf.Map `ebpf:"reserve_failures"`
-	SnippetBuf      *ebpf.Map `ebpf:"snippet_buf"`
+	Aggregates           *ebpf.Map `ebpf:"aggregates"`
+	Conntrack            *ebpf.Map `ebpf:"conntrack"`
+	Events               *ebpf.Map `ebpf:"events"`
+	ForwardCountFailures *ebpf.Map `ebpf:"forward_count_failures"`
+	ForwardCounters      *ebpf.Map `ebpf:"forward_counters"`
+	ForwardSlots         *ebpf.Map `ebpf:"forward_slots"`
+	ReserveFailures      *ebpf.Map `ebpf:"reserve_failures"`
+	SnippetBuf           *ebpf.Map `ebpf:"snippet_buf"`
 }
 
 func (m *captureMaps) Close() error {
 	return _CaptureClose(
+		m.Aggregates,
 		m.Conntrack,
 		m.Events,
+		m.ForwardCountFailures,
+		m.ForwardCounters,
+		m.ForwardSlots,
 		m.ReserveFailures,
 		m.SnippetBuf,
 	)
@@ -129,8 +151,11 @@ func (m *captureMaps) Close() error {
 //
 // It can be passed to loadCaptureObjects or ebpf.CollectionSpec.LoadAndAssign.
 type captureVariables struct {
-	SnippetPorts *ebpf.Variable `ebpf:"snippet_ports"`
-	WakeupBytes  *ebpf.Variable `ebpf:"wakeup_bytes"`
+	Aggregation      *ebpf.Variable `ebpf:"aggregation"`
+	ReportIntervalNs *ebpf.Variable `ebpf:"report_interval_ns"`
+	SampleRate       *ebpf.Variable `ebpf:"sample_rate"`
+	SnippetPorts     *ebpf.Variable `ebpf:"snippet_ports"`
+	WakeupBytes      *ebpf.Variable `ebpf:"wakeup_bytes"`
 }
 
 // capturePrograms contains all programs after they have been loaded into the kernel.

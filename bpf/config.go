@@ -35,6 +35,50 @@ type Config struct {
 	// L7 parser (WithL7Parser; without one nothing is captured). Nil means
 	// DefaultDNSPorts; an empty non-nil slice captures none.
 	DNSPorts []uint16
+	// Aggregation selects what the capture program reports: per
+	// connection (the zero value) or every packet.
+	Aggregation Aggregation
+	// AggregationInterval is how long a connection's packets are counted
+	// before a packet brings a periodic report. Zero means
+	// DefaultAggregationInterval.
+	AggregationInterval time.Duration
+	// SampleRate, above 1, also reports every SampleRate-th packet
+	// aggregation would count silently (each report carrying the packets
+	// since the last). 0 and 1 report none of them.
+	SampleRate uint32
+}
+
+// Aggregation is what the capture program reports of a connection.
+type Aggregation uint8
+
+const (
+	// AggregationConnection reports, per connection, interface and
+	// direction, the first packet, each TCP flag not yet seen, FIN and RST,
+	// and a packet once AggregationInterval has passed since the last
+	// report; each report counts the packets and bytes since the last.
+	AggregationConnection Aggregation = iota
+	// AggregationNone reports every packet (for debugging).
+	AggregationNone
+)
+
+func (a Aggregation) String() string {
+	switch a {
+	case AggregationConnection:
+		return "connection"
+	case AggregationNone:
+		return "none"
+	}
+	return fmt.Sprintf("aggregation(%d)", uint8(a))
+}
+
+// ParseAggregation parses an Aggregation's String form.
+func ParseAggregation(s string) (Aggregation, error) {
+	for _, a := range []Aggregation{AggregationConnection, AggregationNone} {
+		if s == a.String() {
+			return a, nil
+		}
+	}
+	return 0, fmt.Errorf("parse aggregation %q: want connection or none", s)
 }
 
 // Defaults for zero Config fields.
@@ -42,6 +86,9 @@ const (
 	DefaultRingBytes     = 4 << 20
 	DefaultFlushInterval = 100 * time.Millisecond
 	DefaultConnEntries   = 65536
+	// DefaultAggregationInterval is how often a busy connection is
+	// reported.
+	DefaultAggregationInterval = 30 * time.Second
 )
 
 // DefaultDNSPorts are the ports DNS is captured on when Config.DNSPorts is
@@ -80,6 +127,21 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.ConnEntries < 0 || c.ConnEntries > 1<<24 {
 		return c, fmt.Errorf("bpf config: ConnEntries %d must be between 1 and %d", c.ConnEntries, 1<<24)
+	}
+	switch c.Aggregation {
+	case AggregationConnection:
+	case AggregationNone:
+		if c.SampleRate > 1 {
+			return c, fmt.Errorf("bpf config: SampleRate %d needs Aggregation connection (none reports every packet)", c.SampleRate)
+		}
+	default:
+		return c, fmt.Errorf("bpf config: Aggregation %d is neither connection nor none", c.Aggregation)
+	}
+	if c.AggregationInterval == 0 {
+		c.AggregationInterval = DefaultAggregationInterval
+	}
+	if c.AggregationInterval < 0 {
+		return c, fmt.Errorf("bpf config: AggregationInterval %v must not be negative", c.AggregationInterval)
 	}
 	if c.DNSPorts == nil {
 		c.DNSPorts = DefaultDNSPorts

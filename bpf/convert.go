@@ -62,6 +62,9 @@ func (ev *Event) fillRecord(rec *record.Record, bootToUnix int64, r role, iface 
 		Iface:    iface,
 		Bytes:    ev.Len,
 	}
+	if ev.Packets > 1 {
+		rec.Count = ev.Packets
+	}
 	rec.SetAddrs(ev.Src, ev.Dst)
 	if ev.ReplyKnown {
 		rec.SetReply(ev.Reply)

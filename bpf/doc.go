@@ -5,8 +5,14 @@
 //
 // The tc/tcx capture program parses Ethernet (one VLAN tag), IPv4, IPv6
 // (extension headers), TCP, UDP, SCTP and ICMP, decides from a small
-// connection table whether a packet is a reply, and writes one fixed-size
-// event per packet; for packets on Config.DNSPorts it appends up to
+// connection table whether a packet is a reply, and writes fixed-size events
+// to the ring: by default one per connection, interface and direction for
+// its first packet, each new TCP flag, SYN/FIN/RST and once per
+// Config.AggregationInterval, each counting the packets and bytes since the
+// last (Config.Aggregation, Config.SampleRate), or one per packet. It also
+// counts every packet per interface and direction in per-CPU counters
+// (Source.ForwardCounts, the fovea_forward_* metrics). For packets on
+// Config.DNSPorts, always reported, it appends up to
 // SnippetMax bytes of L4 payload, which the Source hands to an L7Parser. It
 // never changes a packet's fate.
 //

@@ -47,6 +47,12 @@ const (
 	evKnownFlags = evL4 | evReplyKnown | evReply | evKindFlags | evPodNS
 )
 
+// Aggregation modes of the capture program (AGG_* in c/aggregate.h).
+const (
+	aggNone       = 0
+	aggConnection = 1
+)
+
 // EventKind says which program reported an event and what it means.
 type EventKind uint8
 
@@ -71,8 +77,13 @@ type Event struct {
 	BootNs   uint64
 	Src, Dst netip.Addr
 	Ifindex  uint32
-	// Len is the packet length including the link-layer header.
+	// Len is the packet length including the link-layer header; for an
+	// aggregated report, the byte total of the Packets it stands for.
 	Len uint32
+	// Packets is how many packets a KindPacket or KindSnippet event stands
+	// for: the reported one and those aggregation counted since the
+	// connection's previous report. At least 1.
+	Packets uint32
 	// Proto is the IANA protocol number following the IP header(s).
 	Proto uint8
 	// HasL4 says SrcPort/DstPort, TCPFlags or ICMPType/ICMPCode were parsed;
@@ -105,18 +116,20 @@ func Decode(raw []byte) (Event, error) {
 	}
 	ne := binary.NativeEndian
 	ev := Event{
-		BootNs:     ne.Uint64(raw[0:8]),
-		Ifindex:    ne.Uint32(raw[40:44]),
-		Len:        ne.Uint32(raw[44:48]),
-		SrcPort:    ne.Uint16(raw[48:50]),
-		DstPort:    ne.Uint16(raw[50:52]),
-		TCPFlags:   ne.Uint16(raw[52:54]),
-		Proto:      raw[54],
-		Dir:        Direction(raw[56]),
-		ICMPType:   raw[58],
-		ICMPCode:   raw[59],
-		DropReason: ne.Uint32(raw[60:64]),
+		BootNs:   ne.Uint64(raw[0:8]),
+		Ifindex:  ne.Uint32(raw[40:44]),
+		Len:      ne.Uint32(raw[44:48]),
+		SrcPort:  ne.Uint16(raw[48:50]),
+		DstPort:  ne.Uint16(raw[50:52]),
+		TCPFlags: ne.Uint16(raw[52:54]),
+		Proto:    raw[54],
+		Dir:      Direction(raw[56]),
+		ICMPType: raw[58],
+		ICMPCode: raw[59],
 	}
+	// The last word is the drop reason of a drop and the packet count of
+	// a packet event.
+	last := ne.Uint32(raw[60:64])
 	switch family := raw[55]; family {
 	case 4:
 		ev.Src = netip.AddrFrom4([4]byte(raw[8:12]))
@@ -156,8 +169,15 @@ func Decode(raw []byte) (Event, error) {
 	if (ev.Kind == KindSnippet) != (len(raw) > EventSize) {
 		return Event{}, fmt.Errorf("decode event: size %d with flags %#x: only a snippet event, and always one, carries payload", len(raw), flags)
 	}
-	if ev.Kind != KindDrop && ev.DropReason != 0 {
-		return Event{}, fmt.Errorf("decode event: drop reason %d on an event that is no drop", ev.DropReason)
+	switch ev.Kind {
+	case KindDrop:
+		ev.DropReason = last
+	case KindRetransmit:
+		if last != 0 {
+			return Event{}, fmt.Errorf("decode event: drop reason %d on an event that is no drop", last)
+		}
+	default:
+		ev.Packets = max(last, 1)
 	}
 	if flags&evPodNS != 0 && ev.Kind != KindDrop && ev.Kind != KindRetransmit {
 		return Event{}, fmt.Errorf("decode event: flags %#x place a packet event in a pod namespace", flags)

@@ -41,7 +41,7 @@ func TestDecode(t *testing.T) {
 	want := Event{
 		BootNs: 123456789, Src: v4s, Dst: v4d, Ifindex: 7, Len: 1514, Proto: 6, HasL4: true,
 		SrcPort: 40000, DstPort: 443, TCPFlags: 0x1ff, ICMPType: 3, ICMPCode: 4, Dir: Egress,
-		ReplyKnown: true, Reply: true,
+		ReplyKnown: true, Reply: true, Packets: 1,
 	}
 	if !reflect.DeepEqual(ev, want) {
 		t.Fatalf("Decode:\n got %+v\nwant %+v", ev, want)
@@ -67,6 +67,18 @@ func TestDecode(t *testing.T) {
 		t.Fatalf("Decode snippet: %+v, %v", ev, err)
 	}
 
+	// An aggregated report's last word counts the packets it stands for.
+	agg := rawEvent(4, 0, evL4|evReplyKnown, v4s, v4d)
+	binary.NativeEndian.PutUint32(agg[60:], 5)
+	if ev, err = Decode(agg); err != nil || ev.Kind != KindPacket || ev.Packets != 5 || ev.DropReason != 0 {
+		t.Fatalf("Decode aggregated report: %+v, %v", ev, err)
+	}
+	var rec record.Record
+	ev.fillRecord(&rec, 0, roleEndpoint, 1)
+	if rec.Count != 5 || rec.Bytes != 1514 {
+		t.Fatalf("aggregated report as record: count %d bytes %d, want 5 and 1514", rec.Count, rec.Bytes)
+	}
+
 	for _, bad := range []struct {
 		name string
 		raw  []byte
@@ -82,8 +94,8 @@ func TestDecode(t *testing.T) {
 		{"snippet without payload", rawEvent(4, 0, evSnippet, v4s, v4d)},
 		{"payload without snippet", append(rawEvent(4, 0, evDrop, v4s, v4d), 1)},
 		{"payload too long", append(rawEvent(4, 0, evSnippet, v4s, v4d), make([]byte, SnippetMax+1)...)},
-		{"reason without drop", func() []byte {
-			b := rawEvent(4, 0, evL4, v4s, v4d)
+		{"reason on a retransmission", func() []byte {
+			b := rawEvent(4, 0, evL4|evRetransmit, v4s, v4d)
 			binary.NativeEndian.PutUint32(b[60:], 3)
 			return b
 		}()},

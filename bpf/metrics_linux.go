@@ -17,6 +17,12 @@ var (
 		"TCP segments the node's stack retransmitted, as read from the tcp_retransmit_skb tracepoint.", nil, nil)
 	descDropsUnattributed = prometheus.NewDesc("fovea_bpf_drops_unattributed_total",
 		"Dropped packets not reported because neither a socket nor a device told their network namespace.", nil, nil)
+	descForwardPackets = prometheus.NewDesc("fovea_forward_packets_total",
+		"Packets the capture program saw, by interface and direction, whatever aggregation reported of them.", []string{"direction", "interface"}, nil)
+	descForwardBytes = prometheus.NewDesc("fovea_forward_bytes_total",
+		"Bytes (skb length) of the packets counted in fovea_forward_packets_total.", []string{"direction", "interface"}, nil)
+	descForwardCountFailures = prometheus.NewDesc("fovea_forward_count_failures_total",
+		"Packets missing from fovea_forward_packets_total because the counter table was full.", nil, nil)
 	descAttached = prometheus.NewDesc("fovea_bpf_attached_interfaces",
 		"Interfaces the capture programs are attached to.", nil, nil)
 )
@@ -34,6 +40,9 @@ func (c collector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- descRetransmissions
 	ch <- descDropsUnattributed
 	ch <- descAttached
+	ch <- descForwardPackets
+	ch <- descForwardBytes
+	ch <- descForwardCountFailures
 }
 
 func (c collector) Collect(ch chan<- prometheus.Metric) {
@@ -54,4 +63,17 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(descDropsUnattributed, prometheus.CounterValue, float64(n))
 	}
 	ch <- prometheus.MustNewConstMetric(descAttached, prometheus.GaugeValue, float64(len(*c.s.ifaces.Load())))
+	if counts, err := c.s.ForwardCounts(); err != nil {
+		ch <- prometheus.NewInvalidMetric(descForwardPackets, err)
+	} else {
+		for _, fc := range counts {
+			ch <- prometheus.MustNewConstMetric(descForwardPackets, prometheus.CounterValue, float64(fc.Packets), fc.Dir.String(), fc.Interface)
+			ch <- prometheus.MustNewConstMetric(descForwardBytes, prometheus.CounterValue, float64(fc.Bytes), fc.Dir.String(), fc.Interface)
+		}
+	}
+	if n, err := c.s.forwardCountFailures(); err != nil {
+		ch <- prometheus.NewInvalidMetric(descForwardCountFailures, err)
+	} else {
+		ch <- prometheus.MustNewConstMetric(descForwardCountFailures, prometheus.CounterValue, float64(n))
+	}
 }

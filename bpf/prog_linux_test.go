@@ -196,7 +196,7 @@ func TestProgramTracksConnections(t *testing.T) {
 }
 
 func TestProgramCountsReserveFailures(t *testing.T) {
-	s := newTestSource(t, Config{RingBytes: 4096})
+	s := newTestSource(t, Config{RingBytes: 4096, Aggregation: AggregationNone})
 	frame := ethFrame(0x0800, ipv4Packet("10.9.0.1", "10.9.0.2", 17, udpDatagram(1, 2)))
 	// A page holds 4096/(64+8) = 56 events; the rest must be counted.
 	const sent = 100

@@ -50,6 +50,8 @@ type Source struct {
 	// lostReported is how many reserve failures KindLost records have
 	// covered; only the reader touches it.
 	lostReported uint64
+	// possibleCPUs sizes per-CPU map values.
+	possibleCPUs int
 }
 
 // ifaceInfo is what decoding an event needs to know about its interface.
@@ -79,6 +81,9 @@ func NewSource(cfg Config, log *slog.Logger, tables *intern.Tables, opts ...Opti
 		o(&s.opts)
 	}
 	s.useTC = s.opts.forceTC
+	if s.possibleCPUs, err = ebpf.PossibleCPU(); err != nil {
+		return nil, fmt.Errorf("count possible CPUs: %w", err)
+	}
 	s.ifaces.Store(&map[uint32]ifaceInfo{})
 
 	if s.bootToUnix, err = bootToUnixOffset(); err != nil {
@@ -90,6 +95,20 @@ func NewSource(cfg Config, log *slog.Logger, tables *intern.Tables, opts ...Opti
 	}
 	spec.Maps[captureMapEvents].MaxEntries = uint32(cfg.RingBytes)
 	spec.Maps[captureMapConntrack].MaxEntries = uint32(cfg.ConnEntries)
+	spec.Maps[captureMapAggregates].MaxEntries = uint32(cfg.ConnEntries)
+	mode := uint8(aggConnection)
+	if cfg.Aggregation == AggregationNone {
+		mode = aggNone
+	}
+	for name, v := range map[string]any{
+		captureVarAggregation:      mode,
+		captureVarReportIntervalNs: uint64(cfg.AggregationInterval.Nanoseconds()),
+		captureVarSampleRate:       cfg.SampleRate,
+	} {
+		if err := spec.Variables[name].Set(v); err != nil {
+			return nil, fmt.Errorf("set %s: %w", name, err)
+		}
+	}
 	if err := spec.Variables[captureVarWakeupBytes].Set(uint64(cfg.WakeupBytes)); err != nil {
 		return nil, fmt.Errorf("set wakeup_bytes: %w", err)
 	}

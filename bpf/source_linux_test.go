@@ -22,6 +22,7 @@ func TestRunReportsLost(t *testing.T) {
 		Interfaces:             []string{"fovea-test-none"},
 		DisableDrops:           true,
 		DisableRetransmissions: true,
+		Aggregation:            AggregationNone,
 		RingBytes:              4096,
 		WakeupBytes:            4096,
 		FlushInterval:          300 * time.Millisecond,

@@ -89,6 +89,7 @@ func runVethChild(t *testing.T, podNS string) {
 	t.Run("drops", func(t *testing.T) { testDrops(t, podNS) })
 	t.Run("retransmissions", func(t *testing.T) { testRetransmissions(t, podNS) })
 	t.Run("snippets", testSnippets)
+	t.Run("forward counters", testForwardCounters)
 	for _, mode := range []struct {
 		name    string
 		forceTC bool

@@ -52,6 +52,10 @@ func build(e *Event) *flowpb.Flow {
 		if r.Retransmit {
 			f.Summary = RetransmissionSummary(r)
 		}
+		if Aggregated(r) {
+			f.Summary = AggregateSummary(r)
+			f.Aggregate = buildAggregate(r, f.TrafficDirection)
+		}
 	case record.KindDrop:
 		f.EventType = &flowpb.CiliumEventType{Type: EventTypeDrop, SubType: int32(r.DropReason)}
 		f.DropReason = uint32(r.DropReason)

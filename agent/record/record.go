@@ -128,16 +128,16 @@ func (r *Record) addr(a *[16]byte) netip.Addr {
 	return netip.AddrFrom4([4]byte{a[0], a[1], a[2], a[3]})
 }
 
-// SetAddrs stores src and dst and sets FlagIPv6 to match. Both must be of the
-// same family; an IPv4-mapped IPv6 address is stored as IPv4.
+// SetAddrs stores src and dst and sets FlagIPv6 to match. A pair of IPv4 or
+// IPv4-mapped IPv6 addresses is stored as IPv4; any other pair (a packet may
+// carry one mapped address and one plain IPv6 address) as IPv6.
 func (r *Record) SetAddrs(src, dst netip.Addr) {
-	src, dst = src.Unmap(), dst.Unmap()
 	r.Src, r.Dst = [16]byte{}, [16]byte{}
-	if src.Is4() {
+	if s, d := src.Unmap(), dst.Unmap(); s.Is4() && d.Is4() {
 		r.Flags &^= FlagIPv6
-		s, d := src.As4(), dst.As4()
-		copy(r.Src[:], s[:])
-		copy(r.Dst[:], d[:])
+		s4, d4 := s.As4(), d.As4()
+		copy(r.Src[:], s4[:])
+		copy(r.Dst[:], d4[:])
 		return
 	}
 	r.Flags |= FlagIPv6

@@ -39,6 +39,15 @@ func TestSetAddrs(t *testing.T) {
 			t.Errorf("%s: IsIPv6() = %v", tc.src, r.IsIPv6())
 		}
 	}
+
+	// A packet may carry one IPv4-mapped and one plain IPv6 address: both
+	// stay IPv6, as they were.
+	var r Record
+	src, dst := netip.MustParseAddr("::ffff:10.0.0.1"), netip.MustParseAddr("fd00::2")
+	r.SetAddrs(src, dst)
+	if !r.IsIPv6() || r.SrcAddr() != src || r.DstAddr() != dst {
+		t.Errorf("mixed pair stored as %v -> %v (IPv6 %v)", r.SrcAddr(), r.DstAddr(), r.IsIPv6())
+	}
 }
 
 func TestReply(t *testing.T) {

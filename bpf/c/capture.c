@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-/* Packet capture for tc/tcx: parse each packet's headers, classify it
- * against a small connection table, and emit a fixed-size event to a ring
- * buffer. Never changes packet fate: TCX_NEXT and TC_ACT_UNSPEC are both -1. */
+/* Packet capture for tc/tcx: count each packet per interface, parse its
+ * headers, and report it — or, aggregating, only its connection's news and a
+ * periodic count (aggregate.h) — as a fixed-size event in a ring buffer,
+ * classified against a small connection table. Never changes packet fate:
+ * TCX_NEXT and TC_ACT_UNSPEC are both -1. */
 
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -10,6 +12,8 @@
 #include "capture.h"
 #include "ring.h"
 #include "conntrack.h"
+#include "aggregate.h"
+#include "counters.h"
 
 #define PASS -1
 
@@ -84,15 +88,12 @@ static __always_inline int load(struct __sk_buff *skb, __u32 off, void *to, cons
 	return bpf_skb_load_bytes(skb, off, to, len);
 }
 
-static __always_inline void classify(struct event *ev, enum hint hint)
+static __always_inline void classify(struct event *ev, enum hint hint, const struct ct_key *key, int src_is_a)
 {
-	struct ct_key key;
-	int src_is_a = ct_key_of(ev, &key);
-
 	__u8 src_init = hint != HINT_DST;
 	__u8 initiator_is_a;
 
-	struct ct_val *val = bpf_map_lookup_elem(&conntrack, &key);
+	struct ct_val *val = bpf_map_lookup_elem(&conntrack, key);
 	if (!val) {
 		/* Joining a connection midway, a packet from a lower port to an
 		 * ephemeral one most likely comes from the server. */
@@ -103,7 +104,7 @@ static __always_inline void classify(struct event *ev, enum hint hint)
 			.initiator_is_a = want_a,
 			.definitive = hint != HINT_NONE,
 		};
-		bpf_map_update_elem(&conntrack, &key, &nv, BPF_ANY);
+		bpf_map_update_elem(&conntrack, key, &nv, BPF_ANY);
 		initiator_is_a = want_a;
 	} else {
 		/* A new SYN or echo request restarts the connection (port reuse);
@@ -297,6 +298,8 @@ static __always_inline void capture(struct __sk_buff *skb, __u8 dir)
 	__u16 proto;
 	__u8 eth[4];
 
+	count_forward(skb->ifindex, dir, skb->len);
+
 	/* EtherType and, if tagged, the inner EtherType of one VLAN tag. */
 	if (load(skb, 12, eth, 2))
 		return;
@@ -319,12 +322,34 @@ static __always_inline void capture(struct __sk_buff *skb, __u8 dir)
 	if (l3only < 0)
 		return;
 
+	/* The interval check needs only a coarse clock, which is a load, not
+	 * a clock-source read; a report's own time is read precisely below. */
+	__u64 now = aggregation == AGG_CONNECTION ? bpf_ktime_get_coarse_ns() : 0;
+	ev.ifindex = skb->ifindex;
+	ev.len = skb->len;
+	ev.dir = dir;
+	ev.packets = 1;
+
+	int snip = 0;
 	if (!l3only) {
 		int hint = parse_l4(skb, l4off, &ev);
 		if (hint >= 0) {
 			ev.flags |= EV_L4;
-			if (hint != HINT_UNTRACKED)
-				classify(&ev, hint);
+			snip = (ev.proto == IPPROTO_UDP || ev.proto == IPPROTO_TCP) &&
+			       (snippet_port(ev.sport) || snippet_port(ev.dport));
+			if (hint != HINT_UNTRACKED) {
+				struct ct_key key;
+				int src_is_a = ct_key_of(&ev, &key);
+				int report = aggregation != AGG_CONNECTION ||
+					     aggregate(&ev, &key, src_is_a, ev.ifindex, dir, now, snip);
+				/* An absorbed packet skips the connection table too,
+				 * unless it opens or answers a connection. */
+				if (!report && hint == HINT_NONE)
+					return;
+				classify(&ev, hint, &key, src_is_a);
+				if (!report)
+					return;
+			}
 			/* ICMP fields travel without the echo identifier. */
 			if (ev.proto == IPPROTO_ICMP || ev.proto == IPPROTO_ICMPV6)
 				ev.sport = ev.dport = 0;
@@ -332,12 +357,7 @@ static __always_inline void capture(struct __sk_buff *skb, __u8 dir)
 	}
 
 	ev.ktime = bpf_ktime_get_boot_ns();
-	ev.ifindex = skb->ifindex;
-	ev.len = skb->len;
-	ev.dir = dir;
-
-	if ((ev.flags & EV_L4) && (ev.proto == IPPROTO_UDP || ev.proto == IPPROTO_TCP) &&
-	    (snippet_port(ev.sport) || snippet_port(ev.dport)) && !output_snippet(skb, &ev, l4off))
+	if (snip && !output_snippet(skb, &ev, l4off))
 		return;
 	ring_output(&ev, sizeof(ev));
 }

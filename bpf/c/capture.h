@@ -42,7 +42,11 @@ struct event {
 	__u8 flags;      /* EV_* */
 	__u8 icmp_type;
 	__u8 icmp_code;
-	__u32 reason;    /* EV_DROP: enum skb_drop_reason */
+	union {
+		__u32 reason;  /* EV_DROP: enum skb_drop_reason */
+		__u32 packets; /* packet events: packets the report stands for
+				* (len is their byte total); 0 means 1 */
+	};
 };
 
 _Static_assert(sizeof(struct event) == 64, "event must stay 64 bytes");

@@ -25,6 +25,16 @@ func bindAgentFlags(fs *pflag.FlagSet, cfg *agent.Config) {
 	fs.UintSliceVar(&cfg.DNSPorts, "dns-ports", []uint{53}, "TCP and UDP ports whose payload is parsed as DNS")
 	fs.BoolVar(&cfg.DisableDrops, "disable-drops", false, "do not report packets the kernel drops (skb:kfree_skb)")
 	fs.BoolVar(&cfg.DisableRetransmissions, "disable-retransmissions", false, "do not report TCP retransmissions (tcp:tcp_retransmit_skb)")
+	fs.StringVar(&cfg.Aggregation, "aggregation", "connection",
+		"what the datapath reports of a connection: connection (first packet, new TCP flags, FIN/RST and a periodic count) or none (every packet, for debugging)")
+	fs.DurationVar(&cfg.AggregationInterval, "aggregation-interval", 30*time.Second,
+		"how often a busy connection is reported with its packet and byte counts")
+	fs.UintVar(&cfg.SampleRate, "sample-rate", 0, "also report 1 in N of the packets aggregation counts silently (0 or 1: none)")
+	fs.StringVar(&cfg.Inventory, "inventory", "",
+		"YAML file of pods (namespace, name, labels, ips, node, workload, serviceAccount) and services (namespace, name, clusterIPs, ports) to label flows with; re-read when it changes")
+	fs.DurationVar(&cfg.InventoryInterval, "inventory-interval", 2*time.Second, "how often to check the --inventory file for changes")
+	fs.StringVar(&cfg.Kubeconfig, "kubeconfig", "",
+		"kubeconfig of the cluster whose pods and services label flows (default: the cluster the agent runs in, if any)")
 	fs.StringVar(&cfg.MetricsAddress, "metrics-address", ":9965", "address to serve Prometheus /metrics on; empty disables it")
 	fs.DurationVar(&cfg.LocalAddrsRefresh, "local-addrs-refresh", 30*time.Second, "how often to re-read the node's own addresses")
 	bindServerFlags(fs, &cfg.Server, "/var/run/fovea/hubble.sock", ":4244")

@@ -1,0 +1,46 @@
+package agent
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/foveanet/fovea/api/server"
+)
+
+func validConfig() Config {
+	return Config{
+		NodeName:            "n1",
+		RingCapacity:        4095,
+		Aggregation:         "connection",
+		AggregationInterval: 30 * time.Second,
+		LocalAddrsRefresh:   30 * time.Second,
+		Server:              server.Config{SocketPath: "/run/fovea-test.sock"},
+	}
+}
+
+func TestValidateAggregation(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		edit func(*Config)
+		flag string // "" when valid
+	}{
+		{"defaults", func(*Config) {}, ""},
+		{"none", func(c *Config) { c.Aggregation = "none" }, ""},
+		{"sampling", func(c *Config) { c.SampleRate = 100 }, ""},
+		{"unknown mode", func(c *Config) { c.Aggregation = "flow" }, "--aggregation"},
+		{"sampling without aggregation", func(c *Config) { c.Aggregation, c.SampleRate = "none", 10 }, "--sample-rate"},
+		{"zero interval", func(c *Config) { c.AggregationInterval = 0 }, "--aggregation-interval"},
+		{"huge sample rate", func(c *Config) { c.SampleRate = 1 << 33 }, "--sample-rate"},
+	} {
+		c := validConfig()
+		tc.edit(&c)
+		err := c.Validate()
+		switch {
+		case tc.flag == "" && err != nil:
+			t.Errorf("%s: %v", tc.name, err)
+		case tc.flag != "" && (err == nil || !strings.HasPrefix(err.Error(), tc.flag+":")):
+			t.Errorf("%s: error %v, want one naming %s", tc.name, err, tc.flag)
+		}
+	}
+}

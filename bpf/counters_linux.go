@@ -1,0 +1,124 @@
+//go:build linux
+
+package bpf
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/cilium/ebpf"
+)
+
+// fwdSlots is FWD_SLOTS in c/counters.h: interfaces with a lower index
+// count in the forward_slots array, others in the forward_counters hash.
+const fwdSlots = 4096
+
+// fwdKey and fwdVal mirror struct fwd_key and struct fwd_val in
+// c/counters.h.
+type fwdKey struct {
+	Ifindex uint32
+	Dir     uint32
+}
+
+type fwdVal struct {
+	Packets uint64
+	Bytes   uint64
+}
+
+// ForwardCount is what the capture program counted on one interface in
+// one direction since it attached there.
+type ForwardCount struct {
+	Interface string
+	Dir       Direction
+	Packets   uint64
+	Bytes     uint64
+}
+
+// ForwardCounts sums the per-CPU counters of every attached interface.
+// Interfaces that saw no packet yet are left out.
+func (s *Source) ForwardCounts() ([]ForwardCount, error) {
+	s.mu.Lock()
+	names := make(map[uint32]string, len(s.attached))
+	for index, a := range s.attached {
+		names[uint32(index)] = a.name
+	}
+	s.mu.Unlock()
+
+	var (
+		key    fwdKey
+		perCPU []fwdVal
+		out    []ForwardCount
+	)
+	for index, name := range names {
+		if index >= fwdSlots {
+			continue
+		}
+		for _, d := range []Direction{Ingress, Egress} {
+			if err := s.objs.ForwardSlots.Lookup(fwdSlot(index, d), &perCPU); err != nil {
+				return nil, fmt.Errorf("look up forward_slots: %w", err)
+			}
+			if c := sumForward(name, d, perCPU); c.Packets > 0 {
+				out = append(out, c)
+			}
+		}
+	}
+	it := s.objs.ForwardCounters.Iterate()
+	for it.Next(&key, &perCPU) {
+		name, ok := names[key.Ifindex]
+		if !ok || key.Dir > uint32(Egress) {
+			// Detached while being read, or a new attachment's first
+			// packets arriving before its name was recorded.
+			continue
+		}
+		out = append(out, sumForward(name, Direction(key.Dir), perCPU))
+	}
+	if err := it.Err(); err != nil {
+		return nil, fmt.Errorf("iterate forward_counters: %w", err)
+	}
+	return out, nil
+}
+
+func fwdSlot(index uint32, d Direction) uint32 { return index*2 + uint32(d) }
+
+func sumForward(name string, d Direction, perCPU []fwdVal) ForwardCount {
+	c := ForwardCount{Interface: name, Dir: d}
+	for _, v := range perCPU {
+		c.Packets += v.Packets
+		c.Bytes += v.Bytes
+	}
+	return c
+}
+
+// forwardCountFailures sums the packets the counters missed because their
+// table was full.
+func (s *Source) forwardCountFailures() (uint64, error) {
+	var perCPU []uint64
+	if err := s.objs.ForwardCountFailures.Lookup(uint32(0), &perCPU); err != nil {
+		return 0, fmt.Errorf("look up forward_count_failures: %w", err)
+	}
+	var total uint64
+	for _, n := range perCPU {
+		total += n
+	}
+	return total, nil
+}
+
+// forgetForwardCounts deletes a detached interface's counters, so an index
+// the kernel reuses starts from zero and the table stays bounded by the
+// attached interfaces. Callers hold s.mu.
+func (s *Source) forgetForwardCounts(index int) {
+	for _, d := range []Direction{Ingress, Egress} {
+		var err error
+		if index < fwdSlots {
+			err = s.objs.ForwardSlots.Update(fwdSlot(uint32(index), d), make([]fwdVal, s.possibleCPUs), ebpf.UpdateExist)
+		} else {
+			err = s.objs.ForwardCounters.Delete(fwdKey{Ifindex: uint32(index), Dir: uint32(d)})
+			if errors.Is(err, ebpf.ErrKeyNotExist) {
+				err = nil
+			}
+		}
+		if err != nil {
+			s.log.Warn("clearing interface counters failed", "ifindex", index, "dir", d, "err", err)
+		}
+	}
+}

@@ -1,0 +1,323 @@
+//go:build linux
+
+package bpf
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/asm"
+	"github.com/cilium/ebpf/link"
+	"github.com/cilium/ebpf/ringbuf"
+	"github.com/vishvananda/netns"
+)
+
+// benchPair is a veth pair between two fresh network namespaces, a → b,
+// with the capture programs attachable to both ends (both directions), as
+// the agent attaches to the host side of two pods' veths.
+type benchPair struct {
+	nsA, nsB string
+	src      *Source
+	// empty, attached instead of the capture programs, tells the cost of
+	// the hook itself from the programs'.
+	empty           *ebpf.Program
+	ingress, egress *ebpf.Program
+	links           []link.Link
+	events          atomic.Uint64
+}
+
+const (
+	benchIfA, benchIfB = "fbench0", "fbench1"
+	benchIPA, benchIPB = "10.78.0.1", "10.78.0.2"
+	benchTrial         = 500 * time.Millisecond
+)
+
+func newBenchPair(b *testing.B) *benchPair {
+	requireRoot(b)
+	p := &benchPair{
+		nsA: fmt.Sprintf("fovea-bench-a-%d", os.Getpid()),
+		nsB: fmt.Sprintf("fovea-bench-b-%d", os.Getpid()),
+	}
+	run := func(args ...string) {
+		if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
+			b.Fatalf("ip %v: %v\n%s", args, err, out)
+		}
+	}
+	for _, ns := range []string{p.nsA, p.nsB} {
+		run("netns", "add", ns)
+		b.Cleanup(func() { _ = exec.Command("ip", "netns", "del", ns).Run() })
+	}
+	run("-n", p.nsA, "link", "add", benchIfA, "type", "veth", "peer", "name", benchIfB, "netns", p.nsB)
+	for _, c := range []struct{ ns, dev, ip string }{{p.nsA, benchIfA, benchIPA}, {p.nsB, benchIfB, benchIPB}} {
+		run("-n", c.ns, "addr", "add", c.ip+"/24", "dev", c.dev)
+		run("-n", c.ns, "link", "set", c.dev, "up")
+	}
+
+	p.src = newTestSource(b, Config{})
+	empty, err := ebpf.NewProgram(&ebpf.ProgramSpec{
+		Type:         ebpf.SchedCLS,
+		License:      "MIT",
+		Instructions: asm.Instructions{asm.Mov.Imm(asm.R0, -1), asm.Return()},
+	})
+	if err != nil {
+		b.Fatalf("load empty program: %v", err)
+	}
+	b.Cleanup(func() { _ = empty.Close() })
+	p.empty = empty
+	rd, err := ringbuf.NewReader(p.src.objs.Events)
+	if err != nil {
+		b.Fatalf("ringbuf.NewReader: %v", err)
+	}
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		var rec ringbuf.Record
+		for {
+			// The program wakes the reader only per WakeupBytes; poll as
+			// the source does.
+			rd.SetDeadline(time.Now().Add(DefaultFlushInterval))
+			if err := rd.ReadInto(&rec); err != nil {
+				if errors.Is(err, os.ErrClosed) {
+					return
+				}
+				continue
+			}
+			p.events.Add(1)
+		}
+	}()
+	b.Cleanup(func() {
+		p.detach(b)
+		_ = rd.Close()
+		wg.Wait()
+	})
+	return p
+}
+
+// inNS runs fn on a thread in namespace ns; sockets fn opens stay there.
+func inNS(b *testing.B, ns string, fn func()) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	orig, err := netns.Get()
+	if err != nil {
+		b.Fatalf("get netns: %v", err)
+	}
+	defer orig.Close()
+	h, err := netns.GetFromName(ns)
+	if err != nil {
+		b.Fatalf("netns %s: %v", ns, err)
+	}
+	defer h.Close()
+	if err := netns.Set(h); err != nil {
+		b.Fatalf("enter netns %s: %v", ns, err)
+	}
+	defer func() {
+		if err := netns.Set(orig); err != nil {
+			panic(fmt.Sprintf("return to the original netns: %v", err))
+		}
+	}()
+	fn()
+}
+
+func (p *benchPair) attach(b *testing.B) {
+	for _, end := range []struct{ ns, dev string }{{p.nsA, benchIfA}, {p.nsB, benchIfB}} {
+		inNS(b, end.ns, func() {
+			ifc, err := net.InterfaceByName(end.dev)
+			if err != nil {
+				b.Fatalf("interface %s: %v", end.dev, err)
+			}
+			for _, a := range []struct {
+				prog *ebpf.Program
+				at   ebpf.AttachType
+			}{{p.ingress, ebpf.AttachTCXIngress}, {p.egress, ebpf.AttachTCXEgress}} {
+				l, err := link.AttachTCX(link.TCXOptions{Interface: ifc.Index, Program: a.prog, Attach: a.at})
+				if err != nil {
+					b.Fatalf("attach tcx to %s: %v", end.dev, err)
+				}
+				p.links = append(p.links, l)
+			}
+		})
+	}
+}
+
+func (p *benchPair) detach(b *testing.B) {
+	for _, l := range p.links {
+		if err := l.Close(); err != nil {
+			b.Errorf("detach: %v", err)
+		}
+	}
+	p.links = nil
+}
+
+// ingressPackets is what the counters saw arrive at b's end.
+func (p *benchPair) ingressPackets(b *testing.B) uint64 {
+	var idx int
+	inNS(b, p.nsB, func() {
+		ifc, err := net.InterfaceByName(benchIfB)
+		if err != nil {
+			b.Fatalf("interface %s: %v", benchIfB, err)
+		}
+		idx = ifc.Index
+	})
+	var perCPU []fwdVal
+	if err := p.src.objs.ForwardSlots.Lookup(fwdSlot(uint32(idx), Ingress), &perCPU); err != nil {
+		b.Fatalf("look up forward_slots: %v", err)
+	}
+	return sumForward(benchIfB, Ingress, perCPU).Packets
+}
+
+// BenchmarkDatapath measures what the capture programs cost the traffic
+// they watch: each iteration runs one trial without and one with the
+// programs attached (order alternating), benchTrial each, and the metrics
+// compare totals over all iterations of the same run. It also reports
+// events per packet on the TCP stream, with aggregation on.
+func BenchmarkDatapath(b *testing.B) {
+	p := newBenchPair(b)
+	for _, progs := range []struct {
+		name            string
+		ingress, egress *ebpf.Program
+	}{
+		{"capture", p.src.objs.CaptureIngress, p.src.objs.CaptureEgress},
+		{"empty-prog", p.empty, p.empty},
+	} {
+		p.ingress, p.egress = progs.ingress, progs.egress
+		b.Run(progs.name+"/udp64", func(b *testing.B) { p.compare(b, "pkt/s", p.udpTrial) })
+		b.Run(progs.name+"/tcp-stream", func(b *testing.B) {
+			pkts0, ev0 := p.ingressPackets(b), p.events.Load()
+			p.compare(b, "MB/s", p.tcpTrial)
+			time.Sleep(2 * DefaultFlushInterval) // the reader's last poll
+			pkts, ev := p.ingressPackets(b)-pkts0, p.events.Load()-ev0
+			if pkts > 0 {
+				b.ReportMetric(float64(pkts)/float64(b.N), "skbs/trial")
+				b.ReportMetric(float64(ev)/float64(pkts), "events/pkt")
+			}
+		})
+	}
+}
+
+// compare runs trial detached and attached once per iteration and reports
+// both rates and their ratio.
+func (p *benchPair) compare(b *testing.B, unit string, trial func(*testing.B) float64) {
+	var off, on float64
+	i := 0
+	for b.Loop() {
+		attachedFirst := i%2 == 1
+		for _, attached := range []bool{attachedFirst, !attachedFirst} {
+			if attached {
+				p.attach(b)
+				on += trial(b)
+				p.detach(b)
+			} else {
+				off += trial(b)
+			}
+		}
+		i++
+	}
+	n := float64(b.N)
+	b.ReportMetric(off/n, unit+"-detached")
+	b.ReportMetric(on/n, unit+"-attached")
+	b.ReportMetric(on/off, "ratio")
+}
+
+// udpTrial sends 64-byte frames (22 bytes of UDP payload) from a to b as
+// fast as one sender can and returns the rate b received them at.
+func (p *benchPair) udpTrial(b *testing.B) float64 {
+	var (
+		rx, tx net.Conn
+		err    error
+	)
+	inNS(b, p.nsB, func() {
+		var pc net.PacketConn
+		pc, err = net.ListenPacket("udp4", benchIPB+":9000")
+		if err == nil {
+			rx = pc.(*net.UDPConn)
+			_ = pc.(*net.UDPConn).SetReadBuffer(8 << 20)
+		}
+	})
+	if err != nil {
+		b.Fatalf("listen: %v", err)
+	}
+	defer rx.Close()
+	inNS(b, p.nsA, func() { tx, err = net.Dial("udp4", benchIPB+":9000") })
+	if err != nil {
+		b.Fatalf("dial: %v", err)
+	}
+	defer tx.Close()
+
+	var received atomic.Uint64
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		buf := make([]byte, 64)
+		for {
+			if _, err := rx.Read(buf); err != nil {
+				return
+			}
+			received.Add(1)
+		}
+	}()
+	payload := make([]byte, 64-14-20-8)
+	start := time.Now()
+	for time.Since(start) < benchTrial {
+		for range 64 {
+			_, _ = tx.Write(payload) // a full socket buffer is the receiver's loss
+		}
+	}
+	elapsed := time.Since(start)
+	time.Sleep(10 * time.Millisecond) // let the receiver drain what is queued
+	n := received.Load()
+	_ = rx.Close()
+	<-done
+	return float64(n) / elapsed.Seconds()
+}
+
+// tcpTrial streams from a to b for benchTrial and returns MB/s received.
+func (p *benchPair) tcpTrial(b *testing.B) float64 {
+	var (
+		ln  net.Listener
+		c   net.Conn
+		err error
+	)
+	inNS(b, p.nsB, func() { ln, err = net.Listen("tcp4", benchIPB+":9001") })
+	if err != nil {
+		b.Fatalf("listen: %v", err)
+	}
+	defer ln.Close()
+	inNS(b, p.nsA, func() { c, err = net.Dial("tcp4", benchIPB+":9001") })
+	if err != nil {
+		b.Fatalf("dial: %v", err)
+	}
+	srv, err := ln.Accept()
+	if err != nil {
+		b.Fatalf("accept: %v", err)
+	}
+	var received atomic.Uint64
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		n, _ := io.Copy(io.Discard, srv)
+		received.Store(uint64(n))
+	}()
+	chunk := make([]byte, 256<<10)
+	start := time.Now()
+	for time.Since(start) < benchTrial {
+		if _, err := c.Write(chunk); err != nil {
+			b.Fatalf("write: %v", err)
+		}
+	}
+	_ = c.Close()
+	<-done
+	elapsed := time.Since(start)
+	_ = srv.Close()
+	return float64(received.Load()) / elapsed.Seconds() / 1e6
+}
