@@ -12,9 +12,12 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/foveanet/fovea/agent/dns"
+	"github.com/foveanet/fovea/agent/endpoints"
 	"github.com/foveanet/fovea/agent/enrich"
 	"github.com/foveanet/fovea/agent/event"
 	"github.com/foveanet/fovea/agent/intern"
+	"github.com/foveanet/fovea/agent/inventory"
+	"github.com/foveanet/fovea/agent/kube"
 	"github.com/foveanet/fovea/agent/l7"
 	"github.com/foveanet/fovea/agent/record"
 	"github.com/foveanet/fovea/api/filters"
@@ -69,8 +72,13 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	if addrs, err := enrich.LocalAddrs(); err == nil {
 		reserved.SetLocalAddrs(addrs)
 	}
+	pods, feedPods, err := newEndpoints(cfg, tables, reg, events, log)
+	if err != nil {
+		return err
+	}
 	namespaces := observer.NewNamespaceTracker(observer.WithNamespaceCluster(cfg.ClusterName))
-	p := &pipeline{ring: ring, enrichers: []Enricher{reserved, enrich.NewNames(names)}, namespaces: namespaces, node: node}
+	// Pods first: the reserved identities label only what is left.
+	p := &pipeline{ring: ring, enrichers: []Enricher{pods, reserved, enrich.NewNames(names)}, namespaces: namespaces, node: node}
 	reg.MustRegister(newRingCollector(ring, &p.seen))
 
 	obs, err := observer.New(ring, node,
@@ -103,6 +111,9 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	})
 	g.Go(func() error { return refreshLocalAddrs(ctx, reserved, cfg.LocalAddrsRefresh, log) })
 	g.Go(func() error { return src.Run(ctx, p.emit) })
+	if feedPods != nil {
+		g.Go(func() error { return feedPods(ctx) })
+	}
 	g.Go(func() error {
 		select {
 		case <-capturing:
@@ -120,6 +131,31 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		return err
 	}
 	return nil
+}
+
+// newEndpoints returns the enricher that labels pods and services, and what
+// feeds it: the inventory file, the Kubernetes API (--kubeconfig, or the
+// cluster the agent runs in), or nothing (nil).
+func newEndpoints(cfg Config, tables *intern.Tables, reg prometheus.Registerer, events *observer.AgentEvents, log *slog.Logger) (*enrich.Endpoints, func(context.Context) error, error) {
+	store := endpoints.NewStore()
+	switch {
+	case cfg.Inventory != "":
+		inv, err := inventory.New(cfg.Inventory, cfg.ClusterName, tables, store,
+			inventory.WithLogger(log), inventory.WithInterval(cfg.InventoryInterval), inventory.WithRegisterer(reg))
+		if err != nil {
+			return nil, nil, fmt.Errorf("--inventory: %w", err)
+		}
+		return enrich.NewEndpoints(store), inv.Run, nil
+	case cfg.Kubeconfig != "" || kube.InCluster():
+		w, err := kube.NewFromKubeconfig(cfg.Kubeconfig, cfg.ClusterName, tables, store, kube.WithLocalNode(cfg.NodeName),
+			kube.WithLogger(log), kube.WithRegisterer(reg),
+			kube.WithNotify(func(typ, detail string) { events.Publish(unknownAgentEvent(typ, detail)) }))
+		if err != nil {
+			return nil, nil, fmt.Errorf("--kubeconfig: %w", err)
+		}
+		return enrich.NewEndpoints(store), w.Run, nil
+	}
+	return enrich.NewEndpoints(store), nil, nil
 }
 
 // newDNS builds the DNS parser the source hands DNS payloads to, its L7

@@ -38,7 +38,13 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) (err error) {
 		err = errors.Join(err, c.Close(cleanup))
 	}()
 
-	sockets, err := StartAgents(ctx, c, cfg.Agent, cfg.RingCapacity, ListenTCP(fmt.Sprintf(":%d", AgentPort)))
+	// The inventory gives the demo's flows pod names, namespaces, labels
+	// and workloads, as Kubernetes would.
+	inv := filepath.Join(cfg.StateDir, "inventory.yaml")
+	if err := WriteInventory(inv, Inventory(c.Topology)); err != nil {
+		return err
+	}
+	sockets, err := StartAgents(ctx, c, cfg.Agent, cfg.RingCapacity, ListenTCP(fmt.Sprintf(":%d", AgentPort)), WithInventory(inv))
 	if err != nil {
 		return err
 	}
@@ -69,11 +75,15 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) (err error) {
 // AgentOption configures the agents StartAgents and StartAgent run.
 type AgentOption func(*agentOptions)
 
-type agentOptions struct{ listen string }
+type agentOptions struct{ listen, inventory string }
 
 // ListenTCP makes agents also serve the Hubble API in plaintext on the TCP
 // address listen (such as ":4244") of their node, for a relay.
 func ListenTCP(listen string) AgentOption { return func(o *agentOptions) { o.listen = listen } }
+
+// WithInventory makes agents label flows with the pods and services of the
+// inventory file at path (see WriteInventory).
+func WithInventory(path string) AgentOption { return func(o *agentOptions) { o.inventory = path } }
 
 // StartAgents runs `fovea agent` (the binary at agent) in every node's
 // namespace and waits until each serves its socket; it returns the sockets in
@@ -120,6 +130,10 @@ func startAgent(ctx context.Context, c *cluster.Cluster, node, agent string, rin
 		"--listen-address", o.listen, "--metrics-address", "", "--ring-capacity", strconv.Itoa(ringCapacity)}
 	if o.listen != "" {
 		args = append(args, "--insecure")
+	}
+	if o.inventory != "" {
+		// Polled often, so a test that rewrites the file waits little.
+		args = append(args, "--inventory", o.inventory, "--inventory-interval", "200ms")
 	}
 	p, err := c.StartProcess(ctx, node, cluster.ProcessSpec{Name: "agent", Path: agent, Args: args, StopTimeout: 10 * time.Second})
 	if err != nil {

@@ -31,6 +31,8 @@ type env struct {
 	hosts     []traffic.Host    // pods in node order
 	fovea     string
 	hubbleBin string
+	// inventory is the file the agents label pods from.
+	inventory string
 	// stop ends the agents and traffic servers, which outlive setup.
 	stop context.CancelFunc
 }
@@ -84,11 +86,15 @@ func build() (*env, error) {
 		stop()
 		return nil, errors.Join(err, c.Close(context.Background()))
 	}
-	sockets, err := demo.StartAgents(life, c, fovea, ringCapacity)
+	inventory := filepath.Join(stateDir, "inventory.yaml")
+	if err := demo.WriteInventory(inventory, demo.Inventory(c.Topology)); err != nil {
+		return fail(err)
+	}
+	sockets, err := demo.StartAgents(life, c, fovea, ringCapacity, demo.WithInventory(inventory))
 	if err != nil {
 		return fail(err)
 	}
-	e := &env{cluster: c, sockets: map[string]string{}, hosts: c.Hosts(), fovea: fovea, hubbleBin: hubble, stop: stop}
+	e := &env{cluster: c, sockets: map[string]string{}, hosts: c.Hosts(), fovea: fovea, hubbleBin: hubble, inventory: inventory, stop: stop}
 	for i, n := range c.Topology.Nodes {
 		e.sockets[n.Name] = sockets[i]
 	}

@@ -219,7 +219,8 @@ func TestObserveFilters(t *testing.T) {
 	})
 	t.Run("compact", func(t *testing.T) {
 		out := e.hubble(t, sock, append([]string{"observe", "-o", "compact"}, base...)...)
-		for _, want := range []string{c.Src.IP.String() + ":" + srcPort, "TCP Flags: SYN", "FORWARDED", "->", "<-"} {
+		// The agents have an inventory, so hubble names the pod, not its IP.
+		for _, want := range []string{c.Src.Host + ":" + srcPort, "TCP Flags: SYN", "FORWARDED", "->", "<-"} {
 			if !strings.Contains(out, want) {
 				t.Fatalf("compact output lacks %q:\n%s", want, out)
 			}

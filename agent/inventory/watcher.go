@@ -1,0 +1,152 @@
+package inventory
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/foveanet/fovea/agent/endpoints"
+	"github.com/foveanet/fovea/agent/intern"
+)
+
+// Watcher keeps an endpoints.Store in step with an inventory file.
+//
+// It polls the file's modification time and size rather than using
+// inotify: a polled stat follows the symlink swaps of a mounted ConfigMap
+// and the rename-over of editors, which inotify watches lose track of,
+// costs one syscall per interval, and needs no dependency.
+type Watcher struct {
+	path, cluster string
+	tables        *intern.Tables
+	store         *endpoints.Store
+	log           *slog.Logger
+	interval      time.Duration
+	reg           prometheus.Registerer
+	metrics       *metrics
+
+	stamp   stamp  // of the file last read, good or bad
+	lastErr string // last reload error reported, so a broken file is logged once
+}
+
+type stamp struct {
+	mod  time.Time
+	size int64
+}
+
+// Option configures a Watcher.
+type Option func(*Watcher)
+
+// WithLogger sets where reloads and their errors are logged.
+func WithLogger(log *slog.Logger) Option { return func(w *Watcher) { w.log = log } }
+
+// WithInterval sets how often the file is checked for changes.
+func WithInterval(d time.Duration) Option { return func(w *Watcher) { w.interval = d } }
+
+// WithRegisterer registers the watcher's metrics with reg.
+func WithRegisterer(reg prometheus.Registerer) Option { return func(w *Watcher) { w.reg = reg } }
+
+// New returns a watcher of the inventory at path whose pods belong to
+// cluster; it loads the file once, and a file that does not load is an
+// error: an agent told to use an inventory must not start without it.
+func New(path, cluster string, tables *intern.Tables, store *endpoints.Store, opts ...Option) (*Watcher, error) {
+	w := &Watcher{
+		path: path, cluster: cluster, tables: tables, store: store,
+		log: slog.New(slog.DiscardHandler), interval: 2 * time.Second, metrics: newMetrics(),
+	}
+	for _, o := range opts {
+		o(w)
+	}
+	if w.interval <= 0 {
+		return nil, fmt.Errorf("inventory poll interval %v must be positive", w.interval)
+	}
+	if w.reg != nil {
+		if err := w.metrics.register(w.reg); err != nil {
+			return nil, fmt.Errorf("register inventory metrics: %w", err)
+		}
+	}
+	if err := w.reload(); err != nil {
+		return nil, err
+	}
+	return w, nil
+}
+
+// Run re-reads the file whenever it changes, until ctx ends. A file that
+// is missing or does not parse is logged and counted, and the last good
+// inventory stays in use.
+func (w *Watcher) Run(ctx context.Context) error {
+	t := time.NewTicker(w.interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+		// A missing file is a state of its own (the zero stamp), so it is
+		// reported once, not at every tick.
+		st, err := w.statFile()
+		if st == w.stamp {
+			continue
+		}
+		if err == nil {
+			err = w.reload()
+		} else {
+			w.stamp = st
+		}
+		if err != nil {
+			w.fail(err)
+		}
+	}
+}
+
+func (w *Watcher) statFile() (stamp, error) {
+	fi, err := os.Stat(w.path)
+	if err != nil {
+		return stamp{}, fmt.Errorf("stat inventory: %w", err)
+	}
+	return stamp{mod: fi.ModTime(), size: fi.Size()}, nil
+}
+
+// reload reads, parses and indexes the file, and swaps the new index in.
+func (w *Watcher) reload() error {
+	st, err := w.statFile()
+	if err != nil {
+		return err
+	}
+	data, err := os.ReadFile(w.path)
+	if err != nil {
+		return fmt.Errorf("read inventory: %w", err)
+	}
+	// Remember the file even if it is bad, so it is reported once and read
+	// again only when it changes.
+	w.stamp = st
+	pods, services, err := Parse(data, w.cluster)
+	if err != nil {
+		return err
+	}
+	ix, err := endpoints.Build(w.tables, pods, services)
+	if err != nil {
+		return fmt.Errorf("parse inventory: %w", err)
+	}
+	w.store.Replace(ix)
+	w.metrics.reloads.WithLabelValues("success").Inc()
+	w.metrics.lastOK.Set(1)
+	w.metrics.pods.Set(float64(ix.Pods))
+	w.metrics.services.Set(float64(ix.Services))
+	w.lastErr = ""
+	w.log.Info("inventory loaded", "path", w.path, "pods", ix.Pods, "services", ix.Services)
+	return nil
+}
+
+func (w *Watcher) fail(err error) {
+	w.metrics.reloads.WithLabelValues("failure").Inc()
+	w.metrics.lastOK.Set(0)
+	if msg := err.Error(); msg != w.lastErr {
+		w.lastErr = msg
+		w.log.Warn("cannot reload the inventory; keeping the last good one", "path", w.path, "err", err)
+	}
+}

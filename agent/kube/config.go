@@ -1,0 +1,49 @@
+package kube
+
+import (
+	"fmt"
+	"net/http"
+	"os"
+
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/foveanet/fovea/agent/endpoints"
+	"github.com/foveanet/fovea/agent/intern"
+)
+
+// InCluster reports whether the process runs in a Kubernetes pod, where
+// the in-cluster configuration applies.
+func InCluster() bool { return os.Getenv("KUBERNETES_SERVICE_HOST") != "" }
+
+// NewFromKubeconfig returns a watcher of the cluster the kubeconfig file at
+// path describes, or of the cluster the process runs in when path is
+// empty. Failed API requests are counted, logged and published (see
+// WithNotify) as they happen, while client-go retries them.
+func NewFromKubeconfig(path, cluster string, tables *intern.Tables, store *endpoints.Store, opts ...Option) (*Watcher, error) {
+	var (
+		cfg *rest.Config
+		err error
+	)
+	if path == "" {
+		cfg, err = rest.InClusterConfig()
+	} else {
+		cfg, err = clientcmd.BuildConfigFromFlags("", path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load Kubernetes client config: %w", err)
+	}
+	cfg.UserAgent = "fovea-agent"
+	// w is set below, before Run starts the first request.
+	var w *Watcher
+	cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper {
+		return &errorReporter{next: rt, report: func(err error) { w.apiError("request", err) }}
+	})
+	client, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("create Kubernetes client: %w", err)
+	}
+	w, err = New(client, cluster, tables, store, opts...)
+	return w, err
+}

@@ -1,0 +1,178 @@
+package kube
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"k8s.io/client-go/informers"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/cache"
+
+	"github.com/foveanet/fovea/agent/endpoints"
+	"github.com/foveanet/fovea/agent/intern"
+)
+
+// Watcher keeps an endpoints.Store in step with a Kubernetes cluster.
+type Watcher struct {
+	cluster  string
+	node     string
+	tables   *intern.Tables
+	store    *endpoints.Store
+	log      *slog.Logger
+	reg      prometheus.Registerer
+	notify   func(event, detail string)
+	debounce time.Duration
+	metrics  *metrics
+
+	mu         sync.Mutex
+	lastReport time.Time // of an API error
+
+	factory informers.SharedInformerFactory
+	listers listers
+	synced  []cache.InformerSynced
+	changed chan struct{}
+}
+
+// Option configures a Watcher.
+type Option func(*Watcher)
+
+// WithLogger sets where sync state and API errors are logged.
+func WithLogger(log *slog.Logger) Option { return func(w *Watcher) { w.log = log } }
+
+// WithRegisterer registers the watcher's metrics with reg.
+func WithRegisterer(reg prometheus.Registerer) Option { return func(w *Watcher) { w.reg = reg } }
+
+// WithNotify calls notify with an event name ("kubernetes_synced",
+// "kubernetes_api_error") and a detail when the sync state changes, for
+// agent events.
+func WithNotify(notify func(event, detail string)) Option {
+	return func(w *Watcher) { w.notify = notify }
+}
+
+// WithLocalNode names the node the agent runs on, so that the other nodes'
+// addresses are labelled reserved:remote-node (the local node's are the
+// host). Without it node addresses are left to the reserved enricher.
+func WithLocalNode(name string) Option { return func(w *Watcher) { w.node = name } }
+
+// WithDebounce sets how long the watcher gathers changes before rebuilding
+// the index.
+func WithDebounce(d time.Duration) Option { return func(w *Watcher) { w.debounce = d } }
+
+// New returns a watcher of client's cluster, named cluster in flows.
+func New(client kubernetes.Interface, cluster string, tables *intern.Tables, store *endpoints.Store, opts ...Option) (*Watcher, error) {
+	w := &Watcher{
+		cluster: cluster, tables: tables, store: store,
+		log: slog.New(slog.DiscardHandler), notify: func(string, string) {}, debounce: 100 * time.Millisecond,
+		metrics: newMetrics(), changed: make(chan struct{}, 1),
+	}
+	for _, o := range opts {
+		o(w)
+	}
+	if w.reg != nil {
+		if err := w.metrics.register(w.reg); err != nil {
+			return nil, fmt.Errorf("register Kubernetes metrics: %w", err)
+		}
+	}
+	// No periodic resync: the index is rebuilt from the caches on every
+	// change, so a resync would only redo the same work.
+	w.factory = informers.NewSharedInformerFactoryWithOptions(client, 0, informers.WithTransform(trim))
+	core := w.factory.Core().V1()
+	w.listers = listers{
+		pods: core.Pods().Lister(), services: core.Services().Lister(),
+		nodes: core.Nodes().Lister(), namespaces: core.Namespaces().Lister(),
+	}
+	for resource, inf := range map[string]cache.SharedIndexInformer{
+		"pods": core.Pods().Informer(), "services": core.Services().Informer(),
+		"nodes": core.Nodes().Informer(), "namespaces": core.Namespaces().Informer(),
+	} {
+		if _, err := inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
+			AddFunc:    func(any) { w.poke() },
+			UpdateFunc: func(any, any) { w.poke() },
+			DeleteFunc: func(any) { w.poke() },
+		}); err != nil {
+			return nil, fmt.Errorf("watch %s: %w", resource, err)
+		}
+		if err := inf.SetWatchErrorHandler(func(_ *cache.Reflector, err error) { w.apiError(resource, err) }); err != nil {
+			return nil, fmt.Errorf("watch %s: %w", resource, err)
+		}
+		w.synced = append(w.synced, inf.HasSynced)
+	}
+	return w, nil
+}
+
+func (w *Watcher) poke() {
+	select {
+	case w.changed <- struct{}{}:
+	default: // a rebuild is already pending; it will see this change
+	}
+}
+
+// apiError counts a failed list, watch or request and reports it, at most
+// once per errorReportInterval so an API server that is down for an hour
+// does not flood the log or the agent events.
+func (w *Watcher) apiError(what string, err error) {
+	w.metrics.apiErrors.WithLabelValues(what).Inc()
+	now := time.Now()
+	w.mu.Lock()
+	quiet := now.Sub(w.lastReport) < errorReportInterval
+	if !quiet {
+		w.lastReport = now
+	}
+	w.mu.Unlock()
+	if quiet {
+		return
+	}
+	w.log.Warn("Kubernetes API error; retrying with backoff, flows keep the last known labels", "what", what, "err", err)
+	w.notify("kubernetes_api_error", fmt.Sprintf("%s: %v", what, err))
+}
+
+const errorReportInterval = 30 * time.Second
+
+// Run watches the cluster until ctx ends. The index is replaced only once
+// every cache has synced, then after each burst of changes.
+func (w *Watcher) Run(ctx context.Context) error {
+	w.factory.Start(ctx.Done())
+	defer w.factory.Shutdown()
+	if !cache.WaitForCacheSync(ctx.Done(), w.synced...) {
+		return nil // ctx ended first
+	}
+	w.rebuild()
+	w.metrics.synced.Set(1)
+	w.log.Info("Kubernetes caches synced", "pods", w.store.Load().Pods, "services", w.store.Load().Services)
+	w.notify("kubernetes_synced", fmt.Sprintf("%d pods, %d services", w.store.Load().Pods, w.store.Load().Services))
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-w.changed:
+		}
+		// Gather a burst of changes (a rollout, a node's pods) into one
+		// rebuild.
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(w.debounce):
+		}
+		w.rebuild()
+	}
+}
+
+func (w *Watcher) rebuild() {
+	pods, services, opts, err := w.listers.snapshot(w.cluster, w.node)
+	if err == nil {
+		var ix *endpoints.Index
+		if ix, err = endpoints.Build(w.tables, pods, services, opts...); err == nil {
+			w.store.Replace(ix)
+			w.metrics.rebuilds.WithLabelValues("success").Inc()
+			w.metrics.pods.Set(float64(ix.Pods))
+			w.metrics.services.Set(float64(ix.Services))
+			return
+		}
+	}
+	w.metrics.rebuilds.WithLabelValues("failure").Inc()
+	w.log.Warn("cannot rebuild the endpoint index; keeping the previous one", "err", err)
+}

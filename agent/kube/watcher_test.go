@@ -1,0 +1,338 @@
+package kube
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"os"
+	"path/filepath"
+	goruntime "runtime"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/kubernetes/fake"
+	k8stesting "k8s.io/client-go/testing"
+
+	"github.com/foveanet/fovea/agent/endpoints"
+	"github.com/foveanet/fovea/agent/intern"
+	"github.com/foveanet/fovea/agent/record"
+)
+
+func pod(ns, name, ip string, mods ...func(*corev1.Pod)) *corev1.Pod {
+	p := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{
+			Namespace: ns, Name: name, Labels: map[string]string{"app": "web", "pod-template-hash": "5d9c7"},
+			Annotations: map[string]string{"big": "annotation"},
+			OwnerReferences: []metav1.OwnerReference{{
+				APIVersion: "apps/v1", Kind: "ReplicaSet", Name: "web-5d9c7", Controller: new(true),
+			}},
+			CreationTimestamp: metav1.Now(),
+		},
+		Spec:   corev1.PodSpec{NodeName: "node1", ServiceAccountName: "web-sa", Containers: []corev1.Container{{Name: "c", Image: "x"}}},
+		Status: corev1.PodStatus{Phase: corev1.PodRunning, PodIP: ip, PodIPs: []corev1.PodIP{{IP: ip}}},
+	}
+	for _, m := range mods {
+		m(p)
+	}
+	return p
+}
+
+type fixture struct {
+	client *fake.Clientset
+	tables *intern.Tables
+	store  *endpoints.Store
+	w      *Watcher
+	mu     sync.Mutex
+	events []string
+}
+
+func start(t *testing.T, objs ...runtime.Object) *fixture {
+	t.Helper()
+	f := &fixture{client: fake.NewClientset(objs...), tables: intern.NewTables(), store: endpoints.NewStore()}
+	return f.run(t)
+}
+
+func (f *fixture) run(t *testing.T) *fixture {
+	t.Helper()
+	w, err := New(f.client, "c1", f.tables, f.store, WithLocalNode("node1"),
+		WithRegisterer(prometheus.NewPedanticRegistry()), WithDebounce(time.Millisecond),
+		WithNotify(func(ev, _ string) { f.mu.Lock(); f.events = append(f.events, ev); f.mu.Unlock() }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.w = w
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- w.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	})
+	return f
+}
+
+func (f *fixture) podAt(ip string) string {
+	ep := f.tables.Endpoints.Get(f.store.Load().Endpoint(netip.MustParseAddr(ip)))
+	if ep == nil {
+		return ""
+	}
+	return ep.GetNamespace() + "/" + ep.GetPodName()
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func TestWatcherIndexesPodsAndServices(t *testing.T) {
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "demo", Labels: map[string]string{"team": "a"}}}
+	node := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "node1"},
+		Status: corev1.NodeStatus{Addresses: []corev1.NodeAddress{{Type: corev1.NodeInternalIP, Address: "172.30.0.1"}}}}
+	svc := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: "demo", Name: "web"},
+		Spec: corev1.ServiceSpec{ClusterIPs: []string{"10.96.0.10"}, Ports: []corev1.ServicePort{
+			{Port: 80, Protocol: corev1.ProtocolTCP, NodePort: 30080},
+		}}}
+	node2 := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "node2"},
+		Status: corev1.NodeStatus{Addresses: []corev1.NodeAddress{{Type: corev1.NodeInternalIP, Address: "172.30.0.2"}}}}
+	f := start(t, ns, node, node2, svc, pod("demo", "web-5d9c7-abcde", "10.244.1.11"),
+		pod("demo", "hostnet", "172.30.0.1", func(p *corev1.Pod) { p.Spec.HostNetwork = true }),
+		pod("demo", "done", "10.244.1.12", func(p *corev1.Pod) { p.Status.Phase = corev1.PodSucceeded }))
+	waitFor(t, "the pod", func() bool { return f.podAt("10.244.1.11") != "" })
+
+	ep := f.tables.Endpoints.Get(f.store.Load().Endpoint(netip.MustParseAddr("10.244.1.11")))
+	if ep.GetPodName() != "web-5d9c7-abcde" || ep.GetClusterName() != "c1" {
+		t.Errorf("endpoint = %v", ep)
+	}
+	if w := ep.GetWorkloads(); len(w) != 1 || w[0].GetKind() != "Deployment" || w[0].GetName() != "web" {
+		t.Errorf("workloads = %v", w)
+	}
+	for _, l := range []string{"k8s:app=web", "k8s:io.cilium.k8s.namespace.labels.team=a", "k8s:io.cilium.k8s.policy.serviceaccount=web-sa"} {
+		if !slices.Contains(ep.GetLabels(), l) {
+			t.Errorf("labels %v lack %s", ep.GetLabels(), l)
+		}
+	}
+	if f.podAt("172.30.0.1") != "" || f.podAt("10.244.1.12") != "" {
+		t.Error("a host-network or finished pod owns an address")
+	}
+	ix := f.store.Load()
+	if ep := f.tables.Endpoints.Get(ix.Endpoint(netip.MustParseAddr("172.30.0.2"))); ep.GetIdentity() != endpoints.IdentityRemoteNode {
+		t.Errorf("the other node's address is %v, want reserved:remote-node", ep)
+	}
+	if ref := ix.Endpoint(netip.MustParseAddr("172.30.0.1")); ref != 0 {
+		t.Errorf("the local node's address got %v; the reserved enricher names it host", f.tables.Endpoints.Get(ref))
+	}
+	for _, fe := range []string{"10.96.0.10:80", "172.30.0.1:30080", "172.30.0.2:30080"} {
+		ap := netip.MustParseAddrPort(fe)
+		if _, s := ix.Lookup(ap.Addr(), ap.Port(), record.ProtoTCP); f.tables.Services.Get(s).GetName() != "web" {
+			t.Errorf("frontend %s has no service", fe)
+		}
+	}
+	if testutil.ToFloat64(f.w.metrics.synced) != 1 {
+		t.Error("synced metric is not 1")
+	}
+	f.mu.Lock()
+	if !slices.Contains(f.events, "kubernetes_synced") {
+		t.Errorf("events = %v", f.events)
+	}
+	f.mu.Unlock()
+}
+
+func TestWatcherIPReuse(t *testing.T) {
+	f := start(t, pod("demo", "old", "10.244.1.11"))
+	waitFor(t, "the old pod", func() bool { return f.podAt("10.244.1.11") == "demo/old" })
+	oldRef := f.store.Load().Endpoint(netip.MustParseAddr("10.244.1.11"))
+
+	ctx := context.Background()
+	// The new pod gets the address while the old one is still terminating:
+	// the address is the new pod's at once.
+	old, _ := f.client.CoreV1().Pods("demo").Get(ctx, "old", metav1.GetOptions{})
+	old.DeletionTimestamp = new(metav1.Now())
+	if _, err := f.client.CoreV1().Pods("demo").Update(ctx, old, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.client.CoreV1().Pods("demo").Create(ctx, pod("demo", "new", "10.244.1.11"), metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the new pod", func() bool { return f.podAt("10.244.1.11") == "demo/new" })
+	if err := f.client.CoreV1().Pods("demo").Delete(ctx, "old", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.client.CoreV1().Pods("demo").Delete(ctx, "new", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the address to be free", func() bool { return f.podAt("10.244.1.11") == "" })
+	if f.tables.Endpoints.Get(oldRef).GetPodName() != "old" {
+		t.Error("the old pod's interned endpoint changed")
+	}
+}
+
+func TestWatcherBeforeSyncAndAPIErrors(t *testing.T) {
+	f := &fixture{client: fake.NewClientset(pod("demo", "a", "10.244.1.11")), tables: intern.NewTables(), store: endpoints.NewStore()}
+	var failing atomic.Bool
+	failing.Store(true)
+	f.client.PrependReactor("list", "pods", func(k8stesting.Action) (bool, runtime.Object, error) {
+		if failing.Load() {
+			return true, nil, errors.New("apiserver unavailable")
+		}
+		return false, nil, nil
+	})
+	f.run(t)
+	waitFor(t, "a watch error", func() bool {
+		return testutil.ToFloat64(f.w.metrics.apiErrors.WithLabelValues("pods")) > 0
+	})
+	if f.store.Load() != endpoints.Empty || testutil.ToFloat64(f.w.metrics.synced) != 0 {
+		t.Fatal("the index changed before the caches synced")
+	}
+	f.mu.Lock()
+	if !slices.Contains(f.events, "kubernetes_api_error") {
+		t.Errorf("events = %v", f.events)
+	}
+	f.mu.Unlock()
+	failing.Store(false)
+	waitFor(t, "recovery", func() bool { return f.podAt("10.244.1.11") == "demo/a" })
+}
+
+func TestTrim(t *testing.T) {
+	out, err := trim(pod("demo", "a", "10.0.0.1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := out.(*corev1.Pod)
+	if p.Annotations != nil || len(p.Spec.Containers) != 0 || p.Status.PodIP != "10.0.0.1" || p.Labels["app"] != "web" ||
+		p.Spec.ServiceAccountName != "web-sa" || len(p.OwnerReferences) != 1 {
+		t.Errorf("trimmed pod = %+v", p)
+	}
+	svc, _ := trim(&corev1.Service{ObjectMeta: metav1.ObjectMeta{Annotations: map[string]string{"a": "b"}}})
+	if svc.(*corev1.Service).Annotations != nil {
+		t.Error("service annotations kept")
+	}
+}
+
+func TestWorkloadOf(t *testing.T) {
+	owned := func(kind, name string, labels map[string]string) *corev1.Pod {
+		return &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Labels: labels,
+			OwnerReferences: []metav1.OwnerReference{{Kind: kind, Name: name, Controller: new(true)}}}}
+	}
+	for _, c := range []struct {
+		pod  *corev1.Pod
+		want endpoints.Workload
+	}{
+		{owned("ReplicaSet", "web-5d9c7", map[string]string{"pod-template-hash": "5d9c7"}), endpoints.Workload{Kind: "Deployment", Name: "web"}},
+		{owned("ReplicaSet", "bare-rs", nil), endpoints.Workload{Kind: "ReplicaSet", Name: "bare-rs"}},
+		{owned("StatefulSet", "db", nil), endpoints.Workload{Kind: "StatefulSet", Name: "db"}},
+		{owned("DaemonSet", "agent", nil), endpoints.Workload{Kind: "DaemonSet", Name: "agent"}},
+		{owned("Job", "backup-29000000", nil), endpoints.Workload{Kind: "CronJob", Name: "backup"}},
+		{owned("Job", "migrate", nil), endpoints.Workload{Kind: "Job", Name: "migrate"}},
+		{&corev1.Pod{}, endpoints.Workload{}},
+	} {
+		if got := workloadOf(c.pod); got != c.want {
+			t.Errorf("workloadOf(%v) = %v, want %v", c.pod.OwnerReferences, got, c.want)
+		}
+	}
+}
+
+// BenchmarkInformerMemory reports the heap the watcher adds (informer
+// caches of trimmed objects plus the index) for 10k pods and 1k services,
+// over the fake clientset's own copy of them.
+func BenchmarkInformerMemory(b *testing.B) {
+	for b.Loop() {
+		objs := make([]runtime.Object, 0, 11_000)
+		for i := range 10_000 {
+			objs = append(objs, pod("ns"+strconv.Itoa(i%50), "pod-"+strconv.Itoa(i),
+				netip.AddrFrom4([4]byte{10, 244, byte(i >> 8), byte(i)}).String()))
+		}
+		for i := range 1_000 {
+			objs = append(objs, &corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "svc-" + strconv.Itoa(i)},
+				Spec: corev1.ServiceSpec{ClusterIPs: []string{netip.AddrFrom4([4]byte{10, 96, byte(i >> 8), byte(i)}).String()},
+					Ports: []corev1.ServicePort{{Port: 80}}}})
+		}
+		client := fake.NewClientset(objs...)
+		before := heap()
+		tables, store := intern.NewTables(), endpoints.NewStore()
+		w, err := New(client, "c", tables, store)
+		if err != nil {
+			b.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { _ = w.Run(ctx); close(done) }()
+		for store.Load().Pods < 10_000 {
+			time.Sleep(10 * time.Millisecond)
+		}
+		b.ReportMetric(float64(heap()-before)/(1<<20), "MiB")
+		goruntime.KeepAlive(client)
+		cancel()
+		<-done
+	}
+}
+
+func heap() uint64 {
+	goruntime.GC()
+	var m goruntime.MemStats
+	goruntime.ReadMemStats(&m)
+	return m.HeapAlloc
+}
+
+// TestAPIServerDown points a watcher at a server that answers 503: the
+// errors are counted and reported through the transport (client-go's
+// watch-list retries them without telling the informer), and the index
+// stays empty rather than partial.
+func TestAPIServerDown(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		http.Error(w, "etcd is sad", http.StatusServiceUnavailable)
+	}))
+	defer srv.Close()
+	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
+	cfg := "apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: \"" + srv.URL + "\"}}]\n" +
+		"users: [{name: u, user: {token: t}}]\ncontexts: [{name: c, context: {cluster: c, user: u}}]\ncurrent-context: c\n"
+	if err := os.WriteFile(kubeconfig, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var events atomic.Int32
+	store := endpoints.NewStore()
+	w, err := NewFromKubeconfig(kubeconfig, "c", intern.NewTables(), store,
+		WithNotify(func(ev, _ string) {
+			if ev == "kubernetes_api_error" {
+				events.Add(1)
+			}
+		}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- w.Run(ctx) }()
+	waitFor(t, "API errors", func() bool { return testutil.ToFloat64(w.metrics.apiErrors.WithLabelValues("request")) >= 4 })
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if events.Load() != 1 {
+		t.Errorf("%d error events, want 1 (reports are throttled)", events.Load())
+	}
+	if store.Load() != endpoints.Empty || testutil.ToFloat64(w.metrics.synced) != 0 {
+		t.Error("the index changed without a sync")
+	}
+	if _, err := NewFromKubeconfig(filepath.Join(t.TempDir(), "missing"), "c", intern.NewTables(), store); err == nil {
+		t.Error("a missing kubeconfig gave no error")
+	}
+}
