@@ -10,29 +10,8 @@ import (
 	observerpb "github.com/cilium/cilium/api/v1/observer"
 
 	"github.com/foveanet/fovea/agent/record"
+	"github.com/foveanet/fovea/test/hubbleui"
 )
-
-// hubbleUIRequest is the request Hubble UI's backend streams for a
-// namespace: its requests in or out of the namespace, without reserved,
-// DNS and monitoring traffic.
-func hubbleUIRequest(ns string) *observerpb.GetFlowsRequest {
-	noise := []string{"reserved:unknown", "reserved:host", "reserved:remote-node", "k8s:app=prometheus", "k8s:k8s-app=kube-dns"}
-	return &observerpb.GetFlowsRequest{
-		Follow: true,
-		Number: 10000,
-		Whitelist: []*flowpb.FlowFilter{
-			{SourcePod: []string{ns + "/"}, Reply: []bool{false}},
-			{DestinationPod: []string{ns + "/"}, Reply: []bool{false}},
-		},
-		Blacklist: []*flowpb.FlowFilter{
-			{SourceLabel: noise},
-			{DestinationLabel: noise},
-			{DestinationLabel: []string{"k8s:k8s-app=kube-dns"}, DestinationPort: []string{"53"}},
-			{SourceFqdn: []string{"*.cluster.local*"}},
-			{DestinationFqdn: []string{"*.cluster.local*"}},
-		},
-	}
-}
 
 // TestHubbleUIContract sends Hubble UI's request through the relay to real
 // agent observers and expects exactly the request-direction flows of the
@@ -66,7 +45,7 @@ func TestHubbleUIContract(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	stream, err := r.client.GetFlows(ctx, hubbleUIRequest("demo"))
+	stream, err := r.client.GetFlows(ctx, hubbleui.FlowsRequest("demo"))
 	if err != nil {
 		t.Fatal(err)
 	}

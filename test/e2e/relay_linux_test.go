@@ -59,13 +59,20 @@ func setupRelay(t *testing.T) *relayEnv {
 	if err := cluster.Cleanup(ctx, relayPrefix, log); err != nil {
 		t.Fatalf("clean up an earlier run: %v", err)
 	}
-	c, err := cluster.Build(ctx, cluster.Config{Prefix: relayPrefix, Nodes: 3, PodsPerNode: 2, StateDir: t.TempDir(), Logger: log})
+	stateDir := t.TempDir()
+	c, err := cluster.Build(ctx, cluster.Config{Prefix: relayPrefix, Nodes: 3, PodsPerNode: 2, StateDir: stateDir, Logger: log})
 	if err != nil {
 		t.Fatalf("build cluster: %v", err)
 	}
+	// Agents name pods, so Hubble UI's request (by namespace and labels)
+	// has something to match.
+	inventory := filepath.Join(stateDir, "inventory.yaml")
+	if err := demo.WriteInventory(inventory, demo.Inventory(c.Topology)); err != nil {
+		t.Fatal(err)
+	}
 	life, stop := context.WithCancel(context.Background())
 	re := &relayEnv{
-		env:    &env{cluster: c, sockets: map[string]string{}, hosts: c.Hosts(), fovea: fovea, hubbleBin: hubble, stop: stop},
+		env:    &env{cluster: c, sockets: map[string]string{}, hosts: c.Hosts(), fovea: fovea, hubbleBin: hubble, inventory: inventory, stop: stop},
 		agents: map[string]*cluster.Process{},
 		life:   life,
 	}
@@ -99,7 +106,8 @@ func setupRelay(t *testing.T) *relayEnv {
 
 func (re *relayEnv) startAgent(t *testing.T, node string) {
 	t.Helper()
-	sock, p, err := demo.StartAgent(re.life, re.cluster, node, re.fovea, ringCapacity, demo.ListenTCP(fmt.Sprintf(":%d", demo.AgentPort)))
+	sock, p, err := demo.StartAgent(re.life, re.cluster, node, re.fovea, ringCapacity,
+		demo.ListenTCP(fmt.Sprintf(":%d", demo.AgentPort)), demo.WithInventory(re.inventory))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -191,6 +199,7 @@ func TestRelay(t *testing.T) {
 		}
 	})
 
+	t.Run("Hubble UI's request", func(t *testing.T) { testHubbleUIContract(t, re) })
 	t.Run("discovery through peer.Notify", func(t *testing.T) { testRelayDiscovery(t, re) })
 	t.Run("follow survives an agent restart", func(t *testing.T) { testRelayAgentRestart(t, re) })
 	t.Run("mutual TLS", func(t *testing.T) { testRelayMTLS(t, re) })
