@@ -10,6 +10,8 @@ import (
 	"math/rand/v2"
 	"sync"
 	"time"
+
+	mdns "github.com/miekg/dns"
 )
 
 // Defaults for MixConfig fields left zero.
@@ -51,6 +53,7 @@ var mixWeights = []struct {
 	{KindUDP, 2},
 	{KindICMP, 2},
 	{KindTCPRefused, 1},
+	{KindDNS, 2},
 }
 
 // RunMix serves on every host and generates traffic until parent is done:
@@ -93,9 +96,21 @@ func RunMix(parent context.Context, cfg MixConfig) error {
 		defer s.Close()
 	}
 
+	first, last := cfg.Hosts[0], cfg.Hosts[len(cfg.Hosts)-1]
+	// The last host answers DNS for the demo zone, whose names point at the
+	// second host, so lookups are followed by connections to a named pod.
+	zone, err := DemoZone(cfg.Hosts[1])
+	if err != nil {
+		return err
+	}
+	dnsServer, err := ServeDNS(ctx, last, zone, cfg.Logger)
+	if err != nil {
+		return err
+	}
+	defer dnsServer.Close()
+
 	var wg sync.WaitGroup
 	defer wg.Wait()
-	first, last := cfg.Hosts[0], cfg.Hosts[len(cfg.Hosts)-1]
 	for _, fam := range cfg.Families {
 		wg.Go(func() { keepLong(ctx, first, last, fam, cfg) })
 	}
@@ -112,6 +127,13 @@ func RunMix(parent context.Context, cfg MixConfig) error {
 		}
 		src, dst := pickPair(rng, cfg.Hosts)
 		kind := pickKind(rng)
+		query := pickQuery(rng)
+		if kind == KindDNS {
+			if src.Name == last.Name {
+				src = first
+			}
+			dst = last
+		}
 		fam := cfg.Families[rng.IntN(len(cfg.Families))]
 		select {
 		case slots <- struct{}{}:
@@ -121,7 +143,7 @@ func RunMix(parent context.Context, cfg MixConfig) error {
 		}
 		wg.Go(func() {
 			defer func() { <-slots }()
-			c, err := runOne(ctx, kind, src, dst, fam)
+			c, err := runOne(ctx, kind, src, dst, fam, query)
 			if ctx.Err() != nil {
 				return
 			}
@@ -150,7 +172,7 @@ func keepLong(ctx context.Context, src, dst Host, fam Family, cfg MixConfig) {
 	}
 }
 
-func runOne(ctx context.Context, kind Kind, src, dst Host, fam Family) (Conn, error) {
+func runOne(ctx context.Context, kind Kind, src, dst Host, fam Family, query dnsQuery) (Conn, error) {
 	switch kind {
 	case KindUDP:
 		return UDP(ctx, src, dst, fam)
@@ -158,6 +180,8 @@ func runOne(ctx context.Context, kind Kind, src, dst Host, fam Family) (Conn, er
 		return ICMP(ctx, src, dst, fam, 1)
 	case KindTCPRefused:
 		return TCPRefused(ctx, src, dst, fam)
+	case KindDNS:
+		return query.lookup(ctx, src, dst, fam)
 	default:
 		return TCPShort(ctx, src, dst, fam)
 	}
@@ -185,4 +209,32 @@ func pickKind(rng *rand.Rand) Kind {
 		n -= w.weight
 	}
 	return KindTCPShort
+}
+
+// dnsQuery is what a DNS lookup of the mix asks, chosen by the mix's
+// generator so that a seed reproduces it.
+type dnsQuery struct {
+	name  string
+	proto Proto
+}
+
+func pickQuery(rng *rand.Rand) dnsQuery {
+	q := dnsQuery{name: DemoAPIName, proto: ProtoUDP}
+	if rng.IntN(2) == 0 {
+		q.name = DemoWebName // a CNAME to the API name
+	}
+	if rng.IntN(4) == 0 {
+		q.proto = ProtoTCP
+	}
+	return q
+}
+
+// lookup asks server for q's name with the address type of fam.
+func (q dnsQuery) lookup(ctx context.Context, src, server Host, fam Family) (Conn, error) {
+	qtype := mdns.TypeA
+	if fam == IPv6 {
+		qtype = mdns.TypeAAAA
+	}
+	l, err := LookupDNS(ctx, src, server, fam, q.proto, q.name, qtype)
+	return l.Conn, err
 }

@@ -179,7 +179,7 @@ func TestRunMix(t *testing.T) {
 	for _, err := range failures {
 		t.Errorf("generated connection failed: %v", err)
 	}
-	for _, k := range []traffic.Kind{traffic.KindTCPShort, traffic.KindUDP, traffic.KindICMP, traffic.KindTCPRefused, traffic.KindTCPLong} {
+	for _, k := range []traffic.Kind{traffic.KindTCPShort, traffic.KindUDP, traffic.KindICMP, traffic.KindTCPRefused, traffic.KindTCPLong, traffic.KindDNS} {
 		if kinds[k] == 0 {
 			t.Errorf("mix produced no %s connection (got %v)", k, kinds)
 		}
