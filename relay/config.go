@@ -2,6 +2,7 @@ package relay
 
 import (
 	"errors"
+	"fmt"
 
 	"github.com/foveanet/fovea/api/server"
 )
@@ -19,6 +20,14 @@ type Config struct {
 	// PeerService is the target of an agent's peer service whose
 	// peer.Notify stream lists the agents (host:port or unix:///path).
 	PeerService string
+	// KubernetesPeers lists the agents from the cluster's Nodes, at
+	// PeerPort, through Kubeconfig (empty: the cluster the relay runs in).
+	KubernetesPeers bool
+	Kubeconfig      string
+	PeerPort        int
+	// ClusterName names the nodes of KubernetesPeers as agents name
+	// themselves (cluster/node).
+	ClusterName string
 	// NodeName names the relay in the node_name of its node_status events.
 	NodeName string
 	// Version is reported in ServerStatus and the hubble-relay-version
@@ -37,8 +46,11 @@ func (c Config) Validate() error {
 	if err := c.Merge.Validate(); err != nil {
 		return err
 	}
-	if len(c.Peers) == 0 && c.PeerService == "" {
-		return errors.New("--peers, --peer-service: set at least one source of peers")
+	if len(c.Peers) == 0 && c.PeerService == "" && !c.KubernetesPeers {
+		return errors.New("--peers, --peer-service, --kubernetes-peers: set at least one source of peers")
+	}
+	if c.KubernetesPeers && (c.PeerPort < 1 || c.PeerPort > 65535) {
+		return fmt.Errorf("--peer-port: %d is not a port (1-65535)", c.PeerPort)
 	}
 	if _, err := ParsePeers(c.Peers); err != nil {
 		return err

@@ -7,7 +7,9 @@ import (
 
 	peerpb "github.com/cilium/cilium/api/v1/peer"
 	"golang.org/x/sync/errgroup"
+	"k8s.io/client-go/kubernetes"
 
+	"github.com/foveanet/fovea/agent/kube"
 	"github.com/foveanet/fovea/api/server"
 )
 
@@ -49,6 +51,17 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 			return fmt.Errorf("--peer-service: %w", err)
 		}
 		listers = append(listers, NewNotifyPeers(conn, log.With("component", "peers"), cfg.Dial.MaxBackoff))
+	}
+	if cfg.KubernetesPeers {
+		rc, err := kube.RESTConfig(cfg.Kubeconfig, "fovea-relay")
+		if err != nil {
+			return fmt.Errorf("--kubeconfig: %w", err)
+		}
+		client, err := kubernetes.NewForConfig(rc)
+		if err != nil {
+			return fmt.Errorf("create Kubernetes client: %w", err)
+		}
+		listers = append(listers, KubePeers{Client: client, Cluster: cfg.ClusterName, Port: cfg.PeerPort})
 	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return pool.Run(gctx, listers...) })

@@ -13,15 +13,10 @@ import (
 	"github.com/foveanet/fovea/agent/intern"
 )
 
-// InCluster reports whether the process runs in a Kubernetes pod, where
-// the in-cluster configuration applies.
-func InCluster() bool { return os.Getenv("KUBERNETES_SERVICE_HOST") != "" }
-
-// NewFromKubeconfig returns a watcher of the cluster the kubeconfig file at
-// path describes, or of the cluster the process runs in when path is
-// empty. Failed API requests are counted, logged and published (see
-// WithNotify) as they happen, while client-go retries them.
-func NewFromKubeconfig(path, cluster string, tables *intern.Tables, store *endpoints.Store, opts ...Option) (*Watcher, error) {
+// RESTConfig is the client configuration of the cluster the kubeconfig file
+// at path describes, or of the cluster the process runs in when path is
+// empty.
+func RESTConfig(path, userAgent string) (*rest.Config, error) {
 	var (
 		cfg *rest.Config
 		err error
@@ -34,7 +29,23 @@ func NewFromKubeconfig(path, cluster string, tables *intern.Tables, store *endpo
 	if err != nil {
 		return nil, fmt.Errorf("load Kubernetes client config: %w", err)
 	}
-	cfg.UserAgent = "fovea-agent"
+	cfg.UserAgent = userAgent
+	return cfg, nil
+}
+
+// InCluster reports whether the process runs in a Kubernetes pod, where
+// the in-cluster configuration applies.
+func InCluster() bool { return os.Getenv("KUBERNETES_SERVICE_HOST") != "" }
+
+// NewFromKubeconfig returns a watcher of the cluster the kubeconfig file at
+// path describes, or of the cluster the process runs in when path is
+// empty. Failed API requests are counted, logged and published (see
+// WithNotify) as they happen, while client-go retries them.
+func NewFromKubeconfig(path, cluster string, tables *intern.Tables, store *endpoints.Store, opts ...Option) (*Watcher, error) {
+	cfg, err := RESTConfig(path, "fovea-agent")
+	if err != nil {
+		return nil, err
+	}
 	// w is set below, before Run starts the first request.
 	var w *Watcher
 	cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper {

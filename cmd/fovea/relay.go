@@ -21,6 +21,10 @@ func bindRelayFlags(fs *pflag.FlagSet, cfg *relay.Config) {
 	fs.StringSliceVar(&cfg.Peers, "peers", nil, "agents to connect to: host:port or name=host:port, comma-separated")
 	fs.StringVar(&cfg.PeerService, "peer-service", "",
 		"an agent's peer service whose peer.Notify stream lists the agents (host:port or unix:///path)")
+	fs.BoolVar(&cfg.KubernetesPeers, "kubernetes-peers", false, "connect to the agent on every node of the Kubernetes cluster")
+	fs.StringVar(&cfg.Kubeconfig, "kubeconfig", "", "kubeconfig for --kubernetes-peers (default: the cluster the relay runs in)")
+	fs.IntVar(&cfg.PeerPort, "peer-port", 4244, "port the agents listen on, for --kubernetes-peers")
+	fs.StringVar(&cfg.ClusterName, "cluster-name", "default", "cluster the --kubernetes-peers nodes belong to, as agents name it")
 	fs.BoolVar(&cfg.Dial.TLS.Insecure, "peer-insecure", false, "connect to agents in plaintext")
 	fs.StringSliceVar(&cfg.Dial.TLS.CAFiles, "peer-tls-ca-files", nil, "CA bundles agent certificates must chain to (default: system roots)")
 	fs.StringVar(&cfg.Dial.TLS.CertFile, "peer-tls-cert-file", "", "client certificate (PEM) for agents requiring mutual TLS")
