@@ -2,97 +2,27 @@ package relay
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"log/slog"
-	"math/big"
 	"net"
-	"os"
 	"path/filepath"
 	"testing"
-	"time"
 
 	observerpb "github.com/cilium/cilium/api/v1/observer"
 	relaypb "github.com/cilium/cilium/api/v1/relay"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
+
+	"github.com/foveanet/fovea/test/testca"
 )
 
-type testCA struct {
-	cert *x509.Certificate
-	key  *ecdsa.PrivateKey
-	pem  []byte
-}
-
-func newCA(t *testing.T, name string) *testCA {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: name},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, _ := x509.ParseCertificate(der)
-	return &testCA{cert: cert, key: key, pem: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})}
-}
-
-// issue returns a PEM certificate and key for name, valid for servers and
-// clients.
-func (ca *testCA) issue(t *testing.T, name string) (certPEM, keyPEM []byte) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: name},
-		DNSNames:  []string{name},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
-		KeyUsage:    x509.KeyUsageDigitalSignature,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kder, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder})
-}
-
-func writeFile(t *testing.T, dir, name string, data []byte) string {
-	t.Helper()
-	p := filepath.Join(dir, name)
-	if err := os.WriteFile(p, data, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
-
-// serveMTLS serves agent on a TLS listener requiring client certificates
-// from clientCA.
-func serveMTLS(t *testing.T, agent *fakeAgent, certPEM, keyPEM []byte, clientCA *testCA) string {
+func serveMTLS(t *testing.T, agent *fakeAgent, certPEM, keyPEM []byte, clientCA *testca.CA) string {
 	t.Helper()
 	cert, err := tls.X509KeyPair(certPEM, keyPEM)
 	if err != nil {
 		t.Fatal(err)
 	}
-	pool := x509.NewCertPool()
-	pool.AddCert(clientCA.cert)
+	pool := clientCA.Pool()
 	srv := grpc.NewServer(grpc.Creds(credentials.NewTLS(&tls.Config{
 		MinVersion: tls.VersionTLS13, Certificates: []tls.Certificate{cert},
 		ClientCAs: pool, ClientAuth: tls.RequireAndVerifyClientCert,
@@ -109,15 +39,15 @@ func serveMTLS(t *testing.T, agent *fakeAgent, certPEM, keyPEM []byte, clientCA 
 
 func TestPoolMutualTLS(t *testing.T) {
 	dir := t.TempDir()
-	serverCA, clientCA, otherCA := newCA(t, "server CA"), newCA(t, "client CA"), newCA(t, "other CA")
+	serverCA, clientCA, otherCA := testca.New(t, "server CA"), testca.New(t, "client CA"), testca.New(t, "other CA")
 	const serverName = "node1.default.hubble-grpc.cilium.io"
-	srvCert, srvKey := serverCA.issue(t, serverName)
+	srvCert, srvKey := serverCA.Issue(t, serverName)
 	agent := &fakeAgent{name: "node1"}
 	addr := serveMTLS(t, agent, srvCert, srvKey, clientCA)
 
-	goodCert, goodKey := clientCA.issue(t, "relay")
-	badCert, badKey := otherCA.issue(t, "relay")
-	caFile := writeFile(t, dir, "ca.crt", serverCA.pem)
+	goodCert, goodKey := clientCA.Issue(t, "relay")
+	badCert, badKey := otherCA.Issue(t, "relay")
+	caFile := testca.WriteFile(t, dir, "ca.crt", serverCA.PEM)
 	for _, tc := range []struct {
 		name       string
 		tls        ClientTLS
@@ -126,10 +56,10 @@ func TestPoolMutualTLS(t *testing.T) {
 		wantServer string
 	}{
 		{"trusted client certificate", ClientTLS{CAFiles: []string{caFile},
-			CertFile: writeFile(t, dir, "good.crt", goodCert), KeyFile: writeFile(t, dir, "good.key", goodKey)},
+			CertFile: testca.WriteFile(t, dir, "good.crt", goodCert), KeyFile: testca.WriteFile(t, dir, "good.key", goodKey)},
 			"node1", relaypb.NodeState_NODE_CONNECTED, serverName},
 		{"untrusted client certificate", ClientTLS{CAFiles: []string{caFile},
-			CertFile: writeFile(t, dir, "bad.crt", badCert), KeyFile: writeFile(t, dir, "bad.key", badKey)},
+			CertFile: testca.WriteFile(t, dir, "bad.crt", badCert), KeyFile: testca.WriteFile(t, dir, "bad.key", badKey)},
 			"node1", relaypb.NodeState_NODE_UNAVAILABLE, serverName},
 		{"server name mismatch", ClientTLS{CAFiles: []string{caFile},
 			CertFile: filepath.Join(dir, "good.crt"), KeyFile: filepath.Join(dir, "good.key")},

@@ -1,6 +1,10 @@
 package server
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/foveanet/fovea/test/testca"
+)
 
 // TestPKI names PEM files of a server CA, a server certificate for
 // serverName, a client CA and a client certificate it issued.
@@ -13,15 +17,15 @@ const TestServerName = serverName
 
 // WriteTestPKI writes a TestPKI into dir, for tests outside this package.
 func WriteTestPKI(t *testing.T, dir string) TestPKI {
-	ca, clientCA := newTestCA(t, "server CA"), newTestCA(t, "client CA")
-	cert, key := ca.issue(t, serverName)
-	clientCert, clientKey := clientCA.issue(t, "hubble-cli")
+	ca, clientCA := testca.New(t, "server CA"), testca.New(t, "client CA")
+	cert, key := ca.Issue(t, serverName)
+	clientCert, clientKey := clientCA.Issue(t, "hubble-cli")
 	return TestPKI{
-		CA:         writeFile(t, dir, "ca.crt", ca.pem),
-		Cert:       writeFile(t, dir, "tls.crt", cert),
-		Key:        writeFile(t, dir, "tls.key", key),
-		ClientCA:   writeFile(t, dir, "client-ca.crt", clientCA.pem),
-		ClientCert: writeFile(t, dir, "client.crt", clientCert),
-		ClientKey:  writeFile(t, dir, "client.key", clientKey),
+		CA:         testca.WriteFile(t, dir, "ca.crt", ca.PEM),
+		Cert:       testca.WriteFile(t, dir, "tls.crt", cert),
+		Key:        testca.WriteFile(t, dir, "tls.key", key),
+		ClientCA:   testca.WriteFile(t, dir, "client-ca.crt", clientCA.PEM),
+		ClientCert: testca.WriteFile(t, dir, "client.crt", clientCert),
+		ClientKey:  testca.WriteFile(t, dir, "client.key", clientKey),
 	}
 }

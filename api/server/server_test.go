@@ -19,6 +19,8 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/metadata"
 	reflectionpb "google.golang.org/grpc/reflection/grpc_reflection_v1"
+
+	"github.com/foveanet/fovea/test/testca"
 )
 
 const serverName = "node-1.kind.hubble-grpc.cilium.io"
@@ -189,29 +191,29 @@ func TestInsecureTCP(t *testing.T) {
 
 type tlsSetup struct {
 	cfg          Config
-	ca, clientCA *testCA
+	ca, clientCA *testca.CA
 	dir          string
 }
 
 func newTLSSetup(t *testing.T, mutual bool) *tlsSetup {
 	dir := t.TempDir()
-	s := &tlsSetup{ca: newTestCA(t, "server CA"), clientCA: newTestCA(t, "client CA"), dir: dir}
-	cert, key := s.ca.issue(t, serverName)
+	s := &tlsSetup{ca: testca.New(t, "server CA"), clientCA: testca.New(t, "client CA"), dir: dir}
+	cert, key := s.ca.Issue(t, serverName)
 	s.cfg = Config{
 		SocketPath:    filepath.Join(dir, "h.sock"),
 		ListenAddress: freeAddr(t),
-		TLSCertFile:   writeFile(t, dir, "tls.crt", cert),
-		TLSKeyFile:    writeFile(t, dir, "tls.key", key),
+		TLSCertFile:   testca.WriteFile(t, dir, "tls.crt", cert),
+		TLSKeyFile:    testca.WriteFile(t, dir, "tls.key", key),
 	}
 	if mutual {
-		s.cfg.TLSClientCAFiles = []string{writeFile(t, dir, "client-ca.crt", s.clientCA.pem)}
+		s.cfg.TLSClientCAFiles = []string{testca.WriteFile(t, dir, "client-ca.crt", s.clientCA.PEM)}
 	}
 	return s
 }
 
 func (s *tlsSetup) status(t *testing.T, conf *tls.Config) (*tls.ConnectionState, error) {
 	t.Helper()
-	conf.RootCAs, conf.ServerName = s.ca.pool(), serverName
+	conf.RootCAs, conf.ServerName = s.ca.Pool(), serverName
 	conn := dial(t, s.cfg.ListenAddress, credentials.NewTLS(conf))
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -221,7 +223,7 @@ func (s *tlsSetup) status(t *testing.T, conf *tls.Config) (*tls.ConnectionState,
 	}
 	// A fresh handshake shows which certificate the server presents now.
 	raw, err := tls.Dial("tcp", s.cfg.ListenAddress, &tls.Config{
-		RootCAs: s.ca.pool(), ServerName: serverName, Certificates: conf.Certificates, NextProtos: []string{"h2"},
+		RootCAs: s.ca.Pool(), ServerName: serverName, Certificates: conf.Certificates, NextProtos: []string{"h2"},
 	})
 	if err != nil {
 		return nil, err
@@ -256,11 +258,11 @@ func TestTLS(t *testing.T) {
 func TestMutualTLS(t *testing.T) {
 	s := newTLSSetup(t, true)
 	start(t, s.cfg)
-	good := s.clientCA.keyPair(t, "hubble-client")
+	good := s.clientCA.KeyPair(t, "hubble-client")
 	if _, err := s.status(t, &tls.Config{Certificates: []tls.Certificate{good}}); err != nil {
 		t.Fatalf("client with a valid certificate: %v", err)
 	}
-	wrong := newTestCA(t, "rogue CA").keyPair(t, "hubble-client")
+	wrong := testca.New(t, "rogue CA").KeyPair(t, "hubble-client")
 	if _, err := s.status(t, &tls.Config{Certificates: []tls.Certificate{wrong}}); err == nil {
 		t.Fatal("client with a certificate from another CA was served")
 	}
@@ -277,9 +279,9 @@ func TestCertificateReload(t *testing.T) {
 		t.Fatal(err)
 	}
 	before := st.PeerCertificates[0].SerialNumber
-	cert, key := s.ca.issue(t, serverName)
-	writeFile(t, s.dir, "tls.crt", cert)
-	writeFile(t, s.dir, "tls.key", key)
+	cert, key := s.ca.Issue(t, serverName)
+	testca.WriteFile(t, s.dir, "tls.crt", cert)
+	testca.WriteFile(t, s.dir, "tls.key", key)
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		time.Sleep(200 * time.Millisecond)

@@ -5,16 +5,9 @@ package e2e
 import (
 	"bufio"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/big"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -28,6 +21,7 @@ import (
 
 	"github.com/foveanet/fovea/test/cluster"
 	"github.com/foveanet/fovea/test/demo"
+	"github.com/foveanet/fovea/test/testca"
 	"github.com/foveanet/fovea/test/traffic"
 )
 
@@ -325,15 +319,15 @@ func testRelayAgentRestart(t *testing.T, re *relayEnv) {
 func testRelayMTLS(t *testing.T, re *relayEnv) {
 	dir := t.TempDir()
 	const relayName = "relay.fovea.test"
-	serverCA, clientCA, otherCA := newE2ECA(t), newE2ECA(t), newE2ECA(t)
-	caFile := writePEM(t, dir, "ca.crt", serverCA.pem)
-	certFile, keyFile := serverCA.issue(t, dir, "relay", relayName)
-	goodCert, goodKey := clientCA.issue(t, dir, "good", "hubble-cli")
-	badCert, badKey := otherCA.issue(t, dir, "bad", "hubble-cli")
+	serverCA, clientCA, otherCA := testca.New(t, "server CA"), testca.New(t, "client CA"), testca.New(t, "other CA")
+	caFile := testca.WriteFile(t, dir, "ca.crt", serverCA.PEM)
+	certFile, keyFile := serverCA.IssueFiles(t, dir, "relay", relayName)
+	goodCert, goodKey := clientCA.IssueFiles(t, dir, "good", "hubble-cli")
+	badCert, badKey := otherCA.IssueFiles(t, dir, "bad", "hubble-cli")
 	_, _, err := demo.StartRelay(re.life, re.cluster, re.fovea, "relay-mtls",
 		"--listen-address", ":4246", "--insecure=false",
 		"--tls-cert-file", certFile, "--tls-key-file", keyFile,
-		"--tls-client-ca-files", writePEM(t, dir, "client-ca.crt", clientCA.pem))
+		"--tls-client-ca-files", testca.WriteFile(t, dir, "client-ca.crt", clientCA.PEM))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -362,67 +356,4 @@ func testRelayMTLS(t *testing.T, re *relayEnv) {
 	if out, err := status(badCert, badKey); err == nil {
 		t.Fatalf("a client certificate from an untrusted CA was accepted:\n%s", out)
 	}
-}
-
-type e2eCA struct {
-	cert *x509.Certificate
-	key  *ecdsa.PrivateKey
-	pem  []byte
-}
-
-func newE2ECA(t *testing.T) *e2eCA {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "fovea e2e CA"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &e2eCA{cert: cert, key: key, pem: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})}
-}
-
-// issue writes a certificate for name (server and client use) and its key
-// into dir as <file>.crt and <file>.key.
-func (ca *e2eCA) issue(t *testing.T, dir, file, name string) (certPath, keyPath string) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: name}, DNSNames: []string{name},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
-		KeyUsage:    x509.KeyUsageDigitalSignature,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kder, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return writePEM(t, dir, file+".crt", pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})),
-		writePEM(t, dir, file+".key", pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder}))
-}
-
-func writePEM(t *testing.T, dir, name string, data []byte) string {
-	t.Helper()
-	p := filepath.Join(dir, name)
-	if err := os.WriteFile(p, data, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return p
 }

@@ -1,4 +1,4 @@
-package server
+package testca
 
 import (
 	"crypto/ecdsa"
@@ -11,28 +11,30 @@ import (
 	"math/big"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 )
 
-// testCA issues certificates for tests.
-type testCA struct {
+// CA is a certificate authority valid for an hour either side of now.
+type CA struct {
 	cert *x509.Certificate
 	key  *ecdsa.PrivateKey
-	pem  []byte
+	// PEM is the CA certificate, for CA bundle files.
+	PEM []byte
 }
 
-var serial int64
+var serial atomic.Int64
 
-func newTestCA(t *testing.T, name string) *testCA {
+// New creates a CA named name.
+func New(t testing.TB, name string) *CA {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
-	serial++
 	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(serial),
+		SerialNumber:          big.NewInt(serial.Add(1)),
 		Subject:               pkix.Name{CommonName: name},
 		NotBefore:             time.Now().Add(-time.Hour),
 		NotAfter:              time.Now().Add(time.Hour),
@@ -48,20 +50,19 @@ func newTestCA(t *testing.T, name string) *testCA {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &testCA{cert: cert, key: key, pem: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})}
+	return &CA{cert: cert, key: key, PEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})}
 }
 
-// issue returns PEM certificate and key for name, usable by servers and
-// clients.
-func (ca *testCA) issue(t *testing.T, name string) (certPEM, keyPEM []byte) {
+// Issue returns a PEM certificate and key for name (its DNS name), usable
+// by servers and clients.
+func (ca *CA) Issue(t testing.TB, name string) (certPEM, keyPEM []byte) {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
-	serial++
 	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(serial),
+		SerialNumber: big.NewInt(serial.Add(1)),
 		Subject:      pkix.Name{CommonName: name},
 		DNSNames:     []string{name},
 		NotBefore:    time.Now().Add(-time.Hour),
@@ -81,15 +82,18 @@ func (ca *testCA) issue(t *testing.T, name string) (certPEM, keyPEM []byte) {
 		pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER})
 }
 
-func (ca *testCA) pool() *x509.CertPool {
-	p := x509.NewCertPool()
-	p.AddCert(ca.cert)
-	return p
+// IssueFiles issues a certificate for name and writes it and its key into
+// dir as <file>.crt and <file>.key.
+func (ca *CA) IssueFiles(t testing.TB, dir, file, name string) (certPath, keyPath string) {
+	t.Helper()
+	cert, key := ca.Issue(t, name)
+	return WriteFile(t, dir, file+".crt", cert), WriteFile(t, dir, file+".key", key)
 }
 
-func (ca *testCA) keyPair(t *testing.T, name string) tls.Certificate {
+// KeyPair issues a certificate for name as a tls.Certificate.
+func (ca *CA) KeyPair(t testing.TB, name string) tls.Certificate {
 	t.Helper()
-	c, k := ca.issue(t, name)
+	c, k := ca.Issue(t, name)
 	pair, err := tls.X509KeyPair(c, k)
 	if err != nil {
 		t.Fatal(err)
@@ -97,7 +101,16 @@ func (ca *testCA) keyPair(t *testing.T, name string) tls.Certificate {
 	return pair
 }
 
-func writeFile(t *testing.T, dir, name string, data []byte) string {
+// Pool is a certificate pool trusting only this CA.
+func (ca *CA) Pool() *x509.CertPool {
+	p := x509.NewCertPool()
+	p.AddCert(ca.cert)
+	return p
+}
+
+// WriteFile writes data to dir/name, readable by the owner only, and
+// returns its path.
+func WriteFile(t testing.TB, dir, name string, data []byte) string {
 	t.Helper()
 	p := filepath.Join(dir, name)
 	if err := os.WriteFile(p, data, 0o600); err != nil {
