@@ -6,6 +6,15 @@ BIN := $(CURDIR)/.bin
 FOVEA := $(BIN)/fovea
 HUBBLE := $(BIN)/hubble
 STATICCHECK := $(BIN)/staticcheck
+ETCD := $(BIN)/etcd
+KUBE_APISERVER := $(BIN)/kube-apiserver
+# Tests that run a real control plane (test/kube, test/e2e) find it here.
+KUBE_ENV := ETCD_BIN=$(ETCD) KUBE_APISERVER_BIN=$(KUBE_APISERVER)
+# A go build leaves kube-apiserver's version at v0.0.0-master; stamp the one
+# tools/kube/go.mod pins, which the server reports at /version.
+KUBE_VERSION := v1.36.4
+KUBE_LDFLAGS := -X k8s.io/component-base/version.gitVersion=$(KUBE_VERSION) \
+	-X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=36
 # Fuzz budgets are execution counts, not durations: with a duration, Go 1.26's
 # fuzz coordinator can fail a target at the deadline with "context deadline
 # exceeded" and no crasher (golang/go#75804, fixed in Go 1.27).
@@ -13,7 +22,7 @@ FUZZTIME ?= 100000x
 FUZZMINIMIZETIME ?= 2000x
 export PATH := $(BIN):$(PATH)
 
-.PHONY: all build deps tools generate check-generate lint unit fuzz e2e test bench demo clean
+.PHONY: all build deps tools kube-tools generate check-generate lint unit fuzz e2e test bench demo clean
 
 all: build
 
@@ -37,6 +46,17 @@ $(HUBBLE): tools/go.mod tools/go.sum
 $(STATICCHECK): tools/go.mod tools/go.sum
 	cd tools && $(GO) build -o $(STATICCHECK) honnef.co/go/tools/cmd/staticcheck
 
+## kube-tools: etcd and kube-apiserver for the tests, built once from
+## tools/kube/go.mod (its own module: the Kubernetes dependency graph stays
+## out of the main module's).
+kube-tools: $(ETCD) $(KUBE_APISERVER)
+
+$(ETCD): tools/kube/go.mod tools/kube/go.sum
+	cd tools/kube && $(GO) build -trimpath -o $(ETCD) go.etcd.io/etcd/server/v3
+
+$(KUBE_APISERVER): tools/kube/go.mod tools/kube/go.sum
+	cd tools/kube && $(GO) build -trimpath -ldflags '$(KUBE_LDFLAGS)' -o $(KUBE_APISERVER) k8s.io/kubernetes/cmd/kube-apiserver
+
 ## generate: rebuild the eBPF objects and their Go bindings with bpf2go.
 generate:
 	$(GO) generate ./bpf/...
@@ -52,9 +72,9 @@ lint: $(STATICCHECK)
 	GOOS=windows $(GO) build ./...
 
 ## unit: every package's tests but the end-to-end ones, under the race
-## detector (privileged ones need root).
-unit:
-	$(GO) test -race -count=1 $$($(GO) list ./... | grep -v /test/e2e)
+## detector (privileged ones need root; test/kube needs kube-tools).
+unit: kube-tools
+	$(KUBE_ENV) $(GO) test -race -count=1 $$($(GO) list ./... | grep -v /test/e2e)
 
 ## fuzz: run each fuzz target for FUZZTIME executions.
 fuzz:
@@ -65,8 +85,8 @@ fuzz:
 	done
 
 ## e2e: the netns cluster with real agents, asserted with the real hubble CLI.
-e2e: $(FOVEA) $(HUBBLE)
-	FOVEA_BIN=$(FOVEA) HUBBLE_BIN=$(HUBBLE) $(GO) test -count=1 -v -timeout 15m ./test/e2e/...
+e2e: $(FOVEA) $(HUBBLE) kube-tools
+	FOVEA_BIN=$(FOVEA) HUBBLE_BIN=$(HUBBLE) $(KUBE_ENV) $(GO) test -count=1 -v -timeout 15m ./test/e2e/...
 
 ## test: everything CI checks.
 test: deps tools check-generate lint unit fuzz e2e

@@ -75,7 +75,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) (err error) {
 // AgentOption configures the agents StartAgents and StartAgent run.
 type AgentOption func(*agentOptions)
 
-type agentOptions struct{ listen, inventory string }
+type agentOptions struct{ listen, inventory, kubeconfig string }
 
 // ListenTCP makes agents also serve the Hubble API in plaintext on the TCP
 // address listen (such as ":4244") of their node, for a relay.
@@ -84,6 +84,10 @@ func ListenTCP(listen string) AgentOption { return func(o *agentOptions) { o.lis
 // WithInventory makes agents label flows with the pods and services of the
 // inventory file at path (see WriteInventory).
 func WithInventory(path string) AgentOption { return func(o *agentOptions) { o.inventory = path } }
+
+// WithKubeconfig makes agents label flows with the pods and services of
+// the Kubernetes cluster the kubeconfig file at path describes.
+func WithKubeconfig(path string) AgentOption { return func(o *agentOptions) { o.kubeconfig = path } }
 
 // StartAgents runs `fovea agent` (the binary at agent) in every node's
 // namespace and waits until each serves its socket; it returns the sockets in
@@ -134,6 +138,9 @@ func startAgent(ctx context.Context, c *cluster.Cluster, node, agent string, rin
 	if o.inventory != "" {
 		// Polled often, so a test that rewrites the file waits little.
 		args = append(args, "--inventory", o.inventory, "--inventory-interval", "200ms")
+	}
+	if o.kubeconfig != "" {
+		args = append(args, "--kubeconfig", o.kubeconfig)
 	}
 	p, err := c.StartProcess(ctx, node, cluster.ProcessSpec{Name: "agent", Path: agent, Args: args, StopTimeout: 10 * time.Second})
 	if err != nil {
