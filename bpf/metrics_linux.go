@@ -21,6 +21,11 @@ var (
 		"Packets the capture program saw, by interface and direction, whatever aggregation reported of them.", []string{"direction", "interface"}, nil)
 	descForwardBytes = prometheus.NewDesc("fovea_forward_bytes_total",
 		"Bytes (skb length) of the packets counted in fovea_forward_packets_total.", []string{"direction", "interface"}, nil)
+	descDropPackets = prometheus.NewDesc("fovea_drop_packets_total",
+		"Packets the kernel dropped, by its skb_drop_reason and the captured interface (empty: none, e.g. a socket).",
+		[]string{"reason", "interface"}, nil)
+	descDropBytes = prometheus.NewDesc("fovea_drop_bytes_total",
+		"Bytes (skb length) of the packets counted in fovea_drop_packets_total.", []string{"reason", "interface"}, nil)
 	descForwardCountFailures = prometheus.NewDesc("fovea_forward_count_failures_total",
 		"Packets missing from fovea_forward_packets_total because the counter table was full.", nil, nil)
 	descAttached = prometheus.NewDesc("fovea_bpf_attached_interfaces",
@@ -43,6 +48,8 @@ func (c collector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- descForwardPackets
 	ch <- descForwardBytes
 	ch <- descForwardCountFailures
+	ch <- descDropPackets
+	ch <- descDropBytes
 }
 
 func (c collector) Collect(ch chan<- prometheus.Metric) {
@@ -70,6 +77,10 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 			ch <- prometheus.MustNewConstMetric(descForwardPackets, prometheus.CounterValue, float64(fc.Packets), fc.Dir.String(), fc.Interface)
 			ch <- prometheus.MustNewConstMetric(descForwardBytes, prometheus.CounterValue, float64(fc.Bytes), fc.Dir.String(), fc.Interface)
 		}
+	}
+	for _, d := range c.s.DropCounts() {
+		ch <- prometheus.MustNewConstMetric(descDropPackets, prometheus.CounterValue, float64(d.Packets), d.Reason, d.Interface)
+		ch <- prometheus.MustNewConstMetric(descDropBytes, prometheus.CounterValue, float64(d.Bytes), d.Reason, d.Interface)
 	}
 	if n, err := c.s.forwardCountFailures(); err != nil {
 		ch <- prometheus.NewInvalidMetric(descForwardCountFailures, err)

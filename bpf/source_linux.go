@@ -47,6 +47,7 @@ type Source struct {
 	dropped    [numDropReasons]atomic.Uint64
 	// retransmissions counts retransmission events read.
 	retransmissions atomic.Uint64
+	drops           dropCounter
 	// lostReported is how many reserve failures KindLost records have
 	// covered; only the reader touches it.
 	lostReported uint64
@@ -59,6 +60,10 @@ type ifaceInfo struct {
 	role role
 	ref  intern.Ref
 }
+
+// DropCounts returns the drops reported so far, by kernel reason and
+// interface.
+func (s *Source) DropCounts() []DropCount { return s.drops.snapshot() }
 
 // NewSource validates cfg and loads the capture programs into the kernel.
 // Nothing is attached until Run. Close releases the programs and maps.
