@@ -3,7 +3,9 @@ package agent
 import (
 	"sync/atomic"
 
-	"github.com/foveanet/fovea/agent/event"
+	flowpb "github.com/cilium/cilium/api/v1/flow"
+
+	"github.com/foveanet/fovea/agent/intern"
 	"github.com/foveanet/fovea/agent/record"
 	"github.com/foveanet/fovea/api/observer"
 	"github.com/foveanet/fovea/ringbuffer"
@@ -22,18 +24,16 @@ type pipeline struct {
 	seen      atomic.Uint64 // flows decoded: Hubble's seen_flows
 	// namespaces learns which namespaces have flows, for GetNamespaces.
 	namespaces *observer.NamespaceTracker
-	node       *event.Node
-	ev         event.Event // reused: emit runs on one goroutine
+	endpoints  *intern.Table[*flowpb.Endpoint]
 }
 
 func (p *pipeline) emit(r *record.Record) {
 	for _, e := range p.enrichers {
 		e.Enrich(r)
 	}
+	p.ring.Write(r)
 	if r.Kind != record.KindLost {
 		p.seen.Add(1)
+		p.namespaces.ObserveEndpoints(p.endpoints.Get(r.SrcEndpoint), p.endpoints.Get(r.DstEndpoint), r.Time)
 	}
-	seq := p.ring.Write(r)
-	p.ev.Reset(p.node, r, seq)
-	p.namespaces.ObserveEvent(&p.ev)
 }

@@ -62,12 +62,17 @@ func NewNamespaceTracker(opts ...NamespaceTrackerOption) *NamespaceTracker {
 // ObserveEvent records the namespaces of a flow's endpoints at the flow's
 // time.
 func (t *NamespaceTracker) ObserveEvent(e *event.Event) {
-	if e.IsLost() {
-		return
+	if !e.IsLost() {
+		t.ObserveEndpoints(e.SrcEndpoint(), e.DstEndpoint(), e.Rec.Time)
 	}
-	at := e.Rec.Time
-	t.observeEndpoint(e.SrcEndpoint(), at)
-	t.observeEndpoint(e.DstEndpoint(), at)
+}
+
+// ObserveEndpoints records the namespaces of src and dst (either may be
+// nil) at time at, in Unix nanoseconds. The agent's write path calls it
+// with a record's interned endpoints, without building an Event.
+func (t *NamespaceTracker) ObserveEndpoints(src, dst *flowpb.Endpoint, at int64) {
+	t.observeEndpoint(src, at)
+	t.observeEndpoint(dst, at)
 }
 
 func (t *NamespaceTracker) observeEndpoint(ep *flowpb.Endpoint, at int64) {
