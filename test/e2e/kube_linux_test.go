@@ -26,7 +26,8 @@ import (
 	"github.com/foveanet/fovea/test/traffic"
 )
 
-// kubePrefix keeps this test's cluster apart from the shared one.
+// kubePrefix keeps this file's clusters apart from the shared one; other
+// files' tests pass their own, so that runs of different files can overlap.
 const kubePrefix = "foveakube-"
 
 // kubeEnv is a netns cluster described to a real kube-apiserver, whose
@@ -36,9 +37,9 @@ type kubeEnv struct {
 	api *kube.ControlPlane
 }
 
-// setupKube builds the cluster, the control plane and the agents, all
-// stopped when t ends.
-func setupKube(t *testing.T) *kubeEnv {
+// setupKube builds the cluster (its interfaces and namespaces named with
+// prefix), the control plane and the agents, all stopped when t ends.
+func setupKube(t *testing.T, prefix string) *kubeEnv {
 	t.Helper()
 	if os.Geteuid() != 0 {
 		t.Skip("needs root: builds network namespaces and loads eBPF programs")
@@ -50,11 +51,11 @@ func setupKube(t *testing.T) *kubeEnv {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	if err := cluster.Cleanup(ctx, kubePrefix, log); err != nil {
+	if err := cluster.Cleanup(ctx, prefix, log); err != nil {
 		t.Fatalf("clean up an earlier run: %v", err)
 	}
 	stateDir := t.TempDir()
-	c, err := cluster.Build(ctx, cluster.Config{Prefix: kubePrefix, Nodes: 2, PodsPerNode: 2, StateDir: stateDir, Logger: log})
+	c, err := cluster.Build(ctx, cluster.Config{Prefix: prefix, Nodes: 2, PodsPerNode: 2, StateDir: stateDir, Logger: log})
 	if err != nil {
 		t.Fatalf("build cluster: %v", err)
 	}
@@ -154,7 +155,7 @@ func (e *kubeEnv) request(t *testing.T, ctx context.Context, sock string, src, d
 // both ends of a cross-node flow on both nodes (a remote node's pod
 // included), attribute a service, and that hubble's filters find them.
 func TestKubernetesEnrichment(t *testing.T) {
-	e := setupKube(t)
+	e := setupKube(t, kubePrefix)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	src, srcSock := e.pod(0)
@@ -223,7 +224,7 @@ func TestKubernetesEnrichment(t *testing.T) {
 // TestKubernetesIPReuse deletes a pod and gives its address to a new pod of
 // another Deployment: flows before name the old pod, flows after the new.
 func TestKubernetesIPReuse(t *testing.T) {
-	e := setupKube(t)
+	e := setupKube(t, kubePrefix)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	src, sock := e.pod(1)
