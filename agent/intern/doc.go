@@ -6,7 +6,12 @@
 //
 // Lookups by Ref are lock-free; interning a new value takes a mutex, which is
 // rare because values repeat (a pod's endpoint is interned once, not per
-// packet). Entries are never removed yet: the tables hold what the agent has
-// seen, which is bounded by the node's churn; generation-stamped sweeping
-// comes with Kubernetes enrichment (issue #4).
+// packet).
+//
+// Values are freed by a mark-and-sweep Sweeper once neither a record in the
+// ring nor a live holder (the endpoints index, the DNS names cache, …)
+// references them for two sweeps in a row. Refs are never reused: a freed Ref
+// reads as the zero value (an unknown endpoint), never as another value, and
+// interning its key again issues a new Ref. Storage chunks whose values are
+// all freed are dropped.
 package intern

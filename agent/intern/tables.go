@@ -1,6 +1,10 @@
 package intern
 
-import flowpb "github.com/cilium/cilium/api/v1/flow"
+import (
+	"fmt"
+
+	flowpb "github.com/cilium/cilium/api/v1/flow"
+)
 
 // Tables are the intern tables of one agent. The values are shared by every
 // flow that references them: never modify one after interning it.
@@ -29,4 +33,60 @@ func NewTables() *Tables {
 		Services:   NewTable[*flowpb.Service](),
 		Names:      NewTable[[]string](),
 	}
+}
+
+// Marks holds one Mark per table: what a sweep found referenced.
+type Marks struct {
+	Endpoints, Interfaces, Services, Names *Mark
+}
+
+// Holder is anything that keeps Refs it may still write into records or
+// resolve: it marks them when a sweep asks.
+type Holder interface {
+	MarkRefs(m *Marks)
+}
+
+// NewMarks returns empty marks of the tables' current Refs.
+func (ts *Tables) NewMarks() *Marks {
+	return &Marks{
+		Endpoints:  ts.Endpoints.NewMark(),
+		Interfaces: ts.Interfaces.NewMark(),
+		Services:   ts.Services.NewMark(),
+		Names:      ts.Names.NewMark(),
+	}
+}
+
+// TableStats are per-table counts, in the order Endpoints, Interfaces,
+// Services, Names (see TableNames).
+type TableStats [4]int
+
+// TableNames names the tables in metrics and TableStats order.
+var TableNames = [4]string{"endpoints", "interfaces", "services", "names"}
+
+// Sweep sweeps every table with its mark and returns how many values each
+// freed.
+func (ts *Tables) Sweep(m *Marks) (TableStats, error) {
+	var freed TableStats
+	var err error
+	sweep := func(i int, f func() (int, error)) {
+		if err != nil {
+			return
+		}
+		if freed[i], err = f(); err != nil {
+			err = fmt.Errorf("sweep %s: %w", TableNames[i], err)
+		}
+	}
+	sweep(0, func() (int, error) { return ts.Endpoints.Sweep(m.Endpoints) })
+	sweep(1, func() (int, error) { return ts.Interfaces.Sweep(m.Interfaces) })
+	sweep(2, func() (int, error) { return ts.Services.Sweep(m.Services) })
+	sweep(3, func() (int, error) { return ts.Names.Sweep(m.Names) })
+	return freed, err
+}
+
+// stats returns len, chunks and freed of each table.
+func (ts *Tables) stats() (entries, chunks TableStats, freed [4]uint64) {
+	entries = TableStats{ts.Endpoints.Len(), ts.Interfaces.Len(), ts.Services.Len(), ts.Names.Len()}
+	chunks = TableStats{ts.Endpoints.Chunks(), ts.Interfaces.Chunks(), ts.Services.Chunks(), ts.Names.Chunks()}
+	freed = [4]uint64{ts.Endpoints.Freed(), ts.Interfaces.Freed(), ts.Services.Freed(), ts.Names.Freed()}
+	return entries, chunks, freed
 }

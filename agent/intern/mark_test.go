@@ -1,0 +1,219 @@
+package intern
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+)
+
+// sweepTable marks keep in tab and sweeps it.
+func sweepTable[T any](t *testing.T, tab *Table[T], keep ...Ref) int {
+	t.Helper()
+	m := tab.NewMark()
+	for _, r := range keep {
+		m.Add(r)
+	}
+	n, err := tab.Sweep(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func TestSweepFreesAfterTwoUnmarkedRounds(t *testing.T) {
+	tab := NewTable[*string]()
+	val := func(s string) func() *string { return func() *string { return &s } }
+	a := tab.Intern("a", val("alpha"))
+	b := tab.Intern("b", val("beta"))
+	if n := sweepTable(t, tab, a); n != 0 {
+		t.Fatalf("first sweep freed %d, want 0 (b is only suspect)", n)
+	}
+	if *tab.Get(b) != "beta" {
+		t.Fatal("b lost after one unmarked sweep")
+	}
+	if n := sweepTable(t, tab, a); n != 1 {
+		t.Fatalf("second sweep freed %d, want 1", n)
+	}
+	if got := tab.Get(b); got != nil {
+		t.Fatalf("Get(freed) = %q, want nil", *got)
+	}
+	if *tab.Get(a) != "alpha" || tab.Len() != 1 || tab.Freed() != 1 {
+		t.Fatalf("a=%q Len=%d Freed=%d", *tab.Get(a), tab.Len(), tab.Freed())
+	}
+	if _, ok := tab.Lookup("b"); ok {
+		t.Fatal("freed key still indexed")
+	}
+	b2 := tab.Intern("b", val("beta2"))
+	if b2 == b || b2 <= a {
+		t.Fatalf("re-interned b got ref %d, want a new one (old %d)", b2, b)
+	}
+	if tab.Get(b) != nil || *tab.Get(b2) != "beta2" {
+		t.Fatal("old ref must stay freed, new ref must hold the new value")
+	}
+}
+
+func TestSweepSparesReinternedAndPinned(t *testing.T) {
+	tab := NewTable[int]()
+	a := tab.Intern("a", func() int { return 1 })
+	p := tab.Intern("p", func() int { return 2 })
+	if !tab.Pin(p) {
+		t.Fatal("Pin refused a live ref")
+	}
+	sweepTable(t, tab) // a and p unmarked: a suspect, p pinned
+	// Interning a again is a use: whoever got it stores it before the
+	// sweep after next.
+	if again := tab.Intern("a", func() int { return 9 }); again != a {
+		t.Fatalf("re-intern gave %d, want %d", again, a)
+	}
+	if n := sweepTable(t, tab); n != 0 {
+		t.Fatalf("sweep after re-intern freed %d, want 0", n)
+	}
+	if n := sweepTable(t, tab); n != 1 || tab.Get(a) != 0 || tab.Get(p) != 2 {
+		t.Fatalf("freed %d; a=%d p=%d", n, tab.Get(a), tab.Get(p))
+	}
+	if tab.Pin(a) || tab.Pin(0) || tab.Pin(100) {
+		t.Fatal("Pin accepted a freed, zero or unissued ref")
+	}
+}
+
+func TestSweepLeavesRefsIssuedAfterTheMark(t *testing.T) {
+	tab := NewTable[int]()
+	m := tab.NewMark()
+	late := tab.Intern("late", func() int { return 7 })
+	m.Add(late) // not covered by m: ignored
+	for range 2 {
+		if _, err := tab.Sweep(m); err != nil {
+			t.Fatal(err)
+		}
+		m = tab.NewMark()
+	}
+	// Only the second sweep covered it: suspect, not freed.
+	if tab.Get(late) != 7 {
+		t.Fatal("ref issued after the first mark freed too early")
+	}
+}
+
+func TestSweepRefusesStaleAndForeignMarks(t *testing.T) {
+	tab, other := NewTable[int](), NewTable[int]()
+	m := tab.NewMark()
+	if _, err := tab.Sweep(other.NewMark()); err == nil {
+		t.Fatal("sweep with another table's mark succeeded")
+	}
+	sweepTable(t, tab)
+	if _, err := tab.Sweep(m); !errors.Is(err, errStaleMark) {
+		t.Fatalf("sweep with a stale mark: %v", err)
+	}
+}
+
+func TestSweepDropsFreedChunks(t *testing.T) {
+	tab := NewTable[*int]()
+	var keep []Ref
+	const n = 3*chunkSize + 5
+	for i := range n {
+		ref := tab.Intern(fmt.Sprint(i), func() *int { return &i })
+		// Keep one value in the second chunk and the last partial chunk.
+		if i == chunkSize+3 || i == n-1 {
+			keep = append(keep, ref)
+		}
+	}
+	if tab.Chunks() != 4 {
+		t.Fatalf("Chunks = %d, want 4", tab.Chunks())
+	}
+	sweepTable(t, tab, keep...)
+	if freed := sweepTable(t, tab, keep...); freed != n-2 {
+		t.Fatalf("freed %d, want %d", freed, n-2)
+	}
+	// Chunks 0 and 2 are empty and full: dropped. Chunk 1 keeps a value;
+	// chunk 3 is still being filled.
+	if tab.Chunks() != 2 || tab.Len() != 2 {
+		t.Fatalf("Chunks = %d, Len = %d, want 2, 2", tab.Chunks(), tab.Len())
+	}
+	dir := *tab.dir.Load()
+	if dir[0] != nil || dir[1] == nil || dir[2] != nil || dir[3] == nil {
+		t.Fatalf("directory %v: want chunks 0 and 2 dropped", dir)
+	}
+	for ref := Ref(1); ref <= n; ref++ {
+		got := tab.Get(ref)
+		if want := ref == keep[0] || ref == keep[1]; (got != nil) != want || (want && *got != int(ref)-1) {
+			t.Fatalf("Get(%d) = %v, kept %v", ref, got, want)
+		}
+	}
+	// Filling the last chunk and freeing it drops it too.
+	for i := n; i < 4*chunkSize; i++ {
+		tab.Intern(fmt.Sprint(i), func() *int { return &i })
+	}
+	sweepTable(t, tab, keep[0])
+	sweepTable(t, tab, keep[0])
+	if tab.Chunks() != 1 || tab.Len() != 1 {
+		t.Fatalf("Chunks = %d, Len = %d, want 1, 1", tab.Chunks(), tab.Len())
+	}
+}
+
+// TestSweepUnderConcurrentReaders runs readers and an interner against
+// sweeps: a reader sees its ref's own value or nil, never another one.
+func TestSweepUnderConcurrentReaders(t *testing.T) {
+	tab := NewTable[[]string]()
+	var issued atomic.Uint32
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	for range 3 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				for ref := Ref(1); uint32(ref) <= issued.Load(); ref += 13 {
+					if got := tab.Get(ref); got != nil && (len(got) != 2 || got[1] != fmt.Sprint(ref)) {
+						t.Errorf("Get(%d) = %v", ref, got)
+						return
+					}
+				}
+			}
+		}()
+	}
+	const rounds = 40
+	const perRound = 700
+	var live []Ref
+	for round := range rounds {
+		for j := range perRound {
+			key := fmt.Sprint(round, "/", j)
+			ref := tab.Intern(key, func() []string { return []string{key, fmt.Sprint(tab.n.Load() + 1)} })
+			issued.Store(uint32(ref))
+			if j%100 == 0 {
+				live = append(live, ref)
+			}
+		}
+		m := tab.NewMark()
+		for _, r := range live {
+			m.Add(r)
+		}
+		if _, err := tab.Sweep(m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	close(stop)
+	wg.Wait()
+	if tab.Len() > len(live)+2*perRound {
+		t.Fatalf("Len = %d, want at most %d", tab.Len(), len(live)+2*perRound)
+	}
+	// Chunks holding a marked value stay, plus those of the last two
+	// rounds (suspect, not yet freed).
+	held := map[uint32]bool{}
+	for _, r := range live {
+		held[(uint32(r)-1)>>chunkBits] = true
+	}
+	if max := len(held) + 2*perRound/chunkSize + 2; tab.Chunks() > max {
+		t.Fatalf("Chunks = %d, want at most %d", tab.Chunks(), max)
+	}
+	for _, r := range live {
+		if tab.Get(r) == nil {
+			t.Fatalf("marked ref %d freed", r)
+		}
+	}
+}

@@ -1,0 +1,104 @@
+package intern
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Sweeper periodically frees the values nothing references any more: it
+// marks what its holders (the ring of records, the endpoints index, the DNS
+// names cache, the datapath's interfaces) reference and sweeps the tables.
+type Sweeper struct {
+	tables   *Tables
+	holders  []Holder
+	interval time.Duration
+	log      *slog.Logger
+	duration prometheus.Histogram
+	reg      prometheus.Registerer
+
+	mu sync.Mutex // one sweep at a time: a mark is valid for one sweep
+}
+
+// SweeperOption customises a Sweeper.
+type SweeperOption func(*Sweeper)
+
+// WithInterval sets how often the sweeper runs (default 10s). A value is
+// freed two to three intervals after its last reference is gone.
+func WithInterval(d time.Duration) SweeperOption { return func(s *Sweeper) { s.interval = d } }
+
+// WithLogger sets the logger.
+func WithLogger(log *slog.Logger) SweeperOption { return func(s *Sweeper) { s.log = log } }
+
+// WithRegisterer registers the tables' and the sweeps' metrics with reg.
+func WithRegisterer(reg prometheus.Registerer) SweeperOption {
+	return func(s *Sweeper) { s.reg = reg }
+}
+
+// NewSweeper returns a sweeper of tables whose live Refs are those holders
+// mark, plus pinned ones.
+func NewSweeper(tables *Tables, holders []Holder, opts ...SweeperOption) (*Sweeper, error) {
+	s := &Sweeper{
+		tables:   tables,
+		holders:  holders,
+		interval: 10 * time.Second,
+		log:      slog.New(slog.DiscardHandler),
+		duration: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "fovea_intern_sweep_duration_seconds",
+			Help:    "Time a sweep of the intern tables took: marking what the ring and the holders reference, then freeing the rest.",
+			Buckets: prometheus.ExponentialBuckets(0.0001, 4, 8),
+		}),
+	}
+	for _, opt := range opts {
+		opt(s)
+	}
+	if s.interval <= 0 {
+		return nil, fmt.Errorf("create intern sweeper: interval %v must be positive", s.interval)
+	}
+	if s.reg != nil {
+		for _, c := range []prometheus.Collector{tablesCollector{tables}, s.duration} {
+			if err := s.reg.Register(c); err != nil {
+				return nil, fmt.Errorf("register intern metrics: %w", err)
+			}
+		}
+	}
+	return s, nil
+}
+
+// Run sweeps every interval until ctx ends.
+func (s *Sweeper) Run(ctx context.Context) error {
+	t := time.NewTicker(s.interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+		freed, err := s.Sweep()
+		if err != nil {
+			return err
+		}
+		if freed != (TableStats{}) {
+			s.log.Debug("freed unreferenced intern values", "endpoints", freed[0], "interfaces", freed[1], "services", freed[2], "names", freed[3])
+		}
+	}
+}
+
+// Sweep marks and sweeps once, returning how many values each table freed.
+func (s *Sweeper) Sweep() (TableStats, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	start := time.Now()
+	m := s.tables.NewMarks()
+	for _, h := range s.holders {
+		h.MarkRefs(m)
+	}
+	freed, err := s.tables.Sweep(m)
+	s.duration.Observe(time.Since(start).Seconds())
+	return freed, err
+}
