@@ -1,0 +1,20 @@
+package record
+
+import "github.com/foveanet/fovea/agent/intern"
+
+// MarkRefs marks the intern table entries the record references, so that a
+// sweep keeps them while the record is in the ring. Ext references the Names
+// table only in drop records (the kernel drop reason's name); in L7 records
+// it references L7 details, which are bounded apart from the tables.
+func (r *Record) MarkRefs(m *intern.Marks) {
+	m.Interfaces.Add(r.Iface)
+	m.Endpoints.Add(r.SrcEndpoint)
+	m.Endpoints.Add(r.DstEndpoint)
+	m.Services.Add(r.SrcService)
+	m.Services.Add(r.DstService)
+	m.Names.Add(r.SrcNames)
+	m.Names.Add(r.DstNames)
+	if r.Kind == KindDrop {
+		m.Names.Add(r.Ext)
+	}
+}
