@@ -126,6 +126,8 @@ func (s *Source) dropNameRef(code uint32) intern.Ref {
 	}
 	name := s.dropNames.name(code)
 	ref := s.tables.Names.Intern(dropReasonKeyPrefix+name, func() []string { return []string{name} })
+	// Cached for good, so never freed; the kernel has a few hundred reasons.
+	s.tables.Names.Pin(ref)
 	s.dropRefs[code] = ref
 	return ref
 }

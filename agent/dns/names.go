@@ -196,3 +196,13 @@ func soonest(names []timedName) int64 {
 	}
 	return t
 }
+
+// MarkRefs marks the name lists the cache holds, which the names enricher
+// keeps writing into records. It holds the cache's lock while it walks it.
+func (n *Names) MarkRefs(m *intern.Marks) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for _, s := range n.lru.Values() {
+		m.Names.Add(s.ref)
+	}
+}

@@ -24,7 +24,8 @@ type Reserved struct {
 	local       atomic.Pointer[map[netip.Addr]struct{}]
 }
 
-// NewReserved interns the reserved endpoints in tables.
+// NewReserved interns the reserved endpoints in tables and pins them: the
+// enricher writes them into records for the agent's lifetime.
 func NewReserved(tables *intern.Tables) *Reserved {
 	e := &Reserved{
 		host:  internReserved(tables, IdentityHost, "host"),
@@ -35,9 +36,11 @@ func NewReserved(tables *intern.Tables) *Reserved {
 }
 
 func internReserved(tables *intern.Tables, id uint32, name string) intern.Ref {
-	return tables.Endpoints.Intern("reserved:"+name, func() *flowpb.Endpoint {
+	ref := tables.Endpoints.Intern("reserved:"+name, func() *flowpb.Endpoint {
 		return &flowpb.Endpoint{Identity: id, Labels: []string{"reserved:" + name}}
 	})
+	tables.Endpoints.Pin(ref)
+	return ref
 }
 
 // SetLocalAddrs replaces the set of addresses that belong to the node.

@@ -1,0 +1,12 @@
+package bpf
+
+import "github.com/foveanet/fovea/agent/intern"
+
+// MarkRefs marks the interfaces the source captures on, whose references it
+// keeps writing into records. Kernel drop reason names are pinned instead
+// (dropNameRef): the reader goroutine caches them without a lock.
+func (s *Source) MarkRefs(m *intern.Marks) {
+	for _, info := range *s.ifaces.Load() {
+		m.Interfaces.Add(info.ref)
+	}
+}
