@@ -47,6 +47,11 @@ type Config struct {
 	MetricsAddress string
 	// LocalAddrsRefresh is how often the node's own addresses are re-read.
 	LocalAddrsRefresh time.Duration
+	// InternSweepInterval is how often the intern tables are swept of
+	// endpoints, services, names and interfaces that no record in the ring
+	// and nothing live references any more; a value is freed two to three
+	// intervals after its last use.
+	InternSweepInterval time.Duration
 	// Version is reported by ServerStatus, GetNodes and flow emitters.
 	Version string
 	Server  server.Config
@@ -93,6 +98,9 @@ func (c *Config) Validate() error {
 	}
 	if c.LocalAddrsRefresh <= 0 {
 		return fmt.Errorf("--local-addrs-refresh: %v must be positive", c.LocalAddrsRefresh)
+	}
+	if c.InternSweepInterval <= 0 {
+		return fmt.Errorf("--intern-sweep-interval: %v must be positive", c.InternSweepInterval)
 	}
 	if err := c.Server.Validate(); err != nil {
 		return fmt.Errorf("validate server config: %w", err)

@@ -15,6 +15,7 @@ func validConfig() Config {
 		Aggregation:         "connection",
 		AggregationInterval: 30 * time.Second,
 		LocalAddrsRefresh:   30 * time.Second,
+		InternSweepInterval: 10 * time.Second,
 		Server:              server.Config{SocketPath: "/run/fovea-test.sock"},
 	}
 }
@@ -32,6 +33,7 @@ func TestValidateAggregation(t *testing.T) {
 		{"sampling without aggregation", func(c *Config) { c.Aggregation, c.SampleRate = "none", 10 }, "--sample-rate"},
 		{"zero interval", func(c *Config) { c.AggregationInterval = 0 }, "--aggregation-interval"},
 		{"huge sample rate", func(c *Config) { c.SampleRate = 1 << 33 }, "--sample-rate"},
+		{"zero sweep interval", func(c *Config) { c.InternSweepInterval = 0 }, "--intern-sweep-interval"},
 	} {
 		c := validConfig()
 		tc.edit(&c)

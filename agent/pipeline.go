@@ -37,3 +37,12 @@ func (p *pipeline) emit(r *record.Record) {
 		p.namespaces.ObserveEndpoints(p.endpoints.Get(r.SrcEndpoint), p.endpoints.Get(r.DstEndpoint), r.Time)
 	}
 }
+
+// MarkRefs marks the intern entries the records in the ring reference.
+// It scans the ring as a reader: records overwritten meanwhile are gone, and
+// the one being written is covered by the sweep's second round.
+func (p *pipeline) MarkRefs(m *intern.Marks) {
+	for _, r := range p.ring.All() {
+		r.MarkRefs(m)
+	}
+}

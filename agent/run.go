@@ -72,7 +72,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	if addrs, err := enrich.LocalAddrs(); err == nil {
 		reserved.SetLocalAddrs(addrs)
 	}
-	pods, feedPods, err := newEndpoints(cfg, tables, reg, events, log)
+	store, pods, feedPods, err := newEndpoints(cfg, tables, reg, events, log)
 	if err != nil {
 		return err
 	}
@@ -80,6 +80,10 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	// Pods first: the reserved identities label only what is left.
 	p := &pipeline{ring: ring, enrichers: []Enricher{pods, reserved, enrich.NewNames(names)}, namespaces: namespaces, endpoints: tables.Endpoints}
 	reg.MustRegister(newRingCollector(ring, &p.seen))
+	sweeper, err := newSweeper(cfg, tables, []intern.Holder{p, store, names}, src, reg, log)
+	if err != nil {
+		return err
+	}
 
 	obs, err := observer.New(ring, node,
 		observer.WithLogger(log),
@@ -111,6 +115,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	})
 	g.Go(func() error { return refreshLocalAddrs(ctx, reserved, cfg.LocalAddrsRefresh, log) })
 	g.Go(func() error { return src.Run(ctx, p.emit) })
+	g.Go(func() error { return sweeper.Run(ctx) })
 	if feedPods != nil {
 		g.Go(func() error { return feedPods(ctx) })
 	}
@@ -133,29 +138,45 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	return nil
 }
 
-// newEndpoints returns the enricher that labels pods and services, and what
-// feeds it: the inventory file, the Kubernetes API (--kubeconfig, or the
-// cluster the agent runs in), or nothing (nil).
-func newEndpoints(cfg Config, tables *intern.Tables, reg prometheus.Registerer, events *observer.AgentEvents, log *slog.Logger) (*enrich.Endpoints, func(context.Context) error, error) {
+// newEndpoints returns the store of the current endpoints index, the
+// enricher that labels pods and services from it, and what feeds it: the
+// inventory file, the Kubernetes API (--kubeconfig, or the cluster the agent
+// runs in), or nothing (nil).
+func newEndpoints(cfg Config, tables *intern.Tables, reg prometheus.Registerer, events *observer.AgentEvents, log *slog.Logger) (*endpoints.Store, *enrich.Endpoints, func(context.Context) error, error) {
 	store := endpoints.NewStore()
 	switch {
 	case cfg.Inventory != "":
 		inv, err := inventory.New(cfg.Inventory, cfg.ClusterName, tables, store,
 			inventory.WithLogger(log), inventory.WithInterval(cfg.InventoryInterval), inventory.WithRegisterer(reg))
 		if err != nil {
-			return nil, nil, fmt.Errorf("--inventory: %w", err)
+			return nil, nil, nil, fmt.Errorf("--inventory: %w", err)
 		}
-		return enrich.NewEndpoints(store), inv.Run, nil
+		return store, enrich.NewEndpoints(store), inv.Run, nil
 	case cfg.Kubeconfig != "" || kube.InCluster():
 		w, err := kube.NewFromKubeconfig(cfg.Kubeconfig, cfg.ClusterName, tables, store, kube.WithLocalNode(cfg.NodeName),
 			kube.WithLogger(log), kube.WithRegisterer(reg),
 			kube.WithNotify(func(typ, detail string) { events.Publish(unknownAgentEvent(typ, detail)) }))
 		if err != nil {
-			return nil, nil, fmt.Errorf("--kubeconfig: %w", err)
+			return nil, nil, nil, fmt.Errorf("--kubeconfig: %w", err)
 		}
-		return enrich.NewEndpoints(store), w.Run, nil
+		return store, enrich.NewEndpoints(store), w.Run, nil
 	}
-	return enrich.NewEndpoints(store), nil, nil
+	return store, enrich.NewEndpoints(store), nil, nil
+}
+
+// newSweeper returns the sweeper of the intern tables. Besides holders, the
+// source holds interfaces if it says so; the reserved endpoints and kernel
+// drop reason names are pinned by whoever interns them.
+func newSweeper(cfg Config, tables *intern.Tables, holders []intern.Holder, src Source, reg prometheus.Registerer, log *slog.Logger) (*intern.Sweeper, error) {
+	if h, ok := src.(intern.Holder); ok {
+		holders = append(holders, h)
+	}
+	s, err := intern.NewSweeper(tables, holders, intern.WithInterval(cfg.InternSweepInterval),
+		intern.WithLogger(log), intern.WithRegisterer(reg))
+	if err != nil {
+		return nil, fmt.Errorf("--intern-sweep-interval: %w", err)
+	}
+	return s, nil
 }
 
 // newDNS builds the DNS parser the source hands DNS payloads to, its L7

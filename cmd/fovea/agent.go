@@ -37,6 +37,8 @@ func bindAgentFlags(fs *pflag.FlagSet, cfg *agent.Config) {
 		"kubeconfig of the cluster whose pods and services label flows (default: the cluster the agent runs in, if any)")
 	fs.StringVar(&cfg.MetricsAddress, "metrics-address", ":9965", "address to serve Prometheus /metrics on; empty disables it")
 	fs.DurationVar(&cfg.LocalAddrsRefresh, "local-addrs-refresh", 30*time.Second, "how often to re-read the node's own addresses")
+	fs.DurationVar(&cfg.InternSweepInterval, "intern-sweep-interval", 10*time.Second,
+		"how often to free the pods, services, DNS names and interfaces no flow in the ring and nothing current references")
 	bindServerFlags(fs, &cfg.Server, "/var/run/fovea/hubble.sock", ":4244")
 }
 

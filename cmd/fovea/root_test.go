@@ -29,6 +29,7 @@ func TestAgentRejectsBadSettingsNamingTheFlag(t *testing.T) {
 		{args: []string{"agent", "--interfaces", "veth[", "--node-name", "n"}, want: "--interfaces"},
 		{args: []string{"agent", "--listen-address", ":4244", "--node-name", "n"}, want: "--tls-cert-file"},
 		{args: []string{"agent", "--local-addrs-refresh", "0s", "--node-name", "n"}, want: "--local-addrs-refresh"},
+		{args: []string{"agent", "--intern-sweep-interval", "0s", "--node-name", "n"}, want: "--intern-sweep-interval"},
 		{args: []string{"agent", "--log-level", "loud"}, want: "--log-level"},
 		{args: []string{"agent", "--no-such-flag"}, want: "--no-such-flag"},
 		{args: []string{"agent"}, env: map[string]string{"FOVEA_RING_CAPACITY": "12"}, want: "--ring-capacity"},
