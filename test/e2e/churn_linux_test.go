@@ -229,6 +229,11 @@ func TestInternTablesUnderInventoryChurn(t *testing.T) {
 				if got, got2 := f.GetSource().GetPodName(), f.GetDestination().GetPodName(); got != wantSrc || got2 != wantDst {
 					return fmt.Errorf("%s: flow from %q to %q, want %q to %q", sock, got, got2, wantSrc, wantDst)
 				}
+				// The interfaces the datapath captures on stay interned
+				// however long ago they were attached.
+				if f.GetInterface().GetName() == "" {
+					return fmt.Errorf("%s: flow %s has no interface", sock, f.GetUuid())
+				}
 			}
 			return nil
 		})
