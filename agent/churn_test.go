@@ -21,7 +21,7 @@ import (
 )
 
 // churnRig is an agent pipeline fed by an endpoints index the test rebuilds,
-// with the sweeper the agent runs.
+// with the sweeper and holders the agent runs.
 type churnRig struct {
 	tables  *intern.Tables
 	ring    *ringbuffer.Ring[record.Record]
@@ -41,13 +41,14 @@ func newChurnRig(t testing.TB, ringCap int) *churnRig {
 	if c.names, err = dns.NewNames(c.tables.Names); err != nil {
 		t.Fatal(err)
 	}
+	pods := enrich.NewEndpoints(c.store)
 	c.p = &pipeline{
 		ring:       c.ring,
-		enrichers:  []Enricher{enrich.NewEndpoints(c.store), enrich.NewReserved(c.tables), enrich.NewNames(c.names)},
+		enrichers:  []Enricher{pods, enrich.NewReserved(c.tables), enrich.NewNames(c.names)},
 		namespaces: observer.NewNamespaceTracker(),
 		endpoints:  c.tables.Endpoints,
 	}
-	if c.sweeper, err = intern.NewSweeper(c.tables, []intern.Holder{c.p, c.store, c.names}); err != nil {
+	if c.sweeper, err = intern.NewSweeper(c.tables, []intern.Holder{c.p, pods, c.names}); err != nil {
 		t.Fatal(err)
 	}
 	return c

@@ -72,7 +72,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	if addrs, err := enrich.LocalAddrs(); err == nil {
 		reserved.SetLocalAddrs(addrs)
 	}
-	store, pods, feedPods, err := newEndpoints(cfg, tables, reg, events, log)
+	pods, feedPods, err := newEndpoints(cfg, tables, reg, events, log)
 	if err != nil {
 		return err
 	}
@@ -80,7 +80,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	// Pods first: the reserved identities label only what is left.
 	p := &pipeline{ring: ring, enrichers: []Enricher{pods, reserved, enrich.NewNames(names)}, namespaces: namespaces, endpoints: tables.Endpoints}
 	reg.MustRegister(newRingCollector(ring, &p.seen))
-	sweeper, err := newSweeper(cfg, tables, []intern.Holder{p, store, names}, src, reg, log)
+	sweeper, err := newSweeper(cfg, tables, []intern.Holder{p, pods, names}, src, reg, log)
 	if err != nil {
 		return err
 	}
@@ -138,30 +138,29 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	return nil
 }
 
-// newEndpoints returns the store of the current endpoints index, the
-// enricher that labels pods and services from it, and what feeds it: the
-// inventory file, the Kubernetes API (--kubeconfig, or the cluster the agent
-// runs in), or nothing (nil).
-func newEndpoints(cfg Config, tables *intern.Tables, reg prometheus.Registerer, events *observer.AgentEvents, log *slog.Logger) (*endpoints.Store, *enrich.Endpoints, func(context.Context) error, error) {
+// newEndpoints returns the enricher that labels pods and services, and what
+// feeds it: the inventory file, the Kubernetes API (--kubeconfig, or the
+// cluster the agent runs in), or nothing (nil).
+func newEndpoints(cfg Config, tables *intern.Tables, reg prometheus.Registerer, events *observer.AgentEvents, log *slog.Logger) (*enrich.Endpoints, func(context.Context) error, error) {
 	store := endpoints.NewStore()
 	switch {
 	case cfg.Inventory != "":
 		inv, err := inventory.New(cfg.Inventory, cfg.ClusterName, tables, store,
 			inventory.WithLogger(log), inventory.WithInterval(cfg.InventoryInterval), inventory.WithRegisterer(reg))
 		if err != nil {
-			return nil, nil, nil, fmt.Errorf("--inventory: %w", err)
+			return nil, nil, fmt.Errorf("--inventory: %w", err)
 		}
-		return store, enrich.NewEndpoints(store), inv.Run, nil
+		return enrich.NewEndpoints(store), inv.Run, nil
 	case cfg.Kubeconfig != "" || kube.InCluster():
 		w, err := kube.NewFromKubeconfig(cfg.Kubeconfig, cfg.ClusterName, tables, store, kube.WithLocalNode(cfg.NodeName),
 			kube.WithLogger(log), kube.WithRegisterer(reg),
 			kube.WithNotify(func(typ, detail string) { events.Publish(unknownAgentEvent(typ, detail)) }))
 		if err != nil {
-			return nil, nil, nil, fmt.Errorf("--kubeconfig: %w", err)
+			return nil, nil, fmt.Errorf("--kubeconfig: %w", err)
 		}
-		return store, enrich.NewEndpoints(store), w.Run, nil
+		return enrich.NewEndpoints(store), w.Run, nil
 	}
-	return store, enrich.NewEndpoints(store), nil, nil
+	return enrich.NewEndpoints(store), nil, nil
 }
 
 // newSweeper returns the sweeper of the intern tables. Besides holders, the
@@ -171,12 +170,8 @@ func newSweeper(cfg Config, tables *intern.Tables, holders []intern.Holder, src 
 	if h, ok := src.(intern.Holder); ok {
 		holders = append(holders, h)
 	}
-	s, err := intern.NewSweeper(tables, holders, intern.WithInterval(cfg.InternSweepInterval),
+	return intern.NewSweeper(tables, holders, intern.WithInterval(cfg.InternSweepInterval),
 		intern.WithLogger(log), intern.WithRegisterer(reg))
-	if err != nil {
-		return nil, fmt.Errorf("--intern-sweep-interval: %w", err)
-	}
-	return s, nil
 }
 
 // newDNS builds the DNS parser the source hands DNS payloads to, its L7
