@@ -3,6 +3,7 @@ package intern
 import (
 	"errors"
 	"fmt"
+	"math"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -215,5 +216,13 @@ func TestSweepUnderConcurrentReaders(t *testing.T) {
 		if tab.Get(r) == nil {
 			t.Fatalf("marked ref %d freed", r)
 		}
+	}
+}
+
+func TestInternReturnsZeroOnceRefsRunOut(t *testing.T) {
+	tab := NewTable[int]()
+	tab.n.Store(math.MaxUint32)
+	if ref := tab.Intern("late", func() int { return 1 }); ref != 0 {
+		t.Fatalf("Intern after the last Ref gave %d, want 0", ref)
 	}
 }
