@@ -75,7 +75,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) (err error) {
 // AgentOption configures the agents StartAgents and StartAgent run.
 type AgentOption func(*agentOptions)
 
-type agentOptions struct{ listen, inventory, kubeconfig string }
+type agentOptions struct{ listen, inventory, kubeconfig, metrics string }
 
 // ListenTCP makes agents also serve the Hubble API in plaintext on the TCP
 // address listen (such as ":4244") of their node, for a relay.
@@ -88,6 +88,11 @@ func WithInventory(path string) AgentOption { return func(o *agentOptions) { o.i
 // WithKubeconfig makes agents label flows with the pods and services of
 // the Kubernetes cluster the kubeconfig file at path describes.
 func WithKubeconfig(path string) AgentOption { return func(o *agentOptions) { o.kubeconfig = path } }
+
+// WithMetrics makes agents serve Prometheus /metrics on the TCP address
+// listen (such as "127.0.0.1:9965") of their node; by default they serve
+// none.
+func WithMetrics(listen string) AgentOption { return func(o *agentOptions) { o.metrics = listen } }
 
 // StartAgents runs `fovea agent` (the binary at agent) in every node's
 // namespace and waits until each serves its socket; it returns the sockets in
@@ -131,7 +136,7 @@ func startAgent(ctx context.Context, c *cluster.Cluster, node, agent string, rin
 	}
 	sock := filepath.Join(c.NodeStateDir(node), "hubble.sock")
 	args := []string{"agent", "--node-name", node, "--socket-path", sock,
-		"--listen-address", o.listen, "--metrics-address", "", "--ring-capacity", strconv.Itoa(ringCapacity)}
+		"--listen-address", o.listen, "--metrics-address", o.metrics, "--ring-capacity", strconv.Itoa(ringCapacity)}
 	if o.listen != "" {
 		args = append(args, "--insecure")
 	}
