@@ -31,8 +31,9 @@ const relayClusterRolePath = "../../helm/fovea/templates/relay-clusterrole.yaml"
 
 // TestRelayKubernetesPeers runs `fovea relay --kubernetes-peers` with a
 // token bound to the chart's relay ClusterRole only: it finds the agents at
-// the addresses of the Node objects, and follows Nodes deleted and created,
-// as the real hubble CLI shows through it.
+// the addresses of the Node objects, follows Nodes deleted and created, and
+// keeps its agents while the API server is down, as the real hubble CLI
+// shows through it.
 func TestRelayKubernetesPeers(t *testing.T) {
 	e := setupKubeWith(t, kubePeersPrefix, demo.ListenTCP(fmt.Sprintf(":%d", demo.AgentPort)))
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
@@ -115,23 +116,51 @@ func TestRelayKubernetesPeers(t *testing.T) {
 
 	// A Node deleted: its agent leaves the relay; created again: it is back.
 	gone := e.cluster.Topology.Nodes[1]
-	if err := e.api.Admin.CoreV1().Nodes().Delete(ctx, gone.Name, metav1.DeleteOptions{}); err != nil {
+	nodes := e.api.Admin.CoreV1().Nodes()
+	deleteNode := func() {
+		t.Helper()
+		if err := nodes.Delete(ctx, gone.Name, metav1.DeleteOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		deleted := time.Now()
+		eventually(t, 45*time.Second, func() error {
+			return connectedNodes(e.hubble(t, sock, "list", "nodes"), all[:1])
+		})
+		t.Logf("Node %s deleted: gone from hubble list nodes in %v", gone.Name, time.Since(deleted).Round(100*time.Millisecond))
+	}
+	createNode := func() {
+		t.Helper()
+		if err := kube.CreateNode(ctx, e.api.Admin, gone.Name, gone.IPv4, gone.IPv6); err != nil {
+			t.Fatal(err)
+		}
+		created := time.Now()
+		eventually(t, 15*time.Second, func() error {
+			return connectedNodes(e.hubble(t, sock, "list", "nodes"), all)
+		})
+		t.Logf("Node %s created: connected in hubble list nodes in %v", gone.Name, time.Since(created).Round(100*time.Millisecond))
+	}
+	deleteNode()
+	createNode()
+
+	// The API server down: the relay keeps the agents it knows and serves
+	// their flows; back: it follows Node changes again, once its informer
+	// has listed and watched anew.
+	e.api.KillAPIServer()
+	down := time.Now()
+	for time.Since(down) < 5*time.Second {
+		if err := connectedNodes(e.hubble(t, sock, "list", "nodes"), all); err != nil {
+			t.Fatalf("API server down: %v", err)
+		}
+		if got := nodeNames(e.observeJSON(t, sock, "--last", "100")); !slices.Equal(got, all) {
+			t.Fatalf("API server down: flows from nodes %v, want %v", got, all)
+		}
+		time.Sleep(time.Second)
+	}
+	if err := e.api.RestartAPIServer(ctx); err != nil {
 		t.Fatal(err)
 	}
-	deleted := time.Now()
-	eventually(t, 15*time.Second, func() error {
-		return connectedNodes(e.hubble(t, sock, "list", "nodes"), all[:1])
-	})
-	t.Logf("Node %s deleted: gone from hubble list nodes in %v", gone.Name, time.Since(deleted).Round(100*time.Millisecond))
-	if err := kube.CreateNode(ctx, e.api.Admin, gone.Name, gone.IPv4, gone.IPv6); err != nil {
-		t.Fatal(err)
-	}
-	created := time.Now()
-	eventually(t, 15*time.Second, func() error {
-		return connectedNodes(e.hubble(t, sock, "list", "nodes"), all)
-	})
-	t.Logf("Node %s created again: connected in hubble list nodes in %v:\n%s", gone.Name,
-		time.Since(created).Round(100*time.Millisecond), e.hubble(t, sock, "list", "nodes"))
+	deleteNode()
+	createNode()
 	select {
 	case <-relay.Done():
 		t.Fatalf("relay exited: %v", relay.Err())
