@@ -177,8 +177,9 @@ func TestKubernetesAPIOutage(t *testing.T) {
 		return nil
 	})
 	// Traffic goes on for a while, so the informers retry more than once.
-	for time.Since(began) < outage {
-		_, c := e.request(t, ctx, sock, src, dst, fromPod(srcPod.Name, "k8s:app="+srcPod.Labels["app"]))
+	checked := 0
+	for ; time.Since(began) < outage; checked++ {
+		c := e.requestOnce(t, ctx, sock, src, dst, fromPod(srcPod.Name, "k8s:app="+srcPod.Labels["app"]))
 		if out := e.hubble(t, sock, "observe", "--last", "100000", "--pod", srcPod.Key(), "--port", strconv.Itoa(int(c.Src.Port))); !strings.Contains(out, srcPod.Name) {
 			t.Fatalf("API server down: hubble observe --pod %s finds no flow of a new connection", srcPod.Key())
 		}
@@ -193,9 +194,9 @@ func TestKubernetesAPIOutage(t *testing.T) {
 		}
 		t.Logf("%s: %v API errors counted in %v down", n, errs, time.Since(began).Round(time.Second))
 	}
-	t.Logf("API server down %v: agents serve labelled flows, count and report the errors", time.Since(began).Round(time.Second))
+	t.Logf("API server down %v: %d new connections' flows labelled; agents count and report the errors", time.Since(began).Round(time.Second), checked)
 
-	// Back: a pod created now, with its own namespace on the node, is
+	// Back: a pod created now, in a new network namespace on the node, is
 	// named in flows once the informers have listed and watched again.
 	if err := e.api.RestartAPIServer(ctx); err != nil {
 		t.Fatal(err)
@@ -225,16 +226,17 @@ func TestKubernetesAPIOutage(t *testing.T) {
 		t.Fatal(err)
 	}
 	paused := time.Now()
-	for time.Since(paused) < 15*time.Second {
+	checked = 0
+	for ; time.Since(paused) < 15*time.Second; checked++ {
 		e.checkServing(t, nodes)
-		e.request(t, ctx, sock, src, dst, fromPod(srcPod.Name, "k8s:app="+srcPod.Labels["app"]))
-		time.Sleep(2 * time.Second)
+		e.requestOnce(t, ctx, sock, src, dst, fromPod(srcPod.Name, "k8s:app="+srcPod.Labels["app"]))
+		time.Sleep(time.Second)
 	}
 	if err := e.api.ResumeAPIServer(); err != nil {
 		t.Fatal(err)
 	}
 	resumed := time.Now()
-	t.Logf("kube-apiserver paused %v: agents kept serving labelled flows", resumed.Sub(paused).Round(time.Second))
+	t.Logf("kube-apiserver paused %v: agents kept serving; %d new connections' flows labelled", resumed.Sub(paused).Round(time.Second), checked)
 	pods := e.api.Admin.CoreV1().Pods(srcPod.Namespace)
 	pod, err := pods.Get(ctx, srcPod.Name, metav1.GetOptions{})
 	if err != nil {
@@ -276,6 +278,28 @@ func (e *kubeEnv) awaitRequest(t *testing.T, ctx context.Context, limit time.Dur
 		}
 		return fmt.Errorf("%s: no request flow of %v", sock, c)
 	})
+}
+
+// requestOnce makes one connection from src to dst and fails unless the
+// agent at sock reports its request flow within seconds and ok accepts it.
+func (e *kubeEnv) requestOnce(t *testing.T, ctx context.Context, sock string, src, dst traffic.Host, ok func(*flowpb.Flow) error) traffic.Conn {
+	t.Helper()
+	c, err := traffic.TCPShort(ctx, src, dst, traffic.IPv4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 50 {
+		requests, _ := connFlows(c, e.observeJSON(t, sock, "--last", "100000", "--port", strconv.Itoa(int(c.Src.Port))))
+		if len(requests) > 0 {
+			if err := ok(requests[0]); err != nil {
+				t.Fatalf("%s: %v: %v", sock, c, err)
+			}
+			return c
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("%s: no request flow of %v", sock, c)
+	return c
 }
 
 // checkServing fails unless every agent answers hubble status.
