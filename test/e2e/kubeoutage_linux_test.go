@@ -130,10 +130,12 @@ func setupKubeWith(t *testing.T, prefix string, opts ...demo.AgentOption) *kubeE
 }
 
 // TestKubernetesAPIOutage takes the API server away from running agents:
-// killed, then restarted on the same etcd, then paused (a server that
-// accepts connections and never answers). Throughout, the agents serve
-// flows labelled with what they last knew, count and report the API errors,
-// and once the server is back they pick up changes made there.
+// killed; restarted on the same etcd but refusing them (403, their RBAC
+// binding gone); then paused (a server that accepts connections and never
+// answers). Throughout, the agents serve flows labelled with what they last
+// knew, count and report the API errors, and once the server serves them
+// again they pick up changes made there. Client-go's backoff (up to a
+// minute after half a minute of failures) bounds the recovery.
 func TestKubernetesAPIOutage(t *testing.T) {
 	e := setupKubeWith(t, outagePrefix, demo.WithMetrics(agentMetrics))
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
@@ -152,7 +154,17 @@ func TestKubernetesAPIOutage(t *testing.T) {
 		errorsBefore[n] = e.agentMetric(t, n, "fovea_kubernetes_api_errors_total")
 	}
 
-	// Down: connections reset, new ones refused.
+	// Down: connections reset, new ones refused. The agents' RBAC binding
+	// goes first, so that the server comes back refusing them (open
+	// watches are authorized once, when they start).
+	bindings := e.api.Admin.RbacV1().ClusterRoleBindings()
+	binding, err := bindings.Get(ctx, "fovea-agent", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := bindings.Delete(ctx, binding.Name, metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
 	began := time.Now()
 	e.api.KillAPIServer()
 	t.Log("kube-apiserver killed")
@@ -166,16 +178,7 @@ func TestKubernetesAPIOutage(t *testing.T) {
 	})
 	// Reports are at most one per 30 s, and the agents may have made one
 	// just before the kill.
-	eventually(t, 45*time.Second, func() error {
-		for _, n := range nodes {
-			ev := e.agentEvent(t, e.sockets[n], "kubernetes_api_error", began)
-			if ev == nil {
-				return fmt.Errorf("%s: no kubernetes_api_error agent event since the API server went down", n)
-			}
-			t.Logf("%s: agent event %s: %s", n, ev.GetAgentEvent().GetUnknown().GetType(), ev.GetAgentEvent().GetUnknown().GetNotification())
-		}
-		return nil
-	})
+	e.awaitAgentEvents(t, 45*time.Second, nodes, began, "connection refused")
 	// Traffic goes on for a while, so the informers retry more than once.
 	checked := 0
 	for ; time.Since(began) < outage; checked++ {
@@ -196,13 +199,29 @@ func TestKubernetesAPIOutage(t *testing.T) {
 	}
 	t.Logf("API server down %v: %d new connections' flows labelled; agents count and report the errors", time.Since(began).Round(time.Second), checked)
 
-	// Back: a pod created now, in a new network namespace on the node, is
-	// named in flows once the informers have listed and watched again.
+	// Erroring: back, but answering the agents' lists with 403 Forbidden
+	// until their binding returns.
 	if err := e.api.RestartAPIServer(ctx); err != nil {
 		t.Fatal(err)
 	}
 	restarted := time.Now()
-	t.Logf("kube-apiserver restarted after %v down", restarted.Sub(began).Round(time.Second))
+	t.Logf("kube-apiserver restarted after %v down, without the agents' binding", restarted.Sub(began).Round(time.Second))
+	checked = 0
+	e.awaitAgentEvents(t, 45*time.Second, nodes, restarted, "403 Forbidden", func() {
+		e.requestOnce(t, ctx, sock, src, dst, fromPod(srcPod.Name, "k8s:app="+srcPod.Labels["app"]))
+		e.checkServing(t, nodes)
+		checked++
+	})
+	t.Logf("API server forbidding the agents for %v: %d new connections' flows labelled", time.Since(restarted).Round(time.Second), checked)
+	binding.ResourceVersion = ""
+	if _, err := bindings.Create(ctx, binding, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	restored := time.Now()
+
+	// Back to normal: a pod created now, in a new network namespace on the
+	// node, is named in flows once the informers have listed and watched
+	// again.
 	late, err := e.cluster.AddPod(ctx, srcPod.Node)
 	if err != nil {
 		t.Fatal(err)
@@ -214,10 +233,10 @@ func TestKubernetesAPIOutage(t *testing.T) {
 	}
 	lateHost := traffic.Host{Name: late.Key(), Netns: cluster.NewNetns(late.Netns), IPv4: late.IPv4, IPv6: late.IPv6}
 	e.awaitRequest(t, ctx, 90*time.Second, sock, lateHost, dst, fromPod(late.Name, "k8s:app="+late.Labels["app"]))
-	t.Logf("a pod created after the restart is named in flows %v after the restart", time.Since(restarted).Round(100*time.Millisecond))
+	t.Logf("a pod created after the binding returned is named in flows %v after it returned", time.Since(restored).Round(100*time.Millisecond))
 	for _, n := range nodes {
 		if got := e.agentMetric(t, n, "fovea_kubernetes_synced"); got != 1 {
-			t.Errorf("%s: fovea_kubernetes_synced = %v after the restart, want 1", n, got)
+			t.Errorf("%s: fovea_kubernetes_synced = %v after the outage, want 1", n, got)
 		}
 	}
 
@@ -310,6 +329,26 @@ func (e *kubeEnv) checkServing(t *testing.T, nodes []string) {
 			t.Fatalf("%s: hubble status:\n%s", n, out)
 		}
 	}
+}
+
+// awaitAgentEvents waits until every node's agent has published a
+// kubernetes_api_error event since since whose notification holds detail,
+// running each of meanwhile (if any) between looks.
+func (e *kubeEnv) awaitAgentEvents(t *testing.T, limit time.Duration, nodes []string, since time.Time, detail string, meanwhile ...func()) {
+	t.Helper()
+	eventually(t, limit, func() error {
+		for _, f := range meanwhile {
+			f()
+		}
+		for _, n := range nodes {
+			ev := e.agentEvent(t, e.sockets[n], "kubernetes_api_error", since)
+			if note := ev.GetAgentEvent().GetUnknown().GetNotification(); !strings.Contains(note, detail) {
+				return fmt.Errorf("%s: no kubernetes_api_error agent event about %q since %v (newest: %q)", n, detail, since.Format(time.StampMilli), note)
+			}
+			t.Logf("%s: agent event kubernetes_api_error: %s", n, ev.GetAgentEvent().GetUnknown().GetNotification())
+		}
+		return nil
+	})
 }
 
 // agentEvent returns the newest agent event of type typ (an
