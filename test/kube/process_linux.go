@@ -20,10 +20,11 @@ type process struct {
 }
 
 // start runs path with args, in netns if set, logging to
-// <dir>/<name>.log. The child gets SIGKILL if the test process dies.
+// <dir>/<name>.log (appended to, so a restart keeps the earlier run's
+// log). The child gets SIGKILL if the test process dies.
 func start(dir, netns, name, path string, args ...string) (*process, error) {
 	logPath := filepath.Join(dir, name+".log")
-	log, err := os.Create(logPath)
+	log, err := os.OpenFile(logPath, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("create %s log: %w", name, err)
 	}
@@ -53,14 +54,32 @@ func (p *process) stop() {
 		return
 	default:
 	}
-	// Signalling a process that has just exited fails harmlessly.
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	// Signalling a process that has just exited fails harmlessly. A
+	// paused process only acts on SIGTERM once continued.
+	_ = p.signal(syscall.SIGTERM)
+	_ = p.signal(syscall.SIGCONT)
 	select {
 	case <-p.done:
 	case <-time.After(10 * time.Second):
 		_ = p.cmd.Process.Kill()
 		<-p.done
 	}
+}
+
+// kill sends SIGKILL and waits for the exit.
+func (p *process) kill() {
+	_ = p.signal(syscall.SIGKILL) // fails harmlessly if it has exited
+	<-p.done
+}
+
+// signal sends sig to the process's group: `ip netns exec` execs the
+// server, which leads its own group (Setpgid), so this reaches the server
+// whether or not it runs in a namespace.
+func (p *process) signal(sig syscall.Signal) error {
+	if err := syscall.Kill(-p.cmd.Process.Pid, sig); err != nil {
+		return fmt.Errorf("send %v to %s: %w", sig, p.name, err)
+	}
+	return nil
 }
 
 // exited reports an error if the process has already ended.

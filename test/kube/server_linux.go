@@ -32,6 +32,8 @@ type ControlPlane struct {
 
 	cfg       Config
 	etcd, api *process
+	// apiArgs start kube-apiserver again on the same port and etcd.
+	apiArgs []string
 }
 
 // ServiceCIDR is the range Services get their cluster IPs from.
@@ -84,8 +86,7 @@ func Start(ctx context.Context, cfg Config) (*ControlPlane, error) {
 	// Without a controller manager nothing creates the default service
 	// accounts, so the ServiceAccount admission plugin would reject every
 	// pod; tests create the objects a controller would.
-	cp.api, err = start(cfg.Dir, cfg.Netns, "kube-apiserver", cfg.APIServerBin,
-		"--etcd-servers", etcdURL,
+	cp.apiArgs = []string{"--etcd-servers", etcdURL,
 		"--bind-address", cfg.Address.String(), "--advertise-address", cfg.Address.String(),
 		"--secure-port", strconv.Itoa(apiPort), "--cert-dir", filepath.Join(cfg.Dir, "certs"),
 		"--tls-cert-file", certPath, "--tls-private-key-file", keyPath,
@@ -93,8 +94,8 @@ func Start(ctx context.Context, cfg Config) (*ControlPlane, error) {
 		"--service-account-issuer", "https://kubernetes.default.svc",
 		"--token-auth-file", tokens, "--authorization-mode", "RBAC",
 		"--service-cluster-ip-range", ServiceCIDR,
-		"--disable-admission-plugins", "ServiceAccount")
-	if err != nil {
+		"--disable-admission-plugins", "ServiceAccount"}
+	if cp.api, err = start(cfg.Dir, cfg.Netns, "kube-apiserver", cfg.APIServerBin, cp.apiArgs...); err != nil {
 		return fail(err)
 	}
 	if cp.Admin, err = kubernetes.NewForConfig(cp.RESTConfig(cp.AdminToken)); err != nil {

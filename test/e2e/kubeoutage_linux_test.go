@@ -1,0 +1,407 @@
+//go:build linux
+
+package e2e
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	flowpb "github.com/cilium/cilium/api/v1/flow"
+	observerpb "github.com/cilium/cilium/api/v1/observer"
+	"google.golang.org/protobuf/encoding/protojson"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/foveanet/fovea/test/cluster"
+	"github.com/foveanet/fovea/test/demo"
+	"github.com/foveanet/fovea/test/kube"
+	"github.com/foveanet/fovea/test/traffic"
+)
+
+// outagePrefix keeps the outage test's cluster apart: it stops the API
+// server the agents read.
+const outagePrefix = "foveakdn-"
+
+// outage is how long the API server stays down; maxOutageErrors bounds
+// the API errors an agent counts meanwhile, far below what retrying without
+// backoff would make.
+const (
+	outage          = 12 * time.Second
+	maxOutageErrors = 100
+)
+
+// agentMetrics is where each agent serves /metrics in its node's namespace.
+const agentMetrics = "127.0.0.1:9965"
+
+// setupKubeWith is setupKube with agents started with opts besides the
+// kubeconfig (metrics, a TCP listener for a relay).
+func setupKubeWith(t *testing.T, prefix string, opts ...demo.AgentOption) *kubeEnv {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: builds network namespaces and loads eBPF programs")
+	}
+	fovea, hubble := os.Getenv("FOVEA_BIN"), os.Getenv("HUBBLE_BIN")
+	if fovea == "" || hubble == "" {
+		t.Fatal("FOVEA_BIN or HUBBLE_BIN is not set: run the end-to-end tests with `make e2e`")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	if err := cluster.Cleanup(ctx, prefix, log); err != nil {
+		t.Fatalf("clean up an earlier run: %v", err)
+	}
+	stateDir := t.TempDir()
+	c, err := cluster.Build(ctx, cluster.Config{Prefix: prefix, Nodes: 2, PodsPerNode: 2, StateDir: stateDir, Logger: log})
+	if err != nil {
+		t.Fatalf("build cluster: %v", err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if err := c.Close(ctx); err != nil {
+			t.Errorf("close cluster: %v", err)
+		}
+	})
+	// The control plane runs in the fabric namespace, on the gateway
+	// address every node reaches (see setupKube).
+	fabric := c.Topology.Fabric
+	apiDir := filepath.Join(stateDir, "kube")
+	if err := os.MkdirAll(apiDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	api, err := kube.Start(ctx, kube.Config{
+		Dir: apiDir, Address: cluster.GatewayV4, Netns: fabric, Dial: kube.NetnsDialer(fabric), Logger: log,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(api.Close)
+	if err := kube.Describe(ctx, api.Admin, c.Topology); err != nil {
+		t.Fatal(err)
+	}
+	role, err := kube.ReadClusterRole("../../helm/fovea/templates/clusterrole.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	token, err := kube.BindServiceAccount(ctx, api.Admin, role, "kube-system", "fovea")
+	if err != nil {
+		t.Fatal(err)
+	}
+	kubeconfig := filepath.Join(stateDir, "kubeconfig")
+	if err := kube.WriteKubeconfig(kubeconfig, api.Host, api.CA, token); err != nil {
+		t.Fatal(err)
+	}
+
+	life, stop := context.WithCancel(context.Background())
+	t.Cleanup(stop)
+	sockets, err := demo.StartAgents(life, c, fovea, ringCapacity, append(opts, demo.WithKubeconfig(kubeconfig))...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &kubeEnv{env: &env{cluster: c, sockets: map[string]string{}, hosts: c.Hosts(), fovea: fovea, hubbleBin: hubble, stop: stop}, api: api}
+	for i, n := range c.Topology.Nodes {
+		e.sockets[n.Name] = sockets[i]
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			dumpLogs(e.env)
+			if data, err := os.ReadFile(filepath.Join(apiDir, "kube-apiserver.log")); err == nil {
+				fmt.Fprintf(os.Stderr, "=== kube-apiserver log (last 4 KiB)\n%s\n", data[max(0, len(data)-4096):])
+			}
+		}
+	})
+	for _, h := range e.hosts {
+		if _, err := traffic.Serve(life, h, log); err != nil {
+			t.Fatalf("serve on %s: %v", h.Name, err)
+		}
+	}
+	return e
+}
+
+// TestKubernetesAPIOutage takes the API server away from running agents:
+// killed; restarted on the same etcd but refusing them (403, their RBAC
+// binding gone); then paused (a server that accepts connections and never
+// answers). Throughout, the agents serve flows labelled with what they last
+// knew, count and report the API errors, and once the server serves them
+// again they pick up changes made there. Client-go's backoff (up to a
+// minute after half a minute of failures) bounds the recovery.
+func TestKubernetesAPIOutage(t *testing.T) {
+	e := setupKubeWith(t, outagePrefix, demo.WithMetricsAddress(agentMetrics))
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	src, sock := e.pod(0)
+	dst, _ := e.pod(2)
+	srcPod, _ := e.cluster.Topology.Pod(src.Name)
+	nodes := []string{e.cluster.Topology.Nodes[0].Name, e.cluster.Topology.Nodes[1].Name}
+
+	e.request(t, ctx, sock, src, dst, fromPod(srcPod.Name, "k8s:app="+srcPod.Labels["app"]))
+	errorsBefore := map[string]float64{}
+	for _, n := range nodes {
+		if got := e.agentMetric(t, n, "fovea_kubernetes_synced"); got != 1 {
+			t.Fatalf("%s: fovea_kubernetes_synced = %v before the outage, want 1", n, got)
+		}
+		errorsBefore[n] = e.agentMetric(t, n, "fovea_kubernetes_api_errors_total")
+	}
+
+	// Down: connections reset, new ones refused. The agents' RBAC binding
+	// goes first, so that the server comes back refusing them (open
+	// watches are authorized once, when they start).
+	bindings := e.api.Admin.RbacV1().ClusterRoleBindings()
+	binding, err := bindings.Get(ctx, "fovea-agent", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := bindings.Delete(ctx, binding.Name, metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	began := time.Now()
+	e.api.KillAPIServer()
+	t.Log("kube-apiserver killed")
+	eventually(t, 30*time.Second, func() error {
+		for _, n := range nodes {
+			if got := e.agentMetric(t, n, "fovea_kubernetes_api_errors_total"); got <= errorsBefore[n] {
+				return fmt.Errorf("%s: fovea_kubernetes_api_errors_total = %v with the API server down, want more than %v", n, got, errorsBefore[n])
+			}
+		}
+		return nil
+	})
+	// Reports are at most one per 30 s, and the agents may have made one
+	// just before the kill.
+	e.awaitAgentEvents(t, 45*time.Second, nodes, began, "connection refused")
+	// Traffic goes on for a while, so the informers retry more than once.
+	checked := 0
+	for ; time.Since(began) < outage; checked++ {
+		c := e.requestOnce(t, ctx, sock, src, dst, fromPod(srcPod.Name, "k8s:app="+srcPod.Labels["app"]))
+		if out := e.hubble(t, sock, "observe", "--last", "100000", "--pod", srcPod.Key(), "--port", strconv.Itoa(int(c.Src.Port))); !strings.Contains(out, srcPod.Name) {
+			t.Fatalf("API server down: hubble observe --pod %s finds no flow of a new connection", srcPod.Key())
+		}
+		e.checkServing(t, nodes)
+		time.Sleep(time.Second)
+	}
+	for _, n := range nodes {
+		// Retries back off: a few per informer, not a busy loop.
+		errs := e.agentMetric(t, n, "fovea_kubernetes_api_errors_total") - errorsBefore[n]
+		if errs > maxOutageErrors {
+			t.Errorf("%s: %v API errors counted in %v down, want at most %d: retries do not back off", n, errs, outage, maxOutageErrors)
+		}
+		t.Logf("%s: %v API errors counted in %v down", n, errs, time.Since(began).Round(time.Second))
+	}
+	t.Logf("API server down %v: %d new connections' flows labelled; agents count and report the errors", time.Since(began).Round(time.Second), checked)
+
+	// Erroring: back, but answering the agents' lists with 403 Forbidden
+	// until their binding returns.
+	if err := e.api.RestartAPIServer(ctx); err != nil {
+		t.Fatal(err)
+	}
+	restarted := time.Now()
+	t.Logf("kube-apiserver restarted after %v down, without the agents' binding", restarted.Sub(began).Round(time.Second))
+	checked = 0
+	e.awaitAgentEvents(t, 45*time.Second, nodes, restarted, "403 Forbidden", func() {
+		e.requestOnce(t, ctx, sock, src, dst, fromPod(srcPod.Name, "k8s:app="+srcPod.Labels["app"]))
+		e.checkServing(t, nodes)
+		checked++
+	})
+	t.Logf("API server forbidding the agents for %v: %d new connections' flows labelled", time.Since(restarted).Round(time.Second), checked)
+	binding.ResourceVersion = ""
+	if _, err := bindings.Create(ctx, binding, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	restored := time.Now()
+
+	// Back to normal: a pod created now, in a new network namespace on the
+	// node, is named in flows once the informers have listed and watched
+	// again.
+	late, err := e.cluster.AddPod(ctx, srcPod.Node)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := kube.CreatePod(ctx, e.api.Admin, kube.Pod{
+		Namespace: late.Namespace, Name: late.Name, Node: late.Node, Labels: late.Labels, IPs: []netip.Addr{late.IPv4, late.IPv6},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	lateHost := traffic.Host{Name: late.Key(), Netns: cluster.NewNetns(late.Netns), IPv4: late.IPv4, IPv6: late.IPv6}
+	e.awaitRequest(t, ctx, 90*time.Second, sock, lateHost, dst, fromPod(late.Name, "k8s:app="+late.Labels["app"]))
+	t.Logf("a pod created after the binding returned is named in flows %v after it returned", time.Since(restored).Round(100*time.Millisecond))
+	for _, n := range nodes {
+		if got := e.agentMetric(t, n, "fovea_kubernetes_synced"); got != 1 {
+			t.Errorf("%s: fovea_kubernetes_synced = %v after the outage, want 1", n, got)
+		}
+	}
+
+	// Slow: the server holds every connection and answers nothing.
+	if err := e.api.PauseAPIServer(); err != nil {
+		t.Fatal(err)
+	}
+	paused := time.Now()
+	checked = 0
+	for ; time.Since(paused) < 15*time.Second; checked++ {
+		e.checkServing(t, nodes)
+		e.requestOnce(t, ctx, sock, src, dst, fromPod(srcPod.Name, "k8s:app="+srcPod.Labels["app"]))
+		time.Sleep(time.Second)
+	}
+	if err := e.api.ResumeAPIServer(); err != nil {
+		t.Fatal(err)
+	}
+	resumed := time.Now()
+	t.Logf("kube-apiserver paused %v: agents kept serving; %d new connections' flows labelled", resumed.Sub(paused).Round(time.Second), checked)
+	pods := e.api.Admin.CoreV1().Pods(srcPod.Namespace)
+	pod, err := pods.Get(ctx, srcPod.Name, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pod.Labels["outage"] = "over"
+	if _, err := pods.Update(ctx, pod, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	e.awaitRequest(t, ctx, 60*time.Second, sock, src, dst, fromPod(srcPod.Name, "k8s:outage=over"))
+	t.Logf("a label set after resuming shows in flows %v after resuming", time.Since(resumed).Round(100*time.Millisecond))
+}
+
+// fromPod accepts a flow from pod name whose source carries label.
+func fromPod(name, label string) func(*flowpb.Flow) error {
+	return func(f *flowpb.Flow) error {
+		if got := f.GetSource().GetPodName(); got != name || !slices.Contains(f.GetSource().GetLabels(), label) {
+			return fmt.Errorf("flow from pod %q labelled %v, want pod %q with %s", got, f.GetSource().GetLabels(), name, label)
+		}
+		return nil
+	}
+}
+
+// awaitRequest connects src to dst until the agent at sock reports a
+// request flow that ok accepts, for at most limit.
+func (e *kubeEnv) awaitRequest(t *testing.T, ctx context.Context, limit time.Duration, sock string, src, dst traffic.Host, ok func(*flowpb.Flow) error) {
+	t.Helper()
+	eventually(t, limit, func() error {
+		c, err := traffic.TCPShort(ctx, src, dst, traffic.IPv4)
+		if err != nil {
+			return err
+		}
+		for range 10 {
+			requests, _ := connFlows(c, e.observeJSON(t, sock, "--last", "100000", "--port", strconv.Itoa(int(c.Src.Port))))
+			if len(requests) > 0 {
+				return ok(requests[0])
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		return fmt.Errorf("%s: no request flow of %v", sock, c)
+	})
+}
+
+// requestOnce makes one connection from src to dst and fails unless the
+// agent at sock reports its request flow within seconds and ok accepts it.
+func (e *kubeEnv) requestOnce(t *testing.T, ctx context.Context, sock string, src, dst traffic.Host, ok func(*flowpb.Flow) error) traffic.Conn {
+	t.Helper()
+	c, err := traffic.TCPShort(ctx, src, dst, traffic.IPv4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 50 {
+		requests, _ := connFlows(c, e.observeJSON(t, sock, "--last", "100000", "--port", strconv.Itoa(int(c.Src.Port))))
+		if len(requests) > 0 {
+			if err := ok(requests[0]); err != nil {
+				t.Fatalf("%s: %v: %v", sock, c, err)
+			}
+			return c
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("%s: no request flow of %v", sock, c)
+	return c
+}
+
+// checkServing fails unless every agent answers hubble status.
+func (e *kubeEnv) checkServing(t *testing.T, nodes []string) {
+	t.Helper()
+	for _, n := range nodes {
+		if out := e.hubble(t, e.sockets[n], "status"); !strings.Contains(out, "Healthcheck") || !strings.Contains(out, "Ok") {
+			t.Fatalf("%s: hubble status:\n%s", n, out)
+		}
+	}
+}
+
+// awaitAgentEvents waits until every node's agent has published a
+// kubernetes_api_error event since since whose notification holds detail,
+// running each of meanwhile (if any) between looks.
+func (e *kubeEnv) awaitAgentEvents(t *testing.T, limit time.Duration, nodes []string, since time.Time, detail string, meanwhile ...func()) {
+	t.Helper()
+	eventually(t, limit, func() error {
+		for _, f := range meanwhile {
+			f()
+		}
+		for _, n := range nodes {
+			ev := e.agentEvent(t, e.sockets[n], "kubernetes_api_error", since)
+			if note := ev.GetAgentEvent().GetUnknown().GetNotification(); !strings.Contains(note, detail) {
+				return fmt.Errorf("%s: no kubernetes_api_error agent event about %q since %v (newest: %q)", n, detail, since.Format(time.StampMilli), note)
+			}
+			t.Logf("%s: agent event kubernetes_api_error: %s", n, ev.GetAgentEvent().GetUnknown().GetNotification())
+		}
+		return nil
+	})
+}
+
+// agentEvent returns the newest agent event of type typ (an
+// AgentEventUnknown's type) at sock no older than since, or nil.
+func (e *kubeEnv) agentEvent(t *testing.T, sock, typ string, since time.Time) *observerpb.GetAgentEventsResponse {
+	t.Helper()
+	out := e.hubble(t, sock, "observe", "agent-events", "--last", "1000", "-o", "json")
+	var found *observerpb.GetAgentEventsResponse
+	sc := bufio.NewScanner(strings.NewReader(out))
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		if strings.TrimSpace(sc.Text()) == "" {
+			continue
+		}
+		var resp observerpb.GetAgentEventsResponse
+		if err := (protojson.UnmarshalOptions{DiscardUnknown: true}).Unmarshal(sc.Bytes(), &resp); err != nil {
+			t.Fatalf("decode hubble agent-events line %q: %v", sc.Text(), err)
+		}
+		if resp.GetAgentEvent().GetUnknown().GetType() == typ && !resp.GetTime().AsTime().Before(since) {
+			found = &resp
+		}
+	}
+	return found
+}
+
+// agentMetric scrapes node's agent and returns the sum of the series of
+// metric name, 0 if it has none (a counter vector nothing has counted in).
+func (e *kubeEnv) agentMetric(t *testing.T, node, name string) float64 {
+	t.Helper()
+	n, _ := e.cluster.Topology.Node(node)
+	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DialContext: kube.NetnsDialer(n.Netns)}}
+	defer client.CloseIdleConnections()
+	resp, err := client.Get("http://" + agentMetrics + "/metrics")
+	if err != nil {
+		t.Fatalf("%s: scrape agent metrics: %v", node, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("%s: scrape agent metrics: %v %s", node, err, resp.Status)
+	}
+	var sum float64
+	for line := range strings.Lines(string(body)) {
+		rest, ok := strings.CutPrefix(line, name)
+		if !ok || rest == "" || (rest[0] != ' ' && rest[0] != '{') {
+			continue
+		}
+		fields := strings.Fields(rest)
+		v, err := strconv.ParseFloat(fields[len(fields)-1], 64)
+		if err != nil {
+			t.Fatalf("%s: metric line %q: %v", node, line, err)
+		}
+		sum += v
+	}
+	return sum
+}
