@@ -2,6 +2,8 @@ package event
 
 import (
 	"crypto/rand"
+	"slices"
+	"sync/atomic"
 
 	flowpb "github.com/cilium/cilium/api/v1/flow"
 
@@ -14,7 +16,6 @@ import (
 type Node struct {
 	Name    string
 	Cluster string
-	Labels  []string
 	Version string
 	// BootID distinguishes flow UUIDs of different agent runs: a flow's UUID
 	// is derived from it and the flow's ring sequence number.
@@ -23,6 +24,21 @@ type Node struct {
 
 	emitter  *flowpb.Emitter
 	absolute string
+	// labels is replaced whole, never modified, so flows and filters can
+	// share a loaded slice while the node is relabelled.
+	labels atomic.Pointer[[]string]
+}
+
+// Labels returns the node's labels as Hubble shows them in node_labels:
+// "key=value", sorted. The slice is shared: do not modify it.
+func (n *Node) Labels() []string { return *n.labels.Load() }
+
+// SetLabels replaces the node's labels ("key=value") for the flows built
+// from then on. It keeps a sorted copy of labels.
+func (n *Node) SetLabels(labels []string) {
+	list := slices.Clone(labels)
+	slices.Sort(list)
+	n.labels.Store(&list)
 }
 
 // AbsoluteName is the node's name as Cilium writes it in flows, responses
@@ -32,13 +48,14 @@ func (n *Node) AbsoluteName() string { return n.absolute }
 // NewNode describes the node an agent runs on, with a fresh random boot ID.
 func NewNode(name, cluster, version string, labels []string, tables *intern.Tables) *Node {
 	n := &Node{
-		Name: name, Cluster: cluster, Labels: labels, Version: version, Tables: tables,
+		Name: name, Cluster: cluster, Version: version, Tables: tables,
 		emitter:  &flowpb.Emitter{Name: "Fovea", Version: version},
 		absolute: name,
 	}
 	if cluster != "" && name != "" {
 		n.absolute = cluster + "/" + name
 	}
+	n.SetLabels(labels)
 	_, _ = rand.Read(n.BootID[:]) // crypto/rand.Read never fails on Linux or Windows
 	return n
 }

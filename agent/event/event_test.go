@@ -3,6 +3,7 @@ package event
 import (
 	"net/netip"
 	"regexp"
+	"slices"
 	"testing"
 
 	flowpb "github.com/cilium/cilium/api/v1/flow"
@@ -12,7 +13,7 @@ import (
 )
 
 func testNode() *Node {
-	return NewNode("node-1", "default", "v0.1.0", []string{"k8s:zone=a"}, intern.NewTables())
+	return NewNode("node-1", "default", "v0.1.0", []string{"zone=a"}, intern.NewTables())
 }
 
 func tcpRecord() record.Record {
@@ -192,5 +193,26 @@ func BenchmarkFlow(b *testing.B) {
 	for i := 0; b.Loop(); i++ {
 		e.Reset(node, &rec, uint64(i))
 		_ = e.Flow()
+	}
+}
+
+func TestNodeLabels(t *testing.T) {
+	node := testNode()
+	rec := tcpRecord()
+	var e Event
+	e.Reset(node, &rec, 1)
+	before := e.Flow()
+	node.SetLabels([]string{"zone=b", "kubernetes.io/arch=amd64"})
+	e.Reset(node, &rec, 2)
+	after := e.Flow()
+	if got := before.GetNodeLabels(); !slices.Equal(got, []string{"zone=a"}) {
+		t.Errorf("node_labels before = %q", got)
+	}
+	if got := after.GetNodeLabels(); !slices.Equal(got, []string{"kubernetes.io/arch=amd64", "zone=b"}) {
+		t.Errorf("node_labels after = %q, want them sorted", got)
+	}
+	node.SetLabels(nil)
+	if node.Labels() != nil {
+		t.Errorf("labels = %q, want none", node.Labels())
 	}
 }

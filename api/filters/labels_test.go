@@ -1,11 +1,10 @@
 package filters
 
 import (
+	"sync"
 	"testing"
 
 	flowpb "github.com/cilium/cilium/api/v1/flow"
-
-	"github.com/foveanet/fovea/agent/event"
 )
 
 func TestTranslateSelector(t *testing.T) {
@@ -105,9 +104,31 @@ func TestLabelFilters(t *testing.T) {
 	}
 }
 
-func TestNodeLabelsNilNode(t *testing.T) {
-	var n *event.Node
-	if _, ok := (*nodeLabels)(n).Lookup("any.x"); ok {
-		t.Fatal("nil node has labels")
+// TestNodeLabelsRelabel relabels the node while filters run: events
+// match the labels the node has when they are filtered.
+func TestNodeLabelsRelabel(t *testing.T) {
+	f := mustBuild(t, &flowpb.FlowFilter{NodeLabels: []string{"zone=a"}})
+	n := testNode()
+	e := ev{}.build(n)
+	if f(e) {
+		t.Fatal("an unlabelled zone matches")
+	}
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for i := range 1000 {
+			n.SetLabels([]string{"zone=" + string(rune('a'+i%2))})
+		}
+		n.SetLabels([]string{"zone=a", "kubernetes.io/arch=amd64"})
+	})
+	for range 1000 {
+		f(e)
+	}
+	wg.Wait()
+	if !f(e) {
+		t.Fatal("the node's new labels do not match")
+	}
+	n.SetLabels(nil)
+	if f(e) {
+		t.Fatal("removed labels still match")
 	}
 }
