@@ -309,31 +309,46 @@ func TestWorkloadOf(t *testing.T) {
 }
 
 // BenchmarkInformerMemory reports the heap the watcher adds (informer
-// caches of trimmed objects plus the index) for 10k pods and 1k services,
-// over the fake clientset's own copy of them.
+// caches of trimmed objects plus the index) for 10k pods on 100 nodes
+// (100 of them on the agent's node, kept fuller) and 1k services with an
+// EndpointSlice of 10 backends each, over the fake clientset's own copy of
+// them.
 func BenchmarkInformerMemory(b *testing.B) {
 	for b.Loop() {
-		objs := make([]runtime.Object, 0, 11_000)
+		objs := make([]runtime.Object, 0, 12_100)
+		addr := func(a, b byte, i int) string { return netip.AddrFrom4([4]byte{10, a, byte(i >> 8), byte(i)}).String() }
+		for i := range 100 {
+			objs = append(objs, node("node"+strconv.Itoa(i), netip.AddrFrom4([4]byte{172, 30, 0, byte(i)}).String(),
+				map[string]string{"kubernetes.io/hostname": "node" + strconv.Itoa(i), "topology.kubernetes.io/zone": "z" + strconv.Itoa(i%3)}))
+		}
 		for i := range 10_000 {
-			objs = append(objs, pod("ns"+strconv.Itoa(i%50), "pod-"+strconv.Itoa(i),
-				netip.AddrFrom4([4]byte{10, 244, byte(i >> 8), byte(i)}).String()))
+			objs = append(objs, pod("ns"+strconv.Itoa(i%50), "pod-"+strconv.Itoa(i), addr(244, 0, i), func(p *corev1.Pod) {
+				p.Spec.NodeName = "node" + strconv.Itoa(i%100)
+				p.Spec.Containers[0].Ports = []corev1.ContainerPort{{Name: "http", ContainerPort: 8080}}
+			}))
 		}
 		for i := range 1_000 {
-			objs = append(objs, &corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "svc-" + strconv.Itoa(i)},
-				Spec: corev1.ServiceSpec{ClusterIPs: []string{netip.AddrFrom4([4]byte{10, 96, byte(i >> 8), byte(i)}).String()},
-					Ports: []corev1.ServicePort{{Port: 80}}}})
+			name := "svc-" + strconv.Itoa(i)
+			objs = append(objs, &corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: name},
+				Spec: corev1.ServiceSpec{ClusterIPs: []string{addr(96, 0, i)}, Ports: []corev1.ServicePort{{Port: 80}}}},
+				slice("ns", name, addr(244, 0, i*10), func(s *discoveryv1.EndpointSlice) {
+					for j := 1; j < 10; j++ {
+						s.Endpoints = append(s.Endpoints, discoveryv1.Endpoint{Addresses: []string{addr(244, 0, i*10+j)},
+							Conditions: discoveryv1.EndpointConditions{Ready: new(true)}, NodeName: new("node" + strconv.Itoa(j))})
+					}
+				}))
 		}
 		client := fake.NewClientset(objs...)
 		before := heap()
 		tables, store := intern.NewTables(), endpoints.NewStore()
-		w, err := New(client, "c", tables, store)
+		w, err := New(client, "c", tables, store, WithLocalNode("node0"))
 		if err != nil {
 			b.Fatal(err)
 		}
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan struct{})
 		go func() { _ = w.Run(ctx); close(done) }()
-		for store.Load().Pods < 10_000 {
+		for store.Load().Pods < 10_000 || store.Load().Services < 1_000 {
 			time.Sleep(10 * time.Millisecond)
 		}
 		b.ReportMetric(float64(heap()-before)/(1<<20), "MiB")
