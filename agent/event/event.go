@@ -2,8 +2,6 @@ package event
 
 import (
 	"crypto/rand"
-	"slices"
-	"sync/atomic"
 
 	flowpb "github.com/cilium/cilium/api/v1/flow"
 
@@ -24,21 +22,7 @@ type Node struct {
 
 	emitter  *flowpb.Emitter
 	absolute string
-	// labels is replaced whole, never modified, so flows and filters can
-	// share a loaded slice while the node is relabelled.
-	labels atomic.Pointer[[]string]
-}
-
-// Labels returns the node's labels as Hubble shows them in node_labels:
-// "key=value", sorted. The slice is shared: do not modify it.
-func (n *Node) Labels() []string { return *n.labels.Load() }
-
-// SetLabels replaces the node's labels ("key=value") for the flows built
-// from then on. It keeps a sorted copy of labels.
-func (n *Node) SetLabels(labels []string) {
-	list := slices.Clone(labels)
-	slices.Sort(list)
-	n.labels.Store(&list)
+	labels   nodeLabels
 }
 
 // AbsoluteName is the node's name as Cilium writes it in flows, responses
@@ -55,7 +39,7 @@ func NewNode(name, cluster, version string, labels []string, tables *intern.Tabl
 	if cluster != "" && name != "" {
 		n.absolute = cluster + "/" + name
 	}
-	n.SetLabels(labels)
+	n.labels.set(labels, 0)
 	_, _ = rand.Read(n.BootID[:]) // crypto/rand.Read never fails on Linux or Windows
 	return n
 }

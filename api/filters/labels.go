@@ -39,7 +39,7 @@ func buildLabels(ff *flowpb.FlowFilter, c *config) ([]Func, error) {
 			if e.IsLost() {
 				return lost
 			}
-			return cache.get(e.Node().Labels(), matchLabels)
+			return cache.get(e.Node().LabelsAt(e.Rec.Time), matchLabels)
 		})
 	}
 	return fs, nil

@@ -3,6 +3,7 @@ package filters
 import (
 	"sync"
 	"testing"
+	"time"
 
 	flowpb "github.com/cilium/cilium/api/v1/flow"
 )
@@ -104,13 +105,13 @@ func TestLabelFilters(t *testing.T) {
 	}
 }
 
-// TestNodeLabelsRelabel relabels the node while filters run: events
-// match the labels the node has when they are filtered.
+// TestNodeLabelsRelabel relabels the node while filters run: an event
+// matches the labels the node had when its record was written.
 func TestNodeLabelsRelabel(t *testing.T) {
 	f := mustBuild(t, &flowpb.FlowFilter{NodeLabels: []string{"zone=a"}})
 	n := testNode()
-	e := ev{}.build(n)
-	if f(e) {
+	old := ev{}.build(n)
+	if f(old) {
 		t.Fatal("an unlabelled zone matches")
 	}
 	var wg sync.WaitGroup
@@ -121,14 +122,20 @@ func TestNodeLabelsRelabel(t *testing.T) {
 		n.SetLabels([]string{"zone=a", "kubernetes.io/arch=amd64"})
 	})
 	for range 1000 {
-		f(e)
+		f(old)
 	}
 	wg.Wait()
-	if !f(e) {
+	recent := ev{}.build(n)
+	recent.Rec.Time = time.Now().Add(time.Second).UnixNano()
+	if !f(recent) {
 		t.Fatal("the node's new labels do not match")
 	}
+	if f(old) {
+		t.Fatal("an event from before the relabelling matches the new labels")
+	}
 	n.SetLabels(nil)
-	if f(e) {
+	recent.Rec.Time = time.Now().Add(time.Second).UnixNano()
+	if f(recent) {
 		t.Fatal("removed labels still match")
 	}
 }

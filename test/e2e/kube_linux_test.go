@@ -433,7 +433,7 @@ func connectFrom(ctx context.Context, h traffic.Host, dst netip.AddrPort, mustCo
 
 // TestKubernetesNodeLabels checks that flows carry their node's labels as
 // Hubble shows them, that hubble's --node-label selects by them, and that
-// a relabelled Node shows in the flows from then on.
+// a relabelled Node shows in the flows seen from then on only.
 func TestKubernetesNodeLabels(t *testing.T) {
 	e := setupKube(t, kubePrefix)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
@@ -470,6 +470,11 @@ func TestKubernetesNodeLabels(t *testing.T) {
 	})
 	if flows := e.observeJSON(t, sock, "--last", "1", "--node-label", "topology.kubernetes.io/zone=moved"); len(flows) == 0 {
 		t.Error("hubble observe --node-label topology.kubernetes.io/zone=moved finds nothing after relabelling")
+	}
+	// As in Cilium, a flow keeps the labels its node had when it was seen.
+	if requests, _ := connFlows(c, e.observeJSON(t, sock, append(conn, "--node-label", zone)...)); len(requests) == 0 ||
+		!slices.Equal(requests[0].GetNodeLabels(), want) {
+		t.Errorf("the flow from before the relabelling: %s, want node_labels %q", describe(requests), want)
 	}
 }
 
