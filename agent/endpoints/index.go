@@ -114,16 +114,10 @@ func Build(tables *intern.Tables, pods []Pod, services []Service, opts ...BuildO
 			return &flowpb.Service{Namespace: s.Namespace, Name: s.Name}
 		})
 		for _, f := range s.Frontends {
-			a := f.Addr.Unmap()
-			e := ix.addrs[a]
-			e.frontends = append(e.frontends, servicePort{port: f.Port, proto: f.Proto, service: ref})
-			ix.addrs[a] = e
+			ix.addService(f.Addr, servicePort{port: f.Port, proto: f.Proto, service: ref})
 		}
 		for _, b := range s.Backends {
-			a := b.Addr.Unmap()
-			e := ix.addrs[a]
-			e.backends = append(e.backends, servicePort{port: b.Port, proto: b.Proto, service: ref})
-			ix.addrs[a] = e
+			ix.addService(b.Addr, servicePort{port: b.Port, proto: b.Proto, backend: true, service: ref})
 		}
 	}
 	return ix, nil
@@ -159,16 +153,25 @@ func (ix *Index) reserve(o buildOptions, tables *intern.Tables) {
 	}
 }
 
+func (ix *Index) addService(a netip.Addr, p servicePort) {
+	a = a.Unmap()
+	e := ix.addrs[a]
+	e.services = append(e.services, p)
+	ix.addrs[a] = e
+}
+
 type addrEntry struct {
-	pod       intern.Ref
-	frontends []servicePort
-	backends  []servicePort
+	pod intern.Ref
+	// services are the frontends and backends on the address, in one
+	// slice to keep map entries small.
+	services []servicePort
 }
 
 // servicePort is a service's frontend or backend on an address.
 type servicePort struct {
 	port    uint16
 	proto   uint8
+	backend bool
 	service intern.Ref
 }
 
@@ -186,15 +189,8 @@ func (ix *Index) Lookup(a netip.Addr, port uint16, proto uint8) (endpoint, servi
 	if !ok {
 		return 0, 0
 	}
-	if service = match(e.frontends, port, proto); service == 0 {
-		service = match(e.backends, port, proto)
-	}
-	return e.pod, service
-}
-
-func match(ports []servicePort, port uint16, proto uint8) (service intern.Ref) {
 	best := 0
-	for _, f := range ports {
+	for _, f := range e.services {
 		rank := 0
 		switch {
 		case f.port == port && f.proto == proto:
@@ -204,9 +200,12 @@ func match(ports []servicePort, port uint16, proto uint8) (service intern.Ref) {
 		case f.port == 0 && (f.proto == proto || f.proto == 0):
 			rank = 1
 		}
+		if rank > 0 && !f.backend {
+			rank += 3
+		}
 		if rank > best {
 			best, service = rank, f.service
 		}
 	}
-	return service
+	return e.pod, service
 }
