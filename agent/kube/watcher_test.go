@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes/fake"
@@ -265,6 +266,20 @@ func TestTrim(t *testing.T) {
 	svc, _ := trim(&corev1.Service{ObjectMeta: metav1.ObjectMeta{Annotations: map[string]string{"a": "b"}}})
 	if svc.(*corev1.Service).Annotations != nil {
 		t.Error("service annotations kept")
+	}
+
+	// client-go may pass objects already in the cache to the transform
+	// again (Replace), so trimming twice must change nothing.
+	for _, obj := range []runtime.Object{
+		pod("demo", "local", "10.0.0.1", withPorts),
+		pod("demo", "remote", "10.0.1.1", func(p *corev1.Pod) { p.Spec.NodeName, p.Spec.HostNetwork = "node2", true }),
+		slice("demo", "web", "10.0.0.1"),
+	} {
+		once, _ := trim(obj)
+		twice, _ := trim(once)
+		if !equality.Semantic.DeepEqual(once, twice) {
+			t.Errorf("trimming %T twice: %+v, once: %+v", obj, twice, once)
+		}
 	}
 }
 
