@@ -86,12 +86,12 @@ func clusterIPs(s *corev1.Service) []netip.Addr {
 // without a number is every port (as EndpointSlice defines it); a slice
 // without ports has no backends to match a flow's port against.
 func (l *listers) backends() (map[string][]endpoints.Backend, error) {
-	slices, err := l.slices.List(labels.Everything())
+	all, err := l.slices.List(labels.Everything())
 	if err != nil {
 		return nil, err
 	}
 	out := map[string][]endpoints.Backend{}
-	for _, s := range slices {
+	for _, s := range all {
 		name := s.Labels[discoveryv1.LabelServiceName]
 		if name == "" || s.AddressType == discoveryv1.AddressTypeFQDN {
 			continue

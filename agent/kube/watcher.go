@@ -98,9 +98,11 @@ func New(client kubernetes.Interface, cluster string, tables *intern.Tables, sto
 		nodes: core.Nodes().Lister(), namespaces: core.Namespaces().Lister(),
 	}
 	for resource, inf := range map[string]cache.SharedIndexInformer{
-		"pods": core.Pods().Informer(), "services": core.Services().Informer(),
+		"pods":           core.Pods().Informer(),
+		"services":       core.Services().Informer(),
 		"endpointslices": discovery.EndpointSlices().Informer(),
-		"nodes":          core.Nodes().Informer(), "namespaces": core.Namespaces().Informer(),
+		"nodes":          core.Nodes().Informer(),
+		"namespaces":     core.Namespaces().Informer(),
 	} {
 		if _, err := inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
 			AddFunc:    func(any) { w.poke() },
@@ -177,13 +179,13 @@ func (w *Watcher) Run(ctx context.Context) error {
 func (w *Watcher) rebuild() {
 	snap, err := w.listers.snapshot(w.cluster, w.node)
 	if err == nil {
+		w.publishNodeLabels(snap.nodeLabels)
 		var ix *endpoints.Index
 		if ix, err = endpoints.Build(w.tables, snap.pods, snap.services, snap.opts...); err == nil {
 			w.store.Replace(ix)
 			w.metrics.rebuilds.WithLabelValues("success").Inc()
 			w.metrics.pods.Set(float64(ix.Pods))
 			w.metrics.services.Set(float64(ix.Services))
-			w.publishNodeLabels(snap.nodeLabels)
 			return
 		}
 	}
