@@ -168,7 +168,9 @@ func TestKubernetesEnrichment(t *testing.T) {
 
 	// No kube-proxy forwards cluster IPs here, so the service's frontend
 	// is a load-balancer address the destination pod holds itself, as
-	// with direct server return.
+	// with direct server return. The pod's address and port are also a
+	// backend of the Service kube.Describe made for its Deployment: the
+	// frontend must win.
 	svc := createLoadBalancer(t, ctx, e.api, dstPod.Namespace, "front-"+dstPod.Labels["app"], dstPod.IPv4, traffic.TCPPort)
 
 	for _, sock := range uniq(srcSock, dstSock) {
