@@ -72,7 +72,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	if addrs, err := enrich.LocalAddrs(); err == nil {
 		reserved.SetLocalAddrs(addrs)
 	}
-	pods, feedPods, err := newEndpoints(cfg, tables, reg, events, log)
+	pods, feedPods, err := newEndpoints(cfg, node, reg, events, log)
 	if err != nil {
 		return err
 	}
@@ -140,9 +140,9 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 
 // newEndpoints returns the enricher that labels pods and services, and what
 // feeds it: the inventory file, the Kubernetes API (--kubeconfig, or the
-// cluster the agent runs in), or nothing (nil).
-func newEndpoints(cfg Config, tables *intern.Tables, reg prometheus.Registerer, events *observer.AgentEvents, log *slog.Logger) (*enrich.Endpoints, func(context.Context) error, error) {
-	store := endpoints.NewStore()
+// cluster the agent runs in, which also labels node), or nothing (nil).
+func newEndpoints(cfg Config, node *event.Node, reg prometheus.Registerer, events *observer.AgentEvents, log *slog.Logger) (*enrich.Endpoints, func(context.Context) error, error) {
+	store, tables := endpoints.NewStore(), node.Tables
 	switch {
 	case cfg.Inventory != "":
 		inv, err := inventory.New(cfg.Inventory, cfg.ClusterName, tables, store,
@@ -153,7 +153,7 @@ func newEndpoints(cfg Config, tables *intern.Tables, reg prometheus.Registerer, 
 		return enrich.NewEndpoints(store), inv.Run, nil
 	case cfg.Kubeconfig != "" || kube.InCluster():
 		w, err := kube.NewFromKubeconfig(cfg.Kubeconfig, cfg.ClusterName, tables, store, kube.WithLocalNode(cfg.NodeName),
-			kube.WithLogger(log), kube.WithRegisterer(reg),
+			kube.WithLogger(log), kube.WithRegisterer(reg), kube.WithNodeLabels(node.SetLabels),
 			kube.WithNotify(func(typ, detail string) { events.Publish(unknownAgentEvent(typ, detail)) }))
 		if err != nil {
 			return nil, nil, fmt.Errorf("--kubeconfig: %w", err)

@@ -2,6 +2,7 @@ package endpoints
 
 import (
 	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 
@@ -128,5 +129,66 @@ func TestBuildRemoteNodes(t *testing.T) {
 	}
 	if ep := tables.Endpoints.Get(ix.Endpoint(hostNet)); ep.GetPodName() != "proxy" {
 		t.Errorf("a pod's address was labelled %v", ep)
+	}
+}
+
+func TestBuildBackends(t *testing.T) {
+	tables := intern.NewTables()
+	ix, err := Build(tables, []Pod{{Namespace: "demo", Name: "a", IPs: []netip.Addr{ipA}}}, []Service{
+		{Namespace: "demo", Name: "web", Backends: []Backend{{Addr: ipA, Port: 8080, Proto: 6}, {Addr: ipB, Port: 8080, Proto: 6}}},
+		// A load balancer that delivers straight to the pod: its frontend
+		// is the pod's address.
+		{Namespace: "demo", Name: "direct", Frontends: []Frontend{{Addr: ipB, Port: 8080, Proto: 6}}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		addr  netip.Addr
+		port  uint16
+		proto uint8
+		want  string
+	}{
+		{ipA, 8080, 6, "web"},
+		{ipA, 8080, 17, ""},
+		{ipA, 9090, 6, ""},
+		{ipB, 8080, 6, "direct"}, // the frontend first
+	} {
+		ep, svc := ix.Lookup(c.addr, c.port, c.proto)
+		if got := tables.Services.Get(svc).GetName(); got != c.want {
+			t.Errorf("service of %s:%d/%d = %q, want %q", c.addr, c.port, c.proto, got, c.want)
+		}
+		if c.addr == ipA && tables.Endpoints.Get(ep).GetPodName() != "a" {
+			t.Errorf("a backend lost its pod: %v", tables.Endpoints.Get(ep))
+		}
+	}
+}
+
+func TestBuildKubeAPIServer(t *testing.T) {
+	tables := intern.NewTables()
+	local, remote, external, podAddr := netip.MustParseAddr("172.30.0.1"), netip.MustParseAddr("172.30.0.2"),
+		netip.MustParseAddr("172.30.0.254"), netip.MustParseAddr("10.244.1.5")
+	ix, err := Build(tables, []Pod{{Namespace: "kube-system", Name: "apiserver", IPs: []netip.Addr{podAddr}}}, nil,
+		LocalNode([]netip.Addr{local}), RemoteNodes([]netip.Addr{remote, netip.MustParseAddr("172.30.0.3")}),
+		KubeAPIServer([]netip.Addr{local, remote, external, podAddr}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for a, want := range map[netip.Addr]struct {
+		id     uint32
+		labels []string
+	}{
+		local:                             {IdentityHost, []string{LabelHost, LabelKubeAPIServer}},
+		remote:                            {IdentityKubeAPIServer, []string{LabelKubeAPIServer, LabelRemoteNode}},
+		external:                          {IdentityKubeAPIServer, []string{LabelKubeAPIServer, LabelWorld}},
+		netip.MustParseAddr("172.30.0.3"): {IdentityRemoteNode, []string{LabelRemoteNode}},
+	} {
+		ep := tables.Endpoints.Get(ix.Endpoint(a))
+		if ep.GetIdentity() != want.id || !slices.Equal(ep.GetLabels(), want.labels) {
+			t.Errorf("%s = %d %v, want %d %v", a, ep.GetIdentity(), ep.GetLabels(), want.id, want.labels)
+		}
+	}
+	if ep := tables.Endpoints.Get(ix.Endpoint(podAddr)); ep.GetPodName() != "apiserver" {
+		t.Errorf("a pod's address was relabelled %v", ep)
 	}
 }

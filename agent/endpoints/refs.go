@@ -11,8 +11,8 @@ func (s *Store) MarkRefs(m *intern.Marks) { s.Load().MarkRefs(m) }
 func (ix *Index) MarkRefs(m *intern.Marks) {
 	for _, e := range ix.addrs {
 		m.Endpoints.Add(e.pod)
-		for _, f := range e.frontends {
-			m.Services.Add(f.service)
+		for _, sp := range e.services {
+			m.Services.Add(sp.service)
 		}
 	}
 }

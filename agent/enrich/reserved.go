@@ -4,8 +4,7 @@ import (
 	"net/netip"
 	"sync/atomic"
 
-	flowpb "github.com/cilium/cilium/api/v1/flow"
-
+	"github.com/foveanet/fovea/agent/endpoints"
 	"github.com/foveanet/fovea/agent/intern"
 	"github.com/foveanet/fovea/agent/record"
 )
@@ -13,8 +12,8 @@ import (
 // Cilium's reserved identities, which Hubble clients print as (host),
 // (world), … and Hubble UI groups by.
 const (
-	IdentityHost  = 1
-	IdentityWorld = 2
+	IdentityHost  = endpoints.IdentityHost
+	IdentityWorld = endpoints.IdentityWorld
 )
 
 // Reserved labels endpoints with reserved identities: host for the node's
@@ -28,19 +27,13 @@ type Reserved struct {
 // enricher writes them into records for the agent's lifetime.
 func NewReserved(tables *intern.Tables) *Reserved {
 	e := &Reserved{
-		host:  internReserved(tables, IdentityHost, "host"),
-		world: internReserved(tables, IdentityWorld, "world"),
+		host:  endpoints.InternReserved(tables, IdentityHost, endpoints.LabelHost),
+		world: endpoints.InternReserved(tables, IdentityWorld, endpoints.LabelWorld),
 	}
+	tables.Endpoints.Pin(e.host)
+	tables.Endpoints.Pin(e.world)
 	e.local.Store(&map[netip.Addr]struct{}{})
 	return e
-}
-
-func internReserved(tables *intern.Tables, id uint32, name string) intern.Ref {
-	ref := tables.Endpoints.Intern("reserved:"+name, func() *flowpb.Endpoint {
-		return &flowpb.Endpoint{Identity: id, Labels: []string{"reserved:" + name}}
-	})
-	tables.Endpoints.Pin(ref)
-	return ref
 }
 
 // SetLocalAddrs replaces the set of addresses that belong to the node.

@@ -28,7 +28,7 @@ func build(e *Event) *flowpb.Flow {
 		Destination:      e.DstEndpoint(),
 		Type:             flowpb.FlowType_L3_L4,
 		NodeName:         e.node.absolute,
-		NodeLabels:       e.node.Labels,
+		NodeLabels:       e.node.LabelsAt(r.Time),
 		SourceNames:      e.SrcNames(),
 		DestinationNames: e.DstNames(),
 		TrafficDirection: Direction(r),

@@ -14,7 +14,6 @@ import (
 type Node struct {
 	Name    string
 	Cluster string
-	Labels  []string
 	Version string
 	// BootID distinguishes flow UUIDs of different agent runs: a flow's UUID
 	// is derived from it and the flow's ring sequence number.
@@ -23,6 +22,7 @@ type Node struct {
 
 	emitter  *flowpb.Emitter
 	absolute string
+	labels   nodeLabels
 }
 
 // AbsoluteName is the node's name as Cilium writes it in flows, responses
@@ -32,13 +32,14 @@ func (n *Node) AbsoluteName() string { return n.absolute }
 // NewNode describes the node an agent runs on, with a fresh random boot ID.
 func NewNode(name, cluster, version string, labels []string, tables *intern.Tables) *Node {
 	n := &Node{
-		Name: name, Cluster: cluster, Labels: labels, Version: version, Tables: tables,
+		Name: name, Cluster: cluster, Version: version, Tables: tables,
 		emitter:  &flowpb.Emitter{Name: "Fovea", Version: version},
 		absolute: name,
 	}
 	if cluster != "" && name != "" {
 		n.absolute = cluster + "/" + name
 	}
+	n.labels.set(labels, 0)
 	_, _ = rand.Read(n.BootID[:]) // crypto/rand.Read never fails on Linux or Windows
 	return n
 }

@@ -3,7 +3,10 @@ package event
 import (
 	"net/netip"
 	"regexp"
+	"slices"
+	"strconv"
 	"testing"
+	"time"
 
 	flowpb "github.com/cilium/cilium/api/v1/flow"
 
@@ -12,7 +15,7 @@ import (
 )
 
 func testNode() *Node {
-	return NewNode("node-1", "default", "v0.1.0", []string{"k8s:zone=a"}, intern.NewTables())
+	return NewNode("node-1", "default", "v0.1.0", []string{"zone=a"}, intern.NewTables())
 }
 
 func tcpRecord() record.Record {
@@ -192,5 +195,40 @@ func BenchmarkFlow(b *testing.B) {
 	for i := 0; b.Loop(); i++ {
 		e.Reset(node, &rec, uint64(i))
 		_ = e.Flow()
+	}
+}
+
+// TestNodeLabels checks that a flow shows the labels its node had when
+// its record was written, as Cilium's flows keep those of their decoding.
+func TestNodeLabels(t *testing.T) {
+	node := testNode()
+	old := tcpRecord()
+	node.SetLabels([]string{"zone=b", "kubernetes.io/arch=amd64"})
+	recent := tcpRecord()
+	recent.Time = time.Now().Add(time.Second).UnixNano()
+	var e Event
+	e.Reset(node, &old, 1)
+	if got := e.Flow().GetNodeLabels(); !slices.Equal(got, []string{"zone=a"}) {
+		t.Errorf("node_labels of a record from before = %q", got)
+	}
+	e.Reset(node, &recent, 2)
+	if got := e.Flow().GetNodeLabels(); !slices.Equal(got, []string{"kubernetes.io/arch=amd64", "zone=b"}) {
+		t.Errorf("node_labels of a record from after = %q, want them sorted", got)
+	}
+	if !slices.Equal(node.Labels(), []string{"kubernetes.io/arch=amd64", "zone=b"}) {
+		t.Errorf("Labels() = %q", node.Labels())
+	}
+
+	// The history is bounded: the oldest version kept stands for older
+	// records.
+	for i := range 2 * nodeLabelVersions {
+		node.SetLabels([]string{"v=" + strconv.Itoa(i)})
+	}
+	if got := node.LabelsAt(old.Time); len(got) != 1 || got[0] != "v="+strconv.Itoa(nodeLabelVersions) {
+		t.Errorf("labels of a record older than the history = %q", got)
+	}
+	node.SetLabels(nil)
+	if node.Labels() != nil {
+		t.Errorf("labels = %q, want none", node.Labels())
 	}
 }

@@ -28,7 +28,7 @@ func newMetrics() *metrics {
 			Name: "fovea_kubernetes_pods", Help: "Pods with addresses in the endpoint index.",
 		}),
 		services: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "fovea_kubernetes_services", Help: "Services with frontends in the endpoint index.",
+			Name: "fovea_kubernetes_services", Help: "Services with frontends or backends in the endpoint index.",
 		}),
 	}
 }

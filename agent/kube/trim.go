@@ -2,31 +2,122 @@ package kube
 
 import (
 	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/tools/cache"
 )
 
-// trim keeps only what enrichment reads, so informer memory stays
-// proportional to the cluster's addresses and labels rather than to its
-// pod specs: a pod keeps its name, labels, owners, node, service account,
-// host-network flag, phase and addresses; every object loses its managed
-// fields and annotations.
-func trim(obj any) (any, error) {
-	switch o := obj.(type) {
-	case *corev1.Pod:
-		return &corev1.Pod{
-			ObjectMeta: metav1.ObjectMeta{
-				Name: o.Name, Namespace: o.Namespace, UID: o.UID, ResourceVersion: o.ResourceVersion,
-				Labels: o.Labels, OwnerReferences: o.OwnerReferences,
-				CreationTimestamp: o.CreationTimestamp, DeletionTimestamp: o.DeletionTimestamp,
-			},
-			Spec: corev1.PodSpec{
-				NodeName: o.Spec.NodeName, ServiceAccountName: o.Spec.ServiceAccountName, HostNetwork: o.Spec.HostNetwork,
-			},
-			Status: corev1.PodStatus{Phase: o.Status.Phase, PodIP: o.Status.PodIP, PodIPs: o.Status.PodIPs},
-		}, nil
-	case metav1.Object:
-		o.SetManagedFields(nil)
-		o.SetAnnotations(nil)
+// trimmer returns the informers' transform for an agent on localNode (all
+// pods count as remote when it is empty). It keeps only what enrichment
+// reads, so informer memory stays proportional to the cluster's addresses
+// and labels rather than to its pod specs and node images: every object
+// loses its managed fields and annotations; a pod elsewhere keeps what
+// labels its flows on this node (name, labels, controller, node, service
+// account, phase, addresses); a pod on this node also keeps what only
+// its own node sees (host network, host addresses, containers' named
+// ports, readiness); an EndpointSlice keeps its service, ready addresses
+// and ports; a Node its labels and addresses.
+func trimmer(localNode string) cache.TransformFunc {
+	return func(obj any) (any, error) {
+		switch o := obj.(type) {
+		case *corev1.Pod:
+			if localNode != "" && o.Spec.NodeName == localNode {
+				return trimLocalPod(o), nil
+			}
+			return trimRemotePod(o), nil
+		case *discoveryv1.EndpointSlice:
+			return trimEndpointSlice(o), nil
+		case *corev1.Node:
+			return &corev1.Node{
+				ObjectMeta: metav1.ObjectMeta{Name: o.Name, ResourceVersion: o.ResourceVersion, Labels: o.Labels},
+				Status:     corev1.NodeStatus{Addresses: o.Status.Addresses},
+			}, nil
+		case metav1.Object:
+			o.SetManagedFields(nil)
+			o.SetAnnotations(nil)
+		}
+		return obj, nil
 	}
-	return obj, nil
+}
+
+// podMeta keeps a pod's identity, labels, controller (the workload) and
+// the timestamps that decide who holds a reused address.
+func podMeta(o *corev1.Pod) metav1.ObjectMeta {
+	m := metav1.ObjectMeta{
+		Name: o.Name, Namespace: o.Namespace, ResourceVersion: o.ResourceVersion, Labels: o.Labels,
+		CreationTimestamp: o.CreationTimestamp, DeletionTimestamp: o.DeletionTimestamp,
+	}
+	if c := metav1.GetControllerOfNoCopy(o); c != nil {
+		m.OwnerReferences = []metav1.OwnerReference{{Kind: c.Kind, Name: c.Name, Controller: c.Controller}}
+	}
+	return m
+}
+
+func trimRemotePod(o *corev1.Pod) *corev1.Pod {
+	p := &corev1.Pod{
+		ObjectMeta: podMeta(o),
+		Spec:       corev1.PodSpec{NodeName: o.Spec.NodeName, ServiceAccountName: o.Spec.ServiceAccountName},
+		Status:     corev1.PodStatus{Phase: o.Status.Phase},
+	}
+	// A host-network pod's addresses are its node's, which it must not
+	// claim; dropping them spares keeping the flag.
+	if !o.Spec.HostNetwork {
+		p.Status.PodIPs = o.Status.PodIPs
+		if len(p.Status.PodIPs) == 0 && o.Status.PodIP != "" {
+			p.Status.PodIPs = []corev1.PodIP{{IP: o.Status.PodIP}}
+		}
+	}
+	return p
+}
+
+func trimLocalPod(o *corev1.Pod) *corev1.Pod {
+	p := &corev1.Pod{
+		ObjectMeta: podMeta(o),
+		Spec: corev1.PodSpec{
+			NodeName: o.Spec.NodeName, ServiceAccountName: o.Spec.ServiceAccountName, HostNetwork: o.Spec.HostNetwork,
+		},
+		Status: corev1.PodStatus{
+			Phase: o.Status.Phase, PodIP: o.Status.PodIP, PodIPs: o.Status.PodIPs,
+			HostIP: o.Status.HostIP, HostIPs: o.Status.HostIPs,
+		},
+	}
+	for _, c := range o.Spec.Containers {
+		tc := corev1.Container{Name: c.Name}
+		for _, port := range c.Ports {
+			tc.Ports = append(tc.Ports, corev1.ContainerPort{Name: port.Name, ContainerPort: port.ContainerPort, Protocol: port.Protocol})
+		}
+		p.Spec.Containers = append(p.Spec.Containers, tc)
+	}
+	for _, c := range o.Status.Conditions {
+		if c.Type == corev1.PodReady {
+			p.Status.Conditions = []corev1.PodCondition{{Type: c.Type, Status: c.Status}}
+		}
+	}
+	return p
+}
+
+func trimEndpointSlice(o *discoveryv1.EndpointSlice) *discoveryv1.EndpointSlice {
+	s := &discoveryv1.EndpointSlice{
+		ObjectMeta: metav1.ObjectMeta{
+			Name: o.Name, Namespace: o.Namespace, ResourceVersion: o.ResourceVersion,
+			Labels: map[string]string{discoveryv1.LabelServiceName: o.Labels[discoveryv1.LabelServiceName]},
+		},
+		AddressType: o.AddressType,
+	}
+	for _, e := range o.Endpoints {
+		if serving(e.Conditions) {
+			s.Endpoints = append(s.Endpoints, discoveryv1.Endpoint{Addresses: e.Addresses, Conditions: e.Conditions})
+		}
+	}
+	for _, p := range o.Ports {
+		s.Ports = append(s.Ports, discoveryv1.EndpointPort{Port: p.Port, Protocol: p.Protocol})
+	}
+	return s
+}
+
+// serving reports whether an endpoint takes a service's connections: it
+// is ready (nil means ready), or terminating but still serving the
+// connections it has, which flows keep attributing to the service.
+func serving(c discoveryv1.EndpointConditions) bool {
+	return c.Ready == nil || *c.Ready || (c.Serving != nil && *c.Serving)
 }

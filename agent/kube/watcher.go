@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -18,15 +19,21 @@ import (
 
 // Watcher keeps an endpoints.Store in step with a Kubernetes cluster.
 type Watcher struct {
-	cluster  string
-	node     string
-	tables   *intern.Tables
-	store    *endpoints.Store
-	log      *slog.Logger
-	reg      prometheus.Registerer
-	notify   func(event, detail string)
-	debounce time.Duration
-	metrics  *metrics
+	cluster       string
+	node          string
+	tables        *intern.Tables
+	store         *endpoints.Store
+	log           *slog.Logger
+	reg           prometheus.Registerer
+	notify        func(event, detail string)
+	setNodeLabels func([]string)
+	debounce      time.Duration
+	metrics       *metrics
+
+	// The local node's labels last published, touched only by Run's
+	// goroutine.
+	nodeLabels          []string
+	nodeLabelsPublished bool
 
 	mu         sync.Mutex
 	lastReport time.Time // of an API error
@@ -58,6 +65,11 @@ func WithNotify(notify func(event, detail string)) Option {
 // host). Without it node addresses are left to the reserved enricher.
 func WithLocalNode(name string) Option { return func(w *Watcher) { w.node = name } }
 
+// WithNodeLabels calls set with the local node's labels (see
+// WithLocalNode) in Hubble's form ("key=value", sorted) once the caches
+// have synced and whenever they change; nil when the node is unknown.
+func WithNodeLabels(set func([]string)) Option { return func(w *Watcher) { w.setNodeLabels = set } }
+
 // WithDebounce sets how long the watcher gathers changes before rebuilding
 // the index.
 func WithDebounce(d time.Duration) Option { return func(w *Watcher) { w.debounce = d } }
@@ -66,8 +78,8 @@ func WithDebounce(d time.Duration) Option { return func(w *Watcher) { w.debounce
 func New(client kubernetes.Interface, cluster string, tables *intern.Tables, store *endpoints.Store, opts ...Option) (*Watcher, error) {
 	w := &Watcher{
 		cluster: cluster, tables: tables, store: store,
-		log: slog.New(slog.DiscardHandler), notify: func(string, string) {}, debounce: 100 * time.Millisecond,
-		metrics: newMetrics(), changed: make(chan struct{}, 1),
+		log: slog.New(slog.DiscardHandler), notify: func(string, string) {}, setNodeLabels: func([]string) {},
+		debounce: 100 * time.Millisecond, metrics: newMetrics(), changed: make(chan struct{}, 1),
 	}
 	for _, o := range opts {
 		o(w)
@@ -79,15 +91,18 @@ func New(client kubernetes.Interface, cluster string, tables *intern.Tables, sto
 	}
 	// No periodic resync: the index is rebuilt from the caches on every
 	// change, so a resync would only redo the same work.
-	w.factory = informers.NewSharedInformerFactoryWithOptions(client, 0, informers.WithTransform(trim))
-	core := w.factory.Core().V1()
+	w.factory = informers.NewSharedInformerFactoryWithOptions(client, 0, informers.WithTransform(trimmer(w.node)))
+	core, discovery := w.factory.Core().V1(), w.factory.Discovery().V1()
 	w.listers = listers{
-		pods: core.Pods().Lister(), services: core.Services().Lister(),
+		pods: core.Pods().Lister(), services: core.Services().Lister(), slices: discovery.EndpointSlices().Lister(),
 		nodes: core.Nodes().Lister(), namespaces: core.Namespaces().Lister(),
 	}
 	for resource, inf := range map[string]cache.SharedIndexInformer{
-		"pods": core.Pods().Informer(), "services": core.Services().Informer(),
-		"nodes": core.Nodes().Informer(), "namespaces": core.Namespaces().Informer(),
+		"pods":           core.Pods().Informer(),
+		"services":       core.Services().Informer(),
+		"endpointslices": discovery.EndpointSlices().Informer(),
+		"nodes":          core.Nodes().Informer(),
+		"namespaces":     core.Namespaces().Informer(),
 	} {
 		if _, err := inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
 			AddFunc:    func(any) { w.poke() },
@@ -162,10 +177,11 @@ func (w *Watcher) Run(ctx context.Context) error {
 }
 
 func (w *Watcher) rebuild() {
-	pods, services, opts, err := w.listers.snapshot(w.cluster, w.node)
+	snap, err := w.listers.snapshot(w.cluster, w.node)
 	if err == nil {
+		w.publishNodeLabels(snap.nodeLabels)
 		var ix *endpoints.Index
-		if ix, err = endpoints.Build(w.tables, pods, services, opts...); err == nil {
+		if ix, err = endpoints.Build(w.tables, snap.pods, snap.services, snap.opts...); err == nil {
 			w.store.Replace(ix)
 			w.metrics.rebuilds.WithLabelValues("success").Inc()
 			w.metrics.pods.Set(float64(ix.Pods))
@@ -175,4 +191,12 @@ func (w *Watcher) rebuild() {
 	}
 	w.metrics.rebuilds.WithLabelValues("failure").Inc()
 	w.log.Warn("cannot rebuild the endpoint index; keeping the previous one", "err", err)
+}
+
+func (w *Watcher) publishNodeLabels(labels []string) {
+	if w.nodeLabelsPublished && slices.Equal(labels, w.nodeLabels) {
+		return
+	}
+	w.nodeLabels, w.nodeLabelsPublished = labels, true
+	w.setNodeLabels(labels)
 }

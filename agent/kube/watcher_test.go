@@ -19,6 +19,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes/fake"
@@ -49,12 +51,13 @@ func pod(ns, name, ip string, mods ...func(*corev1.Pod)) *corev1.Pod {
 }
 
 type fixture struct {
-	client *fake.Clientset
-	tables *intern.Tables
-	store  *endpoints.Store
-	w      *Watcher
-	mu     sync.Mutex
-	events []string
+	client     *fake.Clientset
+	tables     *intern.Tables
+	store      *endpoints.Store
+	w          *Watcher
+	mu         sync.Mutex
+	events     []string
+	nodeLabels [][]string
 }
 
 func start(t *testing.T, objs ...runtime.Object) *fixture {
@@ -67,7 +70,8 @@ func (f *fixture) run(t *testing.T) *fixture {
 	t.Helper()
 	w, err := New(f.client, "c1", f.tables, f.store, WithLocalNode("node1"),
 		WithRegisterer(prometheus.NewPedanticRegistry()), WithDebounce(time.Millisecond),
-		WithNotify(func(ev, _ string) { f.mu.Lock(); f.events = append(f.events, ev); f.mu.Unlock() }))
+		WithNotify(func(ev, _ string) { f.mu.Lock(); f.events = append(f.events, ev); f.mu.Unlock() }),
+		WithNodeLabels(func(l []string) { f.mu.Lock(); f.nodeLabels = append(f.nodeLabels, l); f.mu.Unlock() }))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -212,19 +216,88 @@ func TestWatcherBeforeSyncAndAPIErrors(t *testing.T) {
 }
 
 func TestTrim(t *testing.T) {
-	out, err := trim(pod("demo", "a", "10.0.0.1"))
+	trim := trimmer("node1")
+	withPorts := func(p *corev1.Pod) {
+		p.Spec.Containers[0].Ports = []corev1.ContainerPort{{Name: "http", ContainerPort: 8080, Protocol: corev1.ProtocolTCP}}
+		p.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue}, {Type: corev1.PodScheduled}}
+		p.OwnerReferences = append(p.OwnerReferences, metav1.OwnerReference{Kind: "Other", Name: "x"})
+	}
+	out, err := trim(pod("demo", "local", "10.0.0.1", withPorts))
 	if err != nil {
 		t.Fatal(err)
 	}
 	p := out.(*corev1.Pod)
-	if p.Annotations != nil || len(p.Spec.Containers) != 0 || p.Status.PodIP != "10.0.0.1" || p.Labels["app"] != "web" ||
-		p.Spec.ServiceAccountName != "web-sa" || len(p.OwnerReferences) != 1 {
-		t.Errorf("trimmed pod = %+v", p)
+	if p.Annotations != nil || p.Status.PodIP != "10.0.0.1" || p.Labels["app"] != "web" ||
+		p.Spec.ServiceAccountName != "web-sa" || len(p.OwnerReferences) != 1 || workloadOf(p).Name != "web" {
+		t.Errorf("trimmed local pod = %+v", p)
+	}
+	if c := p.Spec.Containers; len(c) != 1 || c[0].Image != "" || len(c[0].Ports) != 1 || c[0].Ports[0].Name != "http" {
+		t.Errorf("local pod containers = %+v, want only their named ports", c)
+	}
+	if c := p.Status.Conditions; len(c) != 1 || c[0].Type != corev1.PodReady {
+		t.Errorf("local pod conditions = %+v, want readiness only", c)
+	}
+
+	out, _ = trim(pod("demo", "remote", "10.0.1.1", withPorts, func(p *corev1.Pod) { p.Spec.NodeName = "node2" }))
+	p = out.(*corev1.Pod)
+	if len(p.Spec.Containers) != 0 || p.Status.Conditions != nil || p.Status.PodIP != "" || podAddrs(p)[0] != netip.MustParseAddr("10.0.1.1") ||
+		p.Spec.NodeName != "node2" || p.Spec.ServiceAccountName != "web-sa" || workloadOf(p).Kind != "Deployment" ||
+		p.CreationTimestamp.IsZero() || p.Status.Phase != corev1.PodRunning {
+		t.Errorf("trimmed remote pod = %+v", p)
+	}
+	out, _ = trim(pod("demo", "remote-hostnet", "172.30.0.2", func(p *corev1.Pod) { p.Spec.NodeName, p.Spec.HostNetwork = "node2", true }))
+	if p = out.(*corev1.Pod); len(podAddrs(p)) != 0 {
+		t.Errorf("a remote host-network pod kept its node's addresses %v", podAddrs(p))
+	}
+
+	out, _ = trim(&corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "n", Labels: map[string]string{"zone": "a"}, Annotations: map[string]string{"a": "b"}},
+		Status: corev1.NodeStatus{Images: []corev1.ContainerImage{{Names: []string{"x"}}}, Addresses: []corev1.NodeAddress{{Address: "172.30.0.1"}}}})
+	if n := out.(*corev1.Node); n.Annotations != nil || n.Status.Images != nil || n.Labels["zone"] != "a" || len(n.Status.Addresses) != 1 {
+		t.Errorf("trimmed node = %+v", n)
+	}
+	out, _ = trim(slice("demo", "web", "10.0.0.1", func(s *discoveryv1.EndpointSlice) {
+		s.Endpoints = append(s.Endpoints, discoveryv1.Endpoint{Addresses: []string{"10.0.0.2"},
+			Conditions: discoveryv1.EndpointConditions{Ready: new(false), Serving: new(false)}})
+		s.Endpoints[0].TargetRef = &corev1.ObjectReference{Kind: "Pod", Name: "a"}
+	}))
+	if s := out.(*discoveryv1.EndpointSlice); len(s.Endpoints) != 1 || s.Endpoints[0].TargetRef != nil || len(s.Labels) != 1 || s.Ports[0].Name != nil {
+		t.Errorf("trimmed slice = %+v", s)
 	}
 	svc, _ := trim(&corev1.Service{ObjectMeta: metav1.ObjectMeta{Annotations: map[string]string{"a": "b"}}})
 	if svc.(*corev1.Service).Annotations != nil {
 		t.Error("service annotations kept")
 	}
+
+	// client-go may pass objects already in the cache to the transform
+	// again (Replace), so trimming twice must change nothing.
+	for _, obj := range []runtime.Object{
+		pod("demo", "local", "10.0.0.1", withPorts),
+		pod("demo", "remote", "10.0.1.1", func(p *corev1.Pod) { p.Spec.NodeName, p.Spec.HostNetwork = "node2", true }),
+		slice("demo", "web", "10.0.0.1"),
+	} {
+		once, _ := trim(obj)
+		twice, _ := trim(once)
+		if !equality.Semantic.DeepEqual(once, twice) {
+			t.Errorf("trimming %T twice: %+v, once: %+v", obj, twice, once)
+		}
+	}
+}
+
+// slice returns the EndpointSlice of service ns/svc with one ready
+// endpoint at addr, on port 8080/TCP.
+func slice(ns, svc, addr string, mods ...func(*discoveryv1.EndpointSlice)) *discoveryv1.EndpointSlice {
+	s := &discoveryv1.EndpointSlice{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: svc + "-abcde", Labels: map[string]string{
+			discoveryv1.LabelServiceName: svc, discoveryv1.LabelManagedBy: "endpointslice-controller.k8s.io"}},
+		AddressType: discoveryv1.AddressTypeIPv4,
+		Endpoints: []discoveryv1.Endpoint{{Addresses: []string{addr}, Conditions: discoveryv1.EndpointConditions{Ready: new(true)},
+			NodeName: new("node2")}},
+		Ports: []discoveryv1.EndpointPort{{Name: new("http"), Port: new(int32(8080)), Protocol: new(corev1.ProtocolTCP)}},
+	}
+	for _, m := range mods {
+		m(s)
+	}
+	return s
 }
 
 func TestWorkloadOf(t *testing.T) {
@@ -251,31 +324,46 @@ func TestWorkloadOf(t *testing.T) {
 }
 
 // BenchmarkInformerMemory reports the heap the watcher adds (informer
-// caches of trimmed objects plus the index) for 10k pods and 1k services,
-// over the fake clientset's own copy of them.
+// caches of trimmed objects plus the index) for 10k pods on 100 nodes
+// (100 of them on the agent's node, kept fuller) and 1k services with an
+// EndpointSlice of 10 backends each, over the fake clientset's own copy of
+// them.
 func BenchmarkInformerMemory(b *testing.B) {
 	for b.Loop() {
-		objs := make([]runtime.Object, 0, 11_000)
+		objs := make([]runtime.Object, 0, 12_100)
+		addr := func(a, b byte, i int) string { return netip.AddrFrom4([4]byte{10, a, byte(i >> 8), byte(i)}).String() }
+		for i := range 100 {
+			objs = append(objs, node("node"+strconv.Itoa(i), netip.AddrFrom4([4]byte{172, 30, 0, byte(i)}).String(),
+				map[string]string{"kubernetes.io/hostname": "node" + strconv.Itoa(i), "topology.kubernetes.io/zone": "z" + strconv.Itoa(i%3)}))
+		}
 		for i := range 10_000 {
-			objs = append(objs, pod("ns"+strconv.Itoa(i%50), "pod-"+strconv.Itoa(i),
-				netip.AddrFrom4([4]byte{10, 244, byte(i >> 8), byte(i)}).String()))
+			objs = append(objs, pod("ns"+strconv.Itoa(i%50), "pod-"+strconv.Itoa(i), addr(244, 0, i), func(p *corev1.Pod) {
+				p.Spec.NodeName = "node" + strconv.Itoa(i%100)
+				p.Spec.Containers[0].Ports = []corev1.ContainerPort{{Name: "http", ContainerPort: 8080}}
+			}))
 		}
 		for i := range 1_000 {
-			objs = append(objs, &corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "svc-" + strconv.Itoa(i)},
-				Spec: corev1.ServiceSpec{ClusterIPs: []string{netip.AddrFrom4([4]byte{10, 96, byte(i >> 8), byte(i)}).String()},
-					Ports: []corev1.ServicePort{{Port: 80}}}})
+			name := "svc-" + strconv.Itoa(i)
+			objs = append(objs, &corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: name},
+				Spec: corev1.ServiceSpec{ClusterIPs: []string{addr(96, 0, i)}, Ports: []corev1.ServicePort{{Port: 80}}}},
+				slice("ns", name, addr(244, 0, i*10), func(s *discoveryv1.EndpointSlice) {
+					for j := 1; j < 10; j++ {
+						s.Endpoints = append(s.Endpoints, discoveryv1.Endpoint{Addresses: []string{addr(244, 0, i*10+j)},
+							Conditions: discoveryv1.EndpointConditions{Ready: new(true)}, NodeName: new("node" + strconv.Itoa(j))})
+					}
+				}))
 		}
 		client := fake.NewClientset(objs...)
 		before := heap()
 		tables, store := intern.NewTables(), endpoints.NewStore()
-		w, err := New(client, "c", tables, store)
+		w, err := New(client, "c", tables, store, WithLocalNode("node0"))
 		if err != nil {
 			b.Fatal(err)
 		}
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan struct{})
 		go func() { _ = w.Run(ctx); close(done) }()
-		for store.Load().Pods < 10_000 {
+		for store.Load().Pods < 10_000 || store.Load().Services < 1_000 {
 			time.Sleep(10 * time.Millisecond)
 		}
 		b.ReportMetric(float64(heap()-before)/(1<<20), "MiB")
@@ -335,4 +423,117 @@ func TestAPIServerDown(t *testing.T) {
 	if _, err := NewFromKubeconfig(filepath.Join(t.TempDir(), "missing"), "c", intern.NewTables(), store); err == nil {
 		t.Error("a missing kubeconfig gave no error")
 	}
+}
+
+func node(name, addr string, labels map[string]string) *corev1.Node {
+	return &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: labels},
+		Status: corev1.NodeStatus{Addresses: []corev1.NodeAddress{{Type: corev1.NodeInternalIP, Address: addr}}}}
+}
+
+// TestWatcherEndpointSlices checks backend attribution from EndpointSlices
+// (frontends first, terminating backends that still serve included) and
+// the kube-apiserver's reserved endpoints.
+func TestWatcherEndpointSlices(t *testing.T) {
+	web := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: "demo", Name: "web"},
+		Spec: corev1.ServiceSpec{ClusterIPs: []string{"10.96.0.10"}, Ports: []corev1.ServicePort{{Port: 80, Protocol: corev1.ProtocolTCP}}}}
+	kubernetes := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "kubernetes"},
+		Spec: corev1.ServiceSpec{ClusterIPs: []string{"10.96.0.1"}, Ports: []corev1.ServicePort{{Port: 443, Protocol: corev1.ProtocolTCP}}}}
+	f := start(t, node("node1", "172.30.0.1", nil), node("node2", "172.30.0.2", nil), web, kubernetes,
+		pod("demo", "web-1", "10.244.2.11"),
+		slice("demo", "web", "10.244.2.11", func(s *discoveryv1.EndpointSlice) {
+			s.Endpoints = append(s.Endpoints,
+				discoveryv1.Endpoint{Addresses: []string{"10.244.2.12"}, Conditions: discoveryv1.EndpointConditions{
+					Ready: new(false), Serving: new(true), Terminating: new(true)}},
+				discoveryv1.Endpoint{Addresses: []string{"10.244.2.13"}, Conditions: discoveryv1.EndpointConditions{Ready: new(false)}})
+		}),
+		slice("demo", "orphan", "10.244.2.14"),
+		slice("default", "kubernetes", "172.30.0.2", func(s *discoveryv1.EndpointSlice) {
+			s.Ports[0].Port = new(int32(6443))
+		}))
+	waitFor(t, "the index", func() bool { return f.podAt("10.244.2.11") != "" })
+	ix := f.store.Load()
+	for _, c := range []struct {
+		ap   string
+		want string
+	}{
+		{"10.96.0.10:80", "web"},
+		{"10.244.2.11:8080", "web"},
+		{"10.244.2.12:8080", "web"},
+		{"10.244.2.13:8080", ""},
+		{"10.244.2.11:9090", ""},
+		{"10.244.2.14:8080", ""}, // a slice without its Service
+		{"172.30.0.2:6443", "kubernetes"},
+	} {
+		ap := netip.MustParseAddrPort(c.ap)
+		_, svc := ix.Lookup(ap.Addr(), ap.Port(), record.ProtoTCP)
+		if got := f.tables.Services.Get(svc).GetName(); got != c.want {
+			t.Errorf("service of %s = %q, want %q", c.ap, got, c.want)
+		}
+	}
+	for addr, want := range map[string][]string{
+		"172.30.0.2": {endpoints.LabelKubeAPIServer, endpoints.LabelRemoteNode},
+		"10.96.0.1":  {endpoints.LabelKubeAPIServer, endpoints.LabelWorld},
+	} {
+		ep := f.tables.Endpoints.Get(ix.Endpoint(netip.MustParseAddr(addr)))
+		if ep.GetIdentity() != endpoints.IdentityKubeAPIServer || !slices.Equal(ep.GetLabels(), want) {
+			t.Errorf("%s = %v, want identity 7 with %v", addr, ep, want)
+		}
+	}
+
+	// The apiserver moves to the local node: the host, with both labels.
+	ctx := context.Background()
+	s, err := f.client.DiscoveryV1().EndpointSlices("default").Get(ctx, "kubernetes-abcde", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Endpoints[0].Addresses = []string{"172.30.0.1"}
+	if _, err := f.client.DiscoveryV1().EndpointSlices("default").Update(ctx, s, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the apiserver on the local node", func() bool {
+		ep := f.tables.Endpoints.Get(f.store.Load().Endpoint(netip.MustParseAddr("172.30.0.1")))
+		return ep.GetIdentity() == endpoints.IdentityHost && slices.Equal(ep.GetLabels(), []string{endpoints.LabelHost, endpoints.LabelKubeAPIServer})
+	})
+	if ep := f.tables.Endpoints.Get(f.store.Load().Endpoint(netip.MustParseAddr("172.30.0.2"))); ep.GetIdentity() != endpoints.IdentityRemoteNode {
+		t.Errorf("the apiserver's old node = %v, want reserved:remote-node", ep)
+	}
+}
+
+func TestWatcherNodeLabels(t *testing.T) {
+	f := start(t, node("node1", "172.30.0.1", map[string]string{"zone": "a", "kubernetes.io/arch": "amd64"}),
+		node("node2", "172.30.0.2", map[string]string{"zone": "b"}))
+	last := func() []string {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		if len(f.nodeLabels) == 0 {
+			return nil
+		}
+		return f.nodeLabels[len(f.nodeLabels)-1]
+	}
+	waitFor(t, "the node's labels", func() bool { return slices.Equal(last(), []string{"kubernetes.io/arch=amd64", "zone=a"}) })
+
+	ctx := context.Background()
+	n, err := f.client.CoreV1().Nodes().Get(ctx, "node1", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n.Labels["zone"] = "c"
+	if _, err := f.client.CoreV1().Nodes().Update(ctx, n, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the node's new labels", func() bool { return slices.Equal(last(), []string{"kubernetes.io/arch=amd64", "zone=c"}) })
+
+	// Changes elsewhere republish nothing.
+	f.mu.Lock()
+	published := len(f.nodeLabels)
+	f.mu.Unlock()
+	if _, err := f.client.CoreV1().Pods("demo").Create(ctx, pod("demo", "a", "10.244.1.11"), metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the pod", func() bool { return f.podAt("10.244.1.11") != "" })
+	f.mu.Lock()
+	if len(f.nodeLabels) != published {
+		t.Errorf("labels published %d times, want %d", len(f.nodeLabels), published)
+	}
+	f.mu.Unlock()
 }

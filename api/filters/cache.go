@@ -77,3 +77,32 @@ func (c *nodeCache) get(n *event.Node, match func(*event.Node) bool) bool {
 	c.last.Store(a)
 	return a.match
 }
+
+// nodeLabelsCache remembers a predicate's answer for the last node labels
+// seen. A node's labels change only by replacing the whole slice
+// (event.Node.SetLabels), so the slice's identity stands for its content
+// and a relabelled node is matched afresh.
+type nodeLabelsCache struct {
+	last atomic.Pointer[labelsAnswer]
+}
+
+type labelsAnswer struct {
+	labels []string
+	match  bool
+}
+
+// get returns the answer for labels, computing it with match on a miss.
+func (c *nodeLabelsCache) get(labels []string, match func([]string) bool) bool {
+	if a := c.last.Load(); a != nil && sameSlice(a.labels, labels) {
+		return a.match
+	}
+	a := &labelsAnswer{labels: labels, match: match(labels)}
+	c.last.Store(a)
+	return a.match
+}
+
+// sameSlice reports whether a and b are the same slice: same length and,
+// when not empty, same first element.
+func sameSlice(a, b []string) bool {
+	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
+}

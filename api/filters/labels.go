@@ -31,14 +31,15 @@ func buildLabels(ff *flowpb.FlowFilter, c *config) ([]Func, error) {
 		if err != nil {
 			return nil, err
 		}
-		matchNode := func(n *event.Node) bool { return anySelectorMatches(sels, (*nodeLabels)(n)) }
-		cache := &nodeCache{}
+		matchLabels := func(labels []string) bool { return anySelectorMatches(sels, nodeLabels(labels)) }
+		// Hubble matches lost events as flows without labels.
+		lost := matchLabels(nil)
+		cache := &nodeLabelsCache{}
 		fs = append(fs, func(e *event.Event) bool {
 			if e.IsLost() {
-				// Hubble matches lost events as flows without labels.
-				return matchNode(nil)
+				return lost
 			}
-			return cache.get(e.Node(), matchNode)
+			return cache.get(e.Node().LabelsAt(e.Rec.Time), matchLabels)
 		})
 	}
 	return fs, nil

@@ -1,11 +1,11 @@
 package filters
 
 import (
+	"sync"
 	"testing"
+	"time"
 
 	flowpb "github.com/cilium/cilium/api/v1/flow"
-
-	"github.com/foveanet/fovea/agent/event"
 )
 
 func TestTranslateSelector(t *testing.T) {
@@ -105,9 +105,37 @@ func TestLabelFilters(t *testing.T) {
 	}
 }
 
-func TestNodeLabelsNilNode(t *testing.T) {
-	var n *event.Node
-	if _, ok := (*nodeLabels)(n).Lookup("any.x"); ok {
-		t.Fatal("nil node has labels")
+// TestNodeLabelsRelabel relabels the node while filters run: an event
+// matches the labels the node had when its record was written.
+func TestNodeLabelsRelabel(t *testing.T) {
+	f := mustBuild(t, &flowpb.FlowFilter{NodeLabels: []string{"zone=a"}})
+	n := testNode()
+	old := ev{}.build(n)
+	if f(old) {
+		t.Fatal("an unlabelled zone matches")
+	}
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for i := range 1000 {
+			n.SetLabels([]string{"zone=" + string(rune('a'+i%2))})
+		}
+		n.SetLabels([]string{"zone=a", "kubernetes.io/arch=amd64"})
+	})
+	for range 1000 {
+		f(old)
+	}
+	wg.Wait()
+	recent := ev{}.build(n)
+	recent.Rec.Time = time.Now().Add(time.Second).UnixNano()
+	if !f(recent) {
+		t.Fatal("the node's new labels do not match")
+	}
+	if f(old) {
+		t.Fatal("an event from before the relabelling matches the new labels")
+	}
+	n.SetLabels(nil)
+	recent.Rec.Time = time.Now().Add(time.Second).UnixNano()
+	if f(recent) {
+		t.Fatal("removed labels still match")
 	}
 }

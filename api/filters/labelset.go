@@ -5,8 +5,6 @@ import (
 	"strings"
 
 	flowpb "github.com/cilium/cilium/api/v1/flow"
-
-	"github.com/foveanet/fovea/agent/event"
 )
 
 // Label sources with special matching rules.
@@ -83,11 +81,12 @@ func lookupLabel(labels []string, key string) (string, bool) {
 }
 
 // endpointLabels and nodeLabels present label lists to Kubernetes
-// selectors. They are pointer conversions of the interned values, so
-// passing them as an interface does not allocate.
+// selectors. endpointLabels is a pointer conversion of the interned
+// endpoint, so passing it as an interface does not allocate; nodeLabels
+// is matched once per version of the node's labels (nodeLabelsCache).
 type (
 	endpointLabels flowpb.Endpoint
-	nodeLabels     event.Node
+	nodeLabels     []string
 )
 
 func (l *endpointLabels) list() []string { return (*flowpb.Endpoint)(l).GetLabels() }
@@ -104,21 +103,14 @@ func (l *endpointLabels) Get(key string) string {
 
 func (l *endpointLabels) Lookup(key string) (string, bool) { return lookupLabel(l.list(), key) }
 
-func (l *nodeLabels) list() []string {
-	if l == nil {
-		return nil
-	}
-	return l.Labels
-}
-
-func (l *nodeLabels) Has(key string) bool {
-	_, ok := lookupLabel(l.list(), key)
+func (l nodeLabels) Has(key string) bool {
+	_, ok := lookupLabel(l, key)
 	return ok
 }
 
-func (l *nodeLabels) Get(key string) string {
-	v, _ := lookupLabel(l.list(), key)
+func (l nodeLabels) Get(key string) string {
+	v, _ := lookupLabel(l, key)
 	return v
 }
 
-func (l *nodeLabels) Lookup(key string) (string, bool) { return lookupLabel(l.list(), key) }
+func (l nodeLabels) Lookup(key string) (string, bool) { return lookupLabel(l, key) }

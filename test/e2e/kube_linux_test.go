@@ -6,8 +6,11 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/netip"
+	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -165,7 +168,9 @@ func TestKubernetesEnrichment(t *testing.T) {
 
 	// No kube-proxy forwards cluster IPs here, so the service's frontend
 	// is a load-balancer address the destination pod holds itself, as
-	// with direct server return.
+	// with direct server return. The pod's address and port are also a
+	// backend of the Service kube.Describe made for its Deployment: the
+	// frontend must win.
 	svc := createLoadBalancer(t, ctx, e.api, dstPod.Namespace, "front-"+dstPod.Labels["app"], dstPod.IPv4, traffic.TCPPort)
 
 	for _, sock := range uniq(srcSock, dstSock) {
@@ -288,4 +293,199 @@ func createLoadBalancer(t *testing.T, ctx context.Context, api *kube.ControlPlan
 		t.Fatalf("set service status: %v", err)
 	}
 	return name
+}
+
+// TestKubernetesServiceBackends connects a client straight to a server
+// pod, as kube-proxy's translation leaves it, and checks with hubble at
+// the server's node that the EndpointSlice backend names the service:
+// destination_service on the request, source_service on the reply.
+func TestKubernetesServiceBackends(t *testing.T) {
+	e := setupKube(t, kubePrefix)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	src, srcSock := e.pod(0)
+	dst, dstSock := e.pod(2)
+	dstPod, _ := e.cluster.Topology.Pod(dst.Name)
+	if srcSock == dstSock {
+		t.Fatalf("pods 0 and 2 share node %s; the test needs the server on another node", dstPod.Node)
+	}
+	svc := dstPod.Namespace + "/" + dstPod.Labels["app"] // the Service kube.Describe made
+
+	req, c := e.request(t, ctx, dstSock, src, dst, func(f *flowpb.Flow) error {
+		if got := f.GetDestinationService(); got.GetNamespace()+"/"+got.GetName() != svc {
+			return fmt.Errorf("request's destination_service %v, want %s once the agent syncs", got, svc)
+		}
+		return nil
+	})
+	if req.GetNodeName() != dstPod.Node && !strings.HasSuffix(req.GetNodeName(), "/"+dstPod.Node) {
+		t.Errorf("flow observed on %q, want the server's node %s", req.GetNodeName(), dstPod.Node)
+	}
+	if req.GetIP().GetDestination() != dstPod.IPv4.String() {
+		t.Errorf("request's destination %s, want the backend address %s", req.GetIP().GetDestination(), dstPod.IPv4)
+	}
+	conn := []string{"--last", "100000", "--port", strconv.Itoa(int(c.Src.Port))}
+	requests, _ := connFlows(c, e.observeJSON(t, dstSock, append(conn, "--to-service", svc)...))
+	if len(requests) == 0 {
+		t.Errorf("hubble observe --to-service %s at %s does not find the request", svc, dstPod.Node)
+	}
+	_, replies := connFlows(c, e.observeJSON(t, dstSock, append(conn, "--from-service", svc)...))
+	if len(replies) == 0 {
+		t.Errorf("hubble observe --from-service %s at %s does not find the reply", svc, dstPod.Node)
+	}
+	requests, _ = connFlows(c, e.observeJSON(t, dstSock, append(conn, "--from-service", svc)...))
+	if len(requests) > 0 {
+		t.Errorf("the request has source_service %v", requests[0].GetSourceService())
+	}
+}
+
+// TestKubernetesAPIServer connects a pod to the kube-apiserver (in the
+// fabric namespace, outside every node) and to the default/kubernetes
+// cluster IP, and checks that hubble shows both as Cilium's reserved
+// kube-apiserver identity: 7, with reserved:kube-apiserver and
+// reserved:world.
+func TestKubernetesAPIServer(t *testing.T) {
+	e := setupKube(t, kubePrefix)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	// The fabric routes no pod addresses; give it routes back so the
+	// pod's connection completes.
+	for _, n := range e.cluster.Topology.Nodes {
+		if out, err := exec.CommandContext(ctx, "ip", "-n", e.cluster.Topology.Fabric, "route", "add",
+			n.PodCIDRv4.String(), "via", n.IPv4.String()).CombinedOutput(); err != nil {
+			t.Fatalf("route %s via %s in the fabric: %v: %s", n.PodCIDRv4, n.IPv4, err, out)
+		}
+	}
+	apiURL, err := url.Parse(e.api.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	api := netip.MustParseAddrPort(apiURL.Host)
+	src, sock := e.pod(0)
+	wantLabels := []string{"reserved:kube-apiserver", "reserved:world"}
+
+	var port uint16
+	eventually(t, 30*time.Second, func() error {
+		var err error
+		if port, err = connectFrom(ctx, src, api, true); err != nil {
+			return err
+		}
+		conn := []string{"--last", "100000", "--port", strconv.Itoa(int(port))}
+		flows := e.observeJSON(t, sock, append(conn, "--to-identity", "7", "--to-ip", api.Addr().String())...)
+		if len(flows) == 0 {
+			return fmt.Errorf("hubble observe --to-identity 7 does not find %s:%d → %s yet", src.IPv4, port, api)
+		}
+		if d := flows[0].GetDestination(); d.GetIdentity() != 7 || !slices.Equal(d.GetLabels(), wantLabels) {
+			return fmt.Errorf("destination %v, want identity 7 with %v", d, wantLabels)
+		}
+		return nil
+	})
+	conn := []string{"--last", "100000", "--port", strconv.Itoa(int(port))}
+	if flows := e.observeJSON(t, sock, append(conn, "--from-identity", "7", "--from-label", "reserved:kube-apiserver")...); len(flows) == 0 {
+		t.Errorf("hubble observe --from-identity 7 --from-label reserved:kube-apiserver does not find the apiserver's replies")
+	}
+	if flows := e.observeJSON(t, sock, append(conn, "--to-label", "reserved:kube-apiserver", "--to-service", "default/kubernetes")...); len(flows) == 0 {
+		t.Errorf("hubble observe --to-label reserved:kube-apiserver --to-service default/kubernetes does not find the connection to the backend")
+	}
+
+	// The cluster IP answers nowhere here (no kube-proxy), but the
+	// connection attempt leaves the pod with it as destination.
+	svc, err := e.api.Admin.CoreV1().Services("default").Get(ctx, "kubernetes", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	clusterIP := netip.AddrPortFrom(netip.MustParseAddr(svc.Spec.ClusterIP), uint16(svc.Spec.Ports[0].Port))
+	eventually(t, 30*time.Second, func() error {
+		port, _ := connectFrom(ctx, src, clusterIP, false)
+		conn := []string{"--last", "100000", "--port", strconv.Itoa(int(port))}
+		flows := e.observeJSON(t, sock, append(conn, "--to-identity", "7", "--to-service", "default/kubernetes")...)
+		if len(flows) == 0 || flows[0].GetIP().GetDestination() != clusterIP.Addr().String() {
+			return fmt.Errorf("hubble observe --to-identity 7 --to-service default/kubernetes does not find the attempt to %s: %s", clusterIP, describe(flows))
+		}
+		return nil
+	})
+}
+
+// connectFrom connects from h's IPv4 address to dst and closes the
+// connection, returning the source port. Unless mustConnect, a failed
+// connection is no error: its first packets were still sent.
+func connectFrom(ctx context.Context, h traffic.Host, dst netip.AddrPort, mustConnect bool) (uint16, error) {
+	var port uint16
+	err := h.Netns.Do(func() error {
+		// Take a free port first, so it is known even when the dial fails.
+		l, err := net.Listen("tcp", netip.AddrPortFrom(h.IPv4, 0).String())
+		if err != nil {
+			return err
+		}
+		port = l.Addr().(*net.TCPAddr).AddrPort().Port()
+		if err := l.Close(); err != nil {
+			return err
+		}
+		d := net.Dialer{Timeout: time.Second, LocalAddr: net.TCPAddrFromAddrPort(netip.AddrPortFrom(h.IPv4, port))}
+		conn, err := d.DialContext(ctx, "tcp", dst.String())
+		if err != nil {
+			return err
+		}
+		return conn.Close()
+	})
+	if err != nil && mustConnect {
+		return port, fmt.Errorf("connect %s → %s: %w", h.Name, dst, err)
+	}
+	return port, nil
+}
+
+// TestKubernetesNodeLabels checks that flows carry their node's labels as
+// Hubble shows them, that hubble's --node-label selects by them, and that
+// a relabelled Node shows in the flows seen from then on only.
+func TestKubernetesNodeLabels(t *testing.T) {
+	e := setupKube(t, kubePrefix)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	src, sock := e.pod(0)
+	dst, _ := e.pod(2)
+	srcPod, _ := e.cluster.Topology.Pod(src.Name)
+	i := slices.IndexFunc(e.cluster.Topology.Nodes, func(n cluster.Node) bool { return n.Name == srcPod.Node })
+	want := hubbleLabels(kube.NodeLabels(e.cluster.Topology, i))
+	zone := "topology.kubernetes.io/zone=" + kube.NodeLabels(e.cluster.Topology, i)["topology.kubernetes.io/zone"]
+
+	_, c := e.request(t, ctx, sock, src, dst, func(f *flowpb.Flow) error {
+		if !slices.Equal(f.GetNodeLabels(), want) {
+			return fmt.Errorf("node_labels %q, want %q once the agent syncs", f.GetNodeLabels(), want)
+		}
+		return nil
+	})
+	conn := []string{"--last", "100000", "--port", strconv.Itoa(int(c.Src.Port))}
+	if requests, _ := connFlows(c, e.observeJSON(t, sock, append(conn, "--node-label", zone)...)); len(requests) == 0 {
+		t.Errorf("hubble observe --node-label %s does not find the flow", zone)
+	}
+	if requests, _ := connFlows(c, e.observeJSON(t, sock, append(conn, "--node-label", "topology.kubernetes.io/zone=elsewhere")...)); len(requests) > 0 {
+		t.Error("hubble observe --node-label of another zone finds the flow")
+	}
+
+	if err := kube.LabelNode(ctx, e.api.Admin, srcPod.Node, map[string]string{"topology.kubernetes.io/zone": "moved"}); err != nil {
+		t.Fatal(err)
+	}
+	e.request(t, ctx, sock, src, dst, func(f *flowpb.Flow) error {
+		if !slices.Contains(f.GetNodeLabels(), "topology.kubernetes.io/zone=moved") {
+			return fmt.Errorf("node_labels %q after relabelling, want zone moved", f.GetNodeLabels())
+		}
+		return nil
+	})
+	if flows := e.observeJSON(t, sock, "--last", "1", "--node-label", "topology.kubernetes.io/zone=moved"); len(flows) == 0 {
+		t.Error("hubble observe --node-label topology.kubernetes.io/zone=moved finds nothing after relabelling")
+	}
+	// As in Cilium, a flow keeps the labels its node had when it was seen.
+	if requests, _ := connFlows(c, e.observeJSON(t, sock, append(conn, "--node-label", zone)...)); len(requests) == 0 ||
+		!slices.Equal(requests[0].GetNodeLabels(), want) {
+		t.Errorf("the flow from before the relabelling: %s, want node_labels %q", describe(requests), want)
+	}
+}
+
+// hubbleLabels is labels in the form of a flow's node_labels.
+func hubbleLabels(labels map[string]string) []string {
+	var out []string
+	for k, v := range labels {
+		out = append(out, k+"="+v)
+	}
+	slices.Sort(out)
+	return out
 }

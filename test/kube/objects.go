@@ -2,13 +2,16 @@ package kube
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/netip"
+	"strconv"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/foveanet/fovea/test/cluster"
@@ -27,11 +30,16 @@ type Pod struct {
 	IPs    []netip.Addr
 }
 
-// Describe creates the Nodes, Namespaces, Deployments, ReplicaSets and
-// Pods of t, each pod with its netns addresses as its status.
+// Describe creates the Nodes (labelled with NodeLabels), Namespaces,
+// Deployments, ReplicaSets and Pods of t, each pod with its netns
+// addresses as its status, and for each Deployment a Service of the same
+// name with the EndpointSlice the endpointslice controller would make.
 func Describe(ctx context.Context, c kubernetes.Interface, t cluster.Topology) error {
-	for _, n := range t.Nodes {
+	for i, n := range t.Nodes {
 		if err := CreateNode(ctx, c, n.Name, n.IPv4, n.IPv6); err != nil {
+			return err
+		}
+		if err := LabelNode(ctx, c, n.Name, NodeLabels(t, i)); err != nil {
 			return err
 		}
 	}
@@ -40,6 +48,29 @@ func Describe(ctx context.Context, c kubernetes.Interface, t cluster.Topology) e
 		if err := CreatePod(ctx, c, pod); err != nil {
 			return err
 		}
+	}
+	return describeServices(ctx, c, t)
+}
+
+// NodeLabels are the labels Describe gives t's node i: what a kubelet
+// sets, and a zone of its own.
+func NodeLabels(t cluster.Topology, i int) map[string]string {
+	return map[string]string{
+		"kubernetes.io/hostname":      t.Nodes[i].Name,
+		"kubernetes.io/os":            "linux",
+		"topology.kubernetes.io/zone": "zone-" + strconv.Itoa(i),
+	}
+}
+
+// LabelNode adds labels to node name's, replacing the values of keys it
+// already has.
+func LabelNode(ctx context.Context, c kubernetes.Interface, name string, labels map[string]string) error {
+	patch, err := json.Marshal(map[string]any{"metadata": map[string]any{"labels": labels}})
+	if err != nil {
+		return fmt.Errorf("label node %s: %w", name, err)
+	}
+	if _, err := c.CoreV1().Nodes().Patch(ctx, name, types.MergePatchType, patch, metav1.PatchOptions{}); err != nil {
+		return fmt.Errorf("label node %s: %w", name, err)
 	}
 	return nil
 }
