@@ -41,8 +41,9 @@ type kubeEnv struct {
 }
 
 // setupKube builds the cluster (its interfaces and namespaces named with
-// prefix), the control plane and the agents, all stopped when t ends.
-func setupKube(t *testing.T, prefix string) *kubeEnv {
+// prefix), the control plane and the agents, started with opts besides the
+// kubeconfig; all are stopped when t ends.
+func setupKube(t *testing.T, prefix string, opts ...demo.AgentOption) *kubeEnv {
 	t.Helper()
 	if os.Geteuid() != 0 {
 		t.Skip("needs root: builds network namespaces and loads eBPF programs")
@@ -106,7 +107,7 @@ func setupKube(t *testing.T, prefix string) *kubeEnv {
 
 	life, stop := context.WithCancel(context.Background())
 	t.Cleanup(stop)
-	sockets, err := demo.StartAgents(life, c, fovea, ringCapacity, demo.WithKubeconfig(kubeconfig))
+	sockets, err := demo.StartAgents(life, c, fovea, ringCapacity, append(opts, demo.WithKubeconfig(kubeconfig))...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,6 +118,9 @@ func setupKube(t *testing.T, prefix string) *kubeEnv {
 	t.Cleanup(func() {
 		if t.Failed() {
 			dumpLogs(e.env)
+			if data, err := os.ReadFile(filepath.Join(apiDir, "kube-apiserver.log")); err == nil {
+				fmt.Fprintf(os.Stderr, "=== kube-apiserver log (last 4 KiB)\n%s\n", data[max(0, len(data)-4096):])
+			}
 		}
 	})
 	for _, h := range e.hosts {

@@ -7,11 +7,8 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/netip"
-	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -44,91 +41,6 @@ const (
 // agentMetrics is where each agent serves /metrics in its node's namespace.
 const agentMetrics = "127.0.0.1:9965"
 
-// setupKubeWith is setupKube with agents started with opts besides the
-// kubeconfig (metrics, a TCP listener for a relay).
-func setupKubeWith(t *testing.T, prefix string, opts ...demo.AgentOption) *kubeEnv {
-	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("needs root: builds network namespaces and loads eBPF programs")
-	}
-	fovea, hubble := os.Getenv("FOVEA_BIN"), os.Getenv("HUBBLE_BIN")
-	if fovea == "" || hubble == "" {
-		t.Fatal("FOVEA_BIN or HUBBLE_BIN is not set: run the end-to-end tests with `make e2e`")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	if err := cluster.Cleanup(ctx, prefix, log); err != nil {
-		t.Fatalf("clean up an earlier run: %v", err)
-	}
-	stateDir := t.TempDir()
-	c, err := cluster.Build(ctx, cluster.Config{Prefix: prefix, Nodes: 2, PodsPerNode: 2, StateDir: stateDir, Logger: log})
-	if err != nil {
-		t.Fatalf("build cluster: %v", err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		if err := c.Close(ctx); err != nil {
-			t.Errorf("close cluster: %v", err)
-		}
-	})
-	// The control plane runs in the fabric namespace, on the gateway
-	// address every node reaches (see setupKube).
-	fabric := c.Topology.Fabric
-	apiDir := filepath.Join(stateDir, "kube")
-	if err := os.MkdirAll(apiDir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	api, err := kube.Start(ctx, kube.Config{
-		Dir: apiDir, Address: cluster.GatewayV4, Netns: fabric, Dial: kube.NetnsDialer(fabric), Logger: log,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(api.Close)
-	if err := kube.Describe(ctx, api.Admin, c.Topology); err != nil {
-		t.Fatal(err)
-	}
-	role, err := kube.ReadClusterRole("../../helm/fovea/templates/clusterrole.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	token, err := kube.BindServiceAccount(ctx, api.Admin, role, "kube-system", "fovea")
-	if err != nil {
-		t.Fatal(err)
-	}
-	kubeconfig := filepath.Join(stateDir, "kubeconfig")
-	if err := kube.WriteKubeconfig(kubeconfig, api.Host, api.CA, token); err != nil {
-		t.Fatal(err)
-	}
-
-	life, stop := context.WithCancel(context.Background())
-	t.Cleanup(stop)
-	sockets, err := demo.StartAgents(life, c, fovea, ringCapacity, append(opts, demo.WithKubeconfig(kubeconfig))...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := &kubeEnv{env: &env{cluster: c, sockets: map[string]string{}, hosts: c.Hosts(), fovea: fovea, hubbleBin: hubble, stop: stop}, api: api}
-	for i, n := range c.Topology.Nodes {
-		e.sockets[n.Name] = sockets[i]
-	}
-	t.Cleanup(func() {
-		if t.Failed() {
-			dumpLogs(e.env)
-			if data, err := os.ReadFile(filepath.Join(apiDir, "kube-apiserver.log")); err == nil {
-				fmt.Fprintf(os.Stderr, "=== kube-apiserver log (last 4 KiB)\n%s\n", data[max(0, len(data)-4096):])
-			}
-		}
-	})
-	for _, h := range e.hosts {
-		if _, err := traffic.Serve(life, h, log); err != nil {
-			t.Fatalf("serve on %s: %v", h.Name, err)
-		}
-	}
-	return e
-}
-
 // TestKubernetesAPIOutage takes the API server away from running agents:
 // killed; restarted on the same etcd but refusing them (403, their RBAC
 // binding gone); then paused (a server that accepts connections and never
@@ -137,7 +49,7 @@ func setupKubeWith(t *testing.T, prefix string, opts ...demo.AgentOption) *kubeE
 // again they pick up changes made there. Client-go's backoff (up to a
 // minute after half a minute of failures) bounds the recovery.
 func TestKubernetesAPIOutage(t *testing.T) {
-	e := setupKubeWith(t, outagePrefix, demo.WithMetricsAddress(agentMetrics))
+	e := setupKube(t, outagePrefix, demo.WithMetricsAddress(agentMetrics))
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	src, sock := e.pod(0)

@@ -35,7 +35,7 @@ const relayClusterRolePath = "../../helm/fovea/templates/relay-clusterrole.yaml"
 // keeps its agents while the API server is down, as the real hubble CLI
 // shows through it.
 func TestRelayKubernetesPeers(t *testing.T) {
-	e := setupKubeWith(t, kubePeersPrefix, demo.ListenTCP(fmt.Sprintf(":%d", demo.AgentPort)))
+	e := setupKube(t, kubePeersPrefix, demo.ListenTCP(fmt.Sprintf(":%d", demo.AgentPort)))
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 
