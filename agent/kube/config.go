@@ -49,7 +49,7 @@ func NewFromKubeconfig(path, cluster string, tables *intern.Tables, store *endpo
 	// w is set below, before Run starts the first request.
 	var w *Watcher
 	cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper {
-		return &errorReporter{next: rt, report: func(err error) { w.apiError("request", err) }}
+		return &errorReporter{next: rt, report: func(err error) { w.requestFailed(err) }, ok: func() { w.requestAnswered() }}
 	})
 	client, err := kubernetes.NewForConfig(cfg)
 	if err != nil {

@@ -37,6 +37,9 @@ type Watcher struct {
 
 	mu         sync.Mutex
 	lastReport time.Time // of an API error
+	// failingSince is when requests began to fail, zero while they succeed.
+	failingSince time.Time
+	failures     int
 
 	factory informers.SharedInformerFactory
 	listers listers
@@ -146,6 +149,37 @@ func (w *Watcher) apiError(what string, err error) {
 }
 
 const errorReportInterval = 30 * time.Second
+
+// requestFailed reports a request the API server did not answer, or
+// refused or failed: the server is unreachable until one succeeds.
+func (w *Watcher) requestFailed(err error) {
+	w.mu.Lock()
+	if w.failingSince.IsZero() {
+		w.failingSince = time.Now()
+		w.metrics.reachable.Set(0)
+	}
+	w.failures++
+	w.mu.Unlock()
+	w.apiError("request", err)
+}
+
+// requestAnswered reports a request the API server answered; the first after
+// failures ends an outage, which is logged and published so that operators
+// see it end, not just the errors stop.
+func (w *Watcher) requestAnswered() {
+	w.mu.Lock()
+	since, failures := w.failingSince, w.failures
+	if since.IsZero() {
+		w.mu.Unlock()
+		return
+	}
+	w.failingSince, w.failures = time.Time{}, 0
+	w.metrics.reachable.Set(1)
+	w.mu.Unlock()
+	took := time.Since(since).Round(time.Millisecond)
+	w.log.Info("Kubernetes API reachable again", "after", took, "failed_requests", failures)
+	w.notify("kubernetes_api_recovered", fmt.Sprintf("after %v and %d failed requests", took, failures))
+}
 
 // Run watches the cluster until ctx ends. The index is replaced only once
 // every cache has synced, then after each burst of changes.

@@ -383,9 +383,15 @@ func heap() uint64 {
 // TestAPIServerDown points a watcher at a server that answers 503: the
 // errors are counted and reported through the transport (client-go's
 // watch-list retries them without telling the informer), and the index
-// stays empty rather than partial.
+// stays empty rather than partial. When the server answers again, the end
+// of the outage is reported once.
 func TestAPIServerDown(t *testing.T) {
+	var up atomic.Bool
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		if up.Load() {
+			http.NotFound(w, nil) // answered: reachable, if not useful
+			return
+		}
 		http.Error(w, "etcd is sad", http.StatusServiceUnavailable)
 	}))
 	defer srv.Close()
@@ -395,12 +401,15 @@ func TestAPIServerDown(t *testing.T) {
 	if err := os.WriteFile(kubeconfig, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	var events atomic.Int32
+	var events, recoveries atomic.Int32
 	store := endpoints.NewStore()
 	w, err := NewFromKubeconfig(kubeconfig, "c", intern.NewTables(), store,
 		WithNotify(func(ev, _ string) {
-			if ev == "kubernetes_api_error" {
+			switch ev {
+			case "kubernetes_api_error":
 				events.Add(1)
+			case "kubernetes_api_recovered":
+				recoveries.Add(1)
 			}
 		}))
 	if err != nil {
@@ -410,6 +419,18 @@ func TestAPIServerDown(t *testing.T) {
 	done := make(chan error)
 	go func() { done <- w.Run(ctx) }()
 	waitFor(t, "API errors", func() bool { return testutil.ToFloat64(w.metrics.apiErrors.WithLabelValues("request")) >= 4 })
+	if got := testutil.ToFloat64(w.metrics.reachable); got != 0 {
+		t.Errorf("fovea_kubernetes_api_reachable = %v while requests fail, want 0", got)
+	}
+	if recoveries.Load() != 0 {
+		t.Error("a recovery was reported while requests fail")
+	}
+	up.Store(true)
+	// A request sent before the switch may still fail after another was
+	// answered: that is a new, short outage, so wait for the gauge too.
+	waitFor(t, "the recovery", func() bool {
+		return recoveries.Load() > 0 && testutil.ToFloat64(w.metrics.reachable) == 1
+	})
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)

@@ -85,6 +85,9 @@ func TestKubernetesAPIOutage(t *testing.T) {
 			if got := e.agentMetric(t, n, "fovea_kubernetes_api_errors_total"); got <= errorsBefore[n] {
 				return fmt.Errorf("%s: fovea_kubernetes_api_errors_total = %v with the API server down, want more than %v", n, got, errorsBefore[n])
 			}
+			if got := e.agentMetric(t, n, "fovea_kubernetes_api_reachable"); got != 0 {
+				return fmt.Errorf("%s: fovea_kubernetes_api_reachable = %v with the API server down, want 0", n, got)
+			}
 		}
 		return nil
 	})
@@ -150,6 +153,16 @@ func TestKubernetesAPIOutage(t *testing.T) {
 		if got := e.agentMetric(t, n, "fovea_kubernetes_synced"); got != 1 {
 			t.Errorf("%s: fovea_kubernetes_synced = %v after the outage, want 1", n, got)
 		}
+		if got := e.agentMetric(t, n, "fovea_kubernetes_api_reachable"); got != 1 {
+			t.Errorf("%s: fovea_kubernetes_api_reachable = %v after the outage, want 1", n, got)
+		}
+		// The end of the outage is reported, not just the errors stopping.
+		ev := e.agentEvent(t, e.sockets[n], "kubernetes_api_recovered", restarted)
+		if ev == nil {
+			t.Errorf("%s: no kubernetes_api_recovered agent event since the restart", n)
+			continue
+		}
+		t.Logf("%s: agent event kubernetes_api_recovered: %s", n, ev.GetAgentEvent().GetUnknown().GetNotification())
 	}
 
 	// Slow: the server holds every connection and answers nothing.
