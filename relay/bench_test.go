@@ -8,6 +8,7 @@ import (
 	"net"
 	"runtime"
 	"slices"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -133,27 +134,35 @@ func BenchmarkRelayGetFlows(b *testing.B) {
 	for _, n := range benchNodes {
 		agents := benchAgents(b, n)
 		fovea, cilium := foveaRelay(b, agents), ciliumRelay(b, agents)
+		direct := directClients(b, agents)
 		b.Run(fmt.Sprintf("nodes=%d", n), func(b *testing.B) {
-			compareGetFlows(b, fovea.client, cilium.client, n)
+			compareGetFlows(b, fovea.client, cilium.client, direct)
 		})
 	}
 }
 
 // compareGetFlows runs, per iteration, one GetFlows for every node's flows
-// through each relay, alternating which goes first so that both see the
-// same load of a shared machine. It reports each relay's flows per second
-// and process CPU per flow, and Fovea's speed-up.
-func compareGetFlows(b *testing.B, fovea, cilium observerpb.ObserverClient, nodes int) {
-	clients := [2]observerpb.ObserverClient{fovea, cilium}
-	var wall, cpu [2]time.Duration
+// through each relay and, as a baseline, straight from every agent (direct,
+// one client per agent), in turns so that all see the same load of a
+// shared machine. It reports each relay's flows per second and process CPU
+// per flow, Fovea's speed-up, and the baseline's CPU per flow: what the
+// agents and the client cost without a relay.
+func compareGetFlows(b *testing.B, fovea, cilium observerpb.ObserverClient, direct []observerpb.ObserverClient) {
+	nodes := len(direct)
+	runs := [3]func(){
+		func() { getAllFlows(b, fovea, nodes) },
+		func() { getAllFlows(b, cilium, nodes) },
+		func() { getDirect(b, direct) },
+	}
+	var wall, cpu [3]time.Duration
 	turn := 0
 	for b.Loop() {
-		for k := range clients {
-			c := (turn + k) % len(clients)
+		for k := range runs {
+			r := (turn + k) % len(runs)
 			cpu0, t0 := cpuTime(), time.Now()
-			getAllFlows(b, clients[c], nodes)
-			wall[c] += time.Since(t0)
-			cpu[c] += cpuTime() - cpu0
+			runs[r]()
+			wall[r] += time.Since(t0)
+			cpu[r] += cpuTime() - cpu0
 		}
 		turn++
 	}
@@ -164,6 +173,60 @@ func compareGetFlows(b *testing.B, fovea, cilium observerpb.ObserverClient, node
 	b.ReportMetric(foveaRate/ciliumRate, "fovea/cilium")
 	b.ReportMetric(float64(cpu[0].Nanoseconds())/flows, "fovea-cpu-ns/flow")
 	b.ReportMetric(float64(cpu[1].Nanoseconds())/flows, "cilium-cpu-ns/flow")
+	b.ReportMetric(float64(cpu[2].Nanoseconds())/flows, "direct-cpu-ns/flow")
+}
+
+// directClients connects to every agent, with the client's codec options.
+func directClients[A agent](b *testing.B, agents []A, opts ...grpc.CallOption) []observerpb.ObserverClient {
+	out := make([]observerpb.ObserverClient, len(agents))
+	for i, a := range agents {
+		conn, err := grpc.NewClient(a.peer().Address, grpc.WithTransportCredentials(insecure.NewCredentials()),
+			grpc.WithDefaultCallOptions(opts...))
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { conn.Close() })
+		out[i] = observerpb.NewObserverClient(conn)
+	}
+	return out
+}
+
+// getDirect reads every agent's flows over its own call, concurrently, as a
+// relay does, without merging them.
+func getDirect(b *testing.B, agents []observerpb.ObserverClient) {
+	var wg sync.WaitGroup
+	errs := make(chan error, len(agents))
+	for _, c := range agents {
+		wg.Go(func() {
+			s, err := c.GetFlows(context.Background(), &observerpb.GetFlowsRequest{Number: benchFlowsPerNode})
+			if err != nil {
+				errs <- err
+				return
+			}
+			got := 0
+			for {
+				resp, err := s.Recv()
+				if err == io.EOF {
+					break
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+				if resp.GetFlow() != nil {
+					got++
+				}
+			}
+			if got != benchFlowsPerNode {
+				errs <- fmt.Errorf("got %d flows from an agent, want %d", got, benchFlowsPerNode)
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		b.Fatal(err)
+	}
 }
 
 // getAllFlows runs one GetFlows for every node's flows and checks that all

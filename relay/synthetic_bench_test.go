@@ -145,8 +145,9 @@ func BenchmarkRelayMerge(b *testing.B) {
 			agents[i] = newSyntheticAgent(b, i, n)
 		}
 		fovea, cilium := flowCountingClient(b, foveaRelay(b, agents)), flowCountingClient(b, ciliumRelay(b, agents))
+		direct := directClients(b, agents, grpc.ForceCodecV2(flowCounter{}))
 		b.Run(fmt.Sprintf("nodes=%d", n), func(b *testing.B) {
-			compareGetFlows(b, fovea, cilium, n)
+			compareGetFlows(b, fovea, cilium, direct)
 		})
 	}
 }
