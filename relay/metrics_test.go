@@ -17,7 +17,11 @@ func TestMetrics(t *testing.T) {
 	// c answers every call with an error instead of flows.
 	c := &fakeAgent{name: "c", impl: failingAgent{}}
 	c.serve(t, "127.0.0.1:0")
-	r := newTestRelay(t, testMerge, a, b, c)
+	// No flow waits long enough for the drain timeout, however slow the
+	// machine: the forced-send counters stay at 0.
+	merge := testMerge
+	merge.DrainTimeout = time.Hour
+	r := newTestRelay(t, merge, a, b, c)
 	// d cannot be dialed: it has no address.
 	r.peers.changes <- PeerChange{Type: PeerAdded, Peer: Peer{Name: "d"}}
 	waitState(t, r.pool, "d", relaypb.NodeState_NODE_ERROR, false)
