@@ -2,6 +2,7 @@ package relay
 
 import (
 	"bytes"
+	"strings"
 	"testing"
 	"time"
 
@@ -80,5 +81,64 @@ func TestRawCodecEncodesOtherMessagesAsProtobuf(t *testing.T) {
 	}
 	if !proto.Equal(req, &back) {
 		t.Fatalf("round trip gave %v", &back)
+	}
+}
+
+// countingPool is a gRPC buffer pool that counts buffers given back.
+type countingPool struct{ put int }
+
+func (p *countingPool) Get(n int) *[]byte {
+	b := make([]byte, n)
+	return &b
+}
+
+func (p *countingPool) Put(*[]byte) { p.put++ }
+
+func TestRawCodecKeepsReceivedBuffersUntilSent(t *testing.T) {
+	// A pooled buffer (messages of 1 KiB and more) must not go back to
+	// gRPC's pool while the response waits in the merge, and must once it
+	// is sent.
+	wire, err := proto.Marshal(&observerpb.GetFlowsResponse{
+		Time:          timestamppb.Now(),
+		ResponseTypes: &observerpb.GetFlowsResponse_Flow{Flow: &flowpb.Flow{Summary: strings.Repeat("x", 2048)}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := &countingPool{}
+	data := append([]byte(nil), wire...)
+	received := mem.BufferSlice{mem.NewBuffer(&data, pool)}
+	var r rawResponse
+	if err := (rawCodec{}).Unmarshal(received, &r); err != nil {
+		t.Fatal(err)
+	}
+	received.Free() // as gRPC does when Unmarshal returns
+	if pool.put != 0 {
+		t.Fatal("the received buffer went back to the pool while the response waits")
+	}
+	out, err := (rawCodec{}).Marshal(&r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(out.Materialize(), wire) {
+		t.Fatal("the forwarded bytes differ from the received ones")
+	}
+	out.Free() // as gRPC does once the message is written
+	if pool.put != 1 {
+		t.Fatalf("buffers given back after sending: %d, want 1", pool.put)
+	}
+}
+
+func TestRawCodecCopiesMessagesInSeveralBuffers(t *testing.T) {
+	wire, err := proto.Marshal(&observerpb.GetFlowsResponse{Time: timestamppb.New(time.Unix(7, 8)), NodeName: "n"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r rawResponse
+	if err := (rawCodec{}).Unmarshal(mem.BufferSlice{mem.SliceBuffer(wire[:5]), mem.SliceBuffer(wire[5:])}, &r); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(r.data, wire) || !r.at.Equal(time.Unix(7, 8)) || r.buf != nil {
+		t.Fatalf("parsed %x at %v", r.data, r.at)
 	}
 }

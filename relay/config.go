@@ -3,6 +3,7 @@ package relay
 import (
 	"errors"
 	"fmt"
+	"net"
 
 	"github.com/foveanet/fovea/api/server"
 )
@@ -33,6 +34,9 @@ type Config struct {
 	// Version is reported in ServerStatus and the hubble-relay-version
 	// header.
 	Version string
+	// MetricsAddress is where /metrics is served (host:port); empty
+	// disables it.
+	MetricsAddress string
 }
 
 // Validate checks the configuration; errors name the flags.
@@ -54,6 +58,11 @@ func (c Config) Validate() error {
 	}
 	if _, err := ParsePeers(c.Peers); err != nil {
 		return err
+	}
+	if c.MetricsAddress != "" {
+		if _, _, err := net.SplitHostPort(c.MetricsAddress); err != nil {
+			return fmt.Errorf("--metrics-address: %w", err)
+		}
 	}
 	return nil
 }

@@ -30,6 +30,7 @@ func TestConfigValidateNamesTheFlag(t *testing.T) {
 		"--sort-buffer-len-max":       func(c *Config) { c.Merge.SortBufferLen = 0 },
 		"--sort-buffer-drain-timeout": func(c *Config) { c.Merge.DrainTimeout = 0 },
 		"--peer-update-interval":      func(c *Config) { c.Merge.RetryInterval = 0 },
+		"--metrics-address":           func(c *Config) { c.MetricsAddress = "9966" },
 	} {
 		c := valid
 		c.Dial.TLS.CAFiles = nil

@@ -3,5 +3,5 @@
 // agent's peer.Notify stream), fans GetFlows out to them and merges their
 // streams oldest-first, telling clients which nodes contributed through
 // node_status events, and aggregates ServerStatus, GetNodes and
-// GetNamespaces.
+// GetNamespaces. It serves Prometheus metrics on its peers and streams.
 package relay

@@ -24,23 +24,22 @@ type nodeLister interface {
 
 // fanout runs one GetFlows call on every available node and, for follow
 // requests, keeps doing so as nodes come, go, fail and recover. Everything it
-// learns goes to the merger's inbox; all its state belongs to run's
-// goroutine.
+// learns goes to the merger; all its state belongs to run's goroutine.
 type fanout struct {
-	pool   nodeLister
-	req    *observerpb.GetFlowsRequest
-	out    chan<- item
-	log    *slog.Logger
-	retry  time.Duration
-	now    func() time.Time
-	follow bool
+	pool    nodeLister
+	req     *observerpb.GetFlowsRequest
+	merge   *merger
+	metrics *Metrics
+	log     *slog.Logger
+	retry   time.Duration
+	now     func() time.Time
+	follow  bool
 	// self is the relay's name, in its node_status events.
 	self string
 
 	nodes   map[string]*nodeStream
 	results chan nodeResult
 	running int
-	calls   uint64 // calls started, numbering them for the merger
 }
 
 // nodeStream is the fan-out's view of one node.
@@ -72,9 +71,9 @@ type nodeResult struct {
 	err    error
 }
 
-func newFanout(pool nodeLister, req *observerpb.GetFlowsRequest, out chan<- item, retry time.Duration, self string, log *slog.Logger) *fanout {
+func newFanout(pool nodeLister, req *observerpb.GetFlowsRequest, merge *merger, retry time.Duration, self string, log *slog.Logger) *fanout {
 	return &fanout{
-		pool: pool, req: req, out: out, log: log, retry: retry, self: self, now: time.Now,
+		pool: pool, req: req, merge: merge, metrics: merge.metrics, log: log, retry: retry, self: self, now: time.Now,
 		follow:  req.GetFollow(),
 		nodes:   map[string]*nodeStream{},
 		results: make(chan nodeResult),
@@ -82,7 +81,7 @@ func newFanout(pool nodeLister, req *observerpb.GetFlowsRequest, out chan<- item
 }
 
 // run fans out until every call ended (bounded requests), closing the
-// merger's inbox, or until ctx ends (follow requests).
+// merger, or until ctx ends (follow requests).
 func (f *fanout) run(ctx context.Context) {
 	changed := f.pool.Changed()
 	f.begin(ctx, f.pool.Nodes())
@@ -90,7 +89,7 @@ func (f *fanout) run(ctx context.Context) {
 		for f.running > 0 {
 			f.finish(ctx, <-f.results)
 		}
-		close(f.out)
+		f.merge.close()
 		return
 	}
 	ticker := time.NewTicker(f.retry)
@@ -201,11 +200,10 @@ func (f *fanout) start(ctx context.Context, n NodeInfo) {
 	callCtx, cancel := context.WithCancel(ctx)
 	ns.cancel, ns.conn = cancel, n.ConnID
 	f.running++
-	f.calls++
-	id, began := f.calls, f.now()
+	began := f.now()
 	go func() {
 		defer cancel()
-		last, err := f.call(ctx, callCtx, id, n, req)
+		last, err := f.call(callCtx, n, req)
 		if last.IsZero() {
 			last = began
 		} else {
@@ -234,6 +232,7 @@ func (f *fanout) finish(ctx context.Context, r nodeResult) {
 		ns.finished, ns.failures = true, 0
 		return
 	}
+	f.metrics.callErrors.WithLabelValues(status.Code(r.err).String()).Inc()
 	if !f.follow {
 		ns.finished = true
 	}
@@ -258,15 +257,11 @@ const maxRetryDelay = 30 * time.Second
 var errStreamEnded = status.Error(codes.Unavailable, "node ended the flow stream")
 
 // call streams n's responses to the merger. It returns the time of the last
-// response and nil when the node finished the request or ctx ended. The
-// merger hears of the call's start and end under the client's context
-// (outer), so that a call stopped on its own is still seen to end.
-func (f *fanout) call(outer, ctx context.Context, id uint64, n NodeInfo, req *observerpb.GetFlowsRequest) (time.Time, error) {
+// response and nil when the node finished the request or ctx ended.
+func (f *fanout) call(ctx context.Context, n NodeInfo, req *observerpb.GetFlowsRequest) (time.Time, error) {
 	var last time.Time
-	if !f.push(outer, item{kind: kindStart, call: id}) {
-		return last, nil
-	}
-	defer f.push(outer, item{kind: kindEnd, call: id})
+	q := f.merge.newCall()
+	defer q.end()
 	stream, err := n.Conn.NewStream(ctx, &observerpb.Observer_ServiceDesc.Streams[0],
 		observerpb.Observer_GetFlows_FullMethodName, grpc.ForceCodecV2(rawCodec{}))
 	if err != nil {
@@ -297,7 +292,8 @@ func (f *fanout) call(outer, ctx context.Context, id uint64, n NodeInfo, req *ob
 		if resp.at.After(last) {
 			last = resp.at
 		}
-		if !f.push(ctx, item{kind: kindResponse, call: id, msg: resp, at: resp.at}) {
+		n.received.Add(1)
+		if !q.put(ctx, item{msg: resp, at: resp.at.UnixNano()}) {
 			return last, nil
 		}
 	}
@@ -320,19 +316,10 @@ func callError(ctx context.Context, err error) error {
 	return err
 }
 
-func (f *fanout) push(ctx context.Context, it item) bool {
-	select {
-	case f.out <- it:
-		return true
-	case <-ctx.Done():
-		return false
-	}
-}
-
 func (f *fanout) status(ctx context.Context, state relaypb.NodeState, msg string, names ...string) {
 	resp := nodeStatus(f.now(), state, msg, names...)
 	resp.NodeName = f.self
-	f.push(ctx, item{kind: kindStatus, msg: resp})
+	f.merge.status(ctx, resp)
 }
 
 func nodeStatus(now time.Time, state relaypb.NodeState, msg string, names ...string) *observerpb.GetFlowsResponse {

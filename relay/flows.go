@@ -51,8 +51,10 @@ func (o *Observer) GetFlows(req *observerpb.GetFlowsRequest, stream grpc.ServerS
 	if md, ok := metadata.FromIncomingContext(ctx); ok {
 		ctx = metadata.NewOutgoingContext(ctx, md)
 	}
-	m := newMerger(o.merge.SortBufferLen, o.merge.DrainTimeout, stream.SendMsg)
-	f := newFanout(o.pool, req, m.in, o.merge.RetryInterval, o.nodeName, o.log)
+	o.metrics.streams.Inc()
+	defer o.metrics.streams.Dec()
+	m := newMerger(o.merge.SortBufferLen, o.merge.DrainTimeout, o.metrics, stream.SendMsg)
+	f := newFanout(o.pool, req, m, o.merge.RetryInterval, o.nodeName, o.log)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)

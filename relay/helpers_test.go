@@ -13,6 +13,7 @@ import (
 	flowpb "github.com/cilium/cilium/api/v1/flow"
 	observerpb "github.com/cilium/cilium/api/v1/observer"
 	relaypb "github.com/cilium/cilium/api/v1/relay"
+	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
@@ -174,6 +175,7 @@ type testRelay struct {
 	peers  *mutablePeers
 	client observerpb.ObserverClient
 	addr   string // where the relay serves
+	reg    *prometheus.Registry
 }
 
 // mutablePeers is a PeerLister tests change at will.
@@ -225,7 +227,12 @@ func newTestRelay[A agent](t testing.TB, merge MergeConfig, agents ...A) *testRe
 		defer close(poolDone)
 		_ = pool.Run(ctx, peers)
 	}()
-	obs, err := NewObserver(pool, merge, log, WithVersion("relay-test"), WithNodeName("relay"))
+	reg := prometheus.NewRegistry()
+	metrics, err := NewMetrics(reg, pool)
+	if err != nil {
+		t.Fatal(err)
+	}
+	obs, err := NewObserver(pool, merge, log, WithVersion("relay-test"), WithNodeName("relay"), WithMetrics(metrics))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -246,7 +253,7 @@ func newTestRelay[A agent](t testing.TB, merge MergeConfig, agents ...A) *testRe
 		cancel()
 		<-poolDone
 	})
-	r := &testRelay{pool: pool, peers: peers, client: observerpb.NewObserverClient(conn), addr: lis.Addr().String()}
+	r := &testRelay{pool: pool, peers: peers, client: observerpb.NewObserverClient(conn), addr: lis.Addr().String(), reg: reg}
 	r.waitConnected(t, len(agents))
 	return r
 }

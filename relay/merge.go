@@ -2,74 +2,72 @@ package relay
 
 import (
 	"context"
+	"sync"
 	"time"
 )
 
-// itemKind says what a node stream or the fan-out reports to the merger.
-type itemKind uint8
-
-const (
-	// kindResponse is a timestamped response (flow or lost event) to sort.
-	kindResponse itemKind = iota
-	// kindStatus is a node_status event, sent as soon as it arrives.
-	kindStatus
-	// kindStart says a node's stream began: the merger waits for it.
-	kindStart
-	// kindEnd says a node's stream ended.
-	kindEnd
-)
-
-type item struct {
-	kind itemKind
-	// call identifies the node call a response came from: a node that
-	// leaves and comes back gets a new call, which the merger must not
-	// confuse with the old one.
-	call uint64
-	// msg is what is sent: a *rawResponse from a node, or the relay's own
-	// *observerpb.GetFlowsResponse.
-	msg any
-	// at is the response's time; due is when it is sent even if some node
-	// might still deliver an older one; seq keeps arrival order for ties.
-	at, due time.Time
-	seq     uint64
-}
-
-// merger sends the responses of many time-ordered node streams as one
+// merger sends the responses of many time-ordered node calls as one
 // time-ordered stream. A response is sent once it is the oldest buffered
-// and every streaming node has a response buffered (so none can deliver an
+// and every active call has a response buffered (so none can deliver an
 // older one), or once it has waited the drain timeout (a quiet node), or
-// when the buffer is full; memory is bounded by the buffer whatever the
-// number of nodes.
+// when the buffer is full. Node calls hand responses over in batches
+// (callQueue); each call's responses are kept in order (order) and the
+// calls in a heap by their oldest response, a k-way merge.
 type merger struct {
-	in     chan item
-	send   func(any) error
-	bufLen int
-	drain  time.Duration
-	now    func() time.Time
+	send    func(any) error
+	bufLen  int
+	drain   time.Duration
+	now     func() time.Time
+	metrics *Metrics
 
-	buf     itemHeap
-	seq     uint64
-	active  map[uint64]bool
-	pending map[uint64]int // buffered responses per call
-	ready   int            // active calls with a buffered response
+	// ctrl carries the relay's own node_status events, sent as they come;
+	// the fan-out closes it when a bounded request is complete.
+	ctrl chan any
+	// wake has a token when a queue was marked since the last visit.
+	wake chan struct{}
+
+	mu    sync.Mutex
+	dirty []*callQueue // queues to visit
+
+	// The rest belongs to the merger's goroutine.
+	taken    []*callQueue // the list visited before, recycled
+	heads    callHeap
+	active   int // calls registered and not ended
+	ready    int // active calls with a buffered response
+	buffered int
+	seq      uint64
 }
 
-// inboxLen bounds responses in flight between node streams and the merger.
-const inboxLen = 64
+// ctrlLen bounds node_status events waiting to be sent.
+const ctrlLen = 64
 
-func newMerger(bufLen int, drain time.Duration, send func(any) error) *merger {
+func newMerger(bufLen int, drain time.Duration, metrics *Metrics, send func(any) error) *merger {
 	return &merger{
-		in:      make(chan item, inboxLen),
 		send:    send,
 		bufLen:  bufLen,
 		drain:   drain,
 		now:     time.Now,
-		active:  map[uint64]bool{},
-		pending: map[uint64]int{},
+		metrics: metrics,
+		ctrl:    make(chan any, ctrlLen),
+		wake:    make(chan struct{}, 1),
 	}
 }
 
-// run merges until in is closed (then flushes) or ctx ends; it returns the
+// status queues one of the relay's own responses, sent ahead of any
+// buffered flow; it is false if ctx ended first.
+func (m *merger) status(ctx context.Context, msg any) bool {
+	select {
+	case m.ctrl <- msg:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// close says a bounded request is complete: every call ended.
+func (m *merger) close() { close(m.ctrl) }
+
+// run merges until close (then flushes) or until ctx ends; it returns the
 // first send error.
 func (m *merger) run(ctx context.Context) error {
 	timer := time.NewTimer(time.Hour)
@@ -80,155 +78,163 @@ func (m *merger) run(ctx context.Context) error {
 			return err
 		}
 		var wake <-chan time.Time
-		if len(m.buf) > 0 {
-			timer.Reset(max(m.buf[0].due.Sub(now), 0))
+		if len(m.heads) > 0 {
+			timer.Reset(max(time.Duration(m.heads[0].front().due-now.UnixNano()), 0))
 			wake = timer.C
 		}
+		closed := false
 		select {
-		case it, ok := <-m.in:
-			// One clock read serves every item already waiting: reading the
-			// clock per item was a measurable share of the merge's CPU.
-			now = m.now()
-			for {
-				if !ok {
-					return m.flush()
-				}
-				if err := m.handle(it, now); err != nil {
-					return err
-				}
-				if len(m.buf) >= m.bufLen {
-					break // emit before taking more: the buffer is the bound
-				}
-				select {
-				case it, ok = <-m.in:
-					continue
-				default:
-				}
+		case msg, ok := <-m.ctrl:
+			if !ok {
+				closed = true
 				break
 			}
+			if err := m.send(msg); err != nil {
+				return err
+			}
+		case <-m.wake:
 		case <-wake:
-			now = m.now()
 		case <-ctx.Done():
 			return nil
 		}
+		// One clock read serves every response taken in this visit:
+		// reading the clock per response was a measurable share of the
+		// merge's CPU.
+		now = m.now()
+		m.take(now)
+		// Events the fan-out queued before a call it then started hand over
+		// are in ctrl by now: send them before that call's responses.
+		for !closed {
+			select {
+			case msg, ok := <-m.ctrl:
+				if !ok {
+					closed = true
+					continue
+				}
+				if err := m.send(msg); err != nil {
+					return err
+				}
+				continue
+			default:
+			}
+			break
+		}
+		if closed {
+			// Every call ended before ctrl closed: one more visit sees all.
+			m.take(now)
+			return m.flush()
+		}
 	}
 }
 
-func (m *merger) handle(it item, now time.Time) error {
-	switch it.kind {
-	case kindStatus:
-		return m.send(it.msg)
-	case kindStart:
-		if !m.active[it.call] {
-			m.active[it.call] = true
-			if m.pending[it.call] > 0 {
-				m.ready++
+// take visits the queues marked since the last visit, moving their
+// responses into the merge.
+func (m *merger) take(now time.Time) {
+	m.mu.Lock()
+	visit := m.dirty
+	m.dirty = m.taken[:0]
+	m.mu.Unlock()
+	due := now.Add(m.drain).UnixNano()
+	for i, q := range visit {
+		visit[i] = nil
+		q.mu.Lock()
+		in, ended := q.in, q.ended
+		q.in, q.dirty = q.spare, false
+		q.mu.Unlock()
+		if len(in) >= queueLen {
+			select {
+			case q.space <- struct{}{}:
+			default:
 			}
 		}
-	case kindEnd:
-		if m.active[it.call] {
-			delete(m.active, it.call)
-			if m.pending[it.call] > 0 {
+		if !q.known {
+			q.known = true
+			m.active++
+		}
+		for _, it := range in {
+			m.seq++
+			it.due, it.seq = due, m.seq
+			m.insert(q, it)
+		}
+		clear(in)
+		q.spare = in[:0]
+		if ended && !q.done {
+			q.done = true
+			m.active--
+			if q.len() > 0 {
 				m.ready--
 			}
 		}
-	case kindResponse:
-		// Waiting is counted from arrival, not from the response's time:
-		// history requested with number or since is old, yet must be sorted.
-		it.due = now.Add(m.drain)
-		m.seq++
-		it.seq = m.seq
-		m.buf.push(it)
-		m.pending[it.call]++
-		if m.pending[it.call] == 1 && m.active[it.call] {
-			m.ready++
-		}
 	}
-	return nil
+	m.taken = visit[:0]
 }
 
-// emit sends every response that is safe to send at now.
+func (m *merger) insert(q *callQueue, it item) {
+	m.buffered++
+	if q.len() == 0 {
+		q.insert(it)
+		m.heads.push(q)
+		if !q.done {
+			m.ready++
+		}
+		return
+	}
+	if q.insert(it) {
+		m.heads.up(q.idx)
+	}
+}
+
+// emit sends every response that is safe to send at now, counting those
+// sent before every node could deliver older ones.
 func (m *merger) emit(now time.Time) error {
-	for len(m.buf) > 0 {
-		top := m.buf[0]
-		safe := len(m.buf) >= m.bufLen || !top.due.After(now) || m.ready == len(m.active)
-		if !safe {
+	sent, full, drained := 0, 0, 0
+	defer func() {
+		m.metrics.forwarded.Add(float64(sent))
+		m.metrics.forcedFull.Add(float64(full))
+		m.metrics.forcedDrain.Add(float64(drained))
+	}()
+	deadline := now.UnixNano()
+	for len(m.heads) > 0 {
+		switch {
+		case m.ready == m.active:
+		case m.buffered >= m.bufLen:
+			full++
+		case m.heads[0].front().due <= deadline:
+			drained++
+		default:
 			return nil
 		}
 		if err := m.pop(); err != nil {
 			return err
 		}
+		sent++
 	}
 	return nil
 }
 
 func (m *merger) pop() error {
-	it := m.buf.pop()
-	m.pending[it.call]--
-	if m.pending[it.call] == 0 {
-		delete(m.pending, it.call)
-		if m.active[it.call] {
+	q := m.heads[0]
+	it := q.pop()
+	m.buffered--
+	if q.len() == 0 {
+		m.heads.removeTop()
+		if !q.done {
 			m.ready--
 		}
+	} else {
+		m.heads.down(0)
 	}
 	return m.send(it.msg)
 }
 
 func (m *merger) flush() error {
-	for len(m.buf) > 0 {
+	sent := 0
+	defer func() { m.metrics.forwarded.Add(float64(sent)) }()
+	for len(m.heads) > 0 {
 		if err := m.pop(); err != nil {
 			return err
 		}
+		sent++
 	}
 	return nil
-}
-
-// itemHeap orders items oldest first, then by arrival. It is a binary heap
-// written for item rather than container/heap, whose interface boxes each
-// pushed and popped item in an allocation.
-type itemHeap []item
-
-func (h itemHeap) less(i, j int) bool {
-	if !h[i].at.Equal(h[j].at) {
-		return h[i].at.Before(h[j].at)
-	}
-	return h[i].seq < h[j].seq
-}
-
-func (h *itemHeap) push(it item) {
-	*h = append(*h, it)
-	q := *h
-	for j := len(q) - 1; j > 0; {
-		i := (j - 1) / 2
-		if !q.less(j, i) {
-			break
-		}
-		q[i], q[j] = q[j], q[i]
-		j = i
-	}
-}
-
-func (h *itemHeap) pop() item {
-	q := *h
-	n := len(q) - 1
-	top := q[0]
-	q[0] = q[n]
-	q[n] = item{}
-	q = q[:n]
-	for i := 0; ; {
-		j := 2*i + 1
-		if j >= n {
-			break
-		}
-		if r := j + 1; r < n && q.less(r, j) {
-			j = r
-		}
-		if !q.less(j, i) {
-			break
-		}
-		q[i], q[j] = q[j], q[i]
-		i = j
-	}
-	*h = q
-	return top
 }

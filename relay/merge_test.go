@@ -2,10 +2,13 @@ package relay
 
 import (
 	"context"
+	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 
 	observerpb "github.com/cilium/cilium/api/v1/observer"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
@@ -13,19 +16,34 @@ func resp(ms int) *observerpb.GetFlowsResponse {
 	return &observerpb.GetFlowsResponse{Time: timestamppb.New(at(ms))}
 }
 
-// runMerger runs a merger over items and returns the times sent, in ms.
-func runMerger(t *testing.T, bufLen int, drain time.Duration, items []item) []int {
+func respItem(ms int) item {
+	return item{msg: resp(ms), at: at(ms).UnixNano()}
+}
+
+func sentMs(msg any) int {
+	return int(msg.(*observerpb.GetFlowsResponse).GetTime().AsTime().Sub(t0) / time.Millisecond)
+}
+
+func testMerger(t *testing.T, bufLen int, drain time.Duration, send func(any) error) *merger {
+	t.Helper()
+	metrics, err := NewMetrics(nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return newMerger(bufLen, drain, metrics, send)
+}
+
+// runMerger runs a merger until close and returns the times sent, in ms.
+func runMerger(t *testing.T, m *merger, feed func()) []int {
 	t.Helper()
 	var got []int
-	m := newMerger(bufLen, drain, func(msg any) error {
-		got = append(got, int(msg.(*observerpb.GetFlowsResponse).GetTime().AsTime().Sub(t0)/time.Millisecond))
+	m.send = func(msg any) error {
+		got = append(got, sentMs(msg))
 		return nil
-	})
+	}
 	go func() {
-		for _, it := range items {
-			m.in <- it
-		}
-		close(m.in)
+		feed()
+		m.close()
 	}()
 	if err := m.run(context.Background()); err != nil {
 		t.Fatal(err)
@@ -33,27 +51,53 @@ func runMerger(t *testing.T, bufLen int, drain time.Duration, items []item) []in
 	return got
 }
 
-func respItem(call uint64, ms int) item {
-	return item{kind: kindResponse, call: call, msg: resp(ms), at: at(ms)}
+func put(t *testing.T, q *callQueue, ms ...int) {
+	t.Helper()
+	for _, v := range ms {
+		if !q.put(context.Background(), respItem(v)) {
+			t.Error("put failed")
+		}
+	}
 }
 
 func TestMergerWaitsForEveryActiveNode(t *testing.T) {
-	items := []item{
-		{kind: kindStart, call: 1}, {kind: kindStart, call: 2},
-		respItem(1, 5), respItem(1, 6), respItem(1, 7),
-		respItem(2, 1), respItem(2, 8),
-		{kind: kindEnd, call: 2},
-		respItem(1, 9), {kind: kindEnd, call: 1},
-	}
-	got := runMerger(t, 100, time.Hour, items)
-	want := []int{1, 5, 6, 7, 8, 9}
-	if len(got) != len(want) {
+	m := testMerger(t, 100, time.Hour, nil)
+	got := runMerger(t, m, func() {
+		a, b := m.newCall(), m.newCall()
+		put(t, a, 5, 6, 7)
+		put(t, b, 1, 8)
+		b.end()
+		put(t, a, 9)
+		a.end()
+	})
+	if want := []int{1, 5, 6, 7, 8, 9}; !slices.Equal(got, want) {
 		t.Fatalf("got %v, want %v", got, want)
 	}
-	for i := range want {
-		if got[i] != want[i] {
-			t.Fatalf("got %v, want %v", got, want)
+}
+
+func TestMergerOrdersNearlyOrderedNodes(t *testing.T) {
+	// Each node delivers its times slightly out of order, in batches of
+	// every size; the merge must still send everything oldest first.
+	m := testMerger(t, 10_000, time.Hour, nil)
+	var want []int
+	got := runMerger(t, m, func() {
+		calls := make([]*callQueue, 7)
+		for i := range calls {
+			calls[i] = m.newCall()
 		}
+		rnd := rand.New(rand.NewPCG(1, 2))
+		for i := range 3000 {
+			ms := i*3 + rnd.IntN(5)
+			want = append(want, ms)
+			put(t, calls[rnd.IntN(len(calls))], ms)
+		}
+		for _, q := range calls {
+			q.end()
+		}
+	})
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Fatalf("sent %d responses out of order or lost some (want %d)", len(got), len(want))
 	}
 }
 
@@ -61,42 +105,44 @@ func TestMergerBufferIsBounded(t *testing.T) {
 	// b is active but silent, so only the buffer bound lets a's responses
 	// through.
 	sent := make(chan any, 100)
-	m := newMerger(3, time.Hour, func(msg any) error { sent <- msg; return nil })
+	m := testMerger(t, 3, time.Hour, func(msg any) error { sent <- msg; return nil })
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go m.run(ctx)
-	m.in <- item{kind: kindStart, call: 1}
-	m.in <- item{kind: kindStart, call: 2}
+	a, _ := m.newCall(), m.newCall()
 	for i := range 10 {
-		m.in <- respItem(1, i)
+		put(t, a, i)
 	}
-	barrier := nodeStatus(time.Now(), 0, "barrier")
-	m.in <- item{kind: kindStatus, msg: barrier}
-	flows := 0
-	for r := range sent {
-		if r == any(barrier) {
-			break
+	deadline := time.After(5 * time.Second)
+	for i := range 8 {
+		select {
+		case msg := <-sent:
+			if sentMs(msg) != i {
+				t.Fatalf("sent %d, want %d", sentMs(msg), i)
+			}
+		case <-deadline:
+			t.Fatalf("sent %d responses; want the 10 but the 2 left in a buffer of 3", i)
 		}
-		flows++
 	}
-	if flows != 8 {
-		t.Fatalf("sent %d responses before the barrier; want the 10 but the 2 left in a buffer of 3", flows)
+	select {
+	case msg := <-sent:
+		t.Fatalf("sent %d beyond the bound", sentMs(msg))
+	case <-time.After(100 * time.Millisecond):
+	}
+	if got := testutil.ToFloat64(m.metrics.forcedFull); got != 8 {
+		t.Fatalf("counted %v sends forced by a full buffer, want 8", got)
 	}
 }
 
 func TestMergerDrainsQuietNodes(t *testing.T) {
 	sent := make(chan int, 10)
-	m := newMerger(100, 50*time.Millisecond, func(msg any) error {
-		sent <- int(msg.(*observerpb.GetFlowsResponse).GetTime().AsTime().Sub(t0) / time.Millisecond)
-		return nil
-	})
+	m := testMerger(t, 100, 50*time.Millisecond, func(msg any) error { sent <- sentMs(msg); return nil })
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go m.run(ctx)
-	m.in <- item{kind: kindStart, call: 1}
-	m.in <- item{kind: kindStart, call: 2}
+	a, _ := m.newCall(), m.newCall()
 	start := time.Now()
-	m.in <- respItem(1, 1)
+	put(t, a, 1)
 	select {
 	case ms := <-sent:
 		if ms != 1 || time.Since(start) < 50*time.Millisecond {
@@ -104,5 +150,57 @@ func TestMergerDrainsQuietNodes(t *testing.T) {
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("a response waiting for a quiet node was never sent")
+	}
+	if got := testutil.ToFloat64(m.metrics.forcedDrain); got != 1 {
+		t.Fatalf("counted %v sends forced by the drain timeout, want 1", got)
+	}
+}
+
+func TestMergerSendsStatusesBeforeLaterCalls(t *testing.T) {
+	// A status queued before a call starts reaches the client before the
+	// call's responses, whatever the merger sees first.
+	for range 200 {
+		var got []any
+		m := testMerger(t, 100, time.Hour, func(msg any) error { got = append(got, msg); return nil })
+		status := nodeStatus(time.Now(), 0, "connected")
+		go func() {
+			m.status(context.Background(), status)
+			q := m.newCall()
+			put(t, q, 1)
+			q.end()
+			m.close()
+		}()
+		if err := m.run(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 2 || got[0] != any(status) {
+			t.Fatalf("sent %v", got)
+		}
+	}
+}
+
+func TestCallQueueWaitsForTheMerger(t *testing.T) {
+	// A call hands over at most queueLen responses before the merger takes
+	// them, and stops waiting when its context ends.
+	m := testMerger(t, 100, time.Hour, nil)
+	q := m.newCall()
+	put(t, q, make([]int, queueLen)...)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan bool)
+	go func() { done <- q.put(ctx, respItem(0)) }()
+	select {
+	case <-done:
+		t.Fatal("a call handed over more than a batch")
+	case <-time.After(50 * time.Millisecond):
+	}
+	m.take(time.Now())
+	if ok := <-done; !ok {
+		t.Fatal("a call waiting for room failed once the merger took its batch")
+	}
+	put(t, q, make([]int, queueLen-1)...)
+	go func() { done <- q.put(ctx, respItem(0)) }()
+	cancel()
+	if ok := <-done; ok {
+		t.Fatal("put succeeded on a full queue after its context ended")
 	}
 }

@@ -31,6 +31,7 @@ type Observer struct {
 	version  string
 	nodeName string
 	merge    MergeConfig
+	metrics  *Metrics
 }
 
 // ObserverOption configures an Observer.
@@ -38,6 +39,10 @@ type ObserverOption func(*Observer)
 
 // WithVersion sets the version ServerStatus reports.
 func WithVersion(v string) ObserverOption { return func(o *Observer) { o.version = v } }
+
+// WithMetrics sets the metrics GetFlows streams update (default: metrics
+// registered nowhere).
+func WithMetrics(m *Metrics) ObserverOption { return func(o *Observer) { o.metrics = m } }
 
 // WithNodeName sets the node_name of the relay's node_status events.
 func WithNodeName(name string) ObserverOption { return func(o *Observer) { o.nodeName = name } }
@@ -52,6 +57,9 @@ func NewObserver(pool *Pool, merge MergeConfig, log *slog.Logger, opts ...Observ
 	o := &Observer{pool: pool, log: log, merge: merge}
 	for _, opt := range opts {
 		opt(o)
+	}
+	if o.metrics == nil {
+		o.metrics, _ = NewMetrics(nil, nil)
 	}
 	return o, nil
 }

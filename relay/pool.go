@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	observerpb "github.com/cilium/cilium/api/v1/observer"
 	relaypb "github.com/cilium/cilium/api/v1/relay"
@@ -37,6 +38,8 @@ type node struct {
 	client observerpb.ObserverClient
 	err    error
 	stop   context.CancelFunc
+	// received counts the responses the node's GetFlows calls delivered.
+	received atomic.Uint64
 }
 
 // NodeInfo is a snapshot of one peer.
@@ -57,6 +60,8 @@ type NodeInfo struct {
 	Conn   grpc.ClientConnInterface
 	// ConnID changes when the peer changes and gets a new connection.
 	ConnID uint64
+
+	received *atomic.Uint64
 }
 
 // NewPool returns an empty pool dialing peers as cfg says.
@@ -134,7 +139,7 @@ func (p *Pool) Nodes() []NodeInfo {
 }
 
 func (n *node) info(tls bool) NodeInfo {
-	ni := NodeInfo{Peer: n.peer, TLS: tls, Client: n.client, Err: n.err, ConnID: n.id}
+	ni := NodeInfo{Peer: n.peer, TLS: tls, Client: n.client, Err: n.err, ConnID: n.id, received: &n.received}
 	if n.conn != nil {
 		ni.Conn = n.conn
 	}

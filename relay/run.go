@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
 
 	peerpb "github.com/cilium/cilium/api/v1/peer"
+	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sync/errgroup"
 	"k8s.io/client-go/kubernetes"
 
@@ -27,7 +29,13 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	obs, err := NewObserver(pool, cfg.Merge, log.With("component", "observer"), WithVersion(cfg.Version), WithNodeName(cfg.NodeName))
+	reg := prometheus.NewRegistry()
+	metrics, err := NewMetrics(reg, pool)
+	if err != nil {
+		return err
+	}
+	obs, err := NewObserver(pool, cfg.Merge, log.With("component", "observer"),
+		WithVersion(cfg.Version), WithNodeName(cfg.NodeName), WithMetrics(metrics))
 	if err != nil {
 		return err
 	}
@@ -66,5 +74,12 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return pool.Run(gctx, listers...) })
 	g.Go(func() error { return srv.Run(gctx) })
+	if cfg.MetricsAddress != "" {
+		lis, err := net.Listen("tcp", cfg.MetricsAddress)
+		if err != nil {
+			return fmt.Errorf("--metrics-address: listen: %w", err)
+		}
+		g.Go(func() error { return serveMetrics(gctx, lis, reg, log) })
+	}
 	return g.Wait()
 }

@@ -137,29 +137,28 @@ func (flowCounter) Name() string { return proto.Name }
 
 // BenchmarkRelayMerge measures merged flows per second through one GetFlows
 // over every node, with synthetic agents and a client that does not decode,
-// and reports Fovea's speed-up over Cilium's relay in the same run.
+// for both relays in the same run.
 func BenchmarkRelayMerge(b *testing.B) {
 	for _, n := range benchNodes {
 		agents := make([]*syntheticAgent, n)
 		for i := range agents {
 			agents[i] = newSyntheticAgent(b, i, n)
 		}
-		rates := map[string]float64{}
-		for _, newRelay := range []func(*testing.B, []*syntheticAgent) benchRelay{foveaRelay[*syntheticAgent], ciliumRelay[*syntheticAgent]} {
-			r := newRelay(b, agents)
-			conn, err := grpc.NewClient(r.addr, grpc.WithTransportCredentials(insecure.NewCredentials()),
-				grpc.WithDefaultCallOptions(grpc.ForceCodecV2(flowCounter{})))
-			if err != nil {
-				b.Fatal(err)
-			}
-			b.Cleanup(func() { conn.Close() })
-			client := observerpb.NewObserverClient(conn)
-			b.Run(fmt.Sprintf("relay=%s/nodes=%d", r.name, n), func(b *testing.B) {
-				rates[r.name] = measureGetFlows(b, client, n)
-				if r.name == "cilium" && rates["fovea"] > 0 {
-					b.ReportMetric(rates["fovea"]/rates["cilium"], "fovea/cilium")
-				}
-			})
-		}
+		fovea, cilium := flowCountingClient(b, foveaRelay(b, agents)), flowCountingClient(b, ciliumRelay(b, agents))
+		direct := directClients(b, agents, grpc.ForceCodecV2(flowCounter{}))
+		b.Run(fmt.Sprintf("nodes=%d", n), func(b *testing.B) {
+			compareGetFlows(b, fovea, cilium, direct)
+		})
 	}
+}
+
+// flowCountingClient is a client of r that does not decode flows.
+func flowCountingClient(b *testing.B, r benchRelay) observerpb.ObserverClient {
+	conn, err := grpc.NewClient(r.addr, grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithDefaultCallOptions(grpc.ForceCodecV2(flowCounter{})))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { conn.Close() })
+	return observerpb.NewObserverClient(conn)
 }

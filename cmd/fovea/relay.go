@@ -39,6 +39,8 @@ func bindRelayFlags(fs *pflag.FlagSet, cfg *relay.Config) {
 		"how long a flow waits for older flows from quiet nodes before it is sent")
 	fs.DurationVar(&cfg.Merge.RetryInterval, "peer-update-interval", 2*time.Second,
 		"how often following streams look for nodes to start or resume")
+	fs.StringVar(&cfg.MetricsAddress, "metrics-address", "",
+		"address to serve Prometheus /metrics on (Hubble's relay uses :9966); empty disables it")
 }
 
 func newRelayCommand() *cobra.Command {

@@ -7,11 +7,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -28,6 +32,10 @@ import (
 // relayPrefix keeps the relay's cluster apart from the shared one: its
 // tests stop agents, which the other tests must not see.
 const relayPrefix = "foverelay-"
+
+// relayMetricsAddress is where the relay serves /metrics, in node1's
+// namespace.
+const relayMetricsAddress = "127.0.0.1:9966"
 
 // relayEnv is a three-node cluster whose agents serve TCP, with a relay on
 // the first node.
@@ -91,7 +99,8 @@ func setupRelay(t *testing.T) *relayEnv {
 		}
 	}
 	re.relay, _, err = demo.StartRelay(life, c, fovea, "relay",
-		"--sort-buffer-drain-timeout", "500ms", "--peer-update-interval", "500ms", "--retry-timeout", "2s")
+		"--sort-buffer-drain-timeout", "500ms", "--peer-update-interval", "500ms", "--retry-timeout", "2s",
+		"--metrics-address", relayMetricsAddress)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -193,6 +202,7 @@ func TestRelay(t *testing.T) {
 		}
 	})
 
+	t.Run("metrics while flows stream", func(t *testing.T) { testRelayMetrics(t, re) })
 	t.Run("Hubble UI's request", func(t *testing.T) { testHubbleUIContract(t, re) })
 	t.Run("discovery through peer.Notify", func(t *testing.T) { testRelayDiscovery(t, re) })
 	t.Run("follow survives an agent restart", func(t *testing.T) { testRelayAgentRestart(t, re) })
@@ -285,6 +295,103 @@ func waitLine(t *testing.T, ch <-chan string, limit time.Duration, what, want st
 			t.Fatalf("no %s (a line with %q) within %v", what, want, limit)
 		}
 	}
+}
+
+// testRelayMetrics scrapes the relay's /metrics while a follow stream
+// receives flows from every node.
+func testRelayMetrics(t *testing.T, re *relayEnv) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	stdout, _ := re.followLines(ctx, t)
+	go func() {
+		for ctx.Err() == nil {
+			for n := 1; n <= 3; n++ {
+				_, _ = traffic.TCPShort(ctx, re.podOn(n, 0), re.podOn(n%3+1, 1), traffic.IPv4)
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+	}()
+	for _, n := range []string{"default/node1", "default/node2", "default/node3"} {
+		waitLine(t, stdout, 20*time.Second, "flows from "+n, "["+n+"]")
+	}
+	eventually(t, 10*time.Second, func() error {
+		m, err := re.scrapeRelay()
+		if err != nil {
+			return err
+		}
+		positive := func(v float64) bool { return v > 0 }
+		three := func(v float64) bool { return v == 3 }
+		zero := func(v float64) bool { return v == 0 }
+		for name, want := range map[string]func(float64) bool{
+			`hubble_relay_pool_peer_connection_status{status="READY"}`:             three,
+			`hubble_relay_pool_peer_connection_status{status="TRANSIENT_FAILURE"}`: zero,
+			`hubble_relay_pool_peer_connection_status{status="NIL_CONNECTION"}`:    zero,
+			`fovea_relay_peers`:                                           three,
+			`fovea_relay_peers_connected`:                                 three,
+			`fovea_relay_get_flows_streams`:                               positive,
+			`fovea_relay_flows_forwarded_total`:                           positive,
+			`fovea_relay_peer_flows_received_total{peer="default/node1"}`: positive,
+			`fovea_relay_peer_flows_received_total{peer="default/node2"}`: positive,
+			`fovea_relay_peer_flows_received_total{peer="default/node3"}`: positive,
+			`fovea_relay_merge_forced_sends_total{reason="buffer_full"}`:  func(v float64) bool { return v >= 0 },
+			`process_cpu_seconds_total`:                                   positive,
+		} {
+			v, ok := m[name]
+			if !ok {
+				return fmt.Errorf("no %s in /metrics", name)
+			}
+			if !want(v) {
+				return fmt.Errorf("%s = %v", name, v)
+			}
+		}
+		return nil
+	})
+}
+
+// scrapeRelay reads the relay's /metrics (in node1's namespace) as series
+// ("name{labels}") and values.
+func (re *relayEnv) scrapeRelay() (map[string]float64, error) {
+	ns, err := re.cluster.NodeNetns("node1")
+	if err != nil {
+		return nil, err
+	}
+	var conn net.Conn
+	if err := ns.Do(func() (err error) {
+		conn, err = net.DialTimeout("tcp", relayMetricsAddress, 5*time.Second)
+		return err
+	}); err != nil {
+		return nil, fmt.Errorf("connect to the relay's metrics: %w", err)
+	}
+	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
+		DisableKeepAlives: true,
+		DialContext:       func(context.Context, string, string) (net.Conn, error) { return conn, nil },
+	}}
+	resp, err := client.Get("http://" + relayMetricsAddress + "/metrics")
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("GET /metrics: %s\n%s", resp.Status, body)
+	}
+	series := map[string]float64{}
+	for line := range strings.Lines(string(body)) {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		i := strings.LastIndexByte(line, ' ')
+		v, err := strconv.ParseFloat(line[i+1:], 64)
+		if err != nil {
+			return nil, fmt.Errorf("metrics line %q: %w", line, err)
+		}
+		series[line[:i]] = v
+	}
+	return series, nil
 }
 
 func testRelayAgentRestart(t *testing.T, re *relayEnv) {
