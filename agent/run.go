@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"sync"
 	"time"
 
@@ -21,6 +22,7 @@ import (
 	"github.com/foveanet/fovea/agent/l7"
 	"github.com/foveanet/fovea/agent/record"
 	"github.com/foveanet/fovea/api/filters"
+	"github.com/foveanet/fovea/api/metrics"
 	"github.com/foveanet/fovea/api/observer"
 	"github.com/foveanet/fovea/api/peer"
 	"github.com/foveanet/fovea/api/server"
@@ -128,7 +130,11 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		}
 	})
 	if cfg.MetricsAddress != "" {
-		g.Go(func() error { return serveMetrics(ctx, cfg.MetricsAddress, reg, log) })
+		lis, err := net.Listen("tcp", cfg.MetricsAddress)
+		if err != nil {
+			return fmt.Errorf("--metrics-address: listen: %w", err)
+		}
+		g.Go(func() error { return metrics.Serve(ctx, lis, reg, log) })
 	}
 	events.Publish(agentStarted(time.Now()))
 	log.Info("agent running", "node", cfg.NodeName, "ring_capacity", ring.Cap(), "socket", cfg.Server.SocketPath)

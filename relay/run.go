@@ -12,6 +12,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/foveanet/fovea/agent/kube"
+	"github.com/foveanet/fovea/api/metrics"
 	"github.com/foveanet/fovea/api/server"
 )
 
@@ -30,12 +31,12 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		return err
 	}
 	reg := prometheus.NewRegistry()
-	metrics, err := NewMetrics(reg, pool)
+	m, err := NewMetrics(reg, pool)
 	if err != nil {
 		return err
 	}
 	obs, err := NewObserver(pool, cfg.Merge, log.With("component", "observer"),
-		WithVersion(cfg.Version), WithNodeName(cfg.NodeName), WithMetrics(metrics))
+		WithVersion(cfg.Version), WithNodeName(cfg.NodeName), WithMetrics(m))
 	if err != nil {
 		return err
 	}
@@ -79,7 +80,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		if err != nil {
 			return fmt.Errorf("--metrics-address: listen: %w", err)
 		}
-		g.Go(func() error { return serveMetrics(gctx, lis, reg, log) })
+		g.Go(func() error { return metrics.Serve(gctx, lis, reg, log) })
 	}
 	return g.Wait()
 }

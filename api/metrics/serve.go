@@ -1,4 +1,4 @@
-package relay
+package metrics
 
 import (
 	"context"
@@ -14,9 +14,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-// serveMetrics serves reg, with the Go runtime's and the process's metrics,
-// at /metrics on lis until ctx ends.
-func serveMetrics(ctx context.Context, lis net.Listener, reg *prometheus.Registry, log *slog.Logger) error {
+// Serve registers the Go and process collectors with reg and serves reg at
+// /metrics on lis until ctx ends. Listening is the caller's, so that a bad
+// address is reported as the caller's flag before anything starts.
+func Serve(ctx context.Context, lis net.Listener, reg *prometheus.Registry, log *slog.Logger) error {
 	if err := reg.Register(collectors.NewGoCollector()); err != nil {
 		return fmt.Errorf("register Go metrics: %w", err)
 	}
