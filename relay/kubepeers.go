@@ -10,6 +10,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
 
+	"github.com/foveanet/fovea/agent/kube"
 	"github.com/foveanet/fovea/api/peer"
 )
 
@@ -21,6 +22,8 @@ type KubePeers struct {
 	Client  kubernetes.Interface
 	Cluster string
 	Port    int
+	// Health, if set, hears of failed lists and watches of Nodes.
+	Health *kube.APIHealth
 }
 
 // Run reports the nodes until ctx ends. Informer handlers run on one
@@ -65,6 +68,11 @@ func (k KubePeers) Run(ctx context.Context, update func(PeerChange)) error {
 		},
 	}); err != nil {
 		return err
+	}
+	if k.Health != nil {
+		if err := nodes.SetWatchErrorHandler(k.Health.WatchErrorHandler("nodes")); err != nil {
+			return err
+		}
 	}
 	factory.Start(ctx.Done())
 	<-ctx.Done()

@@ -66,11 +66,18 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		if err != nil {
 			return fmt.Errorf("--kubeconfig: %w", err)
 		}
+		// An unreachable API server is counted, logged and its end
+		// reported, as the agent does; peers already known stay.
+		health := kube.NewAPIHealth("fovea_relay", log.With("component", "kubernetes"), nil)
+		if err := health.Register(reg); err != nil {
+			return err
+		}
+		health.Wrap(rc)
 		client, err := kubernetes.NewForConfig(rc)
 		if err != nil {
 			return fmt.Errorf("create Kubernetes client: %w", err)
 		}
-		listers = append(listers, KubePeers{Client: client, Cluster: cfg.ClusterName, Port: cfg.PeerPort})
+		listers = append(listers, KubePeers{Client: client, Cluster: cfg.ClusterName, Port: cfg.PeerPort, Health: health})
 	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return pool.Run(gctx, listers...) })

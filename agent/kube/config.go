@@ -49,7 +49,8 @@ func NewFromKubeconfig(path, cluster string, tables *intern.Tables, store *endpo
 	// w is set below, before Run starts the first request.
 	var w *Watcher
 	cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper {
-		return &errorReporter{next: rt, report: func(err error) { w.requestFailed(err) }, ok: func() { w.requestAnswered() }}
+		return &errorReporter{next: rt,
+			failed: func(err error) { w.health.requestFailed(err) }, answered: func() { w.health.requestAnswered() }}
 	})
 	client, err := kubernetes.NewForConfig(cfg)
 	if err != nil {

@@ -5,15 +5,13 @@ import (
 	"net/http"
 )
 
-// errorReporter reports failed API requests, and answered ones so that the
-// end of an outage shows too. Informers retry failures with backoff on their
-// own, and since watch-list became client-go's default a failing initial
-// list never reaches an informer's watch error handler, so the transport is
-// where an unreachable or failing API server shows.
+// errorReporter reports each request to an APIHealth: failed when the API
+// server could not be reached or answered with an error that means it is
+// not serving this client, answered otherwise.
 type errorReporter struct {
-	next   http.RoundTripper
-	report func(error)
-	ok     func()
+	next     http.RoundTripper
+	failed   func(error)
+	answered func()
 }
 
 func (t *errorReporter) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -21,13 +19,13 @@ func (t *errorReporter) RoundTrip(req *http.Request) (*http.Response, error) {
 	switch {
 	case err != nil:
 		if req.Context().Err() == nil { // not our own shutdown
-			t.report(err)
+			t.failed(err)
 		}
 	case resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests ||
 		resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
-		t.report(fmt.Errorf("%s %s: %s", req.Method, req.URL.Path, resp.Status))
+		t.failed(fmt.Errorf("%s %s: %s", req.Method, req.URL.Path, resp.Status))
 	default:
-		t.ok()
+		t.answered()
 	}
 	return resp, err
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -35,11 +34,7 @@ type Watcher struct {
 	nodeLabels          []string
 	nodeLabelsPublished bool
 
-	mu         sync.Mutex
-	lastReport time.Time // of an API error
-	// failingSince is when requests began to fail, zero while they succeed.
-	failingSince time.Time
-	failures     int
+	health *APIHealth
 
 	factory informers.SharedInformerFactory
 	listers listers
@@ -87,9 +82,13 @@ func New(client kubernetes.Interface, cluster string, tables *intern.Tables, sto
 	for _, o := range opts {
 		o(w)
 	}
+	w.health = NewAPIHealth("fovea", w.log, w.notify)
 	if w.reg != nil {
 		if err := w.metrics.register(w.reg); err != nil {
 			return nil, fmt.Errorf("register Kubernetes metrics: %w", err)
+		}
+		if err := w.health.Register(w.reg); err != nil {
+			return nil, err
 		}
 	}
 	// No periodic resync: the index is rebuilt from the caches on every
@@ -114,7 +113,7 @@ func New(client kubernetes.Interface, cluster string, tables *intern.Tables, sto
 		}); err != nil {
 			return nil, fmt.Errorf("watch %s: %w", resource, err)
 		}
-		if err := inf.SetWatchErrorHandler(func(_ *cache.Reflector, err error) { w.apiError(resource, err) }); err != nil {
+		if err := inf.SetWatchErrorHandler(w.health.WatchErrorHandler(resource)); err != nil {
 			return nil, fmt.Errorf("watch %s: %w", resource, err)
 		}
 		w.synced = append(w.synced, inf.HasSynced)
@@ -127,58 +126,6 @@ func (w *Watcher) poke() {
 	case w.changed <- struct{}{}:
 	default: // a rebuild is already pending; it will see this change
 	}
-}
-
-// apiError counts a failed list, watch or request and reports it, at most
-// once per errorReportInterval so an API server that is down for an hour
-// does not flood the log or the agent events.
-func (w *Watcher) apiError(what string, err error) {
-	w.metrics.apiErrors.WithLabelValues(what).Inc()
-	now := time.Now()
-	w.mu.Lock()
-	quiet := now.Sub(w.lastReport) < errorReportInterval
-	if !quiet {
-		w.lastReport = now
-	}
-	w.mu.Unlock()
-	if quiet {
-		return
-	}
-	w.log.Warn("Kubernetes API error; retrying with backoff, flows keep the last known labels", "what", what, "err", err)
-	w.notify("kubernetes_api_error", fmt.Sprintf("%s: %v", what, err))
-}
-
-const errorReportInterval = 30 * time.Second
-
-// requestFailed reports a request the API server did not answer, or
-// refused or failed: the server is unreachable until one succeeds.
-func (w *Watcher) requestFailed(err error) {
-	w.mu.Lock()
-	if w.failingSince.IsZero() {
-		w.failingSince = time.Now()
-		w.metrics.reachable.Set(0)
-	}
-	w.failures++
-	w.mu.Unlock()
-	w.apiError("request", err)
-}
-
-// requestAnswered reports a request the API server answered; the first after
-// failures ends an outage, which is logged and published so that operators
-// see it end, not just the errors stop.
-func (w *Watcher) requestAnswered() {
-	w.mu.Lock()
-	since, failures := w.failingSince, w.failures
-	if since.IsZero() {
-		w.mu.Unlock()
-		return
-	}
-	w.failingSince, w.failures = time.Time{}, 0
-	w.metrics.reachable.Set(1)
-	w.mu.Unlock()
-	took := time.Since(since).Round(time.Millisecond)
-	w.log.Info("Kubernetes API reachable again", "after", took, "failed_requests", failures)
-	w.notify("kubernetes_api_recovered", fmt.Sprintf("after %v and %d failed requests", took, failures))
 }
 
 // Run watches the cluster until ctx ends. The index is replaced only once

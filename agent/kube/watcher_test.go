@@ -201,7 +201,7 @@ func TestWatcherBeforeSyncAndAPIErrors(t *testing.T) {
 	})
 	f.run(t)
 	waitFor(t, "a watch error", func() bool {
-		return testutil.ToFloat64(f.w.metrics.apiErrors.WithLabelValues("pods")) > 0
+		return testutil.ToFloat64(f.w.health.errors.WithLabelValues("pods")) > 0
 	})
 	if f.store.Load() != endpoints.Empty || testutil.ToFloat64(f.w.metrics.synced) != 0 {
 		t.Fatal("the index changed before the caches synced")
@@ -418,8 +418,8 @@ func TestAPIServerDown(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)
 	go func() { done <- w.Run(ctx) }()
-	waitFor(t, "API errors", func() bool { return testutil.ToFloat64(w.metrics.apiErrors.WithLabelValues("request")) >= 4 })
-	if got := testutil.ToFloat64(w.metrics.reachable); got != 0 {
+	waitFor(t, "API errors", func() bool { return testutil.ToFloat64(w.health.errors.WithLabelValues("request")) >= 4 })
+	if got := testutil.ToFloat64(w.health.reachable); got != 0 {
 		t.Errorf("fovea_kubernetes_api_reachable = %v while requests fail, want 0", got)
 	}
 	if recoveries.Load() != 0 {
@@ -429,7 +429,7 @@ func TestAPIServerDown(t *testing.T) {
 	// A request sent before the switch may still fail after another was
 	// answered: that is a new, short outage, so wait for the gauge too.
 	waitFor(t, "the recovery", func() bool {
-		return recoveries.Load() > 0 && testutil.ToFloat64(w.metrics.reachable) == 1
+		return recoveries.Load() > 0 && testutil.ToFloat64(w.health.reachable) == 1
 	})
 	cancel()
 	if err := <-done; err != nil {

@@ -3,11 +3,9 @@
 package e2e
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -20,7 +18,6 @@ import (
 	"github.com/foveanet/fovea/agent/inventory"
 	"github.com/foveanet/fovea/test/cluster"
 	"github.com/foveanet/fovea/test/demo"
-	"github.com/foveanet/fovea/test/kube"
 	"github.com/foveanet/fovea/test/traffic"
 )
 
@@ -52,42 +49,6 @@ func churnInventory(top cluster.Topology, round int) *inventory.File {
 }
 
 func churnName(name string, round int) string { return fmt.Sprintf("%s-r%d", name, round) }
-
-// scrapeMetrics reads an agent's /metrics, served in its node's namespace,
-// as "name{labels}" → value.
-func scrapeMetrics(ctx context.Context, netns string) (map[string]float64, error) {
-	client := &http.Client{Transport: &http.Transport{DialContext: kube.NetnsDialer(netns)}, Timeout: 5 * time.Second}
-	defer client.CloseIdleConnections()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+churnMetrics+"/metrics", nil)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("scrape metrics in %s: %w", netns, err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("scrape metrics in %s: %s", netns, resp.Status)
-	}
-	out := map[string]float64{}
-	sc := bufio.NewScanner(resp.Body)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		if strings.HasPrefix(line, "#") {
-			continue
-		}
-		i := strings.LastIndexByte(line, ' ')
-		if i < 0 {
-			continue
-		}
-		if v, err := strconv.ParseFloat(line[i+1:], 64); err == nil {
-			out[line[:i]] = v
-		}
-	}
-	return out, sc.Err()
-}
 
 // TestInternTablesUnderInventoryChurn rewrites the inventory of real agents
 // again and again, renaming every pod on its address and replacing 200
@@ -149,18 +110,11 @@ func TestInternTablesUnderInventoryChurn(t *testing.T) {
 			}
 		}
 	})
-	netns := func(node string) string {
-		ns, err := c.NodeNetns(node)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return ns.Name()
-	}
 	// reloads returns the fewest successful inventory loads of the agents.
 	reloads := func() (float64, error) {
 		least := -1.0
 		for _, n := range top.Nodes {
-			m, err := scrapeMetrics(ctx, netns(n.Name))
+			m, err := scrapeMetrics(ctx, c, n.Name, churnMetrics)
 			if err != nil {
 				return 0, err
 			}
@@ -263,7 +217,7 @@ func TestInternTablesUnderInventoryChurn(t *testing.T) {
 	issued := float64(churnRounds+1) * float64(len(top.Pods())+churnGhosts)
 	for _, n := range top.Nodes {
 		eventually(t, 10*time.Second, func() error {
-			m, err := scrapeMetrics(ctx, netns(n.Name))
+			m, err := scrapeMetrics(ctx, c, n.Name, churnMetrics)
 			if err != nil {
 				return err
 			}

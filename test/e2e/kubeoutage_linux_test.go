@@ -6,8 +6,6 @@ import (
 	"bufio"
 	"context"
 	"fmt"
-	"io"
-	"net/http"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -300,33 +298,8 @@ func (e *kubeEnv) agentEvent(t *testing.T, sock, typ string, since time.Time) *o
 }
 
 // agentMetric scrapes node's agent and returns the sum of the series of
-// metric name, 0 if it has none (a counter vector nothing has counted in).
+// metric name.
 func (e *kubeEnv) agentMetric(t *testing.T, node, name string) float64 {
 	t.Helper()
-	n, _ := e.cluster.Topology.Node(node)
-	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DialContext: kube.NetnsDialer(n.Netns)}}
-	defer client.CloseIdleConnections()
-	resp, err := client.Get("http://" + agentMetrics + "/metrics")
-	if err != nil {
-		t.Fatalf("%s: scrape agent metrics: %v", node, err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil || resp.StatusCode != http.StatusOK {
-		t.Fatalf("%s: scrape agent metrics: %v %s", node, err, resp.Status)
-	}
-	var sum float64
-	for line := range strings.Lines(string(body)) {
-		rest, ok := strings.CutPrefix(line, name)
-		if !ok || rest == "" || (rest[0] != ' ' && rest[0] != '{') {
-			continue
-		}
-		fields := strings.Fields(rest)
-		v, err := strconv.ParseFloat(fields[len(fields)-1], 64)
-		if err != nil {
-			t.Fatalf("%s: metric line %q: %v", node, line, err)
-		}
-		sum += v
-	}
-	return sum
+	return mustMetric(t, e.cluster, node, agentMetrics, name)
 }

@@ -65,7 +65,8 @@ func TestRelayKubernetesPeers(t *testing.T) {
 		Name: "relay-kube", Path: e.fovea, StopTimeout: 10 * time.Second,
 		Args: []string{"relay", "--socket-path", sock, "--listen-address", "",
 			"--kubernetes-peers", "--kubeconfig", kubeconfig, "--peer-port", fmt.Sprint(demo.AgentPort), "--peer-insecure",
-			"--retry-timeout", "2s", "--peer-update-interval", "500ms", "--sort-buffer-drain-timeout", "500ms"},
+			"--retry-timeout", "2s", "--peer-update-interval", "500ms", "--sort-buffer-drain-timeout", "500ms",
+			"--metrics-address", relayMetricsAddress},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -156,11 +157,22 @@ func TestRelayKubernetesPeers(t *testing.T) {
 		}
 		time.Sleep(time.Second)
 	}
+	// It counted the failures and says the server is unreachable.
+	relayMetric := func(name string) float64 { return mustMetric(t, e.cluster, node, relayMetricsAddress, name) }
+	if got := relayMetric("fovea_relay_kubernetes_api_errors_total"); got == 0 {
+		t.Error("fovea_relay_kubernetes_api_errors_total = 0 with the API server down")
+	}
+	if got := relayMetric("fovea_relay_kubernetes_api_reachable"); got != 0 {
+		t.Errorf("fovea_relay_kubernetes_api_reachable = %v with the API server down, want 0", got)
+	}
 	if err := e.api.RestartAPIServer(ctx); err != nil {
 		t.Fatal(err)
 	}
 	deleteNode()
 	createNode()
+	if got := relayMetric("fovea_relay_kubernetes_api_reachable"); got != 1 {
+		t.Errorf("fovea_relay_kubernetes_api_reachable = %v once it follows Nodes again, want 1", got)
+	}
 	select {
 	case <-relay.Done():
 		t.Fatalf("relay exited: %v", relay.Err())

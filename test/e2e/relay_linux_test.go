@@ -7,15 +7,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
-	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -315,7 +311,7 @@ func testRelayMetrics(t *testing.T, re *relayEnv) {
 		waitLine(t, stdout, 20*time.Second, "flows from "+n, "["+n+"]")
 	}
 	eventually(t, 10*time.Second, func() error {
-		m, err := re.scrapeRelay()
+		m, err := scrapeMetrics(ctx, re.cluster, "node1", relayMetricsAddress)
 		if err != nil {
 			return err
 		}
@@ -346,52 +342,6 @@ func testRelayMetrics(t *testing.T, re *relayEnv) {
 		}
 		return nil
 	})
-}
-
-// scrapeRelay reads the relay's /metrics (in node1's namespace) as series
-// ("name{labels}") and values.
-func (re *relayEnv) scrapeRelay() (map[string]float64, error) {
-	ns, err := re.cluster.NodeNetns("node1")
-	if err != nil {
-		return nil, err
-	}
-	var conn net.Conn
-	if err := ns.Do(func() (err error) {
-		conn, err = net.DialTimeout("tcp", relayMetricsAddress, 5*time.Second)
-		return err
-	}); err != nil {
-		return nil, fmt.Errorf("connect to the relay's metrics: %w", err)
-	}
-	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
-		DisableKeepAlives: true,
-		DialContext:       func(context.Context, string, string) (net.Conn, error) { return conn, nil },
-	}}
-	resp, err := client.Get("http://" + relayMetricsAddress + "/metrics")
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return nil, err
-	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("GET /metrics: %s\n%s", resp.Status, body)
-	}
-	series := map[string]float64{}
-	for line := range strings.Lines(string(body)) {
-		line = strings.TrimSpace(line)
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		i := strings.LastIndexByte(line, ' ')
-		v, err := strconv.ParseFloat(line[i+1:], 64)
-		if err != nil {
-			return nil, fmt.Errorf("metrics line %q: %w", line, err)
-		}
-		series[line[:i]] = v
-	}
-	return series, nil
 }
 
 func testRelayAgentRestart(t *testing.T, re *relayEnv) {
