@@ -234,6 +234,26 @@ func testRelayDiscovery(t *testing.T, re *relayEnv) {
 	}
 }
 
+// followEveryNode makes connections around the cluster until ctx ends, so
+// that every node has flows all along, and follows the relay until a flow
+// from each node has come.
+func (re *relayEnv) followEveryNode(ctx context.Context, t *testing.T) (stdout, stderr <-chan string) {
+	t.Helper()
+	stdout, stderr = re.followLines(ctx, t)
+	go func() {
+		for ctx.Err() == nil {
+			for n := 1; n <= 3; n++ {
+				_, _ = traffic.TCPShort(ctx, re.podOn(n, 0), re.podOn(n%3+1, 1), traffic.IPv4)
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+	}()
+	for _, n := range []string{"default/node1", "default/node2", "default/node3"} {
+		waitLine(t, stdout, 20*time.Second, "flows from "+n, "["+n+"]")
+	}
+	return stdout, stderr
+}
+
 // followLines runs `hubble observe --follow --print-node-name` through the
 // relay and sends its stdout and stderr lines.
 func (re *relayEnv) followLines(ctx context.Context, t *testing.T) (stdout, stderr <-chan string) {
@@ -298,18 +318,7 @@ func waitLine(t *testing.T, ch <-chan string, limit time.Duration, what, want st
 func testRelayMetrics(t *testing.T, re *relayEnv) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	stdout, _ := re.followLines(ctx, t)
-	go func() {
-		for ctx.Err() == nil {
-			for n := 1; n <= 3; n++ {
-				_, _ = traffic.TCPShort(ctx, re.podOn(n, 0), re.podOn(n%3+1, 1), traffic.IPv4)
-			}
-			time.Sleep(200 * time.Millisecond)
-		}
-	}()
-	for _, n := range []string{"default/node1", "default/node2", "default/node3"} {
-		waitLine(t, stdout, 20*time.Second, "flows from "+n, "["+n+"]")
-	}
+	re.followEveryNode(ctx, t)
 	eventually(t, 10*time.Second, func() error {
 		m, err := scrapeMetrics(ctx, re.cluster, "node1", relayMetricsAddress)
 		if err != nil {
@@ -347,19 +356,7 @@ func testRelayMetrics(t *testing.T, re *relayEnv) {
 func testRelayAgentRestart(t *testing.T, re *relayEnv) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	stdout, stderr := re.followLines(ctx, t)
-	// Connections around the cluster all along, so every node has flows.
-	go func() {
-		for ctx.Err() == nil {
-			for n := 1; n <= 3; n++ {
-				_, _ = traffic.TCPShort(ctx, re.podOn(n, 0), re.podOn(n%3+1, 1), traffic.IPv4)
-			}
-			time.Sleep(200 * time.Millisecond)
-		}
-	}()
-	for _, n := range []string{"default/node1", "default/node2", "default/node3"} {
-		waitLine(t, stdout, 20*time.Second, "flows from "+n, "["+n+"]")
-	}
+	stdout, stderr := re.followEveryNode(ctx, t)
 
 	if err := re.agents["node3"].Stop(); err != nil {
 		t.Logf("stop agent: %v", err) // SIGTERM ends it with a non-zero status
