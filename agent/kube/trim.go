@@ -8,21 +8,22 @@ import (
 )
 
 // trimmer returns the informers' transform for an agent on localNode (all
-// pods count as remote when it is empty). It keeps only what enrichment
-// reads, so informer memory stays proportional to the cluster's addresses
-// and labels rather than to its pod specs and node images: every object
-// loses its managed fields and annotations; a pod elsewhere keeps what
-// labels its flows on this node (name, labels, controller, node, service
-// account, phase, addresses); a pod on this node also keeps what only
-// its own node sees (host network, host addresses, containers' named
-// ports, readiness); an EndpointSlice keeps its service, ready addresses
-// and ports; a Node its labels and addresses.
+// pods count as remote when it is empty), so that informer memory stays
+// proportional to the cluster's addresses and labels rather than to its
+// pod specs and node images. The pods on this node are kept in full but
+// for their managed fields: they are at most the node's pod limit, and
+// they are the pods whose whole spec the node's own features may read. A
+// pod elsewhere keeps only what labels its flows here (name, labels,
+// controller, node, service account, phase, addresses); an EndpointSlice
+// its service, serving addresses and ports; a Node its labels and
+// addresses; any other object loses its managed fields and annotations.
 func trimmer(localNode string) cache.TransformFunc {
 	return func(obj any) (any, error) {
 		switch o := obj.(type) {
 		case *corev1.Pod:
 			if localNode != "" && o.Spec.NodeName == localNode {
-				return trimLocalPod(o), nil
+				o.SetManagedFields(nil)
+				return o, nil
 			}
 			return trimRemotePod(o), nil
 		case *discoveryv1.EndpointSlice:
@@ -65,32 +66,6 @@ func trimRemotePod(o *corev1.Pod) *corev1.Pod {
 		p.Status.PodIPs = o.Status.PodIPs
 		if len(p.Status.PodIPs) == 0 && o.Status.PodIP != "" {
 			p.Status.PodIPs = []corev1.PodIP{{IP: o.Status.PodIP}}
-		}
-	}
-	return p
-}
-
-func trimLocalPod(o *corev1.Pod) *corev1.Pod {
-	p := &corev1.Pod{
-		ObjectMeta: podMeta(o),
-		Spec: corev1.PodSpec{
-			NodeName: o.Spec.NodeName, ServiceAccountName: o.Spec.ServiceAccountName, HostNetwork: o.Spec.HostNetwork,
-		},
-		Status: corev1.PodStatus{
-			Phase: o.Status.Phase, PodIP: o.Status.PodIP, PodIPs: o.Status.PodIPs,
-			HostIP: o.Status.HostIP, HostIPs: o.Status.HostIPs,
-		},
-	}
-	for _, c := range o.Spec.Containers {
-		tc := corev1.Container{Name: c.Name}
-		for _, port := range c.Ports {
-			tc.Ports = append(tc.Ports, corev1.ContainerPort{Name: port.Name, ContainerPort: port.ContainerPort, Protocol: port.Protocol})
-		}
-		p.Spec.Containers = append(p.Spec.Containers, tc)
-	}
-	for _, c := range o.Status.Conditions {
-		if c.Type == corev1.PodReady {
-			p.Status.Conditions = []corev1.PodCondition{{Type: c.Type, Status: c.Status}}
 		}
 	}
 	return p
