@@ -104,6 +104,15 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		return fmt.Errorf("create server: %w", err)
 	}
 
+	// Listen before anything runs, so that a bad address stops the agent
+	// before it attaches to the datapath.
+	var metricsLis net.Listener
+	if cfg.MetricsAddress != "" {
+		if metricsLis, err = net.Listen("tcp", cfg.MetricsAddress); err != nil {
+			return fmt.Errorf("--metrics-address: listen: %w", err)
+		}
+	}
+
 	g, ctx := errgroup.WithContext(ctx)
 	// The server outlives ctx briefly so that agent-event subscribers hear
 	// that the agent is stopping before their streams end.
@@ -129,12 +138,8 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 			return nil
 		}
 	})
-	if cfg.MetricsAddress != "" {
-		lis, err := net.Listen("tcp", cfg.MetricsAddress)
-		if err != nil {
-			return fmt.Errorf("--metrics-address: listen: %w", err)
-		}
-		g.Go(func() error { return metrics.Serve(ctx, lis, reg, log) })
+	if metricsLis != nil {
+		g.Go(func() error { return metrics.Serve(ctx, metricsLis, reg, log) })
 	}
 	events.Publish(agentStarted(time.Now()))
 	log.Info("agent running", "node", cfg.NodeName, "ring_capacity", ring.Cap(), "socket", cfg.Server.SocketPath)

@@ -201,9 +201,13 @@ func (f *fanout) start(ctx context.Context, n NodeInfo) {
 	ns.cancel, ns.conn = cancel, n.ConnID
 	f.running++
 	began := f.now()
+	// Registered before the call's goroutine runs, so the merger waits for
+	// this node from now on: registered later, it could send another node's
+	// younger flows before this one's first.
+	q := f.merge.newCall()
 	go func() {
 		defer cancel()
-		last, err := f.call(callCtx, n, req)
+		last, err := f.call(callCtx, n, req, q)
 		if last.IsZero() {
 			last = began
 		} else {
@@ -256,11 +260,10 @@ const maxRetryDelay = 30 * time.Second
 // agent shutting down does.
 var errStreamEnded = status.Error(codes.Unavailable, "node ended the flow stream")
 
-// call streams n's responses to the merger. It returns the time of the last
+// call streams n's responses to the merger through q. It returns the time of the last
 // response and nil when the node finished the request or ctx ended.
-func (f *fanout) call(ctx context.Context, n NodeInfo, req *observerpb.GetFlowsRequest) (time.Time, error) {
+func (f *fanout) call(ctx context.Context, n NodeInfo, req *observerpb.GetFlowsRequest, q *callQueue) (time.Time, error) {
 	var last time.Time
-	q := f.merge.newCall()
 	defer q.end()
 	stream, err := n.Conn.NewStream(ctx, &observerpb.Observer_ServiceDesc.Streams[0],
 		observerpb.Observer_GetFlows_FullMethodName, grpc.ForceCodecV2(rawCodec{}))

@@ -2,6 +2,7 @@ package relay
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"strconv"
 
@@ -67,11 +68,11 @@ func (k KubePeers) Run(ctx context.Context, update func(PeerChange)) error {
 			}
 		},
 	}); err != nil {
-		return err
+		return fmt.Errorf("watch nodes: %w", err)
 	}
 	if k.Health != nil {
 		if err := nodes.SetWatchErrorHandler(k.Health.WatchErrorHandler("nodes")); err != nil {
-			return err
+			return fmt.Errorf("watch nodes: %w", err)
 		}
 	}
 	factory.Start(ctx.Done())

@@ -79,15 +79,19 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		}
 		listers = append(listers, KubePeers{Client: client, Cluster: cfg.ClusterName, Port: cfg.PeerPort, Health: health})
 	}
+	// Listen before anything runs, so that a bad address stops the relay
+	// before it dials its peers.
+	var metricsLis net.Listener
+	if cfg.MetricsAddress != "" {
+		if metricsLis, err = net.Listen("tcp", cfg.MetricsAddress); err != nil {
+			return fmt.Errorf("--metrics-address: listen: %w", err)
+		}
+	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return pool.Run(gctx, listers...) })
 	g.Go(func() error { return srv.Run(gctx) })
-	if cfg.MetricsAddress != "" {
-		lis, err := net.Listen("tcp", cfg.MetricsAddress)
-		if err != nil {
-			return fmt.Errorf("--metrics-address: listen: %w", err)
-		}
-		g.Go(func() error { return metrics.Serve(gctx, lis, reg, log) })
+	if metricsLis != nil {
+		g.Go(func() error { return metrics.Serve(gctx, metricsLis, reg, log) })
 	}
 	return g.Wait()
 }

@@ -215,8 +215,8 @@ func TestNodeLabels(t *testing.T) {
 	if got := e.Flow().GetNodeLabels(); !slices.Equal(got, []string{"kubernetes.io/arch=amd64", "zone=b"}) {
 		t.Errorf("node_labels of a record from after = %q, want them sorted", got)
 	}
-	if !slices.Equal(node.Labels(), []string{"kubernetes.io/arch=amd64", "zone=b"}) {
-		t.Errorf("Labels() = %q", node.Labels())
+	if !slices.Equal(node.LabelsAt(time.Now().UnixNano()), []string{"kubernetes.io/arch=amd64", "zone=b"}) {
+		t.Errorf("LabelsAt(now) = %q", node.LabelsAt(time.Now().UnixNano()))
 	}
 
 	// The history is bounded: the oldest version kept stands for older
@@ -228,7 +228,7 @@ func TestNodeLabels(t *testing.T) {
 		t.Errorf("labels of a record older than the history = %q", got)
 	}
 	node.SetLabels(nil)
-	if node.Labels() != nil {
-		t.Errorf("labels = %q, want none", node.Labels())
+	if node.LabelsAt(time.Now().UnixNano()) != nil {
+		t.Errorf("labels = %q, want none", node.LabelsAt(time.Now().UnixNano()))
 	}
 }

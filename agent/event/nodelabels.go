@@ -51,12 +51,9 @@ func (l *nodeLabels) at(t int64) []string {
 	return versions[0].labels
 }
 
-// Labels returns the node's current labels as Hubble shows them in
-// node_labels: "key=value", sorted. The slice is shared: do not modify it.
-func (n *Node) Labels() []string { return n.labels.at(time.Now().UnixNano()) }
-
 // LabelsAt returns the labels the node had at t (Unix ns), the time of a
-// record, as Labels does; the same slice for every t of one version.
+// record, as Hubble shows them in node_labels: "key=value", sorted; the
+// same slice for every t of one version, shared: do not modify it.
 func (n *Node) LabelsAt(t int64) []string { return n.labels.at(t) }
 
 // SetLabels replaces the node's labels ("key=value") from now on, for the

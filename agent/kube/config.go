@@ -2,7 +2,6 @@ package kube
 
 import (
 	"fmt"
-	"net/http"
 	"os"
 
 	"k8s.io/client-go/kubernetes"
@@ -46,16 +45,13 @@ func NewFromKubeconfig(path, cluster string, tables *intern.Tables, store *endpo
 	if err != nil {
 		return nil, err
 	}
-	// w is set below, before Run starts the first request.
-	var w *Watcher
-	cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper {
-		return &errorReporter{next: rt,
-			failed: func(err error) { w.health.requestFailed(err) }, answered: func() { w.health.requestAnswered() }}
-	})
+	// New gives health the watcher's logger and notify before Run makes
+	// the first request.
+	health := NewAPIHealth("fovea", nil, nil)
+	health.Wrap(cfg)
 	client, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("create Kubernetes client: %w", err)
 	}
-	w, err = New(client, cluster, tables, store, opts...)
-	return w, err
+	return New(client, cluster, tables, store, append(opts, withHealth(health))...)
 }

@@ -37,8 +37,11 @@ const errorReportInterval = 30 * time.Second
 // <namespace>_kubernetes_api_errors_total and
 // <namespace>_kubernetes_api_reachable, logging to log and publishing
 // "kubernetes_api_error" and "kubernetes_api_recovered" to notify (nil:
-// nowhere).
+// nowhere; a nil log discards).
 func NewAPIHealth(namespace string, log *slog.Logger, notify func(event, detail string)) *APIHealth {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	if notify == nil {
 		notify = func(string, string) {}
 	}

@@ -1,6 +1,7 @@
 package kube
 
 import (
+	"fmt"
 	"net/netip"
 	"slices"
 
@@ -21,7 +22,7 @@ func (l *listers) nodeList(localNode string) (nodeAddrs, error) {
 	var out nodeAddrs
 	nodes, err := l.nodes.List(labels.Everything())
 	if err != nil {
-		return out, err
+		return out, fmt.Errorf("list nodes: %w", err)
 	}
 	for _, n := range nodes {
 		isLocal := localNode != "" && n.Name == localNode

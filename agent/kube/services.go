@@ -1,7 +1,9 @@
 package kube
 
 import (
+	"fmt"
 	"net/netip"
+	"slices"
 
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
@@ -25,7 +27,7 @@ const apiserverNamespace, apiserverService = "default", "kubernetes"
 func (l *listers) serviceList(nodeAddrs []netip.Addr) ([]endpoints.Service, []netip.Addr, error) {
 	services, err := l.services.List(labels.Everything())
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, fmt.Errorf("list services: %w", err)
 	}
 	backends, err := l.backends()
 	if err != nil {
@@ -49,8 +51,16 @@ func (l *listers) serviceList(nodeAddrs []netip.Addr) ([]endpoints.Service, []ne
 	return out, apiserver, nil
 }
 
+// frontends are the addresses and ports s answers on: its cluster IPs,
+// external IPs and load-balancer addresses on its ports, and every node
+// address of the service's IP families on its node ports.
 func frontends(s *corev1.Service, nodeAddrs []netip.Addr) []endpoints.Frontend {
 	frontAddrs := clusterIPs(s)
+	for _, ip := range s.Spec.ExternalIPs {
+		if a, err := netip.ParseAddr(ip); err == nil {
+			frontAddrs = append(frontAddrs, a.Unmap())
+		}
+	}
 	for _, ing := range s.Status.LoadBalancer.Ingress {
 		if a, err := netip.ParseAddr(ing.IP); err == nil {
 			frontAddrs = append(frontAddrs, a.Unmap())
@@ -62,13 +72,31 @@ func frontends(s *corev1.Service, nodeAddrs []netip.Addr) []endpoints.Frontend {
 		for _, a := range frontAddrs {
 			out = append(out, endpoints.Frontend{Addr: a, Port: uint16(p.Port), Proto: proto})
 		}
-		if p.NodePort != 0 {
-			for _, a := range nodeAddrs {
+		if p.NodePort == 0 {
+			continue
+		}
+		for _, a := range nodeAddrs {
+			// A single-stack service's node port is not open on the
+			// node's addresses of the other family.
+			if servesFamily(s, a) {
 				out = append(out, endpoints.Frontend{Addr: a, Port: uint16(p.NodePort), Proto: proto})
 			}
 		}
 	}
 	return out
+}
+
+// servesFamily reports whether s serves a's IP family; a service that
+// names no families (as before dual stack) serves both.
+func servesFamily(s *corev1.Service, a netip.Addr) bool {
+	if len(s.Spec.IPFamilies) == 0 {
+		return true
+	}
+	want := corev1.IPv4Protocol
+	if a.Is6() {
+		want = corev1.IPv6Protocol
+	}
+	return slices.Contains(s.Spec.IPFamilies, want)
 }
 
 func clusterIPs(s *corev1.Service) []netip.Addr {
@@ -88,7 +116,7 @@ func clusterIPs(s *corev1.Service) []netip.Addr {
 func (l *listers) backends() (map[string][]endpoints.Backend, error) {
 	all, err := l.slices.List(labels.Everything())
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("list EndpointSlices: %w", err)
 	}
 	out := map[string][]endpoints.Backend{}
 	for _, s := range all {

@@ -1,6 +1,7 @@
 package kube
 
 import (
+	"fmt"
 	"net/netip"
 
 	corev1 "k8s.io/api/core/v1"
@@ -63,14 +64,14 @@ func (l *listers) podList(cluster string) ([]endpoints.Pod, error) {
 	nsLabels := map[string]map[string]string{}
 	namespaces, err := l.namespaces.List(labels.Everything())
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("list namespaces: %w", err)
 	}
 	for _, ns := range namespaces {
 		nsLabels[ns.Name] = ns.Labels
 	}
 	pods, err := l.pods.List(labels.Everything())
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("list pods: %w", err)
 	}
 	owner := map[netip.Addr]*corev1.Pod{}
 	for _, p := range pods {

@@ -68,6 +68,10 @@ func WithLocalNode(name string) Option { return func(w *Watcher) { w.node = name
 // have synced and whenever they change; nil when the node is unknown.
 func WithNodeLabels(set func([]string)) Option { return func(w *Watcher) { w.setNodeLabels = set } }
 
+// withHealth makes the watcher report to h, which the client's transport
+// already reports to (see NewFromKubeconfig).
+func withHealth(h *APIHealth) Option { return func(w *Watcher) { w.health = h } }
+
 // WithDebounce sets how long the watcher gathers changes before rebuilding
 // the index.
 func WithDebounce(d time.Duration) Option { return func(w *Watcher) { w.debounce = d } }
@@ -82,7 +86,11 @@ func New(client kubernetes.Interface, cluster string, tables *intern.Tables, sto
 	for _, o := range opts {
 		o(w)
 	}
-	w.health = NewAPIHealth("fovea", w.log, w.notify)
+	if w.health == nil {
+		w.health = NewAPIHealth("fovea", w.log, w.notify)
+	} else {
+		w.health.log, w.health.notify = w.log, w.notify
+	}
 	if w.reg != nil {
 		if err := w.metrics.register(w.reg); err != nil {
 			return nil, fmt.Errorf("register Kubernetes metrics: %w", err)
