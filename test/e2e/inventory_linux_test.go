@@ -6,7 +6,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -50,63 +49,9 @@ func TestInventoryEnrichment(t *testing.T) {
 			req = requests[0]
 			return nil
 		})
-		for end, want := range map[*flowpb.Endpoint]struct{ ns, name, app string }{
-			req.GetSource():      {srcPod.Namespace, srcPod.Name, srcPod.Labels["app"]},
-			req.GetDestination(): {dstPod.Namespace, dstPod.Name, dstPod.Labels["app"]},
-		} {
-			if end.GetNamespace() != want.ns || end.GetPodName() != want.name {
-				t.Errorf("%s: endpoint %s/%s, want %s/%s", sock, end.GetNamespace(), end.GetPodName(), want.ns, want.name)
-			}
-			if w := end.GetWorkloads(); len(w) != 1 || w[0].GetKind() != "Deployment" || w[0].GetName() != want.app {
-				t.Errorf("%s: %s workloads = %v", sock, want.name, w)
-			}
-			if id := end.GetIdentity(); id < 256 || id > 65535 {
-				t.Errorf("%s: %s identity = %d, want a cluster-local identity", sock, want.name, id)
-			}
-			if !slices.Contains(end.GetLabels(), "k8s:app="+want.app) ||
-				!slices.Contains(end.GetLabels(), "k8s:io.kubernetes.pod.namespace="+want.ns) {
-				t.Errorf("%s: %s labels = %v", sock, want.name, end.GetLabels())
-			}
-			if slices.ContainsFunc(end.GetLabels(), func(l string) bool { return strings.Contains(l, "pod-template-hash") }) {
-				t.Errorf("%s: labels %v include pod-template-hash, which Cilium leaves out of identities", sock, end.GetLabels())
-			}
-		}
-		srcID := strconv.Itoa(int(req.GetSource().GetIdentity()))
-
-		// Each hubble filter finds the connection, and one that names
-		// something else does not.
-		for _, f := range []struct {
-			args []string
-			want bool
-		}{
-			{[]string{"--pod", srcPod.Key()}, true},
-			{[]string{"--from-pod", srcPod.Key(), "--to-pod", dstPod.Key()}, true},
-			{[]string{"--to-pod", srcPod.Key()}, false},
-			{[]string{"--namespace", srcPod.Namespace}, true},
-			{[]string{"--namespace", "kube-system"}, false},
-			// hubble pairs the sides of --label and --port: the port is
-			// the source's, so the label is too.
-			{[]string{"--label", "app=" + srcPod.Labels["app"]}, true},
-			{[]string{"--to-label", "app=" + dstPod.Labels["app"]}, true},
-			{[]string{"--from-label", "app=" + dstPod.Labels["app"]}, false},
-			{[]string{"--workload", "Deployment/" + srcPod.Labels["app"]}, true},
-			{[]string{"--to-workload", dstPod.Labels["app"]}, true},
-			{[]string{"--workload", "StatefulSet/" + srcPod.Labels["app"]}, false},
-			{[]string{"--from-identity", srcID}, true},
-			{[]string{"--to-identity", srcID}, false},
-		} {
-			check := func() error {
-				args := append(append([]string{"--last", "100000"}, conn...), f.args...)
-				requests, _ := connFlows(c, e.observeJSON(t, sock, args...))
-				if got := len(requests) > 0; got != f.want {
-					return fmt.Errorf("%s: hubble observe %s found the request: %v, want %v", sock, strings.Join(f.args, " "), got, f.want)
-				}
-				return nil
-			}
-			if err := check(); err != nil {
-				t.Error(err)
-			}
-		}
+		checkPodEndpoint(t, sock, req.GetSource(), srcPod)
+		checkPodEndpoint(t, sock, req.GetDestination(), dstPod)
+		e.checkFilters(t, sock, c, podFilters(srcPod, dstPod, req.GetSource().GetIdentity()))
 
 		out := e.hubble(t, sock, "list", "namespaces")
 		if !strings.Contains(out, srcPod.Namespace) {

@@ -187,46 +187,11 @@ func TestKubernetesEnrichment(t *testing.T) {
 			}
 			return nil
 		})
-		for end, want := range map[*flowpb.Endpoint]cluster.Pod{req.GetSource(): srcPod, req.GetDestination(): dstPod} {
-			app := want.Labels["app"]
-			if end.GetNamespace() != want.Namespace || end.GetPodName() != want.Name {
-				t.Errorf("%s: endpoint %s/%s, want %s", sock, end.GetNamespace(), end.GetPodName(), want.Key())
-			}
-			if w := end.GetWorkloads(); len(w) != 1 || w[0].GetKind() != "Deployment" || w[0].GetName() != app {
-				t.Errorf("%s: %s workloads = %v, want Deployment/%s", sock, want.Name, w, app)
-			}
-			if id := end.GetIdentity(); id < 256 || id > 65535 {
-				t.Errorf("%s: %s identity = %d, want a cluster-local identity", sock, want.Name, id)
-			}
-			if !slices.Contains(end.GetLabels(), "k8s:app="+app) ||
-				!slices.Contains(end.GetLabels(), "k8s:io.kubernetes.pod.namespace="+want.Namespace) {
-				t.Errorf("%s: %s labels = %v", sock, want.Name, end.GetLabels())
-			}
-		}
-		srcID := strconv.Itoa(int(req.GetSource().GetIdentity()))
-		conn := []string{"--last", "100000", "--port", strconv.Itoa(int(c.Src.Port))}
-		for _, f := range []struct {
-			args []string
-			want bool
-		}{
-			{[]string{"--pod", srcPod.Key()}, true},
-			{[]string{"--to-pod", srcPod.Key()}, false},
-			{[]string{"--namespace", srcPod.Namespace}, true},
-			{[]string{"--namespace", "kube-system"}, false},
-			{[]string{"--label", "app=" + srcPod.Labels["app"]}, true},
-			{[]string{"--from-label", "app=" + dstPod.Labels["app"]}, false},
-			{[]string{"--workload", "Deployment/" + srcPod.Labels["app"]}, true},
-			{[]string{"--to-workload", dstPod.Labels["app"]}, true},
-			{[]string{"--identity", srcID}, true},
-			{[]string{"--to-identity", srcID}, false},
-			{[]string{"--to-service", dstPod.Namespace + "/" + svc}, true},
-			{[]string{"--from-service", dstPod.Namespace + "/" + svc}, false},
-		} {
-			requests, _ := connFlows(c, e.observeJSON(t, sock, append(conn, f.args...)...))
-			if got := len(requests) > 0; got != f.want {
-				t.Errorf("%s: hubble observe %s found the request: %v, want %v", sock, strings.Join(f.args, " "), got, f.want)
-			}
-		}
+		checkPodEndpoint(t, sock, req.GetSource(), srcPod)
+		checkPodEndpoint(t, sock, req.GetDestination(), dstPod)
+		e.checkFilters(t, sock, c, append(podFilters(srcPod, dstPod, req.GetSource().GetIdentity()),
+			filterCase{[]string{"--to-service", dstPod.Namespace + "/" + svc}, true},
+			filterCase{[]string{"--from-service", dstPod.Namespace + "/" + svc}, false}))
 	}
 }
 
