@@ -126,14 +126,17 @@ func TestSweepDropsFreedChunks(t *testing.T) {
 	if freed := sweepTable(t, tab, keep...); freed != n-2 {
 		t.Fatalf("freed %d, want %d", freed, n-2)
 	}
-	// Chunks 0 and 2 are empty and full: dropped. Chunk 1 keeps a value;
-	// chunk 3 is still being filled.
-	if tab.Chunks() != 2 || tab.Len() != 2 {
-		t.Fatalf("Chunks = %d, Len = %d, want 2, 2", tab.Chunks(), tab.Len())
+	// Chunks 0 and 2 are empty and full: dropped. Chunk 1 keeps a value:
+	// retired, its value a straggler. Chunk 3 is still being filled.
+	if tab.Chunks() != 1 || tab.Len() != 2 || tab.Stragglers() != 1 {
+		t.Fatalf("Chunks = %d, Len = %d, Stragglers = %d, want 1, 2, 1", tab.Chunks(), tab.Len(), tab.Stragglers())
 	}
 	dir := *tab.dir.Load()
-	if dir[0] != nil || dir[1] == nil || dir[2] != nil || dir[3] == nil {
-		t.Fatalf("directory %v: want chunks 0 and 2 dropped", dir)
+	if dir[0] != nil || dir[1] != nil || dir[2] != nil || dir[3] == nil {
+		t.Fatalf("directory %v: want only chunk 3", dir)
+	}
+	if tab.meta[0] != nil || tab.meta[1] == nil || tab.meta[2] != nil {
+		t.Fatal("want the meta of chunk 1 only, which has a live value")
 	}
 	for ref := Ref(1); ref <= n; ref++ {
 		got := tab.Get(ref)
@@ -147,8 +150,14 @@ func TestSweepDropsFreedChunks(t *testing.T) {
 	}
 	sweepTable(t, tab, keep[0])
 	sweepTable(t, tab, keep[0])
-	if tab.Chunks() != 1 || tab.Len() != 1 {
-		t.Fatalf("Chunks = %d, Len = %d, want 1, 1", tab.Chunks(), tab.Len())
+	if tab.Chunks() != 0 || tab.Len() != 1 || *tab.Get(keep[0]) != chunkSize+3 {
+		t.Fatalf("Chunks = %d, Len = %d, want 0, 1", tab.Chunks(), tab.Len())
+	}
+	// Freeing the last straggler drops chunk 1's meta.
+	sweepTable(t, tab)
+	sweepTable(t, tab)
+	if tab.Len() != 0 || tab.Stragglers() != 0 || tab.meta[1] != nil || tab.Get(keep[0]) != nil {
+		t.Fatalf("Len = %d, Stragglers = %d, meta %v", tab.Len(), tab.Stragglers(), tab.meta[1])
 	}
 }
 
