@@ -4,9 +4,14 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
+
+	flowpb "github.com/cilium/cilium/api/v1/flow"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 )
 
 // sweepTable marks keep in tab and sweeps it.
@@ -228,10 +233,58 @@ func TestSweepUnderConcurrentReaders(t *testing.T) {
 	}
 }
 
+// exhaust makes tab look as if all but left Refs had been issued and their
+// values freed.
+func exhaust[T any](tab *Table[T], left uint32) {
+	n := math.MaxUint32 - left
+	dir := make([]*chunk[T], n>>chunkBits+1)
+	dir[n>>chunkBits] = new(chunk[T])
+	tab.dir.Store(&dir)
+	tab.meta = make([]*meta, len(dir))
+	md := &meta{}
+	for i := n &^ chunkMask; i < n; i++ {
+		md.freed.set(i)
+	}
+	tab.meta[n>>chunkBits] = md
+	tab.chunks.Store(1)
+	tab.n.Store(n)
+}
+
 func TestInternReturnsZeroOnceRefsRunOut(t *testing.T) {
-	tab := NewTable[int]()
-	tab.n.Store(math.MaxUint32)
-	if ref := tab.Intern("late", func() int { return 1 }); ref != 0 {
-		t.Fatalf("Intern after the last Ref gave %d, want 0", ref)
+	tables := NewTables()
+	tab := tables.Services
+	exhaust(tab, 2)
+	svc := func(name string) func() *flowpb.Service {
+		return func() *flowpb.Service { return &flowpb.Service{Name: name} }
+	}
+	a, b := tab.Intern("a", svc("a")), tab.Intern("b", svc("b"))
+	if a != math.MaxUint32-1 || b != math.MaxUint32 {
+		t.Fatalf("last refs %d, %d", a, b)
+	}
+	for range 2 {
+		if ref := tab.Intern("late", svc("late")); ref != 0 {
+			t.Fatalf("Intern after the last Ref gave %d, want 0", ref)
+		}
+	}
+	if again := tab.Intern("a", nil); again != a || tab.Get(b).GetName() != "b" || tab.Exhausted() != 2 {
+		t.Fatalf("re-intern gave %d, Get(b) = %v, Exhausted = %d", again, tab.Get(b), tab.Exhausted())
+	}
+	// The table still sweeps: b goes, a stays.
+	sweepTable(t, tab, a)
+	if n := sweepTable(t, tab, a); n != 1 || tab.Len() != 1 || tab.Get(b) != nil || tab.Get(a).GetName() != "a" {
+		t.Fatalf("after sweeps: a=%v b=%v", tab.Get(a), tab.Get(b))
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(tablesCollector{tables})
+	want := `
+# HELP fovea_intern_exhausted_total Values not interned because the table had issued all 2^32-1 references: flows show them as unknown.
+# TYPE fovea_intern_exhausted_total counter
+fovea_intern_exhausted_total{table="endpoints"} 0
+fovea_intern_exhausted_total{table="interfaces"} 0
+fovea_intern_exhausted_total{table="names"} 0
+fovea_intern_exhausted_total{table="services"} 2
+`
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "fovea_intern_exhausted_total"); err != nil {
+		t.Fatal(err)
 	}
 }
