@@ -44,7 +44,8 @@ type Table[T any] struct {
 	// peak is the most keys index held since it was last rebuilt: Go maps
 	// keep their storage when keys are deleted.
 	peak int
-	// meta parallels the directory; nil where the chunk was dropped.
+	// meta parallels the directory; nil where the chunk was dropped. A
+	// retired chunk keeps its meta until its last straggler is freed.
 	meta []*meta
 	// sweeps counts Sweep calls, so that a mark from before the last sweep
 	// is refused.
