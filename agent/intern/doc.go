@@ -13,5 +13,7 @@
 // references them for two sweeps in a row. Refs are never reused: a freed Ref
 // reads as the zero value (an unknown endpoint), never as another value, and
 // interning its key again issues a new Ref. Storage chunks whose values are
-// all freed are dropped.
+// all freed are dropped; those left with a few values are retired: the values
+// move to a small map of stragglers, so storage follows what lives, not what
+// was ever interned.
 package intern

@@ -49,8 +49,9 @@ var errStaleMark = errors.New("mark predates the last sweep")
 // drops the chunks left without values. The two rounds cover a Ref that was
 // in flight when m was filled: handed out by Intern or read from a holder but
 // not yet stored where the sweeper looks (a record about to enter the ring).
-// By the next sweep it is stored, and marked. It returns how many values it
-// freed.
+// By the next sweep it is stored, and marked. A chunk left with few values
+// is retired: they move to the table's stragglers and its slot array is
+// dropped. It returns how many values it freed.
 func (t *Table[T]) Sweep(m *Mark) (int, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -61,59 +62,32 @@ func (t *Table[T]) Sweep(m *Mark) (int, error) {
 		return 0, fmt.Errorf("sweep table: %w", errStaleMark)
 	}
 	t.sweeps++
-	dir := *t.dir.Load()
-	var next []*chunk[T] // copy-on-write of dir, made on the first change
-	freed := 0
+	s := sweep[T]{t: t, dir: *t.dir.Load()}
 	for c, marked := range m.bits {
 		md := t.meta[c]
 		if marked == nil || md == nil {
 			continue
 		}
-		var copied *chunk[T]
+		var free bitset
 		for w := range chunkWords {
 			issued := issuedMask(c, w, m.n)
 			unmarked := issued &^ marked[w] &^ md.pinned[w] &^ md.freed[w]
-			free := unmarked & md.suspect[w]
-			md.suspect[w] = md.suspect[w]&^issued | unmarked&^free
-			if free == 0 {
-				continue
-			}
-			if copied == nil {
-				if next == nil {
-					next = append([]*chunk[T](nil), dir...)
-				}
-				copied = new(chunk[T])
-				*copied = *dir[c]
-				next[c] = copied
-			}
-			var zero T
-			for f := free; f != 0; f &= f - 1 {
-				copied[w*64+bitsTrailing(f)] = zero
-			}
-			md.freed[w] |= free
-			n := popcount(free)
+			free[w] = unmarked & md.suspect[w]
+			md.suspect[w] = md.suspect[w]&^issued | unmarked&^free[w]
+			md.freed[w] |= free[w]
+			n := popcount(free[w])
 			md.live -= n
-			freed += n
+			s.freed += n
 		}
-		// A chunk is dropped once every slot was issued and freed; the
-		// last chunk may still receive new values.
-		if md.live == 0 && uint64(c+1)*chunkSize <= uint64(t.n.Load()) {
-			if next == nil {
-				next = append([]*chunk[T](nil), dir...)
-			}
-			next[c] = nil
-			t.meta[c] = nil
-			t.chunks.Add(-1)
-		}
+		s.settle(c, md, &free)
 	}
-	if next == nil {
-		return 0, nil
+	s.publish()
+	if s.freed > 0 {
+		t.forgetKeys()
+		t.live.Add(-int64(s.freed))
+		t.freed.Add(uint64(s.freed))
 	}
-	t.dir.Store(&next)
-	t.forgetKeys()
-	t.live.Add(-int64(freed))
-	t.freed.Add(uint64(freed))
-	return freed, nil
+	return s.freed, nil
 }
 
 // forgetKeys deletes the keys of freed values, so that interning one again

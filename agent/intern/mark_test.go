@@ -4,9 +4,14 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
+
+	flowpb "github.com/cilium/cilium/api/v1/flow"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 )
 
 // sweepTable marks keep in tab and sweeps it.
@@ -126,14 +131,17 @@ func TestSweepDropsFreedChunks(t *testing.T) {
 	if freed := sweepTable(t, tab, keep...); freed != n-2 {
 		t.Fatalf("freed %d, want %d", freed, n-2)
 	}
-	// Chunks 0 and 2 are empty and full: dropped. Chunk 1 keeps a value;
-	// chunk 3 is still being filled.
-	if tab.Chunks() != 2 || tab.Len() != 2 {
-		t.Fatalf("Chunks = %d, Len = %d, want 2, 2", tab.Chunks(), tab.Len())
+	// Chunks 0 and 2 are empty and full: dropped. Chunk 1 keeps a value:
+	// retired, its value a straggler. Chunk 3 is still being filled.
+	if tab.Chunks() != 1 || tab.Len() != 2 || tab.Stragglers() != 1 {
+		t.Fatalf("Chunks = %d, Len = %d, Stragglers = %d, want 1, 2, 1", tab.Chunks(), tab.Len(), tab.Stragglers())
 	}
 	dir := *tab.dir.Load()
-	if dir[0] != nil || dir[1] == nil || dir[2] != nil || dir[3] == nil {
-		t.Fatalf("directory %v: want chunks 0 and 2 dropped", dir)
+	if dir[0] != nil || dir[1] != nil || dir[2] != nil || dir[3] == nil {
+		t.Fatalf("directory %v: want only chunk 3", dir)
+	}
+	if tab.meta[0] != nil || tab.meta[1] == nil || tab.meta[2] != nil {
+		t.Fatal("want the meta of chunk 1 only, which has a live value")
 	}
 	for ref := Ref(1); ref <= n; ref++ {
 		got := tab.Get(ref)
@@ -147,8 +155,14 @@ func TestSweepDropsFreedChunks(t *testing.T) {
 	}
 	sweepTable(t, tab, keep[0])
 	sweepTable(t, tab, keep[0])
-	if tab.Chunks() != 1 || tab.Len() != 1 {
-		t.Fatalf("Chunks = %d, Len = %d, want 1, 1", tab.Chunks(), tab.Len())
+	if tab.Chunks() != 0 || tab.Len() != 1 || *tab.Get(keep[0]) != chunkSize+3 {
+		t.Fatalf("Chunks = %d, Len = %d, want 0, 1", tab.Chunks(), tab.Len())
+	}
+	// Freeing the last straggler drops chunk 1's meta.
+	sweepTable(t, tab)
+	sweepTable(t, tab)
+	if tab.Len() != 0 || tab.Stragglers() != 0 || tab.meta[1] != nil || tab.Get(keep[0]) != nil {
+		t.Fatalf("Len = %d, Stragglers = %d, meta %v", tab.Len(), tab.Stragglers(), tab.meta[1])
 	}
 }
 
@@ -219,10 +233,58 @@ func TestSweepUnderConcurrentReaders(t *testing.T) {
 	}
 }
 
+// exhaust makes tab look as if all but left Refs had been issued and their
+// values freed.
+func exhaust[T any](tab *Table[T], left uint32) {
+	n := math.MaxUint32 - left
+	dir := make([]*chunk[T], n>>chunkBits+1)
+	dir[n>>chunkBits] = new(chunk[T])
+	tab.dir.Store(&dir)
+	tab.meta = make([]*meta, len(dir))
+	md := &meta{}
+	for i := n &^ chunkMask; i < n; i++ {
+		md.freed.set(i)
+	}
+	tab.meta[n>>chunkBits] = md
+	tab.chunks.Store(1)
+	tab.n.Store(n)
+}
+
 func TestInternReturnsZeroOnceRefsRunOut(t *testing.T) {
-	tab := NewTable[int]()
-	tab.n.Store(math.MaxUint32)
-	if ref := tab.Intern("late", func() int { return 1 }); ref != 0 {
-		t.Fatalf("Intern after the last Ref gave %d, want 0", ref)
+	tables := NewTables()
+	tab := tables.Services
+	exhaust(tab, 2)
+	svc := func(name string) func() *flowpb.Service {
+		return func() *flowpb.Service { return &flowpb.Service{Name: name} }
+	}
+	a, b := tab.Intern("a", svc("a")), tab.Intern("b", svc("b"))
+	if a != math.MaxUint32-1 || b != math.MaxUint32 {
+		t.Fatalf("last refs %d, %d", a, b)
+	}
+	for range 2 {
+		if ref := tab.Intern("late", svc("late")); ref != 0 {
+			t.Fatalf("Intern after the last Ref gave %d, want 0", ref)
+		}
+	}
+	if again := tab.Intern("a", nil); again != a || tab.Get(b).GetName() != "b" || tab.Exhausted() != 2 {
+		t.Fatalf("re-intern gave %d, Get(b) = %v, Exhausted = %d", again, tab.Get(b), tab.Exhausted())
+	}
+	// The table still sweeps: b goes, a stays.
+	sweepTable(t, tab, a)
+	if n := sweepTable(t, tab, a); n != 1 || tab.Len() != 1 || tab.Get(b) != nil || tab.Get(a).GetName() != "a" {
+		t.Fatalf("after sweeps: a=%v b=%v", tab.Get(a), tab.Get(b))
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(tablesCollector{tables})
+	want := `
+# HELP fovea_intern_exhausted_total Values not interned because the table had issued all 2^32-1 references: flows show them as unknown.
+# TYPE fovea_intern_exhausted_total counter
+fovea_intern_exhausted_total{table="endpoints"} 0
+fovea_intern_exhausted_total{table="interfaces"} 0
+fovea_intern_exhausted_total{table="names"} 0
+fovea_intern_exhausted_total{table="services"} 2
+`
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "fovea_intern_exhausted_total"); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -59,8 +59,8 @@ fovea_intern_freed_total{table="services"} 0
 	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "fovea_intern_entries", "fovea_intern_freed_total"); err != nil {
 		t.Fatal(err)
 	}
-	if n, err := testutil.GatherAndCount(reg, "fovea_intern_sweep_duration_seconds", "fovea_intern_chunks"); err != nil || n != 5 {
-		t.Fatalf("sweep duration and chunk series: %d, %v", n, err)
+	if n, err := testutil.GatherAndCount(reg, "fovea_intern_sweep_duration_seconds", "fovea_intern_chunks", "fovea_intern_stragglers", "fovea_intern_exhausted_total"); err != nil || n != 13 {
+		t.Fatalf("sweep duration, chunk, straggler and exhausted series: %d, %v", n, err)
 	}
 }
 

@@ -31,6 +31,9 @@ type meta struct {
 	freed, pinned, suspect bitset
 	// live counts the chunk's issued slots not freed.
 	live int
+	// retired chunks moved their live values to the table's stragglers
+	// and no longer hold a slot array.
+	retired bool
 }
 
 // Table interns values of type T under string keys. Values must be treated
@@ -41,7 +44,8 @@ type Table[T any] struct {
 	// peak is the most keys index held since it was last rebuilt: Go maps
 	// keep their storage when keys are deleted.
 	peak int
-	// meta parallels the directory; nil where the chunk was dropped.
+	// meta parallels the directory; nil where the chunk was dropped. A
+	// retired chunk keeps its meta until its last straggler is freed.
 	meta []*meta
 	// sweeps counts Sweep calls, so that a mark from before the last sweep
 	// is refused.
@@ -51,16 +55,21 @@ type Table[T any] struct {
 	// zeroed (or nil when all are freed), so a reader never sees a value
 	// half-written. Readers load the directory atomically.
 	dir atomic.Pointer[[]*chunk[T]]
-	n   atomic.Uint32 // slots issued
+	// stragglers holds the live values of retired chunks. The map is never
+	// modified once published: Sweep publishes a changed copy, before the
+	// directory that stops holding the chunks it retires.
+	stragglers atomic.Pointer[map[Ref]T]
+	n          atomic.Uint32 // slots issued
 
-	live, chunks atomic.Int64
-	freed        atomic.Uint64
+	live, chunks     atomic.Int64
+	freed, exhausted atomic.Uint64
 }
 
 // NewTable returns an empty table.
 func NewTable[T any]() *Table[T] {
 	t := &Table[T]{index: make(map[string]Ref)}
 	t.dir.Store(&[]*chunk[T]{})
+	t.stragglers.Store(&map[Ref]T{})
 	return t
 }
 
@@ -68,7 +77,7 @@ func NewTable[T any]() *Table[T] {
 // it first if the key is new. newValue runs at most once per key while its
 // value is held; once freed, the key gets a new Ref. Interning an existing key
 // counts as a use, so its value survives the next sweep. Intern returns the
-// zero Ref once 2^32-1 Refs have been issued.
+// zero Ref once 2^32-1 Refs have been issued, and counts it (Exhausted).
 func (t *Table[T]) Intern(key string, newValue func() T) Ref {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -79,6 +88,7 @@ func (t *Table[T]) Intern(key string, newValue func() T) Ref {
 	}
 	i := t.n.Load() // slot index; Ref is index+1 so that zero means none
 	if i == math.MaxUint32 {
+		t.exhausted.Add(1)
 		return 0
 	}
 	dir := *t.dir.Load()
@@ -121,8 +131,8 @@ func (t *Table[T]) Get(ref Ref) T {
 	}
 	i := uint32(ref) - 1
 	c := (*t.dir.Load())[i>>chunkBits]
-	if c == nil {
-		return zero
+	if c == nil { // dropped or retired
+		return (*t.stragglers.Load())[ref]
 	}
 	return c[i&chunkMask]
 }
@@ -148,11 +158,19 @@ func (t *Table[T]) Pin(ref Ref) bool {
 // Len returns the number of values held: interned and not freed.
 func (t *Table[T]) Len() int { return int(t.live.Load()) }
 
-// Chunks returns the number of storage chunks held, of 1024 slots each.
+// Chunks returns the number of slot arrays held, of 1024 slots each.
 func (t *Table[T]) Chunks() int { return int(t.chunks.Load()) }
+
+// Stragglers returns the number of values held outside slot arrays, their
+// chunks having been retired.
+func (t *Table[T]) Stragglers() int { return len(*t.stragglers.Load()) }
 
 // Freed returns the number of values freed so far.
 func (t *Table[T]) Freed() uint64 { return t.freed.Load() }
+
+// Exhausted returns the number of Intern calls refused because every Ref
+// had been issued.
+func (t *Table[T]) Exhausted() uint64 { return t.exhausted.Load() }
 
 func (b *bitset) has(i uint32) bool { return b[(i&chunkMask)>>6]&(1<<(i&63)) != 0 }
 func (b *bitset) set(i uint32)      { b[(i&chunkMask)>>6] |= 1 << (i & 63) }

@@ -83,10 +83,17 @@ func (ts *Tables) Sweep(m *Marks) (TableStats, error) {
 	return freed, err
 }
 
-// stats returns len, chunks and freed of each table.
-func (ts *Tables) stats() (entries, chunks TableStats, freed [4]uint64) {
-	entries = TableStats{ts.Endpoints.Len(), ts.Interfaces.Len(), ts.Services.Len(), ts.Names.Len()}
-	chunks = TableStats{ts.Endpoints.Chunks(), ts.Interfaces.Chunks(), ts.Services.Chunks(), ts.Names.Chunks()}
-	freed = [4]uint64{ts.Endpoints.Freed(), ts.Interfaces.Freed(), ts.Services.Freed(), ts.Names.Freed()}
-	return entries, chunks, freed
+// tableStats are one table's counts, for metrics.
+type tableStats struct {
+	entries, chunks, stragglers int
+	freed, exhausted            uint64
+}
+
+// stats returns each table's counts, in TableNames order.
+func (ts *Tables) stats() [4]tableStats {
+	return [4]tableStats{statsOf(ts.Endpoints), statsOf(ts.Interfaces), statsOf(ts.Services), statsOf(ts.Names)}
+}
+
+func statsOf[T any](t *Table[T]) tableStats {
+	return tableStats{entries: t.Len(), chunks: t.Chunks(), stragglers: t.Stragglers(), freed: t.Freed(), exhausted: t.Exhausted()}
 }
