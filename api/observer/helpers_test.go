@@ -4,18 +4,17 @@ import (
 	"context"
 	"errors"
 	"io"
-	"net"
 	"net/netip"
 	"strconv"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/foveanet/fovea/test/grpctest"
+
 	flowpb "github.com/cilium/cilium/api/v1/flow"
 	observerpb "github.com/cilium/cilium/api/v1/observer"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
-	"google.golang.org/grpc/test/bufconn"
 
 	"github.com/foveanet/fovea/agent/event"
 	"github.com/foveanet/fovea/agent/intern"
@@ -65,21 +64,7 @@ func newEnv(t testing.TB, capacity int, wrap func(observer.Ring) observer.Ring, 
 // serveObserver serves srv over an in-memory connection until the test ends.
 func serveObserver(t testing.TB, srv observerpb.ObserverServer) observerpb.ObserverClient {
 	t.Helper()
-	lis := bufconn.Listen(1 << 20)
-	gs := grpc.NewServer()
-	observerpb.RegisterObserverServer(gs, srv)
-	go gs.Serve(lis)
-	conn, err := grpc.NewClient("passthrough:///bufconn",
-		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }),
-		grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		conn.Close()
-		gs.Stop()
-	})
-	return observerpb.NewObserverClient(conn)
+	return observerpb.NewObserverClient(grpctest.Serve(t, func(gs *grpc.Server) { observerpb.RegisterObserverServer(gs, srv) }))
 }
 
 // write appends n TCP records; record i has source port i, time base+i s

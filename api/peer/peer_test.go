@@ -2,15 +2,14 @@ package peer_test
 
 import (
 	"context"
-	"net"
 	"net/netip"
 	"testing"
 	"time"
 
+	"github.com/foveanet/fovea/test/grpctest"
+
 	peerpb "github.com/cilium/cilium/api/v1/peer"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
-	"google.golang.org/grpc/test/bufconn"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/foveanet/fovea/agent/event"
@@ -21,21 +20,7 @@ import (
 
 func serve(t *testing.T, srv peerpb.PeerServer) peerpb.PeerClient {
 	t.Helper()
-	lis := bufconn.Listen(1 << 16)
-	gs := grpc.NewServer()
-	peerpb.RegisterPeerServer(gs, srv)
-	go gs.Serve(lis)
-	conn, err := grpc.NewClient("passthrough:///bufconn",
-		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }),
-		grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		conn.Close()
-		gs.Stop()
-	})
-	return peerpb.NewPeerClient(conn)
+	return peerpb.NewPeerClient(grpctest.Serve(t, func(gs *grpc.Server) { peerpb.RegisterPeerServer(gs, srv) }))
 }
 
 func TestNotifySelf(t *testing.T) {

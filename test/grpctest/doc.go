@@ -1,0 +1,3 @@
+// Package grpctest serves gRPC services over in-memory connections for unit
+// tests.
+package grpctest
