@@ -10,8 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/foveanet/fovea/test/grpctest"
-
 	flowpb "github.com/cilium/cilium/api/v1/flow"
 	observerpb "github.com/cilium/cilium/api/v1/observer"
 	"google.golang.org/grpc"
@@ -21,6 +19,7 @@ import (
 	"github.com/foveanet/fovea/agent/record"
 	"github.com/foveanet/fovea/api/observer"
 	"github.com/foveanet/fovea/ringbuffer"
+	"github.com/foveanet/fovea/test/grpctest"
 )
 
 var _ observer.Ring = (*ringbuffer.Ring[record.Record])(nil)

@@ -6,8 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/foveanet/fovea/test/grpctest"
-
 	peerpb "github.com/cilium/cilium/api/v1/peer"
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/proto"
@@ -16,6 +14,7 @@ import (
 	"github.com/foveanet/fovea/agent/intern"
 	"github.com/foveanet/fovea/api/peer"
 	"github.com/foveanet/fovea/api/server"
+	"github.com/foveanet/fovea/test/grpctest"
 )
 
 func serve(t *testing.T, srv peerpb.PeerServer) peerpb.PeerClient {
