@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -171,27 +170,15 @@ func TestSweepDropsFreedChunks(t *testing.T) {
 func TestSweepUnderConcurrentReaders(t *testing.T) {
 	tab := NewTable[[]string]()
 	var issued atomic.Uint32
-	var wg sync.WaitGroup
-	stop := make(chan struct{})
-	for range 3 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				for ref := Ref(1); uint32(ref) <= issued.Load(); ref += 13 {
-					if got := tab.Get(ref); got != nil && (len(got) != 2 || got[1] != fmt.Sprint(ref)) {
-						t.Errorf("Get(%d) = %v", ref, got)
-						return
-					}
-				}
+	stop := readConcurrently(3, func() bool {
+		for ref := Ref(1); uint32(ref) <= issued.Load(); ref += 13 {
+			if got := tab.Get(ref); got != nil && (len(got) != 2 || got[1] != fmt.Sprint(ref)) {
+				t.Errorf("Get(%d) = %v", ref, got)
+				return false
 			}
-		}()
-	}
+		}
+		return true
+	})
 	const rounds = 40
 	const perRound = 700
 	var live []Ref
@@ -212,8 +199,7 @@ func TestSweepUnderConcurrentReaders(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	close(stop)
-	wg.Wait()
+	stop()
 	if tab.Len() > len(live)+2*perRound {
 		t.Fatalf("Len = %d, want at most %d", tab.Len(), len(live)+2*perRound)
 	}

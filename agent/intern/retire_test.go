@@ -2,7 +2,6 @@ package intern
 
 import (
 	"fmt"
-	"sync"
 	"sync/atomic"
 	"testing"
 )
@@ -143,33 +142,21 @@ func TestRetirementUnderConcurrentReaders(t *testing.T) {
 	var kept atomic.Pointer[[]Ref]
 	kept.Store(&[]Ref{})
 	var issued atomic.Uint32
-	var wg sync.WaitGroup
-	stop := make(chan struct{})
-	for range 2 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				for _, r := range *kept.Load() {
-					if got := tab.Get(r); got != int(r) {
-						t.Errorf("kept ref %d reads %d", r, got)
-						return
-					}
-				}
-				for ref := Ref(1); uint32(ref) <= issued.Load(); ref += 31 {
-					if got := tab.Get(ref); got != 0 && got != int(ref) {
-						t.Errorf("Get(%d) = %d", ref, got)
-						return
-					}
-				}
+	stop := readConcurrently(2, func() bool {
+		for _, r := range *kept.Load() {
+			if got := tab.Get(r); got != int(r) {
+				t.Errorf("kept ref %d reads %d", r, got)
+				return false
 			}
-		}()
-	}
+		}
+		for ref := Ref(1); uint32(ref) <= issued.Load(); ref += 31 {
+			if got := tab.Get(ref); got != 0 && got != int(ref) {
+				t.Errorf("Get(%d) = %d", ref, got)
+				return false
+			}
+		}
+		return true
+	})
 	const rounds, perRound = 60, 600
 	var live []Ref
 	for round := range rounds {
@@ -183,8 +170,7 @@ func TestRetirementUnderConcurrentReaders(t *testing.T) {
 		}
 		sweepTable(t, tab, live...)
 	}
-	close(stop)
-	wg.Wait()
+	stop()
 	if tab.Stragglers() == 0 {
 		t.Fatal("no chunk was retired")
 	}

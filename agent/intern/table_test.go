@@ -2,7 +2,6 @@ package intern
 
 import (
 	"fmt"
-	"sync"
 	"testing"
 )
 
@@ -38,34 +37,21 @@ func TestTableInternAndGet(t *testing.T) {
 func TestTableGrowsAcrossChunksUnderConcurrentReads(t *testing.T) {
 	tab := NewTable[int]()
 	const n = 3*(1<<chunkBits) + 7
-	var wg sync.WaitGroup
-	stop := make(chan struct{})
-	for range 4 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				for ref := Ref(1); int(ref) <= tab.Len(); ref += 97 {
-					if got := tab.Get(ref); got != int(ref) {
-						t.Errorf("Get(%d) = %d", ref, got)
-						return
-					}
-				}
+	stop := readConcurrently(4, func() bool {
+		for ref := Ref(1); int(ref) <= tab.Len(); ref += 97 {
+			if got := tab.Get(ref); got != int(ref) {
+				t.Errorf("Get(%d) = %d", ref, got)
+				return false
 			}
-		}()
-	}
+		}
+		return true
+	})
 	for i := 1; i <= n; i++ {
 		if ref := tab.Intern(fmt.Sprint(i), func() int { return i }); int(ref) != i {
 			t.Fatalf("Intern #%d gave ref %d", i, ref)
 		}
 	}
-	close(stop)
-	wg.Wait()
+	stop()
 	if tab.Len() != n {
 		t.Fatalf("Len() = %d, want %d", tab.Len(), n)
 	}
