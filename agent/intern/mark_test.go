@@ -47,7 +47,7 @@ func TestSweepFreesAfterTwoUnmarkedRounds(t *testing.T) {
 	if *tab.Get(a) != "alpha" || tab.Len() != 1 || tab.Freed() != 1 {
 		t.Fatalf("a=%q Len=%d Freed=%d", *tab.Get(a), tab.Len(), tab.Freed())
 	}
-	if _, ok := tab.Lookup("b"); ok {
+	if _, ok := tab.lookup("b"); ok {
 		t.Fatal("freed key still indexed")
 	}
 	b2 := tab.Intern("b", val("beta2"))

@@ -102,7 +102,7 @@ func TestSweepKeepsPinnedStragglers(t *testing.T) {
 	if (*tab.dir.Load())[0] != nil || tab.Stragglers() != 1 || tab.Get(p) != 5 || !tab.Pin(p) {
 		t.Fatalf("chunk 0 %p, Stragglers = %d, Get(p) = %d", (*tab.dir.Load())[0], tab.Stragglers(), tab.Get(p))
 	}
-	if ref, ok := tab.Lookup("4"); !ok || ref != p {
+	if ref, ok := tab.lookup("4"); !ok || ref != p {
 		t.Fatalf("Lookup of the pinned straggler's key = %d, %v", ref, ok)
 	}
 }

@@ -114,14 +114,6 @@ func grow[T any](dir []*chunk[T]) []*chunk[T] {
 	return append(grown, new(chunk[T]))
 }
 
-// Lookup returns the Ref stored under key, if any.
-func (t *Table[T]) Lookup(key string) (Ref, bool) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	ref, ok := t.index[key]
-	return ref, ok
-}
-
 // Get returns the value behind ref, or the zero T for the zero Ref, a freed
 // Ref or a Ref this table never issued.
 func (t *Table[T]) Get(ref Ref) T {

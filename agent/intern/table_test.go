@@ -29,7 +29,7 @@ func TestTableInternAndGet(t *testing.T) {
 	if got := tab.Get(b + 100); got != "" {
 		t.Fatalf("Get(unissued) = %q", got)
 	}
-	if ref, ok := tab.Lookup("b"); !ok || ref != b {
+	if ref, ok := tab.lookup("b"); !ok || ref != b {
 		t.Fatalf("Lookup(b) = %d, %v", ref, ok)
 	}
 }

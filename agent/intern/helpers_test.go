@@ -26,3 +26,11 @@ func readConcurrently(n int, read func() bool) (stop func()) {
 		wg.Wait()
 	}
 }
+
+// lookup returns the Ref stored under key, if any.
+func (t *Table[T]) lookup(key string) (Ref, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	ref, ok := t.index[key]
+	return ref, ok
+}
