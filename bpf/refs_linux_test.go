@@ -26,10 +26,9 @@ func TestSourceKeepsItsInternRefs(t *testing.T) {
 	s.mu.Lock()
 	s.publishIface(1001, "kept0", roleEndpoint)
 	s.publishIface(1002, "gone0", roleEndpoint)
+	kept, gone := (*s.ifaces.Load())[1001].ref, (*s.ifaces.Load())[1002].ref
 	s.unpublishIface(1002)
 	s.mu.Unlock()
-	kept := (*s.ifaces.Load())[1001].ref
-	gone, _ := s.tables.Interfaces.Lookup("1002/gone0")
 	drop := s.dropNameRef(2)
 	sweep()
 	if got := s.tables.Interfaces.Get(kept); got.GetName() != "kept0" {
