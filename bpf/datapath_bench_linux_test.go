@@ -9,7 +9,6 @@ import (
 	"net"
 	"os"
 	"os/exec"
-	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -19,7 +18,8 @@ import (
 	"github.com/cilium/ebpf/asm"
 	"github.com/cilium/ebpf/link"
 	"github.com/cilium/ebpf/ringbuf"
-	"github.com/vishvananda/netns"
+
+	"github.com/foveanet/fovea/test/cluster"
 )
 
 // benchPair is a veth pair between two fresh network namespaces, a → b,
@@ -104,29 +104,11 @@ func newBenchPair(b *testing.B) *benchPair {
 	return p
 }
 
-// inNS runs fn on a thread in namespace ns; sockets fn opens stay there.
+// inNS runs fn switched into namespace ns; sockets fn opens stay there.
 func inNS(b *testing.B, ns string, fn func()) {
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	orig, err := netns.Get()
-	if err != nil {
-		b.Fatalf("get netns: %v", err)
+	if err := cluster.NewNetns(ns).Do(func() error { fn(); return nil }); err != nil {
+		b.Fatal(err)
 	}
-	defer orig.Close()
-	h, err := netns.GetFromName(ns)
-	if err != nil {
-		b.Fatalf("netns %s: %v", ns, err)
-	}
-	defer h.Close()
-	if err := netns.Set(h); err != nil {
-		b.Fatalf("enter netns %s: %v", ns, err)
-	}
-	defer func() {
-		if err := netns.Set(orig); err != nil {
-			panic(fmt.Sprintf("return to the original netns: %v", err))
-		}
-	}()
-	fn()
 }
 
 func (p *benchPair) attach(b *testing.B) {

@@ -10,38 +10,21 @@ import (
 	"net/netip"
 	"os"
 	"os/exec"
-	"runtime"
 	"syscall"
 	"testing"
 	"time"
 
 	flowpb "github.com/cilium/cilium/api/v1/flow"
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/vishvananda/netns"
 
 	"github.com/foveanet/fovea/agent/record"
+	"github.com/foveanet/fovea/test/cluster"
 )
 
-// inPod runs fn on a thread in the named namespace (the pod's, usually). The thread stays locked
-// so the runtime discards it instead of reusing it elsewhere.
+// inPod runs fn switched into the named namespace (the pod's, usually).
 func inPod(t *testing.T, podNS string, fn func() error) {
 	t.Helper()
-	errc := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread()
-		ns, err := netns.GetFromName(podNS)
-		if err != nil {
-			errc <- fmt.Errorf("open pod namespace: %w", err)
-			return
-		}
-		defer ns.Close()
-		if err := netns.Set(ns); err != nil {
-			errc <- fmt.Errorf("enter pod namespace: %w", err)
-			return
-		}
-		errc <- fn()
-	}()
-	if err := <-errc; err != nil {
+	if err := cluster.NewNetns(podNS).Do(fn); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -12,7 +12,6 @@ import (
 	"net/netip"
 	"os"
 	"os/exec"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -22,10 +21,10 @@ import (
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/link"
 	"github.com/vishvananda/netlink"
-	"github.com/vishvananda/netns"
 
 	"github.com/foveanet/fovea/agent/intern"
 	"github.com/foveanet/fovea/agent/record"
+	"github.com/foveanet/fovea/test/cluster"
 )
 
 // The end-to-end test runs the source in its own network namespace: the
@@ -350,41 +349,25 @@ func (p *podServers) Close() {
 func startPodServers(t *testing.T, podNS string) *podServers {
 	t.Helper()
 	p := &podServers{}
-	errc := make(chan error, 1)
-	go func() {
-		// Sockets keep the namespace they were created in; the thread is
-		// left locked so the runtime discards it instead of reusing it.
-		runtime.LockOSThread()
-		ns, err := netns.GetFromName(podNS)
-		if err != nil {
-			errc <- fmt.Errorf("open pod namespace: %w", err)
-			return
-		}
-		defer ns.Close()
-		if err := netns.Set(ns); err != nil {
-			errc <- fmt.Errorf("enter pod namespace: %w", err)
-			return
-		}
+	// Sockets keep the namespace they were created in.
+	err := cluster.NewNetns(podNS).Do(func() error {
 		for _, addr := range []string{podIPv4, podIPv6} {
-			hp := net.JoinHostPort(addr, "8080")
-			l, err := net.Listen("tcp", hp)
+			l, err := net.Listen("tcp", net.JoinHostPort(addr, "8080"))
 			if err != nil {
-				errc <- err
-				return
+				return err
 			}
 			p.closers = append(p.closers, l)
 			go serveTCP(l)
 			pc, err := net.ListenPacket("udp", net.JoinHostPort(addr, "5353"))
 			if err != nil {
-				errc <- err
-				return
+				return err
 			}
 			p.closers = append(p.closers, pc)
 			go serveUDP(pc)
 		}
-		errc <- nil
-	}()
-	if err := <-errc; err != nil {
+		return nil
+	})
+	if err != nil {
 		p.Close()
 		t.Fatalf("start pod servers: %v", err)
 	}
