@@ -13,10 +13,10 @@ import (
 	"github.com/foveanet/fovea/agent/dns"
 	"github.com/foveanet/fovea/agent/endpoints"
 	"github.com/foveanet/fovea/agent/enrich"
-	"github.com/foveanet/fovea/agent/event"
-	"github.com/foveanet/fovea/agent/intern"
-	"github.com/foveanet/fovea/agent/record"
 	"github.com/foveanet/fovea/api/observer"
+	"github.com/foveanet/fovea/model/flowview"
+	"github.com/foveanet/fovea/model/intern"
+	"github.com/foveanet/fovea/model/record"
 	"github.com/foveanet/fovea/ringbuffer"
 )
 
@@ -172,8 +172,8 @@ func TestInternTablesStayBoundedUnderPodChurn(t *testing.T) {
 		t.Errorf("heap grew from %d KiB to %d KiB over 75,000 pods", heapMid>>10, heapEnd>>10)
 	}
 
-	node := event.NewNode("n1", "default", "test", nil, c.tables)
-	var ev event.Event
+	node := flowview.NewNode("n1", "default", "test", nil, c.tables)
+	var ev flowview.Flow
 	checked := 0
 	for seq, r := range c.ring.All() {
 		ev.Reset(node, r, seq)
@@ -221,12 +221,12 @@ func TestSweepRacesWriterAndReaders(t *testing.T) {
 		}
 		return nil
 	})
-	node := event.NewNode("n1", "default", "test", nil, c.tables)
+	node := flowview.NewNode("n1", "default", "test", nil, c.tables)
 	for range 2 {
 		g.Go(func() error {
 			rd := c.ring.NewReader(0)
 			var r record.Record
-			var ev event.Event
+			var ev flowview.Flow
 			for {
 				seq, _, err := rd.Next(ctx, &r, true)
 				if err != nil {

@@ -8,9 +8,9 @@ import (
 	"github.com/foveanet/fovea/agent/dns"
 	"github.com/foveanet/fovea/agent/endpoints"
 	"github.com/foveanet/fovea/agent/enrich"
-	"github.com/foveanet/fovea/agent/intern"
-	"github.com/foveanet/fovea/agent/record"
 	"github.com/foveanet/fovea/api/observer"
+	"github.com/foveanet/fovea/model/intern"
+	"github.com/foveanet/fovea/model/record"
 	"github.com/foveanet/fovea/ringbuffer"
 )
 

@@ -5,9 +5,9 @@ import (
 
 	flowpb "github.com/cilium/cilium/api/v1/flow"
 
-	"github.com/foveanet/fovea/agent/intern"
-	"github.com/foveanet/fovea/agent/record"
 	"github.com/foveanet/fovea/api/observer"
+	"github.com/foveanet/fovea/model/intern"
+	"github.com/foveanet/fovea/model/record"
 	"github.com/foveanet/fovea/ringbuffer"
 )
 

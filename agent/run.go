@@ -15,17 +15,17 @@ import (
 	"github.com/foveanet/fovea/agent/dns"
 	"github.com/foveanet/fovea/agent/endpoints"
 	"github.com/foveanet/fovea/agent/enrich"
-	"github.com/foveanet/fovea/agent/event"
-	"github.com/foveanet/fovea/agent/intern"
 	"github.com/foveanet/fovea/agent/inventory"
 	"github.com/foveanet/fovea/agent/kube"
-	"github.com/foveanet/fovea/agent/l7"
-	"github.com/foveanet/fovea/agent/record"
 	"github.com/foveanet/fovea/api/filters"
 	"github.com/foveanet/fovea/api/metrics"
 	"github.com/foveanet/fovea/api/observer"
 	"github.com/foveanet/fovea/api/peer"
 	"github.com/foveanet/fovea/api/server"
+	"github.com/foveanet/fovea/model/flowview"
+	"github.com/foveanet/fovea/model/intern"
+	"github.com/foveanet/fovea/model/l7"
+	"github.com/foveanet/fovea/model/record"
 	"github.com/foveanet/fovea/ringbuffer"
 )
 
@@ -45,7 +45,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		return err
 	}
 	tables := intern.NewTables()
-	node := event.NewNode(cfg.NodeName, cfg.ClusterName, cfg.Version, nil, tables)
+	node := flowview.NewNode(cfg.NodeName, cfg.ClusterName, cfg.Version, nil, tables)
 	ring, err := ringbuffer.New[record.Record](cfg.RingCapacity)
 	if err != nil {
 		return fmt.Errorf("create ring: %w", err)
@@ -152,7 +152,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 // newEndpoints returns the enricher that labels pods and services, and what
 // feeds it: the inventory file, the Kubernetes API (--kubeconfig, or the
 // cluster the agent runs in, which also labels node), or nothing (nil).
-func newEndpoints(cfg Config, node *event.Node, reg prometheus.Registerer, events *observer.AgentEvents, log *slog.Logger) (*enrich.Endpoints, func(context.Context) error, error) {
+func newEndpoints(cfg Config, node *flowview.Node, reg prometheus.Registerer, events *observer.AgentEvents, log *slog.Logger) (*enrich.Endpoints, func(context.Context) error, error) {
 	store, tables := endpoints.NewStore(), node.Tables
 	switch {
 	case cfg.Inventory != "":

@@ -9,9 +9,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/foveanet/fovea/agent/dns"
-	"github.com/foveanet/fovea/agent/intern"
 	"github.com/foveanet/fovea/api/observer"
 	"github.com/foveanet/fovea/bpf"
+	"github.com/foveanet/fovea/model/intern"
 )
 
 // newSource loads the eBPF datapath; attach and detach become agent events,

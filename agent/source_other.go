@@ -10,8 +10,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/foveanet/fovea/agent/dns"
-	"github.com/foveanet/fovea/agent/intern"
 	"github.com/foveanet/fovea/api/observer"
+	"github.com/foveanet/fovea/model/intern"
 )
 
 // newSource fails where no datapath exists yet (the Windows ETW source is

@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/foveanet/fovea/agent/intern"
-	"github.com/foveanet/fovea/agent/record"
+	"github.com/foveanet/fovea/model/intern"
+	"github.com/foveanet/fovea/model/record"
 )
 
 // BenchmarkSweep is one sweep of the agent's tables: scanning a full ring of

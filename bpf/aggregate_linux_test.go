@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/foveanet/fovea/agent/record"
+	"github.com/foveanet/fovea/model/record"
 )
 
 // aggStep is one packet run through the ingress program and what the ring

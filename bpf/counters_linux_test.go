@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/foveanet/fovea/agent/record"
+	"github.com/foveanet/fovea/model/record"
 )
 
 // testForwardCounters sends a known number of UDP round trips through the

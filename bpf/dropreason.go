@@ -9,7 +9,7 @@ import (
 // kernelDropReasons maps names of the kernel's enum skb_drop_reason (without
 // the SKB_DROP_REASON_ prefix) to the Hubble drop reason that means the same.
 // Names without an equivalent map to DROP_REASON_UNKNOWN; the kernel name is
-// still reported (see the Summary in agent/event).
+// still reported (see the Summary in model/flowview).
 var kernelDropReasons = map[string]flowpb.DropReason{
 	"NETFILTER_DROP":    flowpb.DropReason_POLICY_DENIED,
 	"BPF_CGROUP_EGRESS": flowpb.DropReason_POLICY_DENIED,

@@ -17,7 +17,7 @@ import (
 	flowpb "github.com/cilium/cilium/api/v1/flow"
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/foveanet/fovea/agent/record"
+	"github.com/foveanet/fovea/model/record"
 	"github.com/foveanet/fovea/test/cluster"
 )
 

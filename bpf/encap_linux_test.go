@@ -5,7 +5,7 @@ package bpf
 import (
 	"testing"
 
-	"github.com/foveanet/fovea/agent/record"
+	"github.com/foveanet/fovea/model/record"
 )
 
 // TestProgramReportsTheOuterTupleOfTunnels sends encapsulated packets: the

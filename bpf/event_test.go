@@ -6,7 +6,7 @@ import (
 	"reflect"
 	"testing"
 
-	"github.com/foveanet/fovea/agent/record"
+	"github.com/foveanet/fovea/model/record"
 )
 
 // rawEvent builds a raw event as the capture program writes it.

@@ -1,7 +1,7 @@
 package bpf
 
 import (
-	"github.com/foveanet/fovea/agent/record"
+	"github.com/foveanet/fovea/model/record"
 )
 
 // L7Parser turns packet payloads into application-layer records. The source

@@ -1,6 +1,6 @@
 package bpf
 
-import "github.com/foveanet/fovea/agent/intern"
+import "github.com/foveanet/fovea/model/intern"
 
 // MarkRefs marks the interfaces the source captures on, whose references it
 // keeps writing into records. Kernel drop reason names are pinned instead

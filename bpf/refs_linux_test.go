@@ -5,7 +5,7 @@ package bpf
 import (
 	"testing"
 
-	"github.com/foveanet/fovea/agent/intern"
+	"github.com/foveanet/fovea/model/intern"
 )
 
 // TestSourceKeepsItsInternRefs sweeps with only the source marking: the

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/foveanet/fovea/agent/record"
+	"github.com/foveanet/fovea/model/record"
 )
 
 // recordingParser is an L7Parser that keeps what it is given and turns

@@ -12,10 +12,10 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/keepalive"
 
-	"github.com/foveanet/fovea/agent/event"
-	"github.com/foveanet/fovea/agent/intern"
-	"github.com/foveanet/fovea/agent/record"
 	"github.com/foveanet/fovea/api/observer"
+	"github.com/foveanet/fovea/model/flowview"
+	"github.com/foveanet/fovea/model/intern"
+	"github.com/foveanet/fovea/model/record"
 	"github.com/foveanet/fovea/ringbuffer"
 )
 
@@ -27,7 +27,7 @@ var agentKeepalive = grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy
 type realAgent struct {
 	name string
 	ring *ringbuffer.Ring[record.Record]
-	node *event.Node
+	node *flowview.Node
 	addr string
 }
 
@@ -37,7 +37,7 @@ func newRealAgent(tb testing.TB, name string, capacity int) *realAgent {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	a := &realAgent{name: name, ring: ring, node: event.NewNode(name, "default", "v-test", nil, intern.NewTables())}
+	a := &realAgent{name: name, ring: ring, node: flowview.NewNode(name, "default", "v-test", nil, intern.NewTables())}
 	srv, err := observer.New(ring, a.node)
 	if err != nil {
 		tb.Fatal(err)

@@ -9,8 +9,8 @@ import (
 
 	"github.com/cilium/cilium/pkg/hubble/container"
 
-	"github.com/foveanet/fovea/agent/intern"
-	"github.com/foveanet/fovea/agent/record"
+	"github.com/foveanet/fovea/model/intern"
+	"github.com/foveanet/fovea/model/record"
 	"github.com/foveanet/fovea/ringbuffer"
 )
 

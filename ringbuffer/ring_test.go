@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/foveanet/fovea/agent/record"
+	"github.com/foveanet/fovea/model/record"
 	"github.com/foveanet/fovea/ringbuffer"
 )
 

@@ -8,7 +8,7 @@ import (
 	mdns "github.com/miekg/dns"
 
 	"github.com/foveanet/fovea/agent/enrich"
-	"github.com/foveanet/fovea/agent/record"
+	"github.com/foveanet/fovea/model/record"
 )
 
 // BenchmarkParseResponse measures decoding a typical response (CNAME + two

@@ -10,9 +10,9 @@ import (
 	mdns "github.com/miekg/dns"
 
 	"github.com/foveanet/fovea/agent/enrich"
-	"github.com/foveanet/fovea/agent/event"
-	"github.com/foveanet/fovea/agent/record"
 	"github.com/foveanet/fovea/api/filters"
+	"github.com/foveanet/fovea/model/flowview"
+	"github.com/foveanet/fovea/model/record"
 )
 
 // TestHubbleFilters runs parsed DNS records and a later connection through
@@ -21,12 +21,12 @@ import (
 func TestHubbleFilters(t *testing.T) {
 	f := newFixture(t)
 	f.tables.L7 = f.store
-	node := event.NewNode("n", "", "v", nil, f.tables)
+	node := flowview.NewNode("n", "", "v", nil, f.tables)
 	names := enrich.NewNames(f.names)
-	var events []event.Event
+	var events []flowview.Flow
 	emit := func(r *record.Record) {
 		names.Enrich(r)
-		var e event.Event
+		var e flowview.Flow
 		e.Reset(node, r, uint64(len(events)))
 		events = append(events, e)
 	}

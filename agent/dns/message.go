@@ -8,7 +8,7 @@ import (
 	"github.com/gopacket/gopacket/layers"
 	mdns "github.com/miekg/dns"
 
-	"github.com/foveanet/fovea/agent/event"
+	"github.com/foveanet/fovea/model/flowview"
 )
 
 // details converts a message with at least one question into Hubble's DNS
@@ -20,7 +20,7 @@ func details(m *mdns.Msg) *flowpb.DNS {
 	q := m.Question[0]
 	d := &flowpb.DNS{
 		Query:             strings.ToLower(q.Name),
-		ObservationSource: event.ObservationSourceDatapath,
+		ObservationSource: flowview.ObservationSourceDatapath,
 		Qtypes:            []string{typeName(q.Qtype)},
 	}
 	if !m.Response {

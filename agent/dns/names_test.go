@@ -9,7 +9,7 @@ import (
 	mdns "github.com/miekg/dns"
 
 	"github.com/foveanet/fovea/agent/dns"
-	"github.com/foveanet/fovea/agent/intern"
+	"github.com/foveanet/fovea/model/intern"
 )
 
 func newNames(t *testing.T, opts ...dns.NamesOption) (*dns.Names, *intern.Table[[]string]) {

@@ -6,8 +6,8 @@ import (
 
 	flowpb "github.com/cilium/cilium/api/v1/flow"
 
-	"github.com/foveanet/fovea/agent/l7"
-	"github.com/foveanet/fovea/agent/record"
+	"github.com/foveanet/fovea/model/l7"
+	"github.com/foveanet/fovea/model/record"
 )
 
 // Parser makes L7 records of DNS messages. It implements the eBPF source's

@@ -13,10 +13,10 @@ import (
 	"google.golang.org/protobuf/testing/protocmp"
 
 	"github.com/foveanet/fovea/agent/dns"
-	"github.com/foveanet/fovea/agent/event"
-	"github.com/foveanet/fovea/agent/intern"
-	"github.com/foveanet/fovea/agent/l7"
-	"github.com/foveanet/fovea/agent/record"
+	"github.com/foveanet/fovea/model/flowview"
+	"github.com/foveanet/fovea/model/intern"
+	"github.com/foveanet/fovea/model/l7"
+	"github.com/foveanet/fovea/model/record"
 )
 
 type fixture struct {
@@ -79,7 +79,7 @@ func TestParseQueryAndResponse(t *testing.T) {
 			if d := cmp.Diff(wantL7, l, protocmp.Transform()); d != "" {
 				t.Errorf("query details (-want +got):\n%s", d)
 			}
-			if s, want := event.DNSSummary(l.Type, l.GetDns()), "DNS Query web.demo.example. A"; s != want {
+			if s, want := flowview.DNSSummary(l.Type, l.GetDns()), "DNS Query web.demo.example. A"; s != want {
 				t.Errorf("summary %q, want %q", s, want)
 			}
 
@@ -103,7 +103,7 @@ func TestParseQueryAndResponse(t *testing.T) {
 				t.Errorf("response details (-want +got):\n%s", d)
 			}
 			wantSummary := `DNS Answer "10.0.3.7,10.0.3.8" CNAMEs: "api.demo.example." TTL: 60 (Query web.demo.example. A)`
-			if s := event.DNSSummary(l.Type, l.GetDns()); s != wantSummary {
+			if s := flowview.DNSSummary(l.Type, l.GetDns()); s != wantSummary {
 				t.Errorf("summary %q, want %q", s, wantSummary)
 			}
 			ref := f.names.Lookup(netip.MustParseAddr("10.0.3.8"), rpkt.Time)
@@ -124,7 +124,7 @@ func TestParseErrorResponse(t *testing.T) {
 		t.Errorf("details = %v, want rcode 3 and no latency (query unseen)", l)
 	}
 	want := "DNS Answer RCode: Non-Existent Domain TTL: 0 (Query nope.demo.example. AAAA)"
-	if s := event.DNSSummary(l.Type, l.GetDns()); s != want {
+	if s := flowview.DNSSummary(l.Type, l.GetDns()); s != want {
 		t.Errorf("summary %q, want %q", s, want)
 	}
 	if f.names.Len() != 0 {

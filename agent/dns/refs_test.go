@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/foveanet/fovea/agent/dns"
-	"github.com/foveanet/fovea/agent/intern"
+	"github.com/foveanet/fovea/model/intern"
 )
 
 // TestNamesMarksCachedLists sweeps twice after an address's names changed:

@@ -6,7 +6,7 @@ import (
 
 	flowpb "github.com/cilium/cilium/api/v1/flow"
 
-	"github.com/foveanet/fovea/agent/intern"
+	"github.com/foveanet/fovea/model/intern"
 )
 
 // Service is a Kubernetes Service, the frontends (cluster IPs, node ports,

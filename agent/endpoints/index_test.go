@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/foveanet/fovea/agent/intern"
+	"github.com/foveanet/fovea/model/intern"
 )
 
 var (

@@ -1,6 +1,6 @@
 package endpoints
 
-import "github.com/foveanet/fovea/agent/intern"
+import "github.com/foveanet/fovea/model/intern"
 
 // MarkRefs marks the endpoints and services of the current index, which the
 // enricher keeps writing into records. An index replaced while a record was

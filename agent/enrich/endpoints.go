@@ -2,7 +2,7 @@ package enrich
 
 import (
 	"github.com/foveanet/fovea/agent/endpoints"
-	"github.com/foveanet/fovea/agent/record"
+	"github.com/foveanet/fovea/model/record"
 )
 
 // Endpoints sets a record's pod endpoints and services from the current

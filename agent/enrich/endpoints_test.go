@@ -7,8 +7,8 @@ import (
 
 	"github.com/foveanet/fovea/agent/endpoints"
 	"github.com/foveanet/fovea/agent/enrich"
-	"github.com/foveanet/fovea/agent/intern"
-	"github.com/foveanet/fovea/agent/record"
+	"github.com/foveanet/fovea/model/intern"
+	"github.com/foveanet/fovea/model/record"
 )
 
 var (

@@ -3,8 +3,8 @@ package enrich
 import (
 	"net/netip"
 
-	"github.com/foveanet/fovea/agent/intern"
-	"github.com/foveanet/fovea/agent/record"
+	"github.com/foveanet/fovea/model/intern"
+	"github.com/foveanet/fovea/model/record"
 )
 
 // NamesByAddr gives the interned DNS names an address has at a time (Unix

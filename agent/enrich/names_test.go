@@ -5,8 +5,8 @@ import (
 	"testing"
 
 	"github.com/foveanet/fovea/agent/enrich"
-	"github.com/foveanet/fovea/agent/intern"
-	"github.com/foveanet/fovea/agent/record"
+	"github.com/foveanet/fovea/model/intern"
+	"github.com/foveanet/fovea/model/record"
 )
 
 type fakeNames map[netip.Addr]intern.Ref

@@ -1,6 +1,6 @@
 package enrich
 
-import "github.com/foveanet/fovea/agent/intern"
+import "github.com/foveanet/fovea/model/intern"
 
 // MarkRefs marks the endpoints and services of the index the enricher
 // reads, which it keeps writing into records.

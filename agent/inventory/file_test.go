@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/foveanet/fovea/agent/endpoints"
-	"github.com/foveanet/fovea/agent/record"
+	"github.com/foveanet/fovea/model/record"
 )
 
 const goodInventory = `

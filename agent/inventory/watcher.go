@@ -10,7 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/foveanet/fovea/agent/endpoints"
-	"github.com/foveanet/fovea/agent/intern"
+	"github.com/foveanet/fovea/model/intern"
 )
 
 // Watcher keeps an endpoints.Store in step with an inventory file.

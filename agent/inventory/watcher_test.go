@@ -13,7 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/foveanet/fovea/agent/endpoints"
-	"github.com/foveanet/fovea/agent/intern"
+	"github.com/foveanet/fovea/model/intern"
 )
 
 func writeFile(t *testing.T, path, data string) {

@@ -9,7 +9,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/foveanet/fovea/agent/endpoints"
-	"github.com/foveanet/fovea/agent/intern"
+	"github.com/foveanet/fovea/model/intern"
 )
 
 // RESTConfig is the client configuration of the cluster the kubeconfig file

@@ -27,8 +27,8 @@ import (
 	k8stesting "k8s.io/client-go/testing"
 
 	"github.com/foveanet/fovea/agent/endpoints"
-	"github.com/foveanet/fovea/agent/intern"
-	"github.com/foveanet/fovea/agent/record"
+	"github.com/foveanet/fovea/model/intern"
+	"github.com/foveanet/fovea/model/record"
 )
 
 func pod(ns, name, ip string, mods ...func(*corev1.Pod)) *corev1.Pod {

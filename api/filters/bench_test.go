@@ -6,8 +6,8 @@ import (
 
 	flowpb "github.com/cilium/cilium/api/v1/flow"
 
-	"github.com/foveanet/fovea/agent/event"
-	"github.com/foveanet/fovea/agent/record"
+	"github.com/foveanet/fovea/model/flowview"
+	"github.com/foveanet/fovea/model/record"
 )
 
 // recordFilters use only the record, the intern tables and the node: they
@@ -27,7 +27,7 @@ var recordFilters = map[string]*flowpb.FlowFilter{
 	"ui-default": {SourcePod: []string{"demo/"}, Reply: []bool{false}},
 }
 
-func benchEvent(n *event.Node) *event.Event {
+func benchEvent(n *flowview.Node) *flowview.Flow {
 	return ev{
 		proto: record.ProtoTCP, tcp: record.TCPSyn, sport: 40000, dport: 443,
 		verdict: flowpb.Verdict_FORWARDED, obs: flowpb.TraceObservationPoint_TO_ENDPOINT, reply: ptr(false),

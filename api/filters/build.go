@@ -6,11 +6,11 @@ import (
 
 	flowpb "github.com/cilium/cilium/api/v1/flow"
 
-	"github.com/foveanet/fovea/agent/event"
+	"github.com/foveanet/fovea/model/flowview"
 )
 
 // Func reports whether an event matches.
-type Func func(*event.Event) bool
+type Func func(*flowview.Flow) bool
 
 // Option configures Build.
 type Option func(*config)
@@ -68,7 +68,7 @@ var builders = []builder{
 // the values of one field are ORed. Requests over the package's limits
 // (MaxFilters and the others) are rejected with an error naming the field.
 //
-// The Func is safe for concurrent use; it may build the event's flow (Event.Flow).
+// The Func is safe for concurrent use; it may build the event's flow (flowview.Flow.Flow).
 func Build(whitelist, blacklist []*flowpb.FlowFilter, opts ...Option) (Func, error) {
 	c := &config{log: slog.New(slog.DiscardHandler), budget: newBudget()}
 	for _, o := range opts {
@@ -91,7 +91,7 @@ func Build(whitelist, blacklist []*flowpb.FlowFilter, opts ...Option) (Func, err
 		return noneOf(deny), nil
 	}
 	pass, block := anyOf(allow), noneOf(deny)
-	return func(e *event.Event) bool { return pass(e) && block(e) }, nil
+	return func(e *flowview.Flow) bool { return pass(e) && block(e) }, nil
 }
 
 func buildList(name string, ffs []*flowpb.FlowFilter, c *config) ([]Func, error) {
@@ -126,7 +126,7 @@ func buildOne(ff *flowpb.FlowFilter, c *config) (Func, error) {
 	return allOf(all), nil
 }
 
-func matchAll(*event.Event) bool { return true }
+func matchAll(*flowview.Flow) bool { return true }
 
 func allOf(fs []Func) Func {
 	switch len(fs) {
@@ -135,7 +135,7 @@ func allOf(fs []Func) Func {
 	case 1:
 		return fs[0]
 	}
-	return func(e *event.Event) bool {
+	return func(e *flowview.Flow) bool {
 		for _, f := range fs {
 			if !f(e) {
 				return false
@@ -149,7 +149,7 @@ func anyOf(fs []Func) Func {
 	if len(fs) == 1 {
 		return fs[0]
 	}
-	return func(e *event.Event) bool {
+	return func(e *flowview.Flow) bool {
 		for _, f := range fs {
 			if f(e) {
 				return true
@@ -160,7 +160,7 @@ func anyOf(fs []Func) Func {
 }
 
 func noneOf(fs []Func) Func {
-	return func(e *event.Event) bool {
+	return func(e *flowview.Flow) bool {
 		for _, f := range fs {
 			if f(e) {
 				return false

@@ -5,7 +5,7 @@ import (
 
 	flowpb "github.com/cilium/cilium/api/v1/flow"
 
-	"github.com/foveanet/fovea/agent/event"
+	"github.com/foveanet/fovea/model/flowview"
 )
 
 func TestBuildWhitelistBlacklist(t *testing.T) {
@@ -33,7 +33,7 @@ func TestBuildWhitelistBlacklist(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", tc.name, err)
 		}
-		for i, e := range []*event.Event{a, b, c} {
+		for i, e := range []*flowview.Flow{a, b, c} {
 			if got := f(e); got != tc.want[i] {
 				t.Errorf("%s: event %d: got %v, want %v", tc.name, i, got, tc.want[i])
 			}

@@ -3,8 +3,8 @@ package filters
 import (
 	"sync/atomic"
 
-	"github.com/foveanet/fovea/agent/event"
-	"github.com/foveanet/fovea/agent/intern"
+	"github.com/foveanet/fovea/model/flowview"
+	"github.com/foveanet/fovea/model/intern"
 )
 
 // refCacheSlots is the size of a refCache: 8 KiB, enough for the endpoints
@@ -64,12 +64,12 @@ type nodeCache struct {
 }
 
 type nodeAnswer struct {
-	node  *event.Node
+	node  *flowview.Node
 	match bool
 }
 
 // get returns the answer for n, computing it with match on a miss.
-func (c *nodeCache) get(n *event.Node, match func(*event.Node) bool) bool {
+func (c *nodeCache) get(n *flowview.Node, match func(*flowview.Node) bool) bool {
 	if a := c.last.Load(); a != nil && a.node == n {
 		return a.match
 	}
@@ -80,7 +80,7 @@ func (c *nodeCache) get(n *event.Node, match func(*event.Node) bool) bool {
 
 // nodeLabelsCache remembers a predicate's answer for the last node labels
 // seen. A node's labels change only by replacing the whole slice
-// (event.Node.SetLabels), so the slice's identity stands for its content
+// (flowview.Node.SetLabels), so the slice's identity stands for its content
 // and a relabelled node is matched afresh.
 type nodeLabelsCache struct {
 	last atomic.Pointer[labelsAnswer]

@@ -6,8 +6,8 @@ import (
 
 	flowpb "github.com/cilium/cilium/api/v1/flow"
 
-	"github.com/foveanet/fovea/agent/event"
-	"github.com/foveanet/fovea/agent/intern"
+	"github.com/foveanet/fovea/model/flowview"
+	"github.com/foveanet/fovea/model/intern"
 )
 
 func TestRefCache(t *testing.T) {
@@ -50,7 +50,7 @@ func TestCachedFiltersAcrossNodes(t *testing.T) {
 		DestinationFqdn: []string{"*.example.com"},
 		NodeName:        []string{"prod/node-1"},
 	})
-	n1, n2 := testNode(), event.NewNode("node-2", "prod", "", nil, intern.NewTables())
+	n1, n2 := testNode(), flowview.NewNode("node-2", "prod", "", nil, intern.NewTables())
 	match := ev{srcEP: &flowpb.Endpoint{Labels: []string{"k8s:app=web"}}, dstNames: []string{"a.example.com"}}
 	other := ev{srcEP: &flowpb.Endpoint{Labels: []string{"k8s:app=db"}}, dstNames: []string{"a.example.org"}}
 	for range 2 {
@@ -66,7 +66,7 @@ func TestCachedFiltersAcrossNodes(t *testing.T) {
 func TestCachedFiltersConcurrent(t *testing.T) {
 	f := mustBuild(t, &flowpb.FlowFilter{SourceLabel: []string{"k8s:app=web"}, DestinationFqdn: []string{"*.example.com"}})
 	n := testNode()
-	events := make([]*event.Event, 64)
+	events := make([]*flowview.Flow, 64)
 	want := make([]bool, len(events))
 	for i := range events {
 		app, name := "db", "x.example.org"

@@ -6,7 +6,7 @@ import (
 
 	flowpb "github.com/cilium/cilium/api/v1/flow"
 
-	"github.com/foveanet/fovea/agent/event"
+	"github.com/foveanet/fovea/model/flowview"
 )
 
 func buildClusterName(ff *flowpb.FlowFilter, _ *config) ([]Func, error) {
@@ -16,7 +16,7 @@ func buildClusterName(ff *flowpb.FlowFilter, _ *config) ([]Func, error) {
 		if err != nil {
 			return nil, err
 		}
-		fs = append(fs, func(e *event.Event) bool {
+		fs = append(fs, func(e *flowview.Flow) bool {
 			return !e.IsLost() && slices.Contains(names, e.SrcEndpoint().GetClusterName())
 		})
 	}
@@ -25,7 +25,7 @@ func buildClusterName(ff *flowpb.FlowFilter, _ *config) ([]Func, error) {
 		if err != nil {
 			return nil, err
 		}
-		fs = append(fs, func(e *event.Event) bool {
+		fs = append(fs, func(e *flowview.Flow) bool {
 			return !e.IsLost() && slices.Contains(names, e.DstEndpoint().GetClusterName())
 		})
 	}

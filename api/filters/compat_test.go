@@ -12,9 +12,9 @@ import (
 	flowpb "github.com/cilium/cilium/api/v1/flow"
 	"google.golang.org/protobuf/encoding/protojson"
 
-	"github.com/foveanet/fovea/agent/event"
-	"github.com/foveanet/fovea/agent/intern"
-	"github.com/foveanet/fovea/agent/record"
+	"github.com/foveanet/fovea/model/flowview"
+	"github.com/foveanet/fovea/model/intern"
+	"github.com/foveanet/fovea/model/record"
 )
 
 // hubbleBinary returns the hubble CLI to compare against: $FOVEA_HUBBLE or
@@ -35,7 +35,7 @@ func hubbleBinary(t *testing.T) string {
 }
 
 // compatEvents are events whose flows exercise every filter family.
-func compatEvents(n *event.Node) []*event.Event {
+func compatEvents(n *flowview.Node) []*flowview.Flow {
 	web := &flowpb.Endpoint{
 		Identity: 1234, Namespace: "demo", PodName: "web-1", ClusterName: "prod",
 		Labels:    []string{"k8s:app=web", "k8s:io.kubernetes.pod.namespace=demo", "k8s:tier=1"},
@@ -62,7 +62,7 @@ func compatEvents(n *event.Node) []*event.Event {
 		{proto: record.ProtoICMPv6, verdict: flowpb.Verdict_FORWARDED, src: "fe80::1", dst: "ff02::2", reply: ptr(false), obs: flowpb.TraceObservationPoint_FROM_NETWORK, iface: eth0},
 		{proto: record.ProtoSCTP, sport: 9, dport: 36412, verdict: flowpb.Verdict_FORWARDED, reply: ptr(false), obs: flowpb.TraceObservationPoint_FROM_HOST, srcEP: host, dstEP: dns},
 	}
-	events := make([]*event.Event, len(defs))
+	events := make([]*flowview.Flow, len(defs))
 	for i, d := range defs {
 		e := d.build(n)
 		e.Seq = uint64(i + 1) // distinct UUIDs identify the flows hubble prints
@@ -140,7 +140,7 @@ func TestCompatWithHubbleCLI(t *testing.T) {
 	bin := hubbleBinary(t)
 	// Without a cluster the flow's node_name is the bare node name, which
 	// Hubble's filter reads as "default/<node>".
-	n := event.NewNode("node-1", "", "v0.0.0-test", []string{"kubernetes.io/arch=amd64"}, intern.NewTables())
+	n := flowview.NewNode("node-1", "", "v0.0.0-test", []string{"kubernetes.io/arch=amd64"}, intern.NewTables())
 	events := compatEvents(n)
 	var input bytes.Buffer
 	for _, e := range events {

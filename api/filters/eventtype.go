@@ -3,19 +3,19 @@ package filters
 import (
 	flowpb "github.com/cilium/cilium/api/v1/flow"
 
-	"github.com/foveanet/fovea/agent/event"
-	"github.com/foveanet/fovea/agent/record"
+	"github.com/foveanet/fovea/model/flowview"
+	"github.com/foveanet/fovea/model/record"
 )
 
 // eventTypeOf returns the Hubble event type and sub-type of a record.
 func eventTypeOf(r *record.Record) (typ, subType int32, ok bool) {
 	switch r.Kind {
 	case record.KindTrace:
-		return event.EventTypeTrace, event.TraceSubType(r.ObsPoint), true
+		return flowview.EventTypeTrace, flowview.TraceSubType(r.ObsPoint), true
 	case record.KindDrop:
-		return event.EventTypeDrop, int32(r.DropReason), true
+		return flowview.EventTypeDrop, int32(r.DropReason), true
 	case record.KindL7:
-		return event.EventTypeL7, 0, true
+		return flowview.EventTypeL7, 0, true
 	}
 	return 0, 0, false
 }
@@ -37,7 +37,7 @@ func buildEventType(ff *flowpb.FlowFilter, _ *config) ([]Func, error) {
 	for i, t := range v {
 		patterns[i] = eventTypePattern{typ: t.GetType(), subType: t.GetSubType(), matchSubType: t.GetMatchSubType()}
 	}
-	return []Func{func(e *event.Event) bool {
+	return []Func{func(e *flowview.Flow) bool {
 		if e.IsLost() {
 			return true
 		}

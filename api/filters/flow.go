@@ -3,8 +3,8 @@ package filters
 import (
 	flowpb "github.com/cilium/cilium/api/v1/flow"
 
-	"github.com/foveanet/fovea/agent/event"
-	"github.com/foveanet/fovea/agent/record"
+	"github.com/foveanet/fovea/model/flowview"
+	"github.com/foveanet/fovea/model/record"
 )
 
 // flowFunc is a predicate over a full flow. It must accept a nil flow: that
@@ -14,7 +14,7 @@ type flowFunc func(*flowpb.Flow) bool
 
 // onFlow evaluates f on the event's full flow, which is built on first use.
 func onFlow(f flowFunc) Func {
-	return func(e *event.Event) bool {
+	return func(e *flowview.Flow) bool {
 		if e.IsLost() {
 			return f(nil)
 		}
@@ -25,7 +25,7 @@ func onFlow(f flowFunc) Func {
 // onL7Flow is onFlow for fields only L7 flows carry: other events fail
 // without building their flow.
 func onL7Flow(f flowFunc) Func {
-	return func(e *event.Event) bool {
+	return func(e *flowview.Flow) bool {
 		if e.Rec.Kind != record.KindL7 {
 			return f(nil)
 		}

@@ -6,8 +6,8 @@ import (
 
 	flowpb "github.com/cilium/cilium/api/v1/flow"
 
-	"github.com/foveanet/fovea/agent/event"
-	"github.com/foveanet/fovea/agent/intern"
+	"github.com/foveanet/fovea/model/flowview"
+	"github.com/foveanet/fovea/model/intern"
 )
 
 func buildFQDN(ff *flowpb.FlowFilter, c *config) ([]Func, error) {
@@ -18,7 +18,7 @@ func buildFQDN(ff *flowpb.FlowFilter, c *config) ([]Func, error) {
 			return nil, fmt.Errorf("source_fqdn: %w", err)
 		}
 		m := &namesMatcher{re: re}
-		fs = append(fs, func(e *event.Event) bool { return !e.IsLost() && m.match(e.Node().Tables, e.Rec.SrcNames) })
+		fs = append(fs, func(e *flowview.Flow) bool { return !e.IsLost() && m.match(e.Node().Tables, e.Rec.SrcNames) })
 	}
 	if v := ff.GetDestinationFqdn(); len(v) > 0 {
 		re, err := c.budget.compileAlternatives(v, writeFQDNPattern)
@@ -26,7 +26,7 @@ func buildFQDN(ff *flowpb.FlowFilter, c *config) ([]Func, error) {
 			return nil, fmt.Errorf("destination_fqdn: %w", err)
 		}
 		m := &namesMatcher{re: re}
-		fs = append(fs, func(e *event.Event) bool { return !e.IsLost() && m.match(e.Node().Tables, e.Rec.DstNames) })
+		fs = append(fs, func(e *flowview.Flow) bool { return !e.IsLost() && m.match(e.Node().Tables, e.Rec.DstNames) })
 	}
 	return fs, nil
 }

@@ -6,8 +6,8 @@ import (
 
 	flowpb "github.com/cilium/cilium/api/v1/flow"
 
-	"github.com/foveanet/fovea/agent/event"
-	"github.com/foveanet/fovea/agent/intern"
+	"github.com/foveanet/fovea/model/flowview"
+	"github.com/foveanet/fovea/model/intern"
 )
 
 func TestFQDNFilter(t *testing.T) {
@@ -74,7 +74,7 @@ func TestNodeNameFilter(t *testing.T) {
 		{[]string{"node-1"}, "", "prod", false},
 	} {
 		f := mustBuild(t, &flowpb.FlowFilter{NodeName: tc.patterns})
-		n := event.NewNode(tc.node, tc.cluster, "", nil, intern.NewTables())
+		n := flowview.NewNode(tc.node, tc.cluster, "", nil, intern.NewTables())
 		e := ev{}.build(n)
 		for range 2 { // the second call answers from the cache
 			if got := f(e); got != tc.want {

@@ -7,14 +7,14 @@ import (
 
 	flowpb "github.com/cilium/cilium/api/v1/flow"
 
-	"github.com/foveanet/fovea/agent/event"
-	"github.com/foveanet/fovea/agent/intern"
-	"github.com/foveanet/fovea/agent/record"
+	"github.com/foveanet/fovea/model/flowview"
+	"github.com/foveanet/fovea/model/intern"
+	"github.com/foveanet/fovea/model/record"
 )
 
 // testNode is the node every test event is observed on.
-func testNode() *event.Node {
-	return event.NewNode("node-1", "prod", "v0.0.0-test", []string{"kubernetes.io/arch=amd64"}, intern.NewTables())
+func testNode() *flowview.Node {
+	return flowview.NewNode("node-1", "prod", "v0.0.0-test", []string{"kubernetes.io/arch=amd64"}, intern.NewTables())
 }
 
 // ev describes a test event; zero fields stay unset.
@@ -41,8 +41,8 @@ func internRef[T any](tab *intern.Table[T], v T) intern.Ref {
 	return tab.Intern(strconv.Itoa(refKeys), func() T { return v })
 }
 
-// build builds an Event on node n.
-func (d ev) build(n *event.Node) *event.Event {
+// build builds a flowview.Flow on node n.
+func (d ev) build(n *flowview.Node) *flowview.Flow {
 	var r record.Record
 	r.Kind = d.kind
 	if r.Kind == 0 {
@@ -77,13 +77,13 @@ func (d ev) build(n *event.Node) *event.Event {
 	if d.iface != nil {
 		r.Iface = internRef(t.Interfaces, d.iface)
 	}
-	e := &event.Event{}
+	e := &flowview.Flow{}
 	e.Reset(n, &r, 1)
 	return e
 }
 
-func lostEvent(n *event.Node) *event.Event {
-	e := &event.Event{}
+func lostEvent(n *flowview.Node) *flowview.Flow {
+	e := &flowview.Flow{}
 	e.Reset(n, &record.Record{Kind: record.KindLost, Count: 3}, 2)
 	return e
 }

@@ -10,7 +10,7 @@ import (
 
 	flowpb "github.com/cilium/cilium/api/v1/flow"
 
-	"github.com/foveanet/fovea/agent/event"
+	"github.com/foveanet/fovea/model/flowview"
 )
 
 var (
@@ -41,7 +41,7 @@ func buildHTTP(ff *flowpb.FlowFilter, c *config) ([]Func, error) {
 			continue
 		}
 		if !allowsL7(ff.GetEventType()) {
-			return nil, fmt.Errorf("%s: filtering on HTTP fields requires the event_type filter to match L7 events (type %d)", f.name, event.EventTypeL7)
+			return nil, fmt.Errorf("%s: filtering on HTTP fields requires the event_type filter to match L7 events (type %d)", f.name, flowview.EventTypeL7)
 		}
 		p, err := f.compile()
 		if err != nil {
@@ -58,7 +58,7 @@ func allowsL7(types []*flowpb.EventTypeFilter) bool {
 		return true
 	}
 	for _, t := range types {
-		if t.GetType() == event.EventTypeL7 {
+		if t.GetType() == flowview.EventTypeL7 {
 			return true
 		}
 	}

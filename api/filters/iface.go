@@ -3,7 +3,7 @@ package filters
 import (
 	flowpb "github.com/cilium/cilium/api/v1/flow"
 
-	"github.com/foveanet/fovea/agent/event"
+	"github.com/foveanet/fovea/model/flowview"
 )
 
 type ifacePattern struct {
@@ -22,7 +22,7 @@ func buildInterface(ff *flowpb.FlowFilter, _ *config) ([]Func, error) {
 	for i, x := range v {
 		patterns[i] = ifacePattern{index: x.GetIndex(), name: x.GetName()}
 	}
-	return []Func{func(e *event.Event) bool {
+	return []Func{func(e *flowview.Flow) bool {
 		if e.IsLost() {
 			return false
 		}

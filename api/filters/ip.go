@@ -8,8 +8,8 @@ import (
 
 	flowpb "github.com/cilium/cilium/api/v1/flow"
 
-	"github.com/foveanet/fovea/agent/event"
-	"github.com/foveanet/fovea/agent/record"
+	"github.com/foveanet/fovea/model/flowview"
+	"github.com/foveanet/fovea/model/record"
 )
 
 // ipSet matches addresses against exact addresses and CIDRs.
@@ -64,14 +64,14 @@ func buildIP(ff *flowpb.FlowFilter, _ *config) ([]Func, error) {
 		if err != nil {
 			return nil, err
 		}
-		fs = append(fs, func(e *event.Event) bool { return !e.IsLost() && s.contains(e.Rec.SrcAddr()) })
+		fs = append(fs, func(e *flowview.Flow) bool { return !e.IsLost() && s.contains(e.Rec.SrcAddr()) })
 	}
 	if v := ff.GetDestinationIp(); len(v) > 0 {
 		s, err := parseIPSet("destination_ip", v)
 		if err != nil {
 			return nil, err
 		}
-		fs = append(fs, func(e *event.Event) bool { return !e.IsLost() && s.contains(e.Rec.DstAddr()) })
+		fs = append(fs, func(e *flowview.Flow) bool { return !e.IsLost() && s.contains(e.Rec.DstAddr()) })
 	}
 	if v := ff.GetSourceIpXlated(); len(v) > 0 {
 		s, err := parseIPSet("source_ip_xlated", v)
@@ -92,7 +92,7 @@ func buildIPVersion(ff *flowpb.FlowFilter, _ *config) ([]Func, error) {
 	if len(versions) == 0 {
 		return nil, nil
 	}
-	return []Func{func(e *event.Event) bool {
+	return []Func{func(e *flowview.Flow) bool {
 		return !e.IsLost() && slices.Contains(versions, ipVersion(&e.Rec))
 	}}, nil
 }

@@ -6,8 +6,8 @@ import (
 	flowpb "github.com/cilium/cilium/api/v1/flow"
 	k8slabels "k8s.io/apimachinery/pkg/labels"
 
-	"github.com/foveanet/fovea/agent/event"
-	"github.com/foveanet/fovea/agent/intern"
+	"github.com/foveanet/fovea/model/flowview"
+	"github.com/foveanet/fovea/model/intern"
 )
 
 func buildLabels(ff *flowpb.FlowFilter, c *config) ([]Func, error) {
@@ -17,14 +17,14 @@ func buildLabels(ff *flowpb.FlowFilter, c *config) ([]Func, error) {
 		if err != nil {
 			return nil, err
 		}
-		fs = append(fs, func(e *event.Event) bool { return m.match(e.Node().Tables, e.Rec.SrcEndpoint) })
+		fs = append(fs, func(e *flowview.Flow) bool { return m.match(e.Node().Tables, e.Rec.SrcEndpoint) })
 	}
 	if v := ff.GetDestinationLabel(); len(v) > 0 {
 		m, err := newEndpointLabelMatcher(&c.budget, "destination_label", v)
 		if err != nil {
 			return nil, err
 		}
-		fs = append(fs, func(e *event.Event) bool { return m.match(e.Node().Tables, e.Rec.DstEndpoint) })
+		fs = append(fs, func(e *flowview.Flow) bool { return m.match(e.Node().Tables, e.Rec.DstEndpoint) })
 	}
 	if v := ff.GetNodeLabels(); len(v) > 0 {
 		sels, err := c.budget.parseSelectors("node_labels", v)
@@ -35,7 +35,7 @@ func buildLabels(ff *flowpb.FlowFilter, c *config) ([]Func, error) {
 		// Hubble matches lost events as flows without labels.
 		lost := matchLabels(nil)
 		cache := &nodeLabelsCache{}
-		fs = append(fs, func(e *event.Event) bool {
+		fs = append(fs, func(e *flowview.Flow) bool {
 			if e.IsLost() {
 				return lost
 			}

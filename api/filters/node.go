@@ -6,7 +6,7 @@ import (
 
 	flowpb "github.com/cilium/cilium/api/v1/flow"
 
-	"github.com/foveanet/fovea/agent/event"
+	"github.com/foveanet/fovea/model/flowview"
 )
 
 // defaultCluster is the cluster Hubble assumes for node names without one.
@@ -21,12 +21,12 @@ func buildNodeName(ff *flowpb.FlowFilter, c *config) ([]Func, error) {
 	if err != nil {
 		return nil, fmt.Errorf("node_name: %w", err)
 	}
-	matchNode := func(n *event.Node) bool {
+	matchNode := func(n *flowview.Node) bool {
 		name := absoluteNodeName(n)
 		return name != "" && re.MatchString(name)
 	}
 	cache := &nodeCache{}
-	return []Func{func(e *event.Event) bool {
+	return []Func{func(e *flowview.Flow) bool {
 		return !e.IsLost() && cache.get(e.Node(), matchNode)
 	}}, nil
 }
@@ -34,7 +34,7 @@ func buildNodeName(ff *flowpb.FlowFilter, c *config) ([]Func, error) {
 // absoluteNodeName is the node name a node_name pattern is matched against:
 // the flow's node name, with Hubble's default cluster prepended when it has
 // none.
-func absoluteNodeName(n *event.Node) string {
+func absoluteNodeName(n *flowview.Node) string {
 	name := n.AbsoluteName()
 	if name == "" || strings.Contains(name, "/") {
 		return name

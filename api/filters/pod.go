@@ -3,7 +3,7 @@ package filters
 import (
 	flowpb "github.com/cilium/cilium/api/v1/flow"
 
-	"github.com/foveanet/fovea/agent/event"
+	"github.com/foveanet/fovea/model/flowview"
 )
 
 func buildPod(ff *flowpb.FlowFilter, _ *config) ([]Func, error) {
@@ -13,14 +13,14 @@ func buildPod(ff *flowpb.FlowFilter, _ *config) ([]Func, error) {
 		if err != nil {
 			return nil, err
 		}
-		fs = append(fs, func(e *event.Event) bool { return !e.IsLost() && endpointPodIn(e.SrcEndpoint(), p) })
+		fs = append(fs, func(e *flowview.Flow) bool { return !e.IsLost() && endpointPodIn(e.SrcEndpoint(), p) })
 	}
 	if v := ff.GetDestinationPod(); len(v) > 0 {
 		p, err := parseNamespacedNames("destination_pod", "pod", v)
 		if err != nil {
 			return nil, err
 		}
-		fs = append(fs, func(e *event.Event) bool { return !e.IsLost() && endpointPodIn(e.DstEndpoint(), p) })
+		fs = append(fs, func(e *flowview.Flow) bool { return !e.IsLost() && endpointPodIn(e.DstEndpoint(), p) })
 	}
 	return fs, nil
 }

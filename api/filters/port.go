@@ -7,8 +7,8 @@ import (
 
 	flowpb "github.com/cilium/cilium/api/v1/flow"
 
-	"github.com/foveanet/fovea/agent/event"
-	"github.com/foveanet/fovea/agent/record"
+	"github.com/foveanet/fovea/model/flowview"
+	"github.com/foveanet/fovea/model/record"
 )
 
 func buildPort(ff *flowpb.FlowFilter, _ *config) ([]Func, error) {
@@ -18,14 +18,14 @@ func buildPort(ff *flowpb.FlowFilter, _ *config) ([]Func, error) {
 		if err != nil {
 			return nil, err
 		}
-		fs = append(fs, func(e *event.Event) bool { return hasPorts(e) && slices.Contains(ports, e.Rec.SrcPort) })
+		fs = append(fs, func(e *flowview.Flow) bool { return hasPorts(e) && slices.Contains(ports, e.Rec.SrcPort) })
 	}
 	if v := ff.GetDestinationPort(); len(v) > 0 {
 		ports, err := parsePorts("destination_port", v)
 		if err != nil {
 			return nil, err
 		}
-		fs = append(fs, func(e *event.Event) bool { return hasPorts(e) && slices.Contains(ports, e.Rec.DstPort) })
+		fs = append(fs, func(e *flowview.Flow) bool { return hasPorts(e) && slices.Contains(ports, e.Rec.DstPort) })
 	}
 	return fs, nil
 }
@@ -44,7 +44,7 @@ func parsePorts(field string, v []string) ([]uint16, error) {
 
 // hasPorts reports whether the event's L4 protocol has ports (TCP, UDP,
 // SCTP); Hubble's port filters never match other protocols.
-func hasPorts(e *event.Event) bool {
+func hasPorts(e *flowview.Flow) bool {
 	if e.IsLost() {
 		return false
 	}

@@ -6,8 +6,8 @@ import (
 
 	flowpb "github.com/cilium/cilium/api/v1/flow"
 
-	"github.com/foveanet/fovea/agent/event"
-	"github.com/foveanet/fovea/agent/record"
+	"github.com/foveanet/fovea/model/flowview"
+	"github.com/foveanet/fovea/model/record"
 )
 
 // IANA numbers of L4 protocols Hubble decodes beyond those the record
@@ -60,7 +60,7 @@ func buildProtocol(ff *flowpb.FlowFilter, _ *config) ([]Func, error) {
 		}
 	}
 	l7 := s.l7Func()
-	return []Func{func(e *event.Event) bool {
+	return []Func{func(e *flowview.Flow) bool {
 		if e.IsLost() {
 			return false
 		}

@@ -5,7 +5,7 @@ import (
 
 	flowpb "github.com/cilium/cilium/api/v1/flow"
 
-	"github.com/foveanet/fovea/agent/event"
+	"github.com/foveanet/fovea/model/flowview"
 )
 
 // buildReply matches is_reply. A flow whose direction is unknown never
@@ -17,7 +17,7 @@ func buildReply(ff *flowpb.FlowFilter, _ *config) ([]Func, error) {
 	if len(want) == 0 {
 		return nil, nil
 	}
-	return []Func{func(e *event.Event) bool {
+	return []Func{func(e *flowview.Flow) bool {
 		if e.IsLost() {
 			return false
 		}

@@ -3,8 +3,8 @@ package filters
 import (
 	flowpb "github.com/cilium/cilium/api/v1/flow"
 
-	"github.com/foveanet/fovea/agent/event"
-	"github.com/foveanet/fovea/agent/record"
+	"github.com/foveanet/fovea/model/flowview"
+	"github.com/foveanet/fovea/model/record"
 )
 
 // buildTCPFlags matches TCP packets having every flag of at least one entry.
@@ -17,7 +17,7 @@ func buildTCPFlags(ff *flowpb.FlowFilter, _ *config) ([]Func, error) {
 	for i, f := range v {
 		masks[i] = tcpFlagMask(f)
 	}
-	return []Func{func(e *event.Event) bool {
+	return []Func{func(e *flowview.Flow) bool {
 		if !hasTCPFlags(e) {
 			return false
 		}
@@ -32,7 +32,7 @@ func buildTCPFlags(ff *flowpb.FlowFilter, _ *config) ([]Func, error) {
 
 // hasTCPFlags reports whether the event's flow carries TCP flags, as every
 // TCP flow the agent builds does.
-func hasTCPFlags(e *event.Event) bool {
+func hasTCPFlags(e *flowview.Flow) bool {
 	return !e.IsLost() && e.Rec.Proto == record.ProtoTCP
 }
 

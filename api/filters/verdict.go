@@ -5,8 +5,8 @@ import (
 
 	flowpb "github.com/cilium/cilium/api/v1/flow"
 
-	"github.com/foveanet/fovea/agent/event"
-	"github.com/foveanet/fovea/agent/record"
+	"github.com/foveanet/fovea/model/flowview"
+	"github.com/foveanet/fovea/model/record"
 )
 
 func buildVerdict(ff *flowpb.FlowFilter, _ *config) ([]Func, error) {
@@ -14,7 +14,7 @@ func buildVerdict(ff *flowpb.FlowFilter, _ *config) ([]Func, error) {
 	if len(verdicts) == 0 {
 		return nil, nil
 	}
-	return []Func{func(e *event.Event) bool {
+	return []Func{func(e *flowview.Flow) bool {
 		return !e.IsLost() && slices.Contains(verdicts, flowpb.Verdict(e.Rec.Verdict))
 	}}, nil
 }
@@ -25,7 +25,7 @@ func buildDropReasonDesc(ff *flowpb.FlowFilter, _ *config) ([]Func, error) {
 	if len(reasons) == 0 {
 		return nil, nil
 	}
-	return []Func{func(e *event.Event) bool {
+	return []Func{func(e *flowview.Flow) bool {
 		return !e.IsLost() && flowpb.Verdict(e.Rec.Verdict) == flowpb.Verdict_DROPPED &&
 			slices.Contains(reasons, dropReasonDesc(&e.Rec))
 	}}, nil

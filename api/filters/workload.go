@@ -3,7 +3,7 @@ package filters
 import (
 	flowpb "github.com/cilium/cilium/api/v1/flow"
 
-	"github.com/foveanet/fovea/agent/event"
+	"github.com/foveanet/fovea/model/flowview"
 )
 
 // workloadPattern matches a workload; an empty kind or name matches any.
@@ -13,11 +13,11 @@ func buildWorkload(ff *flowpb.FlowFilter, _ *config) ([]Func, error) {
 	var fs []Func
 	if v := ff.GetSourceWorkload(); len(v) > 0 {
 		p := workloadPatterns(v)
-		fs = append(fs, func(e *event.Event) bool { return !e.IsLost() && workloadIn(e.SrcEndpoint(), p) })
+		fs = append(fs, func(e *flowview.Flow) bool { return !e.IsLost() && workloadIn(e.SrcEndpoint(), p) })
 	}
 	if v := ff.GetDestinationWorkload(); len(v) > 0 {
 		p := workloadPatterns(v)
-		fs = append(fs, func(e *event.Event) bool { return !e.IsLost() && workloadIn(e.DstEndpoint(), p) })
+		fs = append(fs, func(e *flowview.Flow) bool { return !e.IsLost() && workloadIn(e.DstEndpoint(), p) })
 	}
 	return fs, nil
 }

@@ -11,9 +11,9 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
-	"github.com/foveanet/fovea/agent/event"
-	"github.com/foveanet/fovea/agent/record"
 	"github.com/foveanet/fovea/api/fieldmask"
+	"github.com/foveanet/fovea/model/flowview"
+	"github.com/foveanet/fovea/model/record"
 )
 
 // ctxCheckEvery is how many records a stream reads between checks that its
@@ -82,7 +82,7 @@ type flowStream struct {
 	q      *flowQuery
 	stream grpc.ServerStreamingServer[observerpb.GetFlowsResponse]
 	lost   *lostCounter
-	ev     event.Event
+	ev     flowview.Flow
 	rec    record.Record
 }
 

@@ -14,10 +14,10 @@ import (
 	observerpb "github.com/cilium/cilium/api/v1/observer"
 	"google.golang.org/grpc"
 
-	"github.com/foveanet/fovea/agent/event"
-	"github.com/foveanet/fovea/agent/intern"
-	"github.com/foveanet/fovea/agent/record"
 	"github.com/foveanet/fovea/api/observer"
+	"github.com/foveanet/fovea/model/flowview"
+	"github.com/foveanet/fovea/model/intern"
+	"github.com/foveanet/fovea/model/record"
 	"github.com/foveanet/fovea/ringbuffer"
 	"github.com/foveanet/fovea/test/grpctest"
 )
@@ -31,7 +31,7 @@ var base = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 type env struct {
 	t      testing.TB
 	ring   *ringbuffer.Ring[record.Record]
-	node   *event.Node
+	node   *flowview.Node
 	srv    *observer.Server
 	client observerpb.ObserverClient
 	next   int // index of the next record write writes
@@ -46,7 +46,7 @@ func newEnv(t testing.TB, capacity int, wrap func(observer.Ring) observer.Ring, 
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, ring: ring, node: event.NewNode("node-1", "kind", "v9.9.9", nil, intern.NewTables())}
+	e := &env{t: t, ring: ring, node: flowview.NewNode("node-1", "kind", "v9.9.9", nil, intern.NewTables())}
 	var r observer.Ring = ring
 	if wrap != nil {
 		r = wrap(ring)
@@ -130,7 +130,7 @@ func portFilters(whitelist, blacklist []*flowpb.FlowFilter, _ ...struct{}) (obse
 	if err != nil {
 		return nil, err
 	}
-	return func(ev *event.Event) bool {
+	return func(ev *flowview.Flow) bool {
 		if len(whitelist) > 0 && !white[ev.Rec.DstPort] {
 			return false
 		}

@@ -10,7 +10,7 @@ import (
 	flowpb "github.com/cilium/cilium/api/v1/flow"
 	observerpb "github.com/cilium/cilium/api/v1/observer"
 
-	"github.com/foveanet/fovea/agent/event"
+	"github.com/foveanet/fovea/model/flowview"
 )
 
 const (
@@ -61,7 +61,7 @@ func NewNamespaceTracker(opts ...NamespaceTrackerOption) *NamespaceTracker {
 
 // ObserveEvent records the namespaces of a flow's endpoints at the flow's
 // time.
-func (t *NamespaceTracker) ObserveEvent(e *event.Event) {
+func (t *NamespaceTracker) ObserveEvent(e *flowview.Flow) {
 	if !e.IsLost() {
 		t.ObserveEndpoints(e.SrcEndpoint(), e.DstEndpoint(), e.Rec.Time)
 	}
@@ -69,7 +69,7 @@ func (t *NamespaceTracker) ObserveEvent(e *event.Event) {
 
 // ObserveEndpoints records the namespaces of src and dst (either may be
 // nil) at time at, in Unix nanoseconds. The agent's write path calls it
-// with a record's interned endpoints, without building an Event.
+// with a record's interned endpoints, without building a flowview.Flow.
 func (t *NamespaceTracker) ObserveEndpoints(src, dst *flowpb.Endpoint, at int64) {
 	t.observeEndpoint(src, at)
 	t.observeEndpoint(dst, at)

@@ -7,7 +7,7 @@ import (
 	flowpb "github.com/cilium/cilium/api/v1/flow"
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/foveanet/fovea/agent/event"
+	"github.com/foveanet/fovea/model/flowview"
 )
 
 // Option configures a Server.
@@ -34,7 +34,7 @@ func WithSeenFlows(seen func() uint64) Option { return func(s *Server) { s.seenF
 // WithFilterBuilder sets how request filters are compiled; the default is
 // filters.Build. It is generic so that builders taking their own options,
 // like filters.Build, fit as they are.
-func WithFilterBuilder[F ~func(*event.Event) bool, O any](build func(whitelist, blacklist []*flowpb.FlowFilter, opts ...O) (F, error)) Option {
+func WithFilterBuilder[F ~func(*flowview.Flow) bool, O any](build func(whitelist, blacklist []*flowpb.FlowFilter, opts ...O) (F, error)) Option {
 	return func(s *Server) {
 		s.buildFilter = func(whitelist, blacklist []*flowpb.FlowFilter) (Filter, error) {
 			f, err := build(whitelist, blacklist)

@@ -3,7 +3,7 @@ package observer
 import (
 	"time"
 
-	"github.com/foveanet/fovea/agent/record"
+	"github.com/foveanet/fovea/model/record"
 )
 
 // rateWindow is the span ServerStatus.flows_rate averages over.

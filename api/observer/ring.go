@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/foveanet/fovea/agent/record"
+	"github.com/foveanet/fovea/model/record"
 )
 
 // Ring is the part of the agent's ring buffer the observer reads;

@@ -3,7 +3,7 @@ package observer
 import (
 	"sort"
 
-	"github.com/foveanet/fovea/agent/record"
+	"github.com/foveanet/fovea/model/record"
 )
 
 // searchTime returns the first sequence number in [tail, head) whose record

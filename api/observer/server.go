@@ -12,12 +12,12 @@ import (
 	relaypb "github.com/cilium/cilium/api/v1/relay"
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/foveanet/fovea/agent/event"
+	"github.com/foveanet/fovea/model/flowview"
 )
 
 // Filter reports whether an event passes a request's whitelist and
 // blacklist.
-type Filter func(*event.Event) bool
+type Filter func(*flowview.Flow) bool
 
 // FilterBuilder compiles a request's whitelist and blacklist into a Filter.
 // Its errors name the bad field.
@@ -34,7 +34,7 @@ type Server struct {
 	observerpb.UnimplementedObserverServer
 
 	ring        Ring
-	node        *event.Node
+	node        *flowview.Node
 	nodeName    string
 	log         *slog.Logger
 	version     string
@@ -58,7 +58,7 @@ type Server struct {
 var _ observerpb.ObserverServer = (*Server)(nil)
 
 // New returns a Server serving the records of ring, observed on node.
-func New(ring Ring, node *event.Node, opts ...Option) (*Server, error) {
+func New(ring Ring, node *flowview.Node, opts ...Option) (*Server, error) {
 	if ring == nil {
 		return nil, errors.New("create observer: ring is nil")
 	}

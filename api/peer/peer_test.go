@@ -10,10 +10,10 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/proto"
 
-	"github.com/foveanet/fovea/agent/event"
-	"github.com/foveanet/fovea/agent/intern"
 	"github.com/foveanet/fovea/api/peer"
 	"github.com/foveanet/fovea/api/server"
+	"github.com/foveanet/fovea/model/flowview"
+	"github.com/foveanet/fovea/model/intern"
 	"github.com/foveanet/fovea/test/grpctest"
 )
 
@@ -23,7 +23,7 @@ func serve(t *testing.T, srv peerpb.PeerServer) peerpb.PeerClient {
 }
 
 func TestNotifySelf(t *testing.T) {
-	node := event.NewNode("worker.example.org", "kind", "v1", nil, intern.NewTables())
+	node := flowview.NewNode("worker.example.org", "kind", "v1", nil, intern.NewTables())
 	cfg := server.Config{SocketPath: "/x.sock", ListenAddress: ":4244", TLSCertFile: "c", TLSKeyFile: "k"}
 	client := serve(t, peer.NewSelf(node, cfg, peer.WithNodeIP(netip.MustParseAddr("10.1.2.3"))))
 	ctx, cancel := context.WithCancel(context.Background())
@@ -63,7 +63,7 @@ func TestNotifySelf(t *testing.T) {
 }
 
 func TestNewSelfAddresses(t *testing.T) {
-	node := event.NewNode("n1", "", "v1", nil, intern.NewTables())
+	node := flowview.NewNode("n1", "", "v1", nil, intern.NewTables())
 	for _, tc := range []struct {
 		cfg      server.Config
 		wantAddr string

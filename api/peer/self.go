@@ -8,8 +8,8 @@ import (
 
 	peerpb "github.com/cilium/cilium/api/v1/peer"
 
-	"github.com/foveanet/fovea/agent/event"
 	"github.com/foveanet/fovea/api/server"
+	"github.com/foveanet/fovea/model/flowview"
 )
 
 // defaultCluster is the cluster Hubble assumes for TLS names when none is
@@ -35,14 +35,14 @@ type selfConfig struct{ ip netip.Addr }
 func WithNodeIP(ip netip.Addr) SelfOption { return func(c *selfConfig) { c.ip = ip } }
 
 // NewSelf returns a Server reporting only this agent; see NewSelfNodes.
-func NewSelf(node *event.Node, cfg server.Config, opts ...SelfOption) *Server {
+func NewSelf(node *flowview.Node, cfg server.Config, opts ...SelfOption) *Server {
 	return New(NewSelfNodes(node, cfg, opts...))
 }
 
 // NewSelfNodes returns the node set of an agent serving only itself,
 // reachable on the TCP address cfg listens on. An agent serving only its
 // unix socket has no peer address, and is reported without one.
-func NewSelfNodes(node *event.Node, cfg server.Config, opts ...SelfOption) Static {
+func NewSelfNodes(node *flowview.Node, cfg server.Config, opts ...SelfOption) Static {
 	var c selfConfig
 	for _, opt := range opts {
 		opt(&c)

@@ -17,13 +17,13 @@ import (
 
 	flowpb "github.com/cilium/cilium/api/v1/flow"
 
-	"github.com/foveanet/fovea/agent/event"
-	"github.com/foveanet/fovea/agent/intern"
-	"github.com/foveanet/fovea/agent/record"
 	"github.com/foveanet/fovea/api/filters"
 	"github.com/foveanet/fovea/api/observer"
 	"github.com/foveanet/fovea/api/peer"
 	"github.com/foveanet/fovea/api/server"
+	"github.com/foveanet/fovea/model/flowview"
+	"github.com/foveanet/fovea/model/intern"
+	"github.com/foveanet/fovea/model/record"
 	"github.com/foveanet/fovea/ringbuffer"
 )
 
@@ -225,7 +225,7 @@ func startAgentAPI(t *testing.T, cfg server.Config, n int) func(srcPort uint16) 
 		t.Fatal(err)
 	}
 	tables := intern.NewTables()
-	node := event.NewNode("node-1", "kind", "v0.0.1-test", nil, tables)
+	node := flowview.NewNode("node-1", "kind", "v0.0.1-test", nil, tables)
 	client := tables.Endpoints.Intern("client", func() *flowpb.Endpoint {
 		return &flowpb.Endpoint{ID: 12, Identity: 4242, Namespace: "demo", PodName: "client", Labels: []string{"k8s:app=client"}}
 	})
@@ -251,7 +251,7 @@ func startAgentAPI(t *testing.T, cfg server.Config, n int) func(srcPort uint16) 
 		}
 		rec.SetAddrs(netip.MustParseAddr("10.244.0.7"), netip.MustParseAddr("93.184.216.34"))
 		seq := ring.Write(&rec)
-		var ev event.Event
+		var ev flowview.Flow
 		ev.Reset(node, &rec, seq)
 		namespaces.ObserveEvent(&ev)
 	}

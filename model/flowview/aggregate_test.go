@@ -1,18 +1,18 @@
-package event
+package flowview
 
 import (
 	"testing"
 
 	flowpb "github.com/cilium/cilium/api/v1/flow"
 
-	"github.com/foveanet/fovea/agent/record"
+	"github.com/foveanet/fovea/model/record"
 )
 
 func TestAggregatedFlow(t *testing.T) {
 	rec := tcpRecord()
 	rec.TCPFlags = record.TCPAck | record.TCPPsh
 	rec.Count, rec.Bytes = 120, 180000
-	var e Event
+	var e Flow
 	e.Reset(testNode(), &rec, 1)
 	f := e.Flow()
 	if got, want := f.GetSummary(), "TCP Flags: ACK, PSH; 120 packets, 180000 bytes"; got != want {

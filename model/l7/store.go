@@ -7,7 +7,7 @@ import (
 
 	flowpb "github.com/cilium/cilium/api/v1/flow"
 
-	"github.com/foveanet/fovea/agent/intern"
+	"github.com/foveanet/fovea/model/intern"
 )
 
 // MaxCapacity bounds a Store: references are 32-bit sequence numbers and

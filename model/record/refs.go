@@ -1,6 +1,6 @@
 package record
 
-import "github.com/foveanet/fovea/agent/intern"
+import "github.com/foveanet/fovea/model/intern"
 
 // MarkRefs marks the intern table entries the record references, so that a
 // sweep keeps them while the record is in the ring. Ext references the Names

@@ -1,10 +1,10 @@
-package event
+package flowview
 
 import (
 	"strconv"
 	"strings"
 
-	"github.com/foveanet/fovea/agent/record"
+	"github.com/foveanet/fovea/model/record"
 )
 
 // Summary returns the flow's one-line summary exactly as Hubble's L3/L4

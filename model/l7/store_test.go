@@ -8,8 +8,8 @@ import (
 	flowpb "github.com/cilium/cilium/api/v1/flow"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
-	"github.com/foveanet/fovea/agent/intern"
-	"github.com/foveanet/fovea/agent/l7"
+	"github.com/foveanet/fovea/model/intern"
+	"github.com/foveanet/fovea/model/l7"
 )
 
 func dnsQuery(q string) *flowpb.Layer7 {

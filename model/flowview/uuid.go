@@ -1,4 +1,4 @@
-package event
+package flowview
 
 import "encoding/hex"
 

@@ -1,11 +1,11 @@
-package event
+package flowview
 
 import (
 	flowpb "github.com/cilium/cilium/api/v1/flow"
 	"google.golang.org/protobuf/types/known/timestamppb"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
-	"github.com/foveanet/fovea/agent/record"
+	"github.com/foveanet/fovea/model/record"
 )
 
 // Hubble event types (flow.CiliumEventType.Type) a record maps to.
@@ -15,7 +15,7 @@ const (
 	EventTypeL7    = 129
 )
 
-func build(e *Event) *flowpb.Flow {
+func build(e *Flow) *flowpb.Flow {
 	r := &e.Rec
 	f := &flowpb.Flow{
 		Time:             timestamppb.New(timeOf(e)),
@@ -114,7 +114,7 @@ func tcpFlags(b uint16) *flowpb.TCPFlags {
 	}
 }
 
-func buildLost(e *Event) *flowpb.LostEvent {
+func buildLost(e *Flow) *flowpb.LostEvent {
 	t := timestamppb.New(timeOf(e))
 	return &flowpb.LostEvent{
 		Source:        flowpb.LostEventSource(e.Rec.LostSource),

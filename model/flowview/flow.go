@@ -1,12 +1,12 @@
-package event
+package flowview
 
 import (
 	"crypto/rand"
 
 	flowpb "github.com/cilium/cilium/api/v1/flow"
 
-	"github.com/foveanet/fovea/agent/intern"
-	"github.com/foveanet/fovea/agent/record"
+	"github.com/foveanet/fovea/model/intern"
+	"github.com/foveanet/fovea/model/record"
 )
 
 // Node describes the agent's node; it is the same for every event an agent
@@ -44,9 +44,9 @@ func NewNode(name, cluster, version string, labels []string, tables *intern.Tabl
 	return n
 }
 
-// Event is one record read from the ring. The zero Event is not usable; set
-// it with Reset. Reuse an Event across records to avoid allocation.
-type Event struct {
+// Flow is one record read from the ring. The zero Flow is not usable; set
+// it with Reset. Reuse a Flow across records to avoid allocation.
+type Flow struct {
 	Rec  record.Record
 	Seq  uint64
 	node *Node
@@ -55,25 +55,25 @@ type Event struct {
 
 // Reset points e at rec (copied) with ring sequence seq, dropping any flow
 // built for its previous record.
-func (e *Event) Reset(node *Node, rec *record.Record, seq uint64) {
+func (e *Flow) Reset(node *Node, rec *record.Record, seq uint64) {
 	e.Rec, e.Seq, e.node, e.flow = *rec, seq, node, nil
 }
 
 // Node returns the node the event was observed on.
-func (e *Event) Node() *Node { return e.node }
+func (e *Flow) Node() *Node { return e.node }
 
 // IsLost reports whether the event counts lost events rather than a flow.
-func (e *Event) IsLost() bool { return e.Rec.Kind == record.KindLost }
+func (e *Flow) IsLost() bool { return e.Rec.Kind == record.KindLost }
 
 // SrcEndpoint returns the interned source endpoint (never nil for flows).
-func (e *Event) SrcEndpoint() *flowpb.Endpoint { return e.endpoint(e.Rec.SrcEndpoint) }
+func (e *Flow) SrcEndpoint() *flowpb.Endpoint { return e.endpoint(e.Rec.SrcEndpoint) }
 
 // DstEndpoint returns the interned destination endpoint (never nil for flows).
-func (e *Event) DstEndpoint() *flowpb.Endpoint { return e.endpoint(e.Rec.DstEndpoint) }
+func (e *Flow) DstEndpoint() *flowpb.Endpoint { return e.endpoint(e.Rec.DstEndpoint) }
 
 var emptyEndpoint = &flowpb.Endpoint{}
 
-func (e *Event) endpoint(ref intern.Ref) *flowpb.Endpoint {
+func (e *Flow) endpoint(ref intern.Ref) *flowpb.Endpoint {
 	if ep := e.node.Tables.Endpoints.Get(ref); ep != nil {
 		return ep
 	}
@@ -81,20 +81,20 @@ func (e *Event) endpoint(ref intern.Ref) *flowpb.Endpoint {
 }
 
 // SrcNames returns the DNS names known for the source address.
-func (e *Event) SrcNames() []string { return e.node.Tables.Names.Get(e.Rec.SrcNames) }
+func (e *Flow) SrcNames() []string { return e.node.Tables.Names.Get(e.Rec.SrcNames) }
 
 // DstNames returns the DNS names known for the destination address.
-func (e *Event) DstNames() []string { return e.node.Tables.Names.Get(e.Rec.DstNames) }
+func (e *Flow) DstNames() []string { return e.node.Tables.Names.Get(e.Rec.DstNames) }
 
 // Interface returns the interface the packet was seen on, or nil.
-func (e *Event) Interface() *flowpb.NetworkInterface {
+func (e *Flow) Interface() *flowpb.NetworkInterface {
 	return e.node.Tables.Interfaces.Get(e.Rec.Iface)
 }
 
 // Flow returns the event as a flow.Flow, building it on first use. The flow
 // shares interned messages (endpoints, interface, services): callers must
 // not modify it or anything it points to.
-func (e *Event) Flow() *flowpb.Flow {
+func (e *Flow) Flow() *flowpb.Flow {
 	if e.flow == nil {
 		e.flow = build(e)
 	}
@@ -102,4 +102,4 @@ func (e *Event) Flow() *flowpb.Flow {
 }
 
 // Lost returns the lost-event counts of a KindLost event.
-func (e *Event) Lost() *flowpb.LostEvent { return buildLost(e) }
+func (e *Flow) Lost() *flowpb.LostEvent { return buildLost(e) }

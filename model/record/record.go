@@ -3,7 +3,7 @@ package record
 import (
 	"net/netip"
 
-	"github.com/foveanet/fovea/agent/intern"
+	"github.com/foveanet/fovea/model/intern"
 )
 
 // Kind says what a Record describes.

@@ -1,12 +1,12 @@
-package event
+package flowview
 
 import (
 	"testing"
 
 	flowpb "github.com/cilium/cilium/api/v1/flow"
 
-	"github.com/foveanet/fovea/agent/intern"
-	"github.com/foveanet/fovea/agent/record"
+	"github.com/foveanet/fovea/model/intern"
+	"github.com/foveanet/fovea/model/record"
 )
 
 // details is a one-slot L7 store: ref 1 resolves, anything else is gone.
@@ -30,7 +30,7 @@ func TestFlowFromL7Record(t *testing.T) {
 	rec := tcpRecord()
 	rec.Kind, rec.TCPFlags, rec.Ext = record.KindL7, 0, 1
 
-	var e Event
+	var e Flow
 	e.Reset(node, &rec, 1)
 	f := e.Flow()
 	if f.GetType() != flowpb.FlowType_L7 || f.GetEventType().GetType() != EventTypeL7 || f.GetL7() != l7 {

@@ -1,4 +1,4 @@
-package event
+package flowview
 
 import (
 	"fmt"
@@ -7,12 +7,12 @@ import (
 	flowpb "github.com/cilium/cilium/api/v1/flow"
 	"github.com/gopacket/gopacket/layers"
 
-	"github.com/foveanet/fovea/agent/record"
+	"github.com/foveanet/fovea/model/record"
 )
 
 // L7 returns the application-layer details of an L7 event, or nil for other
 // events and for L7 events whose details the bounded store has dropped.
-func (e *Event) L7() *flowpb.Layer7 {
+func (e *Flow) L7() *flowpb.Layer7 {
 	if e.Rec.Kind != record.KindL7 || e.node.Tables.L7 == nil {
 		return nil
 	}
@@ -21,7 +21,7 @@ func (e *Event) L7() *flowpb.Layer7 {
 
 // buildL7 sets the L7 fields of f. Without details (expired) the flow stays
 // an L7 flow with the L3/L4 summary.
-func buildL7(e *Event, f *flowpb.Flow) {
+func buildL7(e *Flow, f *flowpb.Flow) {
 	l7 := e.L7()
 	if l7 == nil {
 		return

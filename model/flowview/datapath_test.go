@@ -1,11 +1,11 @@
-package event
+package flowview
 
 import (
 	"testing"
 
 	flowpb "github.com/cilium/cilium/api/v1/flow"
 
-	"github.com/foveanet/fovea/agent/record"
+	"github.com/foveanet/fovea/model/record"
 )
 
 func TestDropFlowKernelReason(t *testing.T) {
@@ -16,7 +16,7 @@ func TestDropFlowKernelReason(t *testing.T) {
 	rec.DropReason = uint16(flowpb.DropReason_POLICY_DENIED)
 	rec.KernelDropReason = 12
 	rec.Ext = node.Tables.Names.Intern("skb_drop_reason/NETFILTER_DROP", func() []string { return []string{"NETFILTER_DROP"} })
-	var e Event
+	var e Flow
 	e.Reset(node, &rec, 1)
 	f := e.Flow()
 	if got, want := f.GetSummary(), "TCP Flags: SYN; kernel drop reason: NETFILTER_DROP"; got != want {
@@ -33,7 +33,7 @@ func TestRetransmissionFlow(t *testing.T) {
 	rec.TCPFlags = record.TCPAck | record.TCPPsh
 	rec.ObsPoint = uint8(flowpb.TraceObservationPoint_FROM_STACK)
 	rec.Retransmit = true
-	var e Event
+	var e Flow
 	e.Reset(testNode(), &rec, 1)
 	f := e.Flow()
 	if got, want := f.GetSummary(), "TCP Retransmission, Flags: ACK, PSH"; got != want {

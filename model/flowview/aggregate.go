@@ -1,11 +1,11 @@
-package event
+package flowview
 
 import (
 	"strconv"
 
 	flowpb "github.com/cilium/cilium/api/v1/flow"
 
-	"github.com/foveanet/fovea/agent/record"
+	"github.com/foveanet/fovea/model/record"
 )
 
 // Aggregated reports whether a trace record stands for more than one

@@ -1,9 +1,9 @@
-package event
+package flowview
 
 import (
 	flowpb "github.com/cilium/cilium/api/v1/flow"
 
-	"github.com/foveanet/fovea/agent/record"
+	"github.com/foveanet/fovea/model/record"
 )
 
 // Direction returns the flow's traffic direction as Cilium defines it: the

@@ -5,7 +5,7 @@ import (
 
 	flowpb "github.com/cilium/cilium/api/v1/flow"
 
-	"github.com/foveanet/fovea/agent/intern"
+	"github.com/foveanet/fovea/model/intern"
 )
 
 func TestMarkRefsKeepsEveryTableReference(t *testing.T) {

@@ -1,4 +1,4 @@
-package event
+package flowview
 
 import (
 	"net/netip"
@@ -10,8 +10,8 @@ import (
 
 	flowpb "github.com/cilium/cilium/api/v1/flow"
 
-	"github.com/foveanet/fovea/agent/intern"
-	"github.com/foveanet/fovea/agent/record"
+	"github.com/foveanet/fovea/model/intern"
+	"github.com/foveanet/fovea/model/record"
 )
 
 func testNode() *Node {
@@ -40,7 +40,7 @@ func TestFlowFromTraceRecord(t *testing.T) {
 	rec := tcpRecord()
 	rec.SrcEndpoint, rec.Iface = world, iface
 
-	var e Event
+	var e Flow
 	e.Reset(node, &rec, 42)
 	f := e.Flow()
 	if f != e.Flow() {
@@ -84,7 +84,7 @@ func TestFlowFromTraceRecord(t *testing.T) {
 func TestFlowWithoutConntrackHasNoReplyState(t *testing.T) {
 	rec := tcpRecord()
 	rec.Flags &^= record.FlagReplyKnown | record.FlagReply
-	var e Event
+	var e Flow
 	e.Reset(testNode(), &rec, 1)
 	if f := e.Flow(); f.GetIsReply() != nil || f.GetTrafficDirection() != flowpb.TrafficDirection_TRAFFIC_DIRECTION_UNKNOWN {
 		t.Fatalf("IsReply = %v, direction = %v", f.GetIsReply(), f.GetTrafficDirection())
@@ -94,7 +94,7 @@ func TestFlowWithoutConntrackHasNoReplyState(t *testing.T) {
 func TestDropFlow(t *testing.T) {
 	rec := tcpRecord()
 	rec.Kind, rec.Verdict, rec.DropReason = record.KindDrop, uint8(flowpb.Verdict_DROPPED), uint16(flowpb.DropReason_POLICY_DENIED)
-	var e Event
+	var e Flow
 	e.Reset(testNode(), &rec, 1)
 	f := e.Flow()
 	if f.GetEventType().GetType() != EventTypeDrop || f.GetEventType().GetSubType() != int32(flowpb.DropReason_POLICY_DENIED) ||
@@ -105,7 +105,7 @@ func TestDropFlow(t *testing.T) {
 
 func TestLost(t *testing.T) {
 	rec := record.Record{Kind: record.KindLost, Time: 5, Count: 17, LostSource: uint8(flowpb.LostEventSource_PERF_EVENT_RING_BUFFER)}
-	var e Event
+	var e Flow
 	e.Reset(testNode(), &rec, 1)
 	l := e.Lost()
 	if !e.IsLost() || l.GetNumEventsLost() != 17 || l.GetSource() != flowpb.LostEventSource_PERF_EVENT_RING_BUFFER {
@@ -190,7 +190,7 @@ func TestUUID(t *testing.T) {
 func BenchmarkFlow(b *testing.B) {
 	node := testNode()
 	rec := tcpRecord()
-	var e Event
+	var e Flow
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
 		e.Reset(node, &rec, uint64(i))
@@ -206,7 +206,7 @@ func TestNodeLabels(t *testing.T) {
 	node.SetLabels([]string{"zone=b", "kubernetes.io/arch=amd64"})
 	recent := tcpRecord()
 	recent.Time = time.Now().Add(time.Second).UnixNano()
-	var e Event
+	var e Flow
 	e.Reset(node, &old, 1)
 	if got := e.Flow().GetNodeLabels(); !slices.Equal(got, []string{"zone=a"}) {
 		t.Errorf("node_labels of a record from before = %q", got)
