@@ -18,6 +18,7 @@ import (
 	"github.com/foveanet/fovea/agent/inventory"
 	"github.com/foveanet/fovea/agent/kube"
 	"github.com/foveanet/fovea/api/filters"
+	"github.com/foveanet/fovea/api/kubeclient"
 	"github.com/foveanet/fovea/api/metrics"
 	"github.com/foveanet/fovea/api/observer"
 	"github.com/foveanet/fovea/api/peer"
@@ -162,10 +163,18 @@ func newEndpoints(cfg Config, node *flowview.Node, reg prometheus.Registerer, ev
 			return nil, nil, fmt.Errorf("--inventory: %w", err)
 		}
 		return enrich.NewEndpoints(store), inv.Run, nil
-	case cfg.Kubeconfig != "" || kube.InCluster():
-		w, err := kube.NewFromKubeconfig(cfg.Kubeconfig, cfg.ClusterName, tables, store, kube.WithLocalNode(cfg.NodeName),
+	case cfg.Kubeconfig != "" || kubeclient.InCluster():
+		notify := func(typ, detail string) { events.Publish(unknownAgentEvent(typ, detail)) }
+		// One health for the client's requests and the informers' lists
+		// and watches, so an outage is reported once.
+		health := kubeclient.NewAPIHealth("fovea", log, notify)
+		client, err := kubeclient.New(cfg.Kubeconfig, "fovea-agent", health)
+		if err != nil {
+			return nil, nil, fmt.Errorf("--kubeconfig: %w", err)
+		}
+		w, err := kube.New(client, cfg.ClusterName, tables, store, kube.WithLocalNode(cfg.NodeName),
 			kube.WithLogger(log), kube.WithRegisterer(reg), kube.WithNodeLabels(node.SetLabels),
-			kube.WithNotify(func(typ, detail string) { events.Publish(unknownAgentEvent(typ, detail)) }))
+			kube.WithNotify(notify), kube.WithHealth(health))
 		if err != nil {
 			return nil, nil, fmt.Errorf("--kubeconfig: %w", err)
 		}

@@ -7,11 +7,11 @@ import (
 	"strconv"
 
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/client-go/informers"
+	coreinformers "k8s.io/client-go/informers/core/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
 
-	"github.com/foveanet/fovea/agent/kube"
+	"github.com/foveanet/fovea/api/kubeclient"
 	"github.com/foveanet/fovea/api/peer"
 )
 
@@ -24,14 +24,15 @@ type KubePeers struct {
 	Cluster string
 	Port    int
 	// Health, if set, hears of failed lists and watches of Nodes.
-	Health *kube.APIHealth
+	Health *kubeclient.APIHealth
 }
 
 // Run reports the nodes until ctx ends. Informer handlers run on one
 // goroutine, as PeerLister requires.
 func (k KubePeers) Run(ctx context.Context, update func(PeerChange)) error {
-	factory := informers.NewSharedInformerFactory(k.Client, 0)
-	nodes := factory.Core().V1().Nodes().Informer()
+	// One Node informer, not a factory: the factory's package links an
+	// informer for every API group into the relay.
+	nodes := coreinformers.NewNodeInformer(k.Client, 0, cache.Indexers{})
 	known := map[string]Peer{} // node name → what was reported
 	report := func(obj any) {
 		n, ok := obj.(*corev1.Node)
@@ -75,9 +76,7 @@ func (k KubePeers) Run(ctx context.Context, update func(PeerChange)) error {
 			return fmt.Errorf("watch nodes: %w", err)
 		}
 	}
-	factory.Start(ctx.Done())
-	<-ctx.Done()
-	factory.Shutdown()
+	nodes.Run(ctx.Done())
 	return nil
 }
 

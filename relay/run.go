@@ -9,9 +9,8 @@ import (
 	peerpb "github.com/cilium/cilium/api/v1/peer"
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sync/errgroup"
-	"k8s.io/client-go/kubernetes"
 
-	"github.com/foveanet/fovea/agent/kube"
+	"github.com/foveanet/fovea/api/kubeclient"
 	"github.com/foveanet/fovea/api/metrics"
 	"github.com/foveanet/fovea/api/server"
 )
@@ -62,20 +61,15 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		listers = append(listers, NewNotifyPeers(conn, log.With("component", "peers"), cfg.Dial.MaxBackoff))
 	}
 	if cfg.KubernetesPeers {
-		rc, err := kube.RESTConfig(cfg.Kubeconfig, "fovea-relay")
-		if err != nil {
-			return fmt.Errorf("--kubeconfig: %w", err)
-		}
 		// An unreachable API server is counted, logged and its end
 		// reported, as the agent does; peers already known stay.
-		health := kube.NewAPIHealth("fovea_relay", log.With("component", "kubernetes"), nil)
+		health := kubeclient.NewAPIHealth("fovea_relay", log.With("component", "kubernetes"), nil)
 		if err := health.Register(reg); err != nil {
 			return err
 		}
-		health.Wrap(rc)
-		client, err := kubernetes.NewForConfig(rc)
+		client, err := kubeclient.New(cfg.Kubeconfig, "fovea-relay", health)
 		if err != nil {
-			return fmt.Errorf("create Kubernetes client: %w", err)
+			return fmt.Errorf("--kubeconfig: %w", err)
 		}
 		listers = append(listers, KubePeers{Client: client, Cluster: cfg.ClusterName, Port: cfg.PeerPort, Health: health})
 	}

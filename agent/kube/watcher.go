@@ -13,6 +13,7 @@ import (
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/foveanet/fovea/agent/endpoints"
+	"github.com/foveanet/fovea/api/kubeclient"
 	"github.com/foveanet/fovea/model/intern"
 )
 
@@ -34,7 +35,7 @@ type Watcher struct {
 	nodeLabels          []string
 	nodeLabelsPublished bool
 
-	health *APIHealth
+	health *kubeclient.APIHealth
 
 	factory informers.SharedInformerFactory
 	listers listers
@@ -68,9 +69,11 @@ func WithLocalNode(name string) Option { return func(w *Watcher) { w.node = name
 // have synced and whenever they change; nil when the node is unknown.
 func WithNodeLabels(set func([]string)) Option { return func(w *Watcher) { w.setNodeLabels = set } }
 
-// withHealth makes the watcher report to h, which the client's transport
-// already reports to (see NewFromKubeconfig).
-func withHealth(h *APIHealth) Option { return func(w *Watcher) { w.health = h } }
+// WithHealth makes the watcher's informers report failed lists and watches
+// to h, which the client's requests should report to as well (see
+// kubeclient.New). Without it the watcher keeps its own, which hears of
+// lists and watches only.
+func WithHealth(h *kubeclient.APIHealth) Option { return func(w *Watcher) { w.health = h } }
 
 // WithDebounce sets how long the watcher gathers changes before rebuilding
 // the index.
@@ -87,9 +90,7 @@ func New(client kubernetes.Interface, cluster string, tables *intern.Tables, sto
 		o(w)
 	}
 	if w.health == nil {
-		w.health = NewAPIHealth("fovea", w.log, w.notify)
-	} else {
-		w.health.log, w.health.notify = w.log, w.notify
+		w.health = kubeclient.NewAPIHealth("fovea", w.log, w.notify)
 	}
 	if w.reg != nil {
 		if err := w.metrics.register(w.reg); err != nil {

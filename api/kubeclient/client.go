@@ -1,4 +1,4 @@
-package kube
+package kubeclient
 
 import (
 	"fmt"
@@ -7,9 +7,6 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
-
-	"github.com/foveanet/fovea/agent/endpoints"
-	"github.com/foveanet/fovea/model/intern"
 )
 
 // RESTConfig is the client configuration of the cluster the kubeconfig file
@@ -36,22 +33,17 @@ func RESTConfig(path, userAgent string) (*rest.Config, error) {
 // the in-cluster configuration applies.
 func InCluster() bool { return os.Getenv("KUBERNETES_SERVICE_HOST") != "" }
 
-// NewFromKubeconfig returns a watcher of the cluster the kubeconfig file at
-// path describes, or of the cluster the process runs in when path is
-// empty. Failed API requests are counted, logged and published (see
-// WithNotify) as they happen, while client-go retries them.
-func NewFromKubeconfig(path, cluster string, tables *intern.Tables, store *endpoints.Store, opts ...Option) (*Watcher, error) {
-	cfg, err := RESTConfig(path, "fovea-agent")
+// New returns a client of the cluster RESTConfig(path, userAgent) describes
+// whose every request reports to health.
+func New(path, userAgent string, health *APIHealth) (kubernetes.Interface, error) {
+	cfg, err := RESTConfig(path, userAgent)
 	if err != nil {
 		return nil, err
 	}
-	// New gives health the watcher's logger and notify before Run makes
-	// the first request.
-	health := NewAPIHealth("fovea", nil, nil)
 	health.Wrap(cfg)
 	client, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("create Kubernetes client: %w", err)
 	}
-	return New(client, cluster, tables, store, append(opts, withHealth(health))...)
+	return client, nil
 }
