@@ -17,7 +17,6 @@ import (
 	"github.com/foveanet/fovea/agent/enrich"
 	"github.com/foveanet/fovea/agent/inventory"
 	"github.com/foveanet/fovea/agent/kube"
-	"github.com/foveanet/fovea/api/filters"
 	"github.com/foveanet/fovea/api/kubeclient"
 	"github.com/foveanet/fovea/api/metrics"
 	"github.com/foveanet/fovea/api/observer"
@@ -92,7 +91,6 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		observer.WithLogger(log),
 		observer.WithVersion(cfg.Version),
 		observer.WithSeenFlows(p.seen.Load),
-		observer.WithFilterBuilder(filters.Build),
 		observer.WithNamespaces(namespaces),
 		observer.WithAgentEvents(events),
 		observer.WithRegisterer(reg),

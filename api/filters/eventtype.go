@@ -4,21 +4,7 @@ import (
 	flowpb "github.com/cilium/cilium/api/v1/flow"
 
 	"github.com/foveanet/fovea/model/flowview"
-	"github.com/foveanet/fovea/model/record"
 )
-
-// eventTypeOf returns the Hubble event type and sub-type of a record.
-func eventTypeOf(r *record.Record) (typ, subType int32, ok bool) {
-	switch r.Kind {
-	case record.KindTrace:
-		return flowview.EventTypeTrace, flowview.TraceSubType(r.ObsPoint), true
-	case record.KindDrop:
-		return flowview.EventTypeDrop, int32(r.DropReason), true
-	case record.KindL7:
-		return flowview.EventTypeL7, 0, true
-	}
-	return 0, 0, false
-}
 
 type eventTypePattern struct {
 	typ          int32
@@ -41,7 +27,7 @@ func buildEventType(ff *flowpb.FlowFilter, _ *config) ([]Func, error) {
 		if e.IsLost() {
 			return true
 		}
-		typ, sub, ok := eventTypeOf(&e.Rec)
+		typ, sub, ok := flowview.EventType(&e.Rec)
 		if !ok {
 			return false
 		}

@@ -6,11 +6,12 @@ import (
 	"github.com/foveanet/fovea/api/filters"
 )
 
-// defaultFilterBuilder compiles filters with the agent's filter package.
-func defaultFilterBuilder(whitelist, blacklist []*flowpb.FlowFilter) (Filter, error) {
-	f, err := filters.Build(whitelist, blacklist)
-	if err != nil {
-		return nil, err
-	}
-	return Filter(f), nil
+// FilterBuilder compiles a request's whitelist and blacklist into one
+// filters.Func. Its errors name the bad field.
+type FilterBuilder func(whitelist, blacklist []*flowpb.FlowFilter) (filters.Func, error)
+
+// defaultFilterBuilder compiles every Hubble filter field with the filters
+// package.
+func defaultFilterBuilder(whitelist, blacklist []*flowpb.FlowFilter) (filters.Func, error) {
+	return filters.Build(whitelist, blacklist)
 }

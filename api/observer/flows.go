@@ -12,6 +12,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/foveanet/fovea/api/fieldmask"
+	"github.com/foveanet/fovea/api/filters"
 	"github.com/foveanet/fovea/model/flowview"
 	"github.com/foveanet/fovea/model/record"
 )
@@ -26,7 +27,7 @@ type flowQuery struct {
 	number        uint64
 	first, follow bool
 	rng           timeRange
-	filter        Filter
+	filter        filters.Func
 	mask          *fieldmask.Mask
 }
 

@@ -14,6 +14,7 @@ import (
 	observerpb "github.com/cilium/cilium/api/v1/observer"
 	"google.golang.org/grpc"
 
+	"github.com/foveanet/fovea/api/filters"
 	"github.com/foveanet/fovea/api/observer"
 	"github.com/foveanet/fovea/model/flowview"
 	"github.com/foveanet/fovea/model/intern"
@@ -105,7 +106,7 @@ func (e *env) writeLost(count uint32) {
 
 // portFilters is a stand-in filter builder: a filter's destination_port
 // values select flows by destination port; any other field is an error.
-func portFilters(whitelist, blacklist []*flowpb.FlowFilter, _ ...struct{}) (observer.Filter, error) {
+func portFilters(whitelist, blacklist []*flowpb.FlowFilter) (filters.Func, error) {
 	compile := func(list []*flowpb.FlowFilter) (map[uint16]bool, error) {
 		ports := map[uint16]bool{}
 		for _, f := range list {

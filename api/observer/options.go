@@ -4,10 +4,7 @@ import (
 	"log/slog"
 	"time"
 
-	flowpb "github.com/cilium/cilium/api/v1/flow"
 	"github.com/prometheus/client_golang/prometheus"
-
-	"github.com/foveanet/fovea/model/flowview"
 )
 
 // Option configures a Server.
@@ -32,19 +29,8 @@ func WithStartTime(t time.Time) Option { return func(s *Server) { s.start = t } 
 func WithSeenFlows(seen func() uint64) Option { return func(s *Server) { s.seenFlows = seen } }
 
 // WithFilterBuilder sets how request filters are compiled; the default is
-// filters.Build. It is generic so that builders taking their own options,
-// like filters.Build, fit as they are.
-func WithFilterBuilder[F ~func(*flowview.Flow) bool, O any](build func(whitelist, blacklist []*flowpb.FlowFilter, opts ...O) (F, error)) Option {
-	return func(s *Server) {
-		s.buildFilter = func(whitelist, blacklist []*flowpb.FlowFilter) (Filter, error) {
-			f, err := build(whitelist, blacklist)
-			if err != nil {
-				return nil, err
-			}
-			return Filter(f), nil
-		}
-	}
-}
+// filters.Build.
+func WithFilterBuilder(build FilterBuilder) Option { return func(s *Server) { s.buildFilter = build } }
 
 // WithNamespaces sets the source GetNamespaces answers from.
 func WithNamespaces(src NamespaceSource) Option { return func(s *Server) { s.namespaces = src } }

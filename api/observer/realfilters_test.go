@@ -16,7 +16,10 @@ import (
 
 // TestAgentFilters checks the observer against the agent's filter package.
 func TestAgentFilters(t *testing.T) {
-	e := newEnv(t, 15, nil, observer.WithFilterBuilder(filters.Build))
+	build := func(whitelist, blacklist []*flowpb.FlowFilter) (filters.Func, error) {
+		return filters.Build(whitelist, blacklist)
+	}
+	e := newEnv(t, 15, nil, observer.WithFilterBuilder(build))
 	e.write(6)
 
 	res := e.getFlows(&observerpb.GetFlowsRequest{Number: 2, Whitelist: []*flowpb.FlowFilter{{DestinationPort: []string{"443"}}}})

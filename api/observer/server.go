@@ -7,21 +7,12 @@ import (
 	"log/slog"
 	"time"
 
-	flowpb "github.com/cilium/cilium/api/v1/flow"
 	observerpb "github.com/cilium/cilium/api/v1/observer"
 	relaypb "github.com/cilium/cilium/api/v1/relay"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/foveanet/fovea/model/flowview"
 )
-
-// Filter reports whether an event passes a request's whitelist and
-// blacklist.
-type Filter func(*flowview.Flow) bool
-
-// FilterBuilder compiles a request's whitelist and blacklist into a Filter.
-// Its errors name the bad field.
-type FilterBuilder func(whitelist, blacklist []*flowpb.FlowFilter) (Filter, error)
 
 // NamespaceSource lists the namespaces recently seen in flows, sorted by
 // cluster then name.

@@ -17,7 +17,6 @@ import (
 
 	flowpb "github.com/cilium/cilium/api/v1/flow"
 
-	"github.com/foveanet/fovea/api/filters"
 	"github.com/foveanet/fovea/api/observer"
 	"github.com/foveanet/fovea/api/peer"
 	"github.com/foveanet/fovea/api/server"
@@ -260,7 +259,6 @@ func startAgentAPI(t *testing.T, cfg server.Config, n int) func(srcPort uint16) 
 		write(now.Add(time.Duration(i-n+1)*time.Second), uint16(40000+i))
 	}
 	obs, err := observer.New(ring, node,
-		observer.WithFilterBuilder(filters.Build),
 		observer.WithNamespaces(namespaces),
 		observer.WithSeenFlows(func() uint64 { return uint64(n) }),
 	)

@@ -15,6 +15,20 @@ const (
 	EventTypeL7    = 129
 )
 
+// EventType is the Hubble event type and sub-type of a record
+// (flow.CiliumEventType); ok is false for a record that is not a flow.
+func EventType(r *record.Record) (typ, subType int32, ok bool) {
+	switch r.Kind {
+	case record.KindTrace:
+		return EventTypeTrace, traceSubType(r.ObsPoint), true
+	case record.KindDrop:
+		return EventTypeDrop, int32(r.DropReason), true
+	case record.KindL7:
+		return EventTypeL7, 0, true
+	}
+	return 0, 0, false
+}
+
 func build(e *Flow) *flowpb.Flow {
 	r := &e.Rec
 	f := &flowpb.Flow{
@@ -45,9 +59,11 @@ func build(e *Flow) *flowpb.Flow {
 		f.IsReply = wrapperspb.Bool(reply)
 		f.Reply = reply
 	}
+	if typ, sub, ok := EventType(r); ok {
+		f.EventType = &flowpb.CiliumEventType{Type: typ, SubType: sub}
+	}
 	switch r.Kind {
 	case record.KindTrace:
-		f.EventType = &flowpb.CiliumEventType{Type: EventTypeTrace, SubType: TraceSubType(r.ObsPoint)}
 		f.TraceObservationPoint = flowpb.TraceObservationPoint(r.ObsPoint)
 		if r.Retransmit {
 			f.Summary = RetransmissionSummary(r)
@@ -57,7 +73,6 @@ func build(e *Flow) *flowpb.Flow {
 			f.Aggregate = buildAggregate(r, f.TrafficDirection)
 		}
 	case record.KindDrop:
-		f.EventType = &flowpb.CiliumEventType{Type: EventTypeDrop, SubType: int32(r.DropReason)}
 		f.DropReason = uint32(r.DropReason)
 		f.DropReasonDesc = flowpb.DropReason(r.DropReason)
 		if names := e.node.Tables.Names.Get(r.Ext); len(names) == 1 {
@@ -65,7 +80,6 @@ func build(e *Flow) *flowpb.Flow {
 		}
 	case record.KindL7:
 		f.Type = flowpb.FlowType_L7
-		f.EventType = &flowpb.CiliumEventType{Type: EventTypeL7}
 		buildL7(e, f)
 	}
 	return f
@@ -124,11 +138,11 @@ func buildLost(e *Flow) *flowpb.LostEvent {
 	}
 }
 
-// TraceSubType is the event sub-type of a trace seen at obsPoint: Cilium's
+// traceSubType is the event sub-type of a trace seen at obsPoint: Cilium's
 // monitor code, which equals the TraceObservationPoint value except for
 // TO_ENDPOINT, numbered 101 in the enum (its 0 is UNKNOWN) but 0 on the wire
 // that `hubble observe --type trace:to-endpoint` matches.
-func TraceSubType(obsPoint uint8) int32 {
+func traceSubType(obsPoint uint8) int32 {
 	if flowpb.TraceObservationPoint(obsPoint) == flowpb.TraceObservationPoint_TO_ENDPOINT {
 		return 0
 	}
