@@ -10,11 +10,14 @@ ETCD := $(BIN)/etcd
 KUBE_APISERVER := $(BIN)/kube-apiserver
 # Tests that run a real control plane (test/kube, test/e2e) find it here.
 KUBE_ENV := ETCD_BIN=$(ETCD) KUBE_APISERVER_BIN=$(KUBE_APISERVER)
+# pinned MODULE,GOMOD: the version GOMOD requires of MODULE.
+pinned = $(shell awk '$$1 == "$(1)" && $$2 ~ /^v[0-9]/ { print $$2; exit }' $(2))
 # A go build leaves kube-apiserver's version at v0.0.0-master; stamp the one
 # tools/kube/go.mod pins, which the server reports at /version.
-KUBE_VERSION := v1.36.4
+KUBE_VERSION := $(call pinned,k8s.io/kubernetes,tools/kube/go.mod)
+KUBE_SEMVER := $(subst ., ,$(patsubst v%,%,$(KUBE_VERSION)))
 KUBE_LDFLAGS := -X k8s.io/component-base/version.gitVersion=$(KUBE_VERSION) \
-	-X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=36
+	-X k8s.io/component-base/version.gitMajor=$(word 1,$(KUBE_SEMVER)) -X k8s.io/component-base/version.gitMinor=$(word 2,$(KUBE_SEMVER))
 # Fuzz budgets are execution counts, not durations: with a duration, Go 1.26's
 # fuzz coordinator can fail a target at the deadline with "context deadline
 # exceeded" and no crasher (golang/go#75804, fixed in Go 1.27).
@@ -37,25 +40,29 @@ $(FOVEA): FORCE
 
 FORCE:
 
+# tool NAME,DIR,MODULE,PACKAGE,FLAGS: .bin/NAME is built from PACKAGE of the
+# Go module in DIR, and built again whenever DIR/go.mod pins another version
+# of MODULE; the stamp .bin/.NAME@VERSION records the version it was built
+# from (file times say nothing after a clone or a checkout).
+define tool
+$(BIN)/$(1): $(BIN)/.$(1)@$(call pinned,$(3),$(2)/go.mod)
+$(BIN)/.$(1)@$(call pinned,$(3),$(2)/go.mod):
+	@mkdir -p $(BIN) && rm -f $(BIN)/.$(1)@*
+	cd $(2) && $(GO) build -trimpath $(5) -o $(BIN)/$(1) $(4)
+	touch -r $(BIN)/$(1) $$@
+endef
+
 ## tools: the real hubble CLI and staticcheck, built once from tools/go.mod.
 tools: $(HUBBLE) $(STATICCHECK)
-
-$(HUBBLE): tools/go.mod tools/go.sum
-	cd tools && $(GO) build -o $(HUBBLE) github.com/cilium/cilium/hubble
-
-$(STATICCHECK): tools/go.mod tools/go.sum
-	cd tools && $(GO) build -o $(STATICCHECK) honnef.co/go/tools/cmd/staticcheck
+$(eval $(call tool,hubble,tools,github.com/cilium/cilium,github.com/cilium/cilium/hubble))
+$(eval $(call tool,staticcheck,tools,honnef.co/go/tools,honnef.co/go/tools/cmd/staticcheck))
 
 ## kube-tools: etcd and kube-apiserver for the tests, built once from
 ## tools/kube/go.mod (its own module: the Kubernetes dependency graph stays
 ## out of the main module's).
 kube-tools: $(ETCD) $(KUBE_APISERVER)
-
-$(ETCD): tools/kube/go.mod tools/kube/go.sum
-	cd tools/kube && $(GO) build -trimpath -o $(ETCD) go.etcd.io/etcd/server/v3
-
-$(KUBE_APISERVER): tools/kube/go.mod tools/kube/go.sum
-	cd tools/kube && $(GO) build -trimpath -ldflags '$(KUBE_LDFLAGS)' -o $(KUBE_APISERVER) k8s.io/kubernetes/cmd/kube-apiserver
+$(eval $(call tool,etcd,tools/kube,go.etcd.io/etcd/server/v3,go.etcd.io/etcd/server/v3))
+$(eval $(call tool,kube-apiserver,tools/kube,k8s.io/kubernetes,k8s.io/kubernetes/cmd/kube-apiserver,-ldflags '$(KUBE_LDFLAGS)'))
 
 ## generate: rebuild the eBPF objects and their Go bindings with bpf2go.
 generate:
