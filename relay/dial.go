@@ -2,16 +2,14 @@ package relay
 
 import (
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
+	"slices"
 	"time"
 
 	"google.golang.org/grpc"
 	grpcbackoff "google.golang.org/grpc/backoff"
-	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/keepalive"
 
@@ -82,8 +80,10 @@ func (c DialConfig) Validate() error {
 
 // dialer opens connections to peers.
 type dialer struct {
-	cfg  DialConfig
-	base *tls.Config
+	cfg DialConfig
+	// configs is the TLS configuration, reloaded as its files rotate; nil
+	// dials in plaintext.
+	configs *tlsfiles.Reloader[*tls.Config]
 }
 
 func newDialer(cfg DialConfig, log *slog.Logger) (*dialer, error) {
@@ -94,37 +94,40 @@ func newDialer(cfg DialConfig, log *slog.Logger) (*dialer, error) {
 	if cfg.TLS.Insecure {
 		return d, nil
 	}
-	d.base = &tls.Config{MinVersion: tls.VersionTLS13}
-	if len(cfg.TLS.CAFiles) > 0 {
-		pool := x509.NewCertPool()
-		for _, f := range cfg.TLS.CAFiles {
-			pem, err := os.ReadFile(f)
-			if err != nil {
-				return nil, fmt.Errorf("read --peer-tls-ca-files: %w", err)
-			}
-			if !pool.AppendCertsFromPEM(pem) {
-				return nil, fmt.Errorf("read --peer-tls-ca-files %s: no PEM certificate found", f)
-			}
-		}
-		d.base.RootCAs = pool
-	}
+	files := slices.Clone(cfg.TLS.CAFiles)
 	if cfg.TLS.CertFile != "" {
-		// The client certificate is reloaded as its files rotate.
-		certs, err := tlsfiles.New([]string{cfg.TLS.CertFile, cfg.TLS.KeyFile}, func() (*tls.Certificate, error) {
-			cert, err := tls.LoadX509KeyPair(cfg.TLS.CertFile, cfg.TLS.KeyFile)
-			if err != nil {
-				return nil, fmt.Errorf("load --peer-tls-cert-file: %w", err)
-			}
-			return &cert, nil
-		}, log)
+		files = append(files, cfg.TLS.CertFile, cfg.TLS.KeyFile)
+	}
+	configs, err := tlsfiles.New(files, func() (*tls.Config, error) { return loadClientTLS(cfg.TLS) }, log)
+	if err != nil {
+		return nil, err
+	}
+	d.configs = configs
+	return d, nil
+}
+
+func loadClientTLS(c ClientTLS) (*tls.Config, error) {
+	conf := &tls.Config{MinVersion: tls.VersionTLS13}
+	if len(c.CAFiles) > 0 {
+		pool, err := tlsfiles.CAPool(c.CAFiles)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("load peer CAs: %w", err)
 		}
-		d.base.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
-			return certs.Current(), nil
+		conf.RootCAs = pool
+	}
+	if c.CertFile != "" {
+		cert, err := tls.LoadX509KeyPair(c.CertFile, c.KeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("load peer client certificate: %w", err)
+		}
+		// Always sent: from Certificates, Go withholds a certificate whose
+		// issuer the agent's list of acceptable CAs does not name, as with
+		// one below an intermediate.
+		conf.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
+			return &cert, nil
 		}
 	}
-	return d, nil
+	return conf, nil
 }
 
 // serverName is the name p's certificate must carry.
@@ -141,17 +144,15 @@ func (d *dialer) serverName(p Peer) string {
 }
 
 // tlsEnabled reports whether connections use TLS.
-func (d *dialer) tlsEnabled() bool { return d.base != nil }
+func (d *dialer) tlsEnabled() bool { return d.configs != nil }
 
 // dial returns a connection to target (an address, or a gRPC target such
 // as unix:///path) verifying serverName; gRPC connects lazily and
 // reconnects on its own, with exponential backoff.
 func (d *dialer) dial(target, serverName string) (*grpc.ClientConn, error) {
 	creds := insecure.NewCredentials()
-	if d.base != nil {
-		conf := d.base.Clone()
-		conf.ServerName = serverName
-		creds = credentials.NewTLS(conf)
+	if d.configs != nil {
+		creds = tlsfiles.ClientCredentials(d.configs, serverName)
 	}
 	conn, err := grpc.NewClient(target,
 		grpc.WithTransportCredentials(creds),

@@ -6,11 +6,14 @@ import (
 	"log/slog"
 	"net"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	observerpb "github.com/cilium/cilium/api/v1/observer"
 	relaypb "github.com/cilium/cilium/api/v1/relay"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/connectivity"
 	"google.golang.org/grpc/credentials"
 
 	"github.com/foveanet/fovea/test/testca"
@@ -86,4 +89,71 @@ func TestPoolMutualTLS(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestDialerFollowsRotatedCA rotates the CA bundle under a running dialer:
+// from then on it trusts only agents with the new CA's certificates, on
+// fresh connections and on the reconnections of one it already has.
+func TestDialerFollowsRotatedCA(t *testing.T) {
+	dir := t.TempDir()
+	oldCA, newCA, clientCA := testca.New(t, "old CA"), testca.New(t, "new CA"), testca.New(t, "client CA")
+	const peerName = "node1"
+	serverName := defaultServerName(peerName)
+	serve := func(ca *testca.CA) string {
+		cert, key := ca.Issue(t, serverName)
+		return serveMTLS(t, &fakeAgent{name: peerName}, cert, key, clientCA)
+	}
+	oldAgent, newAgent := serve(oldCA), serve(newCA)
+	cfg := testDial
+	cfg.TLS = ClientTLS{CAFiles: []string{testca.WriteFile(t, dir, "ca.crt", oldCA.PEM)}}
+	cfg.TLS.CertFile, cfg.TLS.KeyFile = clientCA.IssueFiles(t, dir, "relay", "relay")
+	d, err := newDialer(cfg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	status := func(addr string) error {
+		conn, err := d.dial(addr, d.serverName(Peer{Name: peerName, Address: addr}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_, err = observerpb.NewObserverClient(conn).ServerStatus(ctx, &observerpb.ServerStatusRequest{})
+		return err
+	}
+	wantTrust := func(when, trusted, untrusted string) {
+		t.Helper()
+		if err := status(trusted); err != nil {
+			t.Fatalf("%s: agent with the trusted CA's certificate: %v", when, err)
+		}
+		if err := status(untrusted); err == nil || !strings.Contains(err.Error(), "certificate signed by unknown authority") {
+			t.Fatalf("%s: agent with the other CA's certificate: %v, want an unknown authority", when, err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	waitConn := func(conn *grpc.ClientConn, want connectivity.State) {
+		t.Helper()
+		for s := conn.GetState(); s != want; s = conn.GetState() {
+			if !conn.WaitForStateChange(ctx, s) {
+				t.Fatalf("connection stayed %v, want %v", s, want)
+			}
+		}
+	}
+
+	wantTrust("before rotation", oldAgent, newAgent)
+	// The pool keeps retrying an agent it cannot verify; so does this.
+	retrying, err := d.dial(newAgent, serverName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer retrying.Close()
+	retrying.Connect()
+	waitConn(retrying, connectivity.TransientFailure)
+
+	testca.WriteFile(t, dir, "ca.crt", newCA.PEM)
+	waitConn(retrying, connectivity.Ready)
+	wantTrust("after rotation", newAgent, oldAgent)
 }

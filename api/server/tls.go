@@ -2,11 +2,8 @@ package server
 
 import (
 	"crypto/tls"
-	"crypto/x509"
-	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 
 	"github.com/foveanet/fovea/api/tlsfiles"
 )
@@ -42,15 +39,9 @@ func loadTLS(cfg Config) (*tls.Config, error) {
 	if len(cfg.TLSClientCAFiles) == 0 {
 		return conf, nil
 	}
-	pool := x509.NewCertPool()
-	for _, f := range cfg.TLSClientCAFiles {
-		pem, err := os.ReadFile(f)
-		if err != nil {
-			return nil, fmt.Errorf("read client CA: %w", err)
-		}
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("read client CA %s: %w", f, errors.New("no PEM certificate found"))
-		}
+	pool, err := tlsfiles.CAPool(cfg.TLSClientCAFiles)
+	if err != nil {
+		return nil, fmt.Errorf("load client CAs: %w", err)
 	}
 	conf.ClientCAs = pool
 	conf.ClientAuth = tls.RequireAndVerifyClientCert
