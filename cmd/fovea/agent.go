@@ -39,17 +39,7 @@ func bindAgentFlags(fs *pflag.FlagSet, cfg *agent.Config) {
 	fs.DurationVar(&cfg.LocalAddrsRefresh, "local-addrs-refresh", 30*time.Second, "how often to re-read the node's own addresses")
 	fs.DurationVar(&cfg.InternSweepInterval, "intern-sweep-interval", 10*time.Second,
 		"how often to free the pods, services, DNS names and interfaces no flow in the ring and nothing current references")
-	bindServerFlags(fs, &cfg.Server, "/var/run/fovea/hubble.sock", ":4244")
-}
-
-// bindServerFlags binds the Hubble gRPC server's flags.
-func bindServerFlags(fs *pflag.FlagSet, cfg *server.Config, socket, listen string) {
-	fs.StringVar(&cfg.SocketPath, "socket-path", socket, "unix socket to serve the Hubble API on (always served)")
-	fs.StringVar(&cfg.ListenAddress, "listen-address", listen, "TCP address to serve the Hubble API on; empty disables TCP")
-	fs.BoolVar(&cfg.Insecure, "insecure", false, "serve TCP in plaintext (otherwise TLS is required)")
-	fs.StringVar(&cfg.TLSCertFile, "tls-cert-file", "", "server certificate (PEM) for TCP")
-	fs.StringVar(&cfg.TLSKeyFile, "tls-key-file", "", "server private key (PEM) for TCP")
-	fs.StringSliceVar(&cfg.TLSClientCAFiles, "tls-client-ca-files", nil, "CA bundles that client certificates must chain to (turns on mTLS)")
+	cfg.Server.Flags(fs, server.Config{SocketPath: "/var/run/fovea/hubble.sock", ListenAddress: ":4244"})
 }
 
 func newAgentCommand() *cobra.Command {

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/foveanet/fovea/api/server"
 	"github.com/foveanet/fovea/relay"
 )
 
@@ -17,7 +18,7 @@ import (
 func bindRelayFlags(fs *pflag.FlagSet, cfg *relay.Config) {
 	host, _ := os.Hostname()
 	fs.StringVar(&cfg.NodeName, "node-name", host, "name of the relay in the node status events it sends")
-	bindServerFlags(fs, &cfg.Server, "/var/run/fovea/relay.sock", ":4245")
+	cfg.Server.Flags(fs, server.Config{SocketPath: "/var/run/fovea/relay.sock", ListenAddress: ":4245"})
 	fs.StringSliceVar(&cfg.Peers, "peers", nil, "agents to connect to: host:port or name=host:port, comma-separated")
 	fs.StringVar(&cfg.PeerService, "peer-service", "",
 		"an agent's peer service whose peer.Notify stream lists the agents (host:port or unix:///path)")
