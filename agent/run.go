@@ -110,7 +110,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	var metricsLis net.Listener
 	if cfg.MetricsAddress != "" {
 		if metricsLis, err = net.Listen("tcp", cfg.MetricsAddress); err != nil {
-			return fmt.Errorf("--metrics-address: listen: %w", err)
+			return fmt.Errorf("--%s: listen: %w", flagMetricsAddress, err)
 		}
 	}
 
@@ -160,7 +160,7 @@ func newEndpoints(cfg Config, node *flowview.Node, reg prometheus.Registerer, ev
 		inv, err := inventory.New(cfg.Inventory, cfg.ClusterName, tables, store,
 			inventory.WithLogger(log), inventory.WithInterval(cfg.InventoryInterval), inventory.WithRegisterer(reg))
 		if err != nil {
-			return nil, nil, fmt.Errorf("--inventory: %w", err)
+			return nil, nil, fmt.Errorf("--%s: %w", flagInventory, err)
 		}
 		return enrich.NewEndpoints(store), inv.Run, nil
 	case cfg.Kubeconfig != "" || kubeclient.InCluster():
@@ -170,13 +170,13 @@ func newEndpoints(cfg Config, node *flowview.Node, reg prometheus.Registerer, ev
 		health := kubeclient.NewAPIHealth("fovea", log, notify)
 		client, err := kubeclient.New(cfg.Kubeconfig, "fovea-agent", health)
 		if err != nil {
-			return nil, nil, fmt.Errorf("--kubeconfig: %w", err)
+			return nil, nil, fmt.Errorf("--%s: %w", flagKubeconfig, err)
 		}
 		w, err := kube.New(client, cfg.ClusterName, tables, store, kube.WithLocalNode(cfg.NodeName),
 			kube.WithLogger(log), kube.WithRegisterer(reg), kube.WithNodeLabels(node.SetLabels),
 			kube.WithNotify(notify), kube.WithHealth(health))
 		if err != nil {
-			return nil, nil, fmt.Errorf("--kubeconfig: %w", err)
+			return nil, nil, fmt.Errorf("--%s: %w", flagKubeconfig, err)
 		}
 		return enrich.NewEndpoints(store), w.Run, nil
 	}
