@@ -17,6 +17,7 @@ import (
 	"github.com/foveanet/fovea/agent/enrich"
 	"github.com/foveanet/fovea/agent/inventory"
 	"github.com/foveanet/fovea/agent/kube"
+	"github.com/foveanet/fovea/agent/sweep"
 	"github.com/foveanet/fovea/api/filters"
 	"github.com/foveanet/fovea/api/kubeclient"
 	"github.com/foveanet/fovea/api/metrics"
@@ -186,12 +187,12 @@ func newEndpoints(cfg Config, node *flowview.Node, reg prometheus.Registerer, ev
 // newSweeper returns the sweeper of the intern tables. Besides holders, the
 // source holds interfaces if it says so; the reserved endpoints and kernel
 // drop reason names are pinned by whoever interns them.
-func newSweeper(cfg Config, tables *intern.Tables, holders []intern.Holder, src Source, reg prometheus.Registerer, log *slog.Logger) (*intern.Sweeper, error) {
+func newSweeper(cfg Config, tables *intern.Tables, holders []intern.Holder, src Source, reg prometheus.Registerer, log *slog.Logger) (*sweep.Sweeper, error) {
 	if h, ok := src.(intern.Holder); ok {
 		holders = append(holders, h)
 	}
-	return intern.NewSweeper(tables, holders, intern.WithInterval(cfg.InternSweepInterval),
-		intern.WithLogger(log), intern.WithRegisterer(reg))
+	return sweep.New(tables, holders, sweep.WithInterval(cfg.InternSweepInterval),
+		sweep.WithLogger(log), sweep.WithRegisterer(reg))
 }
 
 // newDNS builds the DNS parser the source hands DNS payloads to, its L7
