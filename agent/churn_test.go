@@ -13,6 +13,7 @@ import (
 	"github.com/foveanet/fovea/agent/dns"
 	"github.com/foveanet/fovea/agent/endpoints"
 	"github.com/foveanet/fovea/agent/enrich"
+	"github.com/foveanet/fovea/agent/sweep"
 	"github.com/foveanet/fovea/api/observer"
 	"github.com/foveanet/fovea/model/flowview"
 	"github.com/foveanet/fovea/model/intern"
@@ -28,7 +29,7 @@ type churnRig struct {
 	store   *endpoints.Store
 	names   *dns.Names
 	p       *pipeline
-	sweeper *intern.Sweeper
+	sweeper *sweep.Sweeper
 }
 
 func newChurnRig(t testing.TB, ringCap int) *churnRig {
@@ -48,7 +49,7 @@ func newChurnRig(t testing.TB, ringCap int) *churnRig {
 		namespaces: observer.NewNamespaceTracker(),
 		endpoints:  c.tables.Endpoints,
 	}
-	if c.sweeper, err = intern.NewSweeper(c.tables, []intern.Holder{c.p, pods, c.names}); err != nil {
+	if c.sweeper, err = sweep.New(c.tables, []intern.Holder{c.p, pods, c.names}); err != nil {
 		t.Fatal(err)
 	}
 	return c

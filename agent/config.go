@@ -1,13 +1,36 @@
 package agent
 
 import (
-	"errors"
 	"fmt"
 	"math"
+	"os"
 	"path"
 	"time"
 
+	"github.com/spf13/pflag"
+
 	"github.com/foveanet/fovea/api/server"
+)
+
+// The agent's flags. Flags registers them and the errors of Validate and Run
+// name them, since a flag is what the user has to change.
+const (
+	flagNodeName               = "node-name"
+	flagClusterName            = "cluster-name"
+	flagRingCapacity           = "ring-capacity"
+	flagInterfaces             = "interfaces"
+	flagDNSPorts               = "dns-ports"
+	flagDisableDrops           = "disable-drops"
+	flagDisableRetransmissions = "disable-retransmissions"
+	flagAggregation            = "aggregation"
+	flagAggregationInterval    = "aggregation-interval"
+	flagSampleRate             = "sample-rate"
+	flagInventory              = "inventory"
+	flagInventoryInterval      = "inventory-interval"
+	flagKubeconfig             = "kubeconfig"
+	flagMetricsAddress         = "metrics-address"
+	flagLocalAddrsRefresh      = "local-addrs-refresh"
+	flagInternSweepInterval    = "intern-sweep-interval"
 )
 
 // Config is everything an agent needs to run.
@@ -57,50 +80,79 @@ type Config struct {
 	Server  server.Config
 }
 
+// Flags registers the agent's flags, with their defaults, bound to c's
+// fields.
+func (c *Config) Flags(fs *pflag.FlagSet) {
+	host, _ := os.Hostname()
+	fs.StringVar(&c.NodeName, flagNodeName, host, "name of this node in flows and peer announcements")
+	fs.StringVar(&c.ClusterName, flagClusterName, "default", "name of the cluster this node belongs to")
+	fs.IntVar(&c.RingCapacity, flagRingCapacity, 4095, "events kept in memory for GetFlows; one less than a power of two")
+	fs.StringSliceVar(&c.Interfaces, flagInterfaces, nil,
+		"name globs of interfaces to observe (default: every host-side veth plus the default-route device)")
+	fs.UintSliceVar(&c.DNSPorts, flagDNSPorts, []uint{53}, "TCP and UDP ports whose payload is parsed as DNS")
+	fs.BoolVar(&c.DisableDrops, flagDisableDrops, false, "do not report packets the kernel drops (skb:kfree_skb)")
+	fs.BoolVar(&c.DisableRetransmissions, flagDisableRetransmissions, false, "do not report TCP retransmissions (tcp:tcp_retransmit_skb)")
+	fs.StringVar(&c.Aggregation, flagAggregation, "connection",
+		"what the datapath reports of a connection: connection (first packet, new TCP flags, FIN/RST and a periodic count) or none (every packet, for debugging)")
+	fs.DurationVar(&c.AggregationInterval, flagAggregationInterval, 30*time.Second,
+		"how often a busy connection is reported with its packet and byte counts")
+	fs.UintVar(&c.SampleRate, flagSampleRate, 0, "also report 1 in N of the packets aggregation counts silently (0 or 1: none)")
+	fs.StringVar(&c.Inventory, flagInventory, "",
+		"YAML file of pods (namespace, name, labels, ips, node, workload, serviceAccount) and services (namespace, name, clusterIPs, ports) to label flows with; re-read when it changes")
+	fs.DurationVar(&c.InventoryInterval, flagInventoryInterval, 2*time.Second, "how often to check the --"+flagInventory+" file for changes")
+	fs.StringVar(&c.Kubeconfig, flagKubeconfig, "",
+		"kubeconfig of the cluster whose pods and services label flows (default: the cluster the agent runs in, if any)")
+	fs.StringVar(&c.MetricsAddress, flagMetricsAddress, ":9965", "address to serve Prometheus /metrics on; empty disables it")
+	fs.DurationVar(&c.LocalAddrsRefresh, flagLocalAddrsRefresh, 30*time.Second, "how often to re-read the node's own addresses")
+	fs.DurationVar(&c.InternSweepInterval, flagInternSweepInterval, 10*time.Second,
+		"how often to free the pods, services, DNS names and interfaces no flow in the ring and nothing current references")
+	c.Server.Flags(fs, server.Config{SocketPath: "/var/run/fovea/hubble.sock", ListenAddress: ":4244"})
+}
+
 // Validate reports the first invalid setting, named as its flag.
 func (c *Config) Validate() error {
 	if c.NodeName == "" {
-		return errors.New("--node-name: must not be empty")
+		return fmt.Errorf("--%s: must not be empty", flagNodeName)
 	}
 	if n := c.RingCapacity; n < 1 || n&(n+1) != 0 {
-		return fmt.Errorf("--ring-capacity: %d is not one less than a power of two (1, 3, 7, …, 4095, …)", n)
+		return fmt.Errorf("--%s: %d is not one less than a power of two (1, 3, 7, …, 4095, …)", flagRingCapacity, n)
 	}
 	for _, g := range c.Interfaces {
 		if _, err := path.Match(g, ""); err != nil {
-			return fmt.Errorf("--interfaces: bad glob %q: %w", g, err)
+			return fmt.Errorf("--%s: bad glob %q: %w", flagInterfaces, g, err)
 		}
 	}
 	for _, p := range c.DNSPorts {
 		if p < 1 || p > 65535 {
-			return fmt.Errorf("--dns-ports: %d is not a port (1-65535)", p)
+			return fmt.Errorf("--%s: %d is not a port (1-65535)", flagDNSPorts, p)
 		}
 	}
 	switch c.Aggregation {
 	case "connection":
 	case "none":
 		if c.SampleRate > 1 {
-			return fmt.Errorf("--sample-rate: %d needs --aggregation=connection (none reports every packet)", c.SampleRate)
+			return fmt.Errorf("--%s: %d needs --%s=connection (none reports every packet)", flagSampleRate, c.SampleRate, flagAggregation)
 		}
 	default:
-		return fmt.Errorf("--aggregation: %q is neither connection nor none", c.Aggregation)
+		return fmt.Errorf("--%s: %q is neither connection nor none", flagAggregation, c.Aggregation)
 	}
 	if c.AggregationInterval <= 0 {
-		return fmt.Errorf("--aggregation-interval: %v must be positive", c.AggregationInterval)
+		return fmt.Errorf("--%s: %v must be positive", flagAggregationInterval, c.AggregationInterval)
 	}
 	if c.SampleRate > math.MaxUint32 {
-		return fmt.Errorf("--sample-rate: %d exceeds %d", c.SampleRate, uint32(math.MaxUint32))
+		return fmt.Errorf("--%s: %d exceeds %d", flagSampleRate, c.SampleRate, uint32(math.MaxUint32))
 	}
 	if c.Inventory != "" && c.Kubeconfig != "" {
-		return errors.New("--inventory and --kubeconfig: pods come from one or the other, not both")
+		return fmt.Errorf("--%s and --%s: pods come from one or the other, not both", flagInventory, flagKubeconfig)
 	}
 	if c.Inventory != "" && c.InventoryInterval <= 0 {
-		return fmt.Errorf("--inventory-interval: %v must be positive", c.InventoryInterval)
+		return fmt.Errorf("--%s: %v must be positive", flagInventoryInterval, c.InventoryInterval)
 	}
 	if c.LocalAddrsRefresh <= 0 {
-		return fmt.Errorf("--local-addrs-refresh: %v must be positive", c.LocalAddrsRefresh)
+		return fmt.Errorf("--%s: %v must be positive", flagLocalAddrsRefresh, c.LocalAddrsRefresh)
 	}
 	if c.InternSweepInterval <= 0 {
-		return fmt.Errorf("--intern-sweep-interval: %v must be positive", c.InternSweepInterval)
+		return fmt.Errorf("--%s: %v must be positive", flagInternSweepInterval, c.InternSweepInterval)
 	}
 	if err := c.Server.Validate(); err != nil {
 		return fmt.Errorf("validate server config: %w", err)

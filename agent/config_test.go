@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spf13/pflag"
+
 	"github.com/foveanet/fovea/api/server"
 )
 
@@ -44,5 +46,22 @@ func TestValidateAggregation(t *testing.T) {
 		case tc.flag != "" && (err == nil || !strings.HasPrefix(err.Error(), tc.flag+":")):
 			t.Errorf("%s: error %v, want one naming %s", tc.name, err, tc.flag)
 		}
+	}
+}
+
+// The defaults are valid once given what may lack one: a node name (the
+// hostname) and a TLS certificate or --insecure.
+func TestFlagDefaultsAreValid(t *testing.T) {
+	var c Config
+	fs := pflag.NewFlagSet("t", pflag.ContinueOnError)
+	c.Flags(fs)
+	if err := fs.Parse([]string{"--node-name=n1", "--insecure"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if c.RingCapacity != 4095 || c.Server.SocketPath != "/var/run/fovea/hubble.sock" {
+		t.Fatalf("defaults not bound: %+v", c)
 	}
 }

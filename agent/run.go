@@ -17,6 +17,8 @@ import (
 	"github.com/foveanet/fovea/agent/enrich"
 	"github.com/foveanet/fovea/agent/inventory"
 	"github.com/foveanet/fovea/agent/kube"
+	"github.com/foveanet/fovea/agent/periodic"
+	"github.com/foveanet/fovea/agent/sweep"
 	"github.com/foveanet/fovea/api/kubeclient"
 	"github.com/foveanet/fovea/api/metrics"
 	"github.com/foveanet/fovea/api/observer"
@@ -44,74 +46,149 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
+	a := agent{cfg: cfg, log: log, reg: prometheus.NewRegistry()}
+	var err error
+	if a.dp, err = newDatapath(cfg, a.reg, log); err != nil {
+		return err
+	}
+	defer a.dp.close(log)
+	if a.enr, err = newEnrichment(cfg, a.dp, a.reg, log); err != nil {
+		return err
+	}
+	if a.srv, err = newAPI(cfg, a.dp, a.enr.pipeline, a.reg, log); err != nil {
+		return err
+	}
+	// Listen before anything runs, so that a bad address stops the agent
+	// before it attaches to the datapath.
+	if a.metricsLis, err = listenMetrics(cfg.MetricsAddress); err != nil {
+		return err
+	}
+	return a.run(ctx)
+}
+
+// agent is what Run builds, for its last step to run.
+type agent struct {
+	cfg        Config
+	log        *slog.Logger
+	reg        *prometheus.Registry
+	dp         *datapath
+	enr        *enrichment
+	srv        *server.Server
+	metricsLis net.Listener // nil: no metrics endpoint
+}
+
+// datapath is what captures: the packet source, the ring it writes and the
+// tables its records refer to.
+type datapath struct {
+	tables *intern.Tables
+	node   *flowview.Node
+	ring   *ringbuffer.Ring[record.Record]
+	names  *dns.Names // what the source's DNS responses teach
+	events *observer.AgentEvents
+	src    Source
+	// capturing is closed once the source has attached to the interfaces
+	// present at start.
+	capturing chan struct{}
+}
+
+// newDatapath builds the intern tables, the ring, the DNS parser and the
+// packet source.
+func newDatapath(cfg Config, reg prometheus.Registerer, log *slog.Logger) (*datapath, error) {
 	tables := intern.NewTables()
-	node := flowview.NewNode(cfg.NodeName, cfg.ClusterName, cfg.Version, nil, tables)
 	ring, err := ringbuffer.New[record.Record](cfg.RingCapacity)
 	if err != nil {
-		return fmt.Errorf("create ring: %w", err)
+		return nil, fmt.Errorf("create ring: %w", err)
 	}
-	reg := prometheus.NewRegistry()
 	dnsParser, names, err := newDNS(tables, int(ring.Cap()), reg)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	events := observer.NewAgentEvents()
-	// Clients are served only once the datapath is attached: a socket that
-	// answers means flows are being captured.
-	capturing := make(chan struct{})
-	src, err := newSource(cfg, log, tables, dnsParser, reg, events, sync.OnceFunc(func() { close(capturing) }))
-	if err != nil {
-		return err
+	dp := &datapath{
+		tables:    tables,
+		node:      flowview.NewNode(cfg.NodeName, cfg.ClusterName, cfg.Version, nil, tables),
+		ring:      ring,
+		names:     names,
+		events:    observer.NewAgentEvents(),
+		capturing: make(chan struct{}),
 	}
-	defer func() {
-		if err := src.Close(); err != nil {
-			log.Warn("cannot release the packet source", "err", err)
-		}
-	}()
-	reserved := enrich.NewReserved(tables)
+	attached := sync.OnceFunc(func() { close(dp.capturing) })
+	if dp.src, err = newSource(cfg, log, tables, dnsParser, reg, dp.events, attached); err != nil {
+		return nil, err
+	}
+	return dp, nil
+}
+
+func (dp *datapath) close(log *slog.Logger) {
+	if err := dp.src.Close(); err != nil {
+		log.Warn("cannot release the packet source", "err", err)
+	}
+}
+
+// enrichment is what labels records on their way into the ring, and keeps
+// what they reference current and bounded.
+type enrichment struct {
+	pipeline *pipeline
+	reserved *enrich.Reserved
+	feedPods func(context.Context) error // nil: no source of pods
+	sweeper  *sweep.Sweeper
+}
+
+// newEnrichment builds the pipeline into the ring with its enrichers, what
+// feeds them, and the sweeper of what they intern.
+func newEnrichment(cfg Config, dp *datapath, reg prometheus.Registerer, log *slog.Logger) (*enrichment, error) {
+	reserved := enrich.NewReserved(dp.tables)
 	// Know the node's addresses before the first packet, or early flows
 	// would name the host as the world.
-	if addrs, err := enrich.LocalAddrs(); err == nil {
-		reserved.SetLocalAddrs(addrs)
-	}
-	pods, feedPods, err := newEndpoints(cfg, node, reg, events, log)
+	refreshLocalAddrs(reserved, log)
+	pods, feedPods, err := newEndpoints(cfg, dp.node, reg, dp.events, log)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	namespaces := observer.NewNamespaceTracker(observer.WithNamespaceCluster(cfg.ClusterName))
 	// Pods first: the reserved identities label only what is left.
-	p := &pipeline{ring: ring, enrichers: []Enricher{pods, reserved, enrich.NewNames(names)}, namespaces: namespaces, endpoints: tables.Endpoints}
-	reg.MustRegister(newRingCollector(ring, &p.seen))
-	sweeper, err := newSweeper(cfg, tables, []intern.Holder{p, pods, names}, src, reg, log)
+	p := &pipeline{ring: dp.ring, enrichers: []Enricher{pods, reserved, enrich.NewNames(dp.names)}, namespaces: namespaces, endpoints: dp.tables.Endpoints}
+	reg.MustRegister(newRingCollector(dp.ring, &p.seen))
+	sweeper, err := newSweeper(cfg, dp.tables, []intern.Holder{p, pods, dp.names}, dp.src, reg, log)
 	if err != nil {
-		return err
+		return nil, err
 	}
+	return &enrichment{pipeline: p, reserved: reserved, feedPods: feedPods, sweeper: sweeper}, nil
+}
 
-	obs, err := observer.New(ring, node,
+// newAPI builds the Hubble server of the ring p writes.
+func newAPI(cfg Config, dp *datapath, p *pipeline, reg prometheus.Registerer, log *slog.Logger) (*server.Server, error) {
+	obs, err := observer.New(dp.ring, dp.node,
 		observer.WithLogger(log),
 		observer.WithVersion(cfg.Version),
 		observer.WithSeenFlows(p.seen.Load),
-		observer.WithNamespaces(namespaces),
-		observer.WithAgentEvents(events),
+		observer.WithNamespaces(p.namespaces),
+		observer.WithAgentEvents(dp.events),
 		observer.WithRegisterer(reg),
 	)
 	if err != nil {
-		return fmt.Errorf("create observer: %w", err)
+		return nil, fmt.Errorf("create observer: %w", err)
 	}
-	srv, err := server.New(cfg.Server, log, obs, peer.NewSelf(node, cfg.Server), server.WithVersion(cfg.Version))
+	srv, err := server.New(cfg.Server, log, obs, peer.NewSelf(dp.node, cfg.Server), server.WithVersion(cfg.Version))
 	if err != nil {
-		return fmt.Errorf("create server: %w", err)
+		return nil, fmt.Errorf("create server: %w", err)
 	}
+	return srv, nil
+}
 
-	// Listen before anything runs, so that a bad address stops the agent
-	// before it attaches to the datapath.
-	var metricsLis net.Listener
-	if cfg.MetricsAddress != "" {
-		if metricsLis, err = net.Listen("tcp", cfg.MetricsAddress); err != nil {
-			return fmt.Errorf("--metrics-address: listen: %w", err)
-		}
+// listenMetrics listens on addr, unless it is empty (then nil).
+func listenMetrics(addr string) (net.Listener, error) {
+	if addr == "" {
+		return nil, nil
 	}
+	lis, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("--%s: listen: %w", flagMetricsAddress, err)
+	}
+	return lis, nil
+}
 
+// run starts every part and waits until ctx ends or one fails.
+func (a *agent) run(ctx context.Context) error {
 	g, ctx := errgroup.WithContext(ctx)
 	// The server outlives ctx briefly so that agent-event subscribers hear
 	// that the agent is stopping before their streams end.
@@ -119,29 +196,36 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	defer stopServer()
 	g.Go(func() error {
 		<-ctx.Done()
-		events.Publish(agentStopping())
+		a.dp.events.Publish(agentStopping())
 		stopServer()
 		return nil
 	})
-	g.Go(func() error { return refreshLocalAddrs(ctx, reserved, cfg.LocalAddrsRefresh, log) })
-	g.Go(func() error { return src.Run(ctx, p.emit) })
-	g.Go(func() error { return sweeper.Run(ctx) })
-	if feedPods != nil {
-		g.Go(func() error { return feedPods(ctx) })
+	g.Go(func() error {
+		return periodic.Run(ctx, a.cfg.LocalAddrsRefresh, func() error {
+			refreshLocalAddrs(a.enr.reserved, a.log)
+			return nil
+		})
+	})
+	g.Go(func() error { return a.dp.src.Run(ctx, a.enr.pipeline.emit) })
+	g.Go(func() error { return a.enr.sweeper.Run(ctx) })
+	if a.enr.feedPods != nil {
+		g.Go(func() error { return a.enr.feedPods(ctx) })
 	}
+	// Clients are served only once the datapath is attached: a socket that
+	// answers means flows are being captured.
 	g.Go(func() error {
 		select {
-		case <-capturing:
-			return srv.Run(srvCtx)
+		case <-a.dp.capturing:
+			return a.srv.Run(srvCtx)
 		case <-ctx.Done():
 			return nil
 		}
 	})
-	if metricsLis != nil {
-		g.Go(func() error { return metrics.Serve(ctx, metricsLis, reg, log) })
+	if a.metricsLis != nil {
+		g.Go(func() error { return metrics.Serve(ctx, a.metricsLis, a.reg, a.log) })
 	}
-	events.Publish(agentStarted(time.Now()))
-	log.Info("agent running", "node", cfg.NodeName, "ring_capacity", ring.Cap(), "socket", cfg.Server.SocketPath)
+	a.dp.events.Publish(agentStarted(time.Now()))
+	a.log.Info("agent running", "node", a.cfg.NodeName, "ring_capacity", a.dp.ring.Cap(), "socket", a.cfg.Server.SocketPath)
 	if err := g.Wait(); err != nil && !errors.Is(err, context.Canceled) {
 		return err
 	}
@@ -158,7 +242,7 @@ func newEndpoints(cfg Config, node *flowview.Node, reg prometheus.Registerer, ev
 		inv, err := inventory.New(cfg.Inventory, cfg.ClusterName, tables, store,
 			inventory.WithLogger(log), inventory.WithInterval(cfg.InventoryInterval), inventory.WithRegisterer(reg))
 		if err != nil {
-			return nil, nil, fmt.Errorf("--inventory: %w", err)
+			return nil, nil, fmt.Errorf("--%s: %w", flagInventory, err)
 		}
 		return enrich.NewEndpoints(store), inv.Run, nil
 	case cfg.Kubeconfig != "" || kubeclient.InCluster():
@@ -168,13 +252,13 @@ func newEndpoints(cfg Config, node *flowview.Node, reg prometheus.Registerer, ev
 		health := kubeclient.NewAPIHealth("fovea", log, notify)
 		client, err := kubeclient.New(cfg.Kubeconfig, "fovea-agent", health)
 		if err != nil {
-			return nil, nil, fmt.Errorf("--kubeconfig: %w", err)
+			return nil, nil, fmt.Errorf("--%s: %w", flagKubeconfig, err)
 		}
 		w, err := kube.New(client, cfg.ClusterName, tables, store, kube.WithLocalNode(cfg.NodeName),
 			kube.WithLogger(log), kube.WithRegisterer(reg), kube.WithNodeLabels(node.SetLabels),
 			kube.WithNotify(notify), kube.WithHealth(health))
 		if err != nil {
-			return nil, nil, fmt.Errorf("--kubeconfig: %w", err)
+			return nil, nil, fmt.Errorf("--%s: %w", flagKubeconfig, err)
 		}
 		return enrich.NewEndpoints(store), w.Run, nil
 	}
@@ -184,12 +268,12 @@ func newEndpoints(cfg Config, node *flowview.Node, reg prometheus.Registerer, ev
 // newSweeper returns the sweeper of the intern tables. Besides holders, the
 // source holds interfaces if it says so; the reserved endpoints and kernel
 // drop reason names are pinned by whoever interns them.
-func newSweeper(cfg Config, tables *intern.Tables, holders []intern.Holder, src Source, reg prometheus.Registerer, log *slog.Logger) (*intern.Sweeper, error) {
+func newSweeper(cfg Config, tables *intern.Tables, holders []intern.Holder, src Source, reg prometheus.Registerer, log *slog.Logger) (*sweep.Sweeper, error) {
 	if h, ok := src.(intern.Holder); ok {
 		holders = append(holders, h)
 	}
-	return intern.NewSweeper(tables, holders, intern.WithInterval(cfg.InternSweepInterval),
-		intern.WithLogger(log), intern.WithRegisterer(reg))
+	return sweep.New(tables, holders, sweep.WithInterval(cfg.InternSweepInterval),
+		sweep.WithLogger(log), sweep.WithRegisterer(reg))
 }
 
 // newDNS builds the DNS parser the source hands DNS payloads to, its L7
@@ -217,21 +301,13 @@ func newDNS(tables *intern.Tables, ringCap int, reg prometheus.Registerer) (*dns
 	return parser, names, nil
 }
 
-// refreshLocalAddrs keeps the host identity's address set current.
-func refreshLocalAddrs(ctx context.Context, e *enrich.Reserved, every time.Duration, log *slog.Logger) error {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		addrs, err := enrich.LocalAddrs()
-		if err != nil {
-			log.Warn("cannot refresh node addresses; keeping the previous set", "err", err)
-		} else {
-			e.SetLocalAddrs(addrs)
-		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C:
-		}
+// refreshLocalAddrs re-reads the node's addresses for the host identity; on
+// failure the previous set stays.
+func refreshLocalAddrs(e *enrich.Reserved, log *slog.Logger) {
+	addrs, err := enrich.LocalAddrs()
+	if err != nil {
+		log.Warn("cannot refresh node addresses; keeping the previous set", "err", err)
+		return
 	}
+	e.SetLocalAddrs(addrs)
 }

@@ -23,7 +23,7 @@ func newSource(cfg Config, log *slog.Logger, tables *intern.Tables, l7 *dns.Pars
 	}
 	agg, err := bpf.ParseAggregation(cfg.Aggregation)
 	if err != nil {
-		return nil, fmt.Errorf("--aggregation: %w", err)
+		return nil, fmt.Errorf("--%s: %w", flagAggregation, err)
 	}
 	bcfg := bpf.Config{
 		Aggregation:            agg,

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/foveanet/fovea/agent/sweep"
 	"github.com/foveanet/fovea/model/intern"
 	"github.com/foveanet/fovea/model/record"
 )
@@ -23,7 +24,7 @@ func BenchmarkSweep(b *testing.B) {
 		r.SetAddrs(pods[i%len(pods)].IPs[0], pods[(i*7+1)%len(pods)].IPs[0])
 		p.emit(&r)
 	}
-	s, err := intern.NewSweeper(tables, []intern.Holder{p, store, names})
+	s, err := sweep.New(tables, []intern.Holder{p, store, names})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spf13/pflag"
+
 	"github.com/foveanet/fovea/api/server"
 )
 
@@ -39,5 +41,22 @@ func TestConfigValidateNamesTheFlag(t *testing.T) {
 		if err == nil || !strings.HasPrefix(err.Error(), flag) {
 			t.Errorf("%s: got %v", flag, err)
 		}
+	}
+}
+
+// The defaults are valid once given what has none: peers, and a TLS
+// certificate or --insecure.
+func TestFlagDefaultsAreValid(t *testing.T) {
+	var c Config
+	fs := pflag.NewFlagSet("t", pflag.ContinueOnError)
+	c.Flags(fs)
+	if err := fs.Parse([]string{"--peers=10.0.0.1:4244", "--insecure"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if c.Dial.Keepalive != 30*time.Second || c.Merge.SortBufferLen != 1024 || c.Server.SocketPath != "/var/run/fovea/relay.sock" {
+		t.Fatalf("defaults not bound: %+v", c)
 	}
 }

@@ -2,7 +2,6 @@ package relay
 
 import (
 	"crypto/tls"
-	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -15,68 +14,6 @@ import (
 
 	"github.com/foveanet/fovea/api/tlsfiles"
 )
-
-// ClientTLS is how the relay authenticates to agents.
-type ClientTLS struct {
-	// Insecure dials agents in plaintext.
-	Insecure bool
-	// CAFiles are the CA bundles agent certificates must chain to; none
-	// means the system roots.
-	CAFiles []string
-	// CertFile and KeyFile hold the relay's client certificate for agents
-	// requiring mutual TLS; reloaded when they change.
-	CertFile, KeyFile string
-	// ServerName, when set, is the name every agent certificate must carry;
-	// otherwise each peer's announced name, or
-	// <node>.<cluster>.hubble-grpc.cilium.io, is used.
-	ServerName string
-}
-
-// Validate checks the settings; errors name the flags.
-func (c ClientTLS) Validate() error {
-	if (c.CertFile == "") != (c.KeyFile == "") {
-		return errors.New("--peer-tls-cert-file, --peer-tls-key-file: must be set together")
-	}
-	if c.Insecure && (c.CertFile != "" || len(c.CAFiles) > 0 || c.ServerName != "") {
-		return errors.New("--peer-insecure: conflicts with the --peer-tls-* flags")
-	}
-	for i, f := range c.CAFiles {
-		if f == "" {
-			return fmt.Errorf("--peer-tls-ca-files: entry %d is an empty path", i)
-		}
-	}
-	return nil
-}
-
-// DialConfig is how the relay connects to agents.
-type DialConfig struct {
-	TLS ClientTLS
-	// DialTimeout bounds one connection attempt.
-	DialTimeout time.Duration
-	// MaxBackoff caps the exponential delay between connection attempts.
-	MaxBackoff time.Duration
-	// Keepalive is the interval of pings on idle connections, which detect
-	// peers that vanished without closing them.
-	Keepalive time.Duration
-}
-
-// Validate checks the settings; errors name the flags.
-func (c DialConfig) Validate() error {
-	if err := c.TLS.Validate(); err != nil {
-		return err
-	}
-	if c.DialTimeout <= 0 {
-		return errors.New("--dial-timeout: must be positive")
-	}
-	if c.MaxBackoff <= 0 {
-		return errors.New("--retry-timeout: must be positive")
-	}
-	if c.Keepalive < 5*time.Second {
-		// Agents refuse pings more frequent than this.
-		return errors.New("--peer-keepalive: must be at least 5s")
-	}
-	return nil
-}
 
 // dialer opens connections to peers.
 type dialer struct {

@@ -2,8 +2,6 @@ package relay
 
 import (
 	"context"
-	"errors"
-	"time"
 
 	observerpb "github.com/cilium/cilium/api/v1/observer"
 	"google.golang.org/grpc"
@@ -12,31 +10,6 @@ import (
 
 	"github.com/foveanet/fovea/api/observer"
 )
-
-// MergeConfig tunes the time-ordered merge of GetFlows streams.
-type MergeConfig struct {
-	// SortBufferLen bounds the responses buffered per client stream.
-	SortBufferLen int
-	// DrainTimeout is how long a response waits for older ones from nodes
-	// that are quiet.
-	DrainTimeout time.Duration
-	// RetryInterval is how often follow streams look for nodes to (re)start.
-	RetryInterval time.Duration
-}
-
-// Validate checks the settings; errors name the flags.
-func (c MergeConfig) Validate() error {
-	if c.SortBufferLen < 1 {
-		return errors.New("--sort-buffer-len-max: must be at least 1")
-	}
-	if c.DrainTimeout <= 0 {
-		return errors.New("--sort-buffer-drain-timeout: must be positive")
-	}
-	if c.RetryInterval <= 0 {
-		return errors.New("--peer-update-interval: must be positive")
-	}
-	return nil
-}
 
 // GetFlows validates the request once, then streams every available node's
 // matching flows merged oldest first, with node_status events saying which

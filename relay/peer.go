@@ -67,13 +67,13 @@ func ParsePeers(entries []string) (StaticPeers, error) {
 			name, addr = e, e
 		}
 		if name == "" {
-			return nil, fmt.Errorf("--peers: entry %d %q: empty node name", i, e)
+			return nil, fmt.Errorf("--%s: entry %d %q: empty node name", flagPeers, i, e)
 		}
 		if _, _, err := net.SplitHostPort(addr); err != nil {
-			return nil, fmt.Errorf("--peers: entry %d %q: %w", i, e, err)
+			return nil, fmt.Errorf("--%s: entry %d %q: %w", flagPeers, i, e, err)
 		}
 		if seen[name] {
-			return nil, fmt.Errorf("--peers: entry %d: node %q listed twice", i, name)
+			return nil, fmt.Errorf("--%s: entry %d: node %q listed twice", flagPeers, i, name)
 		}
 		seen[name] = true
 		peers = append(peers, Peer{Name: name, Address: addr})

@@ -56,7 +56,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	if cfg.PeerService != "" {
 		conn, err := pool.DialPeerService(cfg.PeerService, cfg.Dial.TLS.ServerName)
 		if err != nil {
-			return fmt.Errorf("--peer-service: %w", err)
+			return fmt.Errorf("--%s: %w", flagPeerService, err)
 		}
 		listers = append(listers, NewNotifyPeers(conn, log.With("component", "peers"), cfg.Dial.MaxBackoff))
 	}
@@ -69,7 +69,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		}
 		client, err := kubeclient.New(cfg.Kubeconfig, "fovea-relay", health)
 		if err != nil {
-			return fmt.Errorf("--kubeconfig: %w", err)
+			return fmt.Errorf("--%s: %w", flagKubeconfig, err)
 		}
 		listers = append(listers, KubePeers{Client: client, Cluster: cfg.ClusterName, Port: cfg.PeerPort, Health: health})
 	}
@@ -78,7 +78,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	var metricsLis net.Listener
 	if cfg.MetricsAddress != "" {
 		if metricsLis, err = net.Listen("tcp", cfg.MetricsAddress); err != nil {
-			return fmt.Errorf("--metrics-address: listen: %w", err)
+			return fmt.Errorf("--%s: listen: %w", flagMetricsAddress, err)
 		}
 	}
 	g, gctx := errgroup.WithContext(ctx)

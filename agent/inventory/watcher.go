@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/foveanet/fovea/agent/endpoints"
+	"github.com/foveanet/fovea/agent/periodic"
 	"github.com/foveanet/fovea/model/intern"
 )
 
@@ -78,28 +79,27 @@ func New(path, cluster string, tables *intern.Tables, store *endpoints.Store, op
 // is missing or does not parse is logged and counted, and the last good
 // inventory stays in use.
 func (w *Watcher) Run(ctx context.Context) error {
-	t := time.NewTicker(w.interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C:
-		}
-		// A missing file is a state of its own (the zero stamp), so it is
-		// reported once, not at every tick.
-		st, err := w.statFile()
-		if st == w.stamp {
-			continue
-		}
-		if err == nil {
-			err = w.reload()
-		} else {
-			w.stamp = st
-		}
-		if err != nil {
-			w.fail(err)
-		}
+	return periodic.Run(ctx, w.interval, func() error {
+		w.check()
+		return nil
+	})
+}
+
+// check reloads the file if it changed since it was last read.
+func (w *Watcher) check() {
+	// A missing file is a state of its own (the zero stamp), so it is
+	// reported once, not at every tick.
+	st, err := w.statFile()
+	if st == w.stamp {
+		return
+	}
+	if err == nil {
+		err = w.reload()
+	} else {
+		w.stamp = st
+	}
+	if err != nil {
+		w.fail(err)
 	}
 }
 

@@ -1,9 +1,22 @@
 package server
 
 import (
-	"errors"
 	"fmt"
 	"net"
+
+	"github.com/spf13/pflag"
+)
+
+// The flags the agent and the relay share for their servers. Flags
+// registers them and Validate's errors name them, since a flag is what the
+// user has to change.
+const (
+	flagSocketPath       = "socket-path"
+	flagListenAddress    = "listen-address"
+	flagInsecure         = "insecure"
+	flagTLSCertFile      = "tls-cert-file"
+	flagTLSKeyFile       = "tls-key-file"
+	flagTLSClientCAFiles = "tls-client-ca-files"
 )
 
 // Config says where and how the server listens.
@@ -22,35 +35,45 @@ type Config struct {
 	TLSClientCAFiles []string
 }
 
-// Validate checks the configuration. Errors name the command-line flags the
-// fields are bound to, which the agent and the relay share, since a flag is
-// what the user has to change.
+// Flags registers the server's flags, bound to c's fields. The defaults
+// come from def because they belong to the component that serves: the agent
+// and the relay listen on different sockets and ports.
+func (c *Config) Flags(fs *pflag.FlagSet, def Config) {
+	fs.StringVar(&c.SocketPath, flagSocketPath, def.SocketPath, "unix socket to serve the Hubble API on (always served)")
+	fs.StringVar(&c.ListenAddress, flagListenAddress, def.ListenAddress, "TCP address to serve the Hubble API on; empty disables TCP")
+	fs.BoolVar(&c.Insecure, flagInsecure, def.Insecure, "serve TCP in plaintext (otherwise TLS is required)")
+	fs.StringVar(&c.TLSCertFile, flagTLSCertFile, def.TLSCertFile, "server certificate (PEM) for TCP")
+	fs.StringVar(&c.TLSKeyFile, flagTLSKeyFile, def.TLSKeyFile, "server private key (PEM) for TCP")
+	fs.StringSliceVar(&c.TLSClientCAFiles, flagTLSClientCAFiles, def.TLSClientCAFiles, "CA bundles that client certificates must chain to (turns on mTLS)")
+}
+
+// Validate reports the first invalid setting, named as its flag.
 func (c Config) Validate() error {
 	if c.SocketPath == "" {
-		return errors.New("--socket-path: must be set")
+		return fmt.Errorf("--%s: must be set", flagSocketPath)
 	}
 	if (c.TLSCertFile == "") != (c.TLSKeyFile == "") {
-		return errors.New("--tls-cert-file, --tls-key-file: must be set together")
+		return fmt.Errorf("--%s, --%s: must be set together", flagTLSCertFile, flagTLSKeyFile)
 	}
 	if len(c.TLSClientCAFiles) > 0 && c.TLSCertFile == "" {
-		return errors.New("--tls-client-ca-files: mutual TLS needs --tls-cert-file and --tls-key-file")
+		return fmt.Errorf("--%s: mutual TLS needs --%s and --%s", flagTLSClientCAFiles, flagTLSCertFile, flagTLSKeyFile)
 	}
 	for i, f := range c.TLSClientCAFiles {
 		if f == "" {
-			return fmt.Errorf("--tls-client-ca-files: entry %d is an empty path", i)
+			return fmt.Errorf("--%s: entry %d is an empty path", flagTLSClientCAFiles, i)
 		}
 	}
 	if c.ListenAddress == "" {
 		return nil
 	}
 	if _, _, err := net.SplitHostPort(c.ListenAddress); err != nil {
-		return fmt.Errorf("--listen-address: %w", err)
+		return fmt.Errorf("--%s: %w", flagListenAddress, err)
 	}
 	if c.TLSCertFile == "" && !c.Insecure {
-		return errors.New("--listen-address: TCP needs --tls-cert-file and --tls-key-file, or --insecure")
+		return fmt.Errorf("--%s: TCP needs --%s and --%s, or --%s", flagListenAddress, flagTLSCertFile, flagTLSKeyFile, flagInsecure)
 	}
 	if c.TLSCertFile != "" && c.Insecure {
-		return errors.New("--insecure: conflicts with --tls-cert-file")
+		return fmt.Errorf("--%s: conflicts with --%s", flagInsecure, flagTLSCertFile)
 	}
 	return nil
 }

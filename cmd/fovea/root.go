@@ -25,6 +25,9 @@ func buildVersion() string {
 	return "dev"
 }
 
+// flagConfig names the config file, which settle reads before the others.
+const flagConfig = "config"
+
 // commonFlags are shared by every subcommand.
 type commonFlags struct {
 	configFile string
@@ -33,7 +36,7 @@ type commonFlags struct {
 }
 
 func (c *commonFlags) bind(fs *pflag.FlagSet) {
-	fs.StringVar(&c.configFile, "config", "", "YAML file of flag values (keys are flag names)")
+	fs.StringVar(&c.configFile, flagConfig, "", "YAML file of flag values (keys are flag names)")
 	fs.TextVar(&c.logLevel, "log-level", slog.LevelInfo, "log level: debug, info, warn or error")
 	fs.BoolVar(&c.logJSON, "log-json", false, "log JSON lines instead of text")
 }
@@ -62,7 +65,7 @@ func newRootCommand() *cobra.Command {
 // the config file; call it first in every RunE.
 func settle(cmd *cobra.Command, c *commonFlags) error {
 	// The file's own path can come from the environment, so read it first.
-	if v, ok := os.LookupEnv(envName("config")); ok && !cmd.Flags().Changed("config") {
+	if v, ok := os.LookupEnv(envName(flagConfig)); ok && !cmd.Flags().Changed(flagConfig) {
 		c.configFile = v
 	}
 	if err := fillUnsetFlags(cmd.Flags(), c.configFile); err != nil {

@@ -8,9 +8,10 @@
 // rare because values repeat (a pod's endpoint is interned once, not per
 // packet).
 //
-// Values are freed by a mark-and-sweep Sweeper once neither a record in the
-// ring nor a live holder (the endpoints index, the DNS names cache, …)
-// references them for two sweeps in a row. Refs are never reused: a freed Ref
+// Values are freed by mark and sweep (NewMarks, every Holder's MarkRefs,
+// Sweep; the agent runs it periodically) once neither a record in the ring
+// nor a live holder (the endpoints index, the DNS names cache, …) references
+// them for two sweeps in a row. Refs are never reused: a freed Ref
 // reads as the zero value (an unknown endpoint), never as another value, and
 // interning its key again issues a new Ref. Storage chunks whose values are
 // all freed are dropped; those left with a few values are retired: the values

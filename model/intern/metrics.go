@@ -15,8 +15,10 @@ var (
 		"Values not interned because the table had issued all 2^32-1 references: flows show them as unknown.", []string{"table"}, nil)
 )
 
-// tablesCollector reports the tables' sizes at scrape time, so interning
-// and lookups pay nothing for them.
+// Collector reports the tables' sizes at scrape time, so interning and
+// lookups pay nothing for them.
+func (ts *Tables) Collector() prometheus.Collector { return tablesCollector{ts} }
+
 type tablesCollector struct{ tables *Tables }
 
 func (c tablesCollector) Describe(ch chan<- *prometheus.Desc) {

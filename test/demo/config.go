@@ -1,5 +1,7 @@
 package demo
 
+import "github.com/spf13/pflag"
+
 // Config describes a demo run.
 type Config struct {
 	Nodes, PodsPerNode int
@@ -14,4 +16,15 @@ type Config struct {
 	// Hubble, if set, is the hubble CLI to show every node's flows with,
 	// through the relay; otherwise the demo prints how to connect and waits.
 	Hubble string
+}
+
+// Flags registers the demo's flags, with their defaults, bound to c's
+// fields; Agent is the caller's to set.
+func (c *Config) Flags(fs *pflag.FlagSet) {
+	fs.IntVar(&c.Nodes, "nodes", 2, "nodes (network namespaces) in the simulated cluster")
+	fs.IntVar(&c.PodsPerNode, "pods-per-node", 2, "pods behind each node")
+	fs.StringVar(&c.StateDir, "state-dir", "/run/fovea-demo", "directory for agent sockets and logs")
+	fs.Float64Var(&c.Rate, "rate", 4, "new connections per second across the cluster")
+	fs.IntVar(&c.RingCapacity, "ring-capacity", 65535, "ring capacity of every agent; one less than a power of two")
+	fs.StringVar(&c.Hubble, "hubble", "", "hubble CLI to show the cluster's flows with, through the relay (hubble observe --follow)")
 }

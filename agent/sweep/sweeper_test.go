@@ -1,4 +1,4 @@
-package intern
+package sweep
 
 import (
 	"context"
@@ -9,21 +9,23 @@ import (
 	flowpb "github.com/cilium/cilium/api/v1/flow"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/foveanet/fovea/model/intern"
 )
 
-// holderFunc adapts a function to Holder.
-type holderFunc func(*Marks)
+// holderFunc adapts a function to intern.Holder.
+type holderFunc func(*intern.Marks)
 
-func (f holderFunc) MarkRefs(m *Marks) { f(m) }
+func (f holderFunc) MarkRefs(m *intern.Marks) { f(m) }
 
 func TestSweeperRunsAndReports(t *testing.T) {
-	tables := NewTables()
-	ep := func(name string) Ref {
+	tables := intern.NewTables()
+	ep := func(name string) intern.Ref {
 		return tables.Endpoints.Intern(name, func() *flowpb.Endpoint { return &flowpb.Endpoint{PodName: name} })
 	}
 	kept, gone := ep("kept"), ep("gone")
 	reg := prometheus.NewRegistry()
-	s, err := NewSweeper(tables, []Holder{holderFunc(func(m *Marks) { m.Endpoints.Add(kept) })},
+	s, err := New(tables, []intern.Holder{holderFunc(func(m *intern.Marks) { m.Endpoints.Add(kept) })},
 		WithInterval(time.Millisecond), WithRegisterer(reg))
 	if err != nil {
 		t.Fatal(err)
@@ -64,8 +66,8 @@ fovea_intern_freed_total{table="services"} 0
 	}
 }
 
-func TestNewSweeperRejectsBadInterval(t *testing.T) {
-	if _, err := NewSweeper(NewTables(), nil, WithInterval(0)); err == nil {
+func TestNewRejectsBadInterval(t *testing.T) {
+	if _, err := New(intern.NewTables(), nil, WithInterval(0)); err == nil {
 		t.Fatal("zero interval accepted")
 	}
 }

@@ -1,4 +1,4 @@
-package intern
+package sweep
 
 import (
 	"context"
@@ -8,14 +8,17 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/foveanet/fovea/agent/periodic"
+	"github.com/foveanet/fovea/model/intern"
 )
 
 // Sweeper periodically frees the values nothing references any more: it
 // marks what its holders (the ring of records, the endpoints index, the DNS
 // names cache, the datapath's interfaces) reference and sweeps the tables.
 type Sweeper struct {
-	tables   *Tables
-	holders  []Holder
+	tables   *intern.Tables
+	holders  []intern.Holder
 	interval time.Duration
 	log      *slog.Logger
 	duration prometheus.Histogram
@@ -24,24 +27,24 @@ type Sweeper struct {
 	mu sync.Mutex // one sweep at a time: a mark is valid for one sweep
 }
 
-// SweeperOption customises a Sweeper.
-type SweeperOption func(*Sweeper)
+// Option customises a Sweeper.
+type Option func(*Sweeper)
 
 // WithInterval sets how often the sweeper runs (default 10s). A value is
 // freed two to three intervals after its last reference is gone.
-func WithInterval(d time.Duration) SweeperOption { return func(s *Sweeper) { s.interval = d } }
+func WithInterval(d time.Duration) Option { return func(s *Sweeper) { s.interval = d } }
 
 // WithLogger sets the logger.
-func WithLogger(log *slog.Logger) SweeperOption { return func(s *Sweeper) { s.log = log } }
+func WithLogger(log *slog.Logger) Option { return func(s *Sweeper) { s.log = log } }
 
 // WithRegisterer registers the tables' and the sweeps' metrics with reg.
-func WithRegisterer(reg prometheus.Registerer) SweeperOption {
+func WithRegisterer(reg prometheus.Registerer) Option {
 	return func(s *Sweeper) { s.reg = reg }
 }
 
-// NewSweeper returns a sweeper of tables whose live Refs are those holders
-// mark, plus pinned ones.
-func NewSweeper(tables *Tables, holders []Holder, opts ...SweeperOption) (*Sweeper, error) {
+// New returns a sweeper of tables whose live Refs are those holders mark,
+// plus pinned ones.
+func New(tables *intern.Tables, holders []intern.Holder, opts ...Option) (*Sweeper, error) {
 	s := &Sweeper{
 		tables:   tables,
 		holders:  holders,
@@ -60,7 +63,7 @@ func NewSweeper(tables *Tables, holders []Holder, opts ...SweeperOption) (*Sweep
 		return nil, fmt.Errorf("create intern sweeper: interval %v must be positive", s.interval)
 	}
 	if s.reg != nil {
-		for _, c := range []prometheus.Collector{tablesCollector{tables}, s.duration} {
+		for _, c := range []prometheus.Collector{tables.Collector(), s.duration} {
 			if err := s.reg.Register(c); err != nil {
 				return nil, fmt.Errorf("register intern metrics: %w", err)
 			}
@@ -71,26 +74,20 @@ func NewSweeper(tables *Tables, holders []Holder, opts ...SweeperOption) (*Sweep
 
 // Run sweeps every interval until ctx ends.
 func (s *Sweeper) Run(ctx context.Context) error {
-	t := time.NewTicker(s.interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C:
-		}
+	return periodic.Run(ctx, s.interval, func() error {
 		freed, err := s.Sweep()
 		if err != nil {
 			return err
 		}
-		if freed != (TableStats{}) {
+		if freed != (intern.TableStats{}) {
 			s.log.Debug("freed unreferenced intern values", "endpoints", freed[0], "interfaces", freed[1], "services", freed[2], "names", freed[3])
 		}
-	}
+		return nil
+	})
 }
 
 // Sweep marks and sweeps once, returning how many values each table freed.
-func (s *Sweeper) Sweep() (TableStats, error) {
+func (s *Sweeper) Sweep() (intern.TableStats, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	start := time.Now()
