@@ -53,7 +53,7 @@ const (
 	aggConnection = 1
 )
 
-// EventKind says which program reported an event and what it means.
+// EventKind says which program reported a KernelEvent and what it means.
 type EventKind uint8
 
 const (
@@ -70,8 +70,9 @@ const (
 	KindRetransmit
 )
 
-// Event is one packet as the capture program reported it.
-type Event struct {
+// KernelEvent is one packet as a datapath program reported it, decoded and
+// checked.
+type KernelEvent struct {
 	Kind EventKind
 	// BootNs is CLOCK_BOOTTIME in nanoseconds when the packet was seen.
 	BootNs   uint64
@@ -110,12 +111,12 @@ type Event struct {
 
 // Decode parses one raw event. It rejects input of the wrong size or with
 // fields no program writes, so a corrupt ring never yields a record.
-func Decode(raw []byte) (Event, error) {
+func Decode(raw []byte) (KernelEvent, error) {
 	if len(raw) < EventSize || len(raw) > EventSize+SnippetMax {
-		return Event{}, fmt.Errorf("decode event: size %d, want %d to %d", len(raw), EventSize, EventSize+SnippetMax)
+		return KernelEvent{}, fmt.Errorf("decode event: size %d, want %d to %d", len(raw), EventSize, EventSize+SnippetMax)
 	}
 	ne := binary.NativeEndian
-	ev := Event{
+	ev := KernelEvent{
 		BootNs:   ne.Uint64(raw[0:8]),
 		Ifindex:  ne.Uint32(raw[40:44]),
 		Len:      ne.Uint32(raw[44:48]),
@@ -138,20 +139,20 @@ func Decode(raw []byte) (Event, error) {
 		ev.Src = netip.AddrFrom16([16]byte(raw[8:24]))
 		ev.Dst = netip.AddrFrom16([16]byte(raw[24:40]))
 	default:
-		return Event{}, fmt.Errorf("decode event: family %d is neither 4 nor 6", family)
+		return KernelEvent{}, fmt.Errorf("decode event: family %d is neither 4 nor 6", family)
 	}
 	if ev.Dir > Egress {
-		return Event{}, fmt.Errorf("decode event: direction %d out of range", raw[56])
+		return KernelEvent{}, fmt.Errorf("decode event: direction %d out of range", raw[56])
 	}
 	flags := raw[57]
 	if flags&^evKnownFlags != 0 {
-		return Event{}, fmt.Errorf("decode event: unknown flags %#x", flags)
+		return KernelEvent{}, fmt.Errorf("decode event: unknown flags %#x", flags)
 	}
 	if flags&evReply != 0 && flags&evReplyKnown == 0 {
-		return Event{}, fmt.Errorf("decode event: flags %#x mark a reply of unknown state", flags)
+		return KernelEvent{}, fmt.Errorf("decode event: flags %#x mark a reply of unknown state", flags)
 	}
 	if ev.TCPFlags > 0x1ff {
-		return Event{}, fmt.Errorf("decode event: tcp flags %#x exceed nine bits", ev.TCPFlags)
+		return KernelEvent{}, fmt.Errorf("decode event: tcp flags %#x exceed nine bits", ev.TCPFlags)
 	}
 	switch flags & evKindFlags {
 	case 0:
@@ -164,23 +165,23 @@ func Decode(raw []byte) (Event, error) {
 	case evRetransmit:
 		ev.Kind = KindRetransmit
 	default:
-		return Event{}, fmt.Errorf("decode event: flags %#x name more than one kind", flags)
+		return KernelEvent{}, fmt.Errorf("decode event: flags %#x name more than one kind", flags)
 	}
 	if (ev.Kind == KindSnippet) != (len(raw) > EventSize) {
-		return Event{}, fmt.Errorf("decode event: size %d with flags %#x: only a snippet event, and always one, carries payload", len(raw), flags)
+		return KernelEvent{}, fmt.Errorf("decode event: size %d with flags %#x: only a snippet event, and always one, carries payload", len(raw), flags)
 	}
 	switch ev.Kind {
 	case KindDrop:
 		ev.DropReason = last
 	case KindRetransmit:
 		if last != 0 {
-			return Event{}, fmt.Errorf("decode event: drop reason %d on an event that is no drop", last)
+			return KernelEvent{}, fmt.Errorf("decode event: drop reason %d on an event that is no drop", last)
 		}
 	default:
 		ev.Packets = max(last, 1)
 	}
 	if flags&evPodNS != 0 && ev.Kind != KindDrop && ev.Kind != KindRetransmit {
-		return Event{}, fmt.Errorf("decode event: flags %#x place a packet event in a pod namespace", flags)
+		return KernelEvent{}, fmt.Errorf("decode event: flags %#x place a packet event in a pod namespace", flags)
 	}
 	ev.PodNamespace = flags&evPodNS != 0
 	ev.HasL4 = flags&evL4 != 0

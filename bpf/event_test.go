@@ -38,7 +38,7 @@ func TestDecode(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Decode: %v", err)
 	}
-	want := Event{
+	want := KernelEvent{
 		BootNs: 123456789, Src: v4s, Dst: v4d, Ifindex: 7, Len: 1514, Proto: 6, HasL4: true,
 		SrcPort: 40000, DstPort: 443, TCPFlags: 0x1ff, ICMPType: 3, ICMPCode: 4, Dir: Egress,
 		ReplyKnown: true, Reply: true, Packets: 1,
