@@ -1,18 +1,18 @@
 package bpf
 
 import (
-	"encoding/binary"
 	"fmt"
 	"net/netip"
+	"unsafe"
 )
 
 // EventSize is the size of one raw event (struct event in c/capture.h). A
 // snippet event is followed by up to SnippetMax payload bytes.
-const EventSize = 64
+const EventSize = int(unsafe.Sizeof(captureEvent{}))
 
 // SnippetMax is the most L4 payload bytes a snippet event carries
-// (SNIPPET_MAX in c/capture.h).
-const SnippetMax = 512
+// (SNIPPET_MAX in c/capture.h, the payload of struct snippet).
+const SnippetMax = len(captureSnippet{}.Payload)
 
 // Direction is the side of the attachment a packet was seen on.
 type Direction uint8
@@ -70,8 +70,8 @@ const (
 	KindRetransmit
 )
 
-// KernelEvent is one packet as a datapath program reported it, decoded and
-// checked.
+// KernelEvent is one packet as a datapath program reported it: a raw event
+// (captureEvent) decoded and checked.
 type KernelEvent struct {
 	Kind EventKind
 	// BootNs is CLOCK_BOOTTIME in nanoseconds when the packet was seen.
@@ -115,36 +115,36 @@ func Decode(raw []byte) (KernelEvent, error) {
 	if len(raw) < EventSize || len(raw) > EventSize+SnippetMax {
 		return KernelEvent{}, fmt.Errorf("decode event: size %d, want %d to %d", len(raw), EventSize, EventSize+SnippetMax)
 	}
-	ne := binary.NativeEndian
+	ce := rawView(raw)
 	ev := KernelEvent{
-		BootNs:   ne.Uint64(raw[0:8]),
-		Ifindex:  ne.Uint32(raw[40:44]),
-		Len:      ne.Uint32(raw[44:48]),
-		SrcPort:  ne.Uint16(raw[48:50]),
-		DstPort:  ne.Uint16(raw[50:52]),
-		TCPFlags: ne.Uint16(raw[52:54]),
-		Proto:    raw[54],
-		Dir:      Direction(raw[56]),
-		ICMPType: raw[58],
-		ICMPCode: raw[59],
+		BootNs:   ce.Ktime,
+		Ifindex:  ce.Ifindex,
+		Len:      ce.Len,
+		SrcPort:  ce.Sport,
+		DstPort:  ce.Dport,
+		TCPFlags: ce.TcpFlags,
+		Proto:    ce.Proto,
+		Dir:      Direction(ce.Dir),
+		ICMPType: ce.IcmpType,
+		ICMPCode: ce.IcmpCode,
 	}
-	// The last word is the drop reason of a drop and the packet count of
-	// a packet event.
-	last := ne.Uint32(raw[60:64])
-	switch family := raw[55]; family {
+	// bpf2go names the union after its first member, reason: it is the
+	// drop reason of a drop and the packet count of a packet event.
+	last := ce.Reason
+	switch ce.Family {
 	case 4:
-		ev.Src = netip.AddrFrom4([4]byte(raw[8:12]))
-		ev.Dst = netip.AddrFrom4([4]byte(raw[24:28]))
+		ev.Src = netip.AddrFrom4([4]byte(ce.Saddr[:4]))
+		ev.Dst = netip.AddrFrom4([4]byte(ce.Daddr[:4]))
 	case 6:
-		ev.Src = netip.AddrFrom16([16]byte(raw[8:24]))
-		ev.Dst = netip.AddrFrom16([16]byte(raw[24:40]))
+		ev.Src = netip.AddrFrom16(ce.Saddr)
+		ev.Dst = netip.AddrFrom16(ce.Daddr)
 	default:
-		return KernelEvent{}, fmt.Errorf("decode event: family %d is neither 4 nor 6", family)
+		return KernelEvent{}, fmt.Errorf("decode event: family %d is neither 4 nor 6", ce.Family)
 	}
 	if ev.Dir > Egress {
-		return KernelEvent{}, fmt.Errorf("decode event: direction %d out of range", raw[56])
+		return KernelEvent{}, fmt.Errorf("decode event: direction %d out of range", ce.Dir)
 	}
-	flags := raw[57]
+	flags := ce.Flags
 	if flags&^evKnownFlags != 0 {
 		return KernelEvent{}, fmt.Errorf("decode event: unknown flags %#x", flags)
 	}
@@ -188,4 +188,18 @@ func Decode(raw []byte) (KernelEvent, error) {
 	ev.ReplyKnown = flags&evReplyKnown != 0
 	ev.Reply = flags&evReply != 0
 	return ev, nil
+}
+
+// rawView returns the struct event at the start of raw, which is at least
+// EventSize bytes in host order, as the program wrote it. A ring sample is
+// 8-byte aligned and read in place, without a copy; other input is copied,
+// since some architectures fault on misaligned loads.
+func rawView(raw []byte) *captureEvent {
+	p := unsafe.Pointer(unsafe.SliceData(raw))
+	if uintptr(p)%unsafe.Alignof(captureEvent{}) != 0 {
+		ce := new(captureEvent)
+		copy(unsafe.Slice((*byte)(unsafe.Pointer(ce)), EventSize), raw)
+		return ce
+	}
+	return (*captureEvent)(p)
 }
