@@ -8,9 +8,35 @@ import (
 	_ "embed"
 	"fmt"
 	"io"
+	"structs"
 
 	"github.com/cilium/ebpf"
 )
+
+type captureEvent struct {
+	_        structs.HostLayout
+	Ktime    uint64
+	Saddr    [16]uint8
+	Daddr    [16]uint8
+	Ifindex  uint32
+	Len      uint32
+	Sport    uint16
+	Dport    uint16
+	TcpFlags uint16
+	Proto    uint8
+	Family   uint8
+	Dir      uint8
+	Flags    uint8
+	IcmpType uint8
+	IcmpCode uint8
+	Reason   uint32
+}
+
+type captureSnippet struct {
+	_       structs.HostLayout
+	Ev      captureEvent
+	Payload [512]uint8
+}
 
 // Names of all BPF objects in the ELF.
 //

@@ -53,7 +53,7 @@ func carriesPorts(proto uint8) bool {
 
 // fillRecord writes ev into rec as a forwarded trace. bootToUnix is added to
 // the event's boot-clock time to get Unix nanoseconds.
-func (ev *Event) fillRecord(rec *record.Record, bootToUnix int64, r role, iface intern.Ref) {
+func (ev *KernelEvent) fillRecord(rec *record.Record, bootToUnix int64, r role, iface intern.Ref) {
 	*rec = record.Record{
 		Time:     int64(ev.BootNs) + bootToUnix,
 		Kind:     record.KindTrace,
@@ -90,7 +90,7 @@ func (ev *Event) fillRecord(rec *record.Record, bootToUnix int64, r role, iface 
 // fillDrop writes a KindDrop event into rec as a Hubble drop (event type 1):
 // verdict DROPPED, the Hubble reason hubble, and the kernel's reason code
 // with its interned name nameRef. Drops have no observation point.
-func (ev *Event) fillDrop(rec *record.Record, bootToUnix int64, iface intern.Ref, hubble flowpb.DropReason, nameRef intern.Ref) {
+func (ev *KernelEvent) fillDrop(rec *record.Record, bootToUnix int64, iface intern.Ref, hubble flowpb.DropReason, nameRef intern.Ref) {
 	ev.fillRecord(rec, bootToUnix, roleNetwork, iface)
 	rec.Kind = record.KindDrop
 	rec.Verdict = uint8(flowpb.Verdict_DROPPED)
@@ -104,7 +104,7 @@ func (ev *Event) fillDrop(rec *record.Record, bootToUnix int64, iface intern.Ref
 // local stack (FROM_STACK, which the capture program never reports, so
 // `hubble observe --type trace:from-stack` selects exactly the
 // retransmissions) marked Retransmit.
-func (ev *Event) fillRetransmit(rec *record.Record, bootToUnix int64, iface intern.Ref) {
+func (ev *KernelEvent) fillRetransmit(rec *record.Record, bootToUnix int64, iface intern.Ref) {
 	ev.fillRecord(rec, bootToUnix, roleNetwork, iface)
 	rec.ObsPoint = uint8(flowpb.TraceObservationPoint_FROM_STACK)
 	rec.Retransmit = true

@@ -28,7 +28,7 @@ func TestObsPoint(t *testing.T) {
 
 func TestFillRecord(t *testing.T) {
 	src, dst := netip.MustParseAddr("fd00::1"), netip.MustParseAddr("fd00::2")
-	base := Event{BootNs: 1000, Src: src, Dst: dst, Ifindex: 3, Len: 90, Dir: Egress}
+	base := KernelEvent{BootNs: 1000, Src: src, Dst: dst, Ifindex: 3, Len: 90, Dir: Egress}
 
 	tcp := base
 	tcp.Proto, tcp.HasL4, tcp.SrcPort, tcp.DstPort, tcp.TCPFlags = record.ProtoTCP, true, 1, 2, record.TCPSyn

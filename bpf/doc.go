@@ -28,7 +28,8 @@
 // which do outlive it: those carry a recognisable name and are removed at
 // start and on exit.
 //
-// The raw event layout is defined once in c/capture.h and decoded by the
-// pure function Decode, which runs and is tested on every platform; loading
-// and attaching programs is Linux-only.
+// The raw event layout is defined once, in c/capture.h; bpf2go generates
+// its Go view (captureEvent), which the pure function Decode reads in place
+// and checks into a KernelEvent. Decode runs and is tested on every
+// platform; loading and attaching programs is Linux-only.
 package bpf

@@ -1,18 +1,18 @@
 package bpf
 
 import (
-	"encoding/binary"
 	"fmt"
 	"net/netip"
+	"unsafe"
 )
 
 // EventSize is the size of one raw event (struct event in c/capture.h). A
 // snippet event is followed by up to SnippetMax payload bytes.
-const EventSize = 64
+const EventSize = int(unsafe.Sizeof(captureEvent{}))
 
 // SnippetMax is the most L4 payload bytes a snippet event carries
-// (SNIPPET_MAX in c/capture.h).
-const SnippetMax = 512
+// (SNIPPET_MAX in c/capture.h, the payload of struct snippet).
+const SnippetMax = len(captureSnippet{}.Payload)
 
 // Direction is the side of the attachment a packet was seen on.
 type Direction uint8
@@ -53,7 +53,7 @@ const (
 	aggConnection = 1
 )
 
-// EventKind says which program reported an event and what it means.
+// EventKind says which program reported a KernelEvent and what it means.
 type EventKind uint8
 
 const (
@@ -70,8 +70,9 @@ const (
 	KindRetransmit
 )
 
-// Event is one packet as the capture program reported it.
-type Event struct {
+// KernelEvent is one packet as a datapath program reported it: a raw event
+// (captureEvent) decoded and checked.
+type KernelEvent struct {
 	Kind EventKind
 	// BootNs is CLOCK_BOOTTIME in nanoseconds when the packet was seen.
 	BootNs   uint64
@@ -110,48 +111,48 @@ type Event struct {
 
 // Decode parses one raw event. It rejects input of the wrong size or with
 // fields no program writes, so a corrupt ring never yields a record.
-func Decode(raw []byte) (Event, error) {
+func Decode(raw []byte) (KernelEvent, error) {
 	if len(raw) < EventSize || len(raw) > EventSize+SnippetMax {
-		return Event{}, fmt.Errorf("decode event: size %d, want %d to %d", len(raw), EventSize, EventSize+SnippetMax)
+		return KernelEvent{}, fmt.Errorf("decode event: size %d, want %d to %d", len(raw), EventSize, EventSize+SnippetMax)
 	}
-	ne := binary.NativeEndian
-	ev := Event{
-		BootNs:   ne.Uint64(raw[0:8]),
-		Ifindex:  ne.Uint32(raw[40:44]),
-		Len:      ne.Uint32(raw[44:48]),
-		SrcPort:  ne.Uint16(raw[48:50]),
-		DstPort:  ne.Uint16(raw[50:52]),
-		TCPFlags: ne.Uint16(raw[52:54]),
-		Proto:    raw[54],
-		Dir:      Direction(raw[56]),
-		ICMPType: raw[58],
-		ICMPCode: raw[59],
+	ce := rawView(raw)
+	ev := KernelEvent{
+		BootNs:   ce.Ktime,
+		Ifindex:  ce.Ifindex,
+		Len:      ce.Len,
+		SrcPort:  ce.Sport,
+		DstPort:  ce.Dport,
+		TCPFlags: ce.TcpFlags,
+		Proto:    ce.Proto,
+		Dir:      Direction(ce.Dir),
+		ICMPType: ce.IcmpType,
+		ICMPCode: ce.IcmpCode,
 	}
-	// The last word is the drop reason of a drop and the packet count of
-	// a packet event.
-	last := ne.Uint32(raw[60:64])
-	switch family := raw[55]; family {
+	// bpf2go names the union after its first member, reason: it is the
+	// drop reason of a drop and the packet count of a packet event.
+	last := ce.Reason
+	switch ce.Family {
 	case 4:
-		ev.Src = netip.AddrFrom4([4]byte(raw[8:12]))
-		ev.Dst = netip.AddrFrom4([4]byte(raw[24:28]))
+		ev.Src = netip.AddrFrom4([4]byte(ce.Saddr[:4]))
+		ev.Dst = netip.AddrFrom4([4]byte(ce.Daddr[:4]))
 	case 6:
-		ev.Src = netip.AddrFrom16([16]byte(raw[8:24]))
-		ev.Dst = netip.AddrFrom16([16]byte(raw[24:40]))
+		ev.Src = netip.AddrFrom16(ce.Saddr)
+		ev.Dst = netip.AddrFrom16(ce.Daddr)
 	default:
-		return Event{}, fmt.Errorf("decode event: family %d is neither 4 nor 6", family)
+		return KernelEvent{}, fmt.Errorf("decode event: family %d is neither 4 nor 6", ce.Family)
 	}
 	if ev.Dir > Egress {
-		return Event{}, fmt.Errorf("decode event: direction %d out of range", raw[56])
+		return KernelEvent{}, fmt.Errorf("decode event: direction %d out of range", ce.Dir)
 	}
-	flags := raw[57]
+	flags := ce.Flags
 	if flags&^evKnownFlags != 0 {
-		return Event{}, fmt.Errorf("decode event: unknown flags %#x", flags)
+		return KernelEvent{}, fmt.Errorf("decode event: unknown flags %#x", flags)
 	}
 	if flags&evReply != 0 && flags&evReplyKnown == 0 {
-		return Event{}, fmt.Errorf("decode event: flags %#x mark a reply of unknown state", flags)
+		return KernelEvent{}, fmt.Errorf("decode event: flags %#x mark a reply of unknown state", flags)
 	}
 	if ev.TCPFlags > 0x1ff {
-		return Event{}, fmt.Errorf("decode event: tcp flags %#x exceed nine bits", ev.TCPFlags)
+		return KernelEvent{}, fmt.Errorf("decode event: tcp flags %#x exceed nine bits", ev.TCPFlags)
 	}
 	switch flags & evKindFlags {
 	case 0:
@@ -164,27 +165,41 @@ func Decode(raw []byte) (Event, error) {
 	case evRetransmit:
 		ev.Kind = KindRetransmit
 	default:
-		return Event{}, fmt.Errorf("decode event: flags %#x name more than one kind", flags)
+		return KernelEvent{}, fmt.Errorf("decode event: flags %#x name more than one kind", flags)
 	}
 	if (ev.Kind == KindSnippet) != (len(raw) > EventSize) {
-		return Event{}, fmt.Errorf("decode event: size %d with flags %#x: only a snippet event, and always one, carries payload", len(raw), flags)
+		return KernelEvent{}, fmt.Errorf("decode event: size %d with flags %#x: only a snippet event, and always one, carries payload", len(raw), flags)
 	}
 	switch ev.Kind {
 	case KindDrop:
 		ev.DropReason = last
 	case KindRetransmit:
 		if last != 0 {
-			return Event{}, fmt.Errorf("decode event: drop reason %d on an event that is no drop", last)
+			return KernelEvent{}, fmt.Errorf("decode event: drop reason %d on an event that is no drop", last)
 		}
 	default:
 		ev.Packets = max(last, 1)
 	}
 	if flags&evPodNS != 0 && ev.Kind != KindDrop && ev.Kind != KindRetransmit {
-		return Event{}, fmt.Errorf("decode event: flags %#x place a packet event in a pod namespace", flags)
+		return KernelEvent{}, fmt.Errorf("decode event: flags %#x place a packet event in a pod namespace", flags)
 	}
 	ev.PodNamespace = flags&evPodNS != 0
 	ev.HasL4 = flags&evL4 != 0
 	ev.ReplyKnown = flags&evReplyKnown != 0
 	ev.Reply = flags&evReply != 0
 	return ev, nil
+}
+
+// rawView returns the struct event at the start of raw, which is at least
+// EventSize bytes in host order, as the program wrote it. A ring sample is
+// 8-byte aligned and read in place, without a copy; other input is copied,
+// since some architectures fault on misaligned loads.
+func rawView(raw []byte) *captureEvent {
+	p := unsafe.Pointer(unsafe.SliceData(raw))
+	if uintptr(p)%unsafe.Alignof(captureEvent{}) != 0 {
+		ce := new(captureEvent)
+		copy(unsafe.Slice((*byte)(unsafe.Pointer(ce)), EventSize), raw)
+		return ce
+	}
+	return (*captureEvent)(p)
 }

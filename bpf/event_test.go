@@ -1,33 +1,33 @@
 package bpf
 
 import (
-	"encoding/binary"
+	"bytes"
 	"net/netip"
 	"reflect"
 	"testing"
+	"unsafe"
 
 	"github.com/foveanet/fovea/model/record"
 )
 
-// rawEvent builds a raw event as the capture program writes it.
+// testEvent is a raw event as the capture program writes it.
+func testEvent(family, dir, flags uint8, src, dst netip.Addr) captureEvent {
+	ce := captureEvent{
+		Ktime: 123456789, Ifindex: 7, Len: 1514, Sport: 40000, Dport: 443, TcpFlags: 0x1ff,
+		Proto: 6, Family: family, Dir: dir, Flags: flags, IcmpType: 3, IcmpCode: 4,
+	}
+	copy(ce.Saddr[:], src.AsSlice())
+	copy(ce.Daddr[:], dst.AsSlice())
+	return ce
+}
+
+// eventBytes returns a copy of ce's bytes, as the ring delivers them.
+func eventBytes(ce captureEvent) []byte {
+	return bytes.Clone(unsafe.Slice((*byte)(unsafe.Pointer(&ce)), EventSize))
+}
+
 func rawEvent(family, dir, flags uint8, src, dst netip.Addr) []byte {
-	b := make([]byte, EventSize)
-	ne := binary.NativeEndian
-	ne.PutUint64(b[0:], 123456789)
-	s, d := src.AsSlice(), dst.AsSlice()
-	copy(b[8:24], s)
-	copy(b[24:40], d)
-	ne.PutUint32(b[40:], 7)
-	ne.PutUint32(b[44:], 1514)
-	ne.PutUint16(b[48:], 40000)
-	ne.PutUint16(b[50:], 443)
-	ne.PutUint16(b[52:], 0x1ff)
-	b[54] = 6
-	b[55] = family
-	b[56] = dir
-	b[57] = flags
-	b[58], b[59] = 3, 4
-	return b
+	return eventBytes(testEvent(family, dir, flags, src, dst))
 }
 
 func TestDecode(t *testing.T) {
@@ -38,13 +38,19 @@ func TestDecode(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Decode: %v", err)
 	}
-	want := Event{
+	want := KernelEvent{
 		BootNs: 123456789, Src: v4s, Dst: v4d, Ifindex: 7, Len: 1514, Proto: 6, HasL4: true,
 		SrcPort: 40000, DstPort: 443, TCPFlags: 0x1ff, ICMPType: 3, ICMPCode: 4, Dir: Egress,
 		ReplyKnown: true, Reply: true, Packets: 1,
 	}
 	if !reflect.DeepEqual(ev, want) {
 		t.Fatalf("Decode:\n got %+v\nwant %+v", ev, want)
+	}
+	// Input that is not 8-byte aligned, unlike a ring sample, is copied
+	// rather than read in place.
+	shifted := append([]byte{0}, rawEvent(4, 1, evL4|evReplyKnown|evReply, v4s, v4d)...)[1:]
+	if ev, err = Decode(shifted); err != nil || !reflect.DeepEqual(ev, want) {
+		t.Fatalf("Decode misaligned:\n got %+v, %v\nwant %+v", ev, err, want)
 	}
 	ev, err = Decode(rawEvent(6, 0, 0, v6s, v6d))
 	if err != nil {
@@ -54,9 +60,9 @@ func TestDecode(t *testing.T) {
 		t.Fatalf("Decode v6: %+v", ev)
 	}
 
-	drop := rawEvent(4, 0, evL4|evDrop, v4s, v4d)
-	binary.NativeEndian.PutUint32(drop[60:], 12)
-	if ev, err = Decode(drop); err != nil || ev.Kind != KindDrop || ev.DropReason != 12 || !ev.HasL4 {
+	drop := testEvent(4, 0, evL4|evDrop, v4s, v4d)
+	drop.Reason = 12
+	if ev, err = Decode(eventBytes(drop)); err != nil || ev.Kind != KindDrop || ev.DropReason != 12 || !ev.HasL4 {
 		t.Fatalf("Decode drop: %+v, %v", ev, err)
 	}
 	if ev, err = Decode(rawEvent(4, 0, evL4|evRetransmit|evPodNS, v4s, v4d)); err != nil || ev.Kind != KindRetransmit || !ev.PodNamespace {
@@ -68,9 +74,9 @@ func TestDecode(t *testing.T) {
 	}
 
 	// An aggregated report's last word counts the packets it stands for.
-	agg := rawEvent(4, 0, evL4|evReplyKnown, v4s, v4d)
-	binary.NativeEndian.PutUint32(agg[60:], 5)
-	if ev, err = Decode(agg); err != nil || ev.Kind != KindPacket || ev.Packets != 5 || ev.DropReason != 0 {
+	agg := testEvent(4, 0, evL4|evReplyKnown, v4s, v4d)
+	agg.Reason = 5
+	if ev, err = Decode(eventBytes(agg)); err != nil || ev.Kind != KindPacket || ev.Packets != 5 || ev.DropReason != 0 {
 		t.Fatalf("Decode aggregated report: %+v, %v", ev, err)
 	}
 	var rec record.Record
@@ -95,15 +101,15 @@ func TestDecode(t *testing.T) {
 		{"payload without snippet", append(rawEvent(4, 0, evDrop, v4s, v4d), 1)},
 		{"payload too long", append(rawEvent(4, 0, evSnippet, v4s, v4d), make([]byte, SnippetMax+1)...)},
 		{"reason on a retransmission", func() []byte {
-			b := rawEvent(4, 0, evL4|evRetransmit, v4s, v4d)
-			binary.NativeEndian.PutUint32(b[60:], 3)
-			return b
+			ce := testEvent(4, 0, evL4|evRetransmit, v4s, v4d)
+			ce.Reason = 3
+			return eventBytes(ce)
 		}()},
 		{"reply without known", rawEvent(4, 0, evReply, v4s, v4d)},
 		{"tcp flags", func() []byte {
-			b := rawEvent(4, 0, 0, v4s, v4d)
-			binary.NativeEndian.PutUint16(b[52:], 0x200)
-			return b
+			ce := testEvent(4, 0, 0, v4s, v4d)
+			ce.TcpFlags = 0x200
+			return eventBytes(ce)
 		}()},
 	} {
 		if _, err := Decode(bad.raw); err == nil {

@@ -51,7 +51,7 @@ func runProg(t testing.TB, prog *ebpf.Program, frame []byte) {
 }
 
 // drainEvents returns every event pending in the source's ring.
-func drainEvents(t testing.TB, s *Source) []Event {
+func drainEvents(t testing.TB, s *Source) []KernelEvent {
 	t.Helper()
 	rd, err := ringbuf.NewReader(s.objs.Events)
 	if err != nil {
@@ -59,7 +59,7 @@ func drainEvents(t testing.TB, s *Source) []Event {
 	}
 	defer rd.Close()
 	rd.SetDeadline(time.Now().Add(20 * time.Millisecond))
-	var out []Event
+	var out []KernelEvent
 	for {
 		rec, err := rd.Read()
 		if errors.Is(err, os.ErrDeadlineExceeded) {

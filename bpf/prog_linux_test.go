@@ -22,7 +22,7 @@ type want struct {
 	reply        bool
 }
 
-func check(t *testing.T, ev Event, w want) {
+func check(t *testing.T, ev KernelEvent, w want) {
 	t.Helper()
 	got := want{
 		src: ev.Src.String(), dst: ev.Dst.String(), proto: ev.Proto, hasL4: ev.HasL4,

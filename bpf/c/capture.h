@@ -1,5 +1,6 @@
-/* Layouts shared between the capture program and its Go decoder
- * (bpf/event.go). Change both together. */
+/* Layouts shared between the programs and their Go decoder (bpf/event.go).
+ * bpf2go generates Go's struct event and struct snippet from here (make
+ * generate); the EV_* and DIR_* values are mirrored by hand in event.go. */
 #pragma once
 
 /* Direction of the attachment an event was seen at. */
