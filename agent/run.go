@@ -34,9 +34,11 @@ import (
 // in tests. Run blocks until ctx ends or the source fails; it calls emit
 // from one goroutine (the ring takes a single writer), and emit does not
 // retain the record. Close releases what the source holds (kernel objects).
+// Collector reports what it read, dropped and lost.
 type Source interface {
 	Run(ctx context.Context, emit func(*record.Record)) error
 	Close() error
+	Collector() prometheus.Collector
 }
 
 // Run runs an agent until ctx ends: the packet source, the pipeline into the
@@ -51,8 +53,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("create ring: %w", err)
 	}
-	reg := prometheus.NewRegistry()
-	dnsParser, names, err := newDNS(tables, int(ring.Cap()), reg)
+	dnsParser, names, l7Store, err := newDNS(tables, int(ring.Cap()))
 	if err != nil {
 		return err
 	}
@@ -60,7 +61,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	// Clients are served only once the datapath is attached: a socket that
 	// answers means flows are being captured.
 	capturing := make(chan struct{})
-	src, err := newSource(cfg, log, tables, dnsParser, reg, events, sync.OnceFunc(func() { close(capturing) }))
+	src, err := newSource(cfg, log, tables, dnsParser, events, sync.OnceFunc(func() { close(capturing) }))
 	if err != nil {
 		return err
 	}
@@ -75,15 +76,14 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	if addrs, err := enrich.LocalAddrs(); err == nil {
 		reserved.SetLocalAddrs(addrs)
 	}
-	pods, feedPods, err := newEndpoints(cfg, node, reg, events, log)
+	pods, feedPods, feedMetrics, err := newEndpoints(cfg, node, events, log)
 	if err != nil {
 		return err
 	}
 	namespaces := observer.NewNamespaceTracker(observer.WithNamespaceCluster(cfg.ClusterName))
 	// Pods first: the reserved identities label only what is left.
 	p := &pipeline{ring: ring, enrichers: []Enricher{pods, reserved, enrich.NewNames(names)}, namespaces: namespaces, endpoints: tables.Endpoints}
-	reg.MustRegister(newRingCollector(ring, &p.seen))
-	sweeper, err := newSweeper(cfg, tables, []intern.Holder{p, pods, names}, src, reg, log)
+	sweeper, err := newSweeper(cfg, tables, []intern.Holder{p, pods, names}, src, log)
 	if err != nil {
 		return err
 	}
@@ -95,10 +95,16 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		observer.WithFilterBuilder(filters.Build),
 		observer.WithNamespaces(namespaces),
 		observer.WithAgentEvents(events),
-		observer.WithRegisterer(reg),
 	)
 	if err != nil {
 		return fmt.Errorf("create observer: %w", err)
+	}
+	reg := metrics.NewRegistry()
+	if err := (instruments{
+		ring: newRingCollector(ring, &p.seen), tables: tables, l7: l7Store, names: names, parser: dnsParser,
+		source: src, sweeper: sweeper, observer: obs, feed: feedMetrics,
+	}).register(reg); err != nil {
+		return err
 	}
 	srv, err := server.New(cfg.Server, log, obs, peer.NewSelf(node, cfg.Server), server.WithVersion(cfg.Version))
 	if err != nil {
@@ -150,73 +156,69 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	return nil
 }
 
-// newEndpoints returns the enricher that labels pods and services, and what
+// newEndpoints returns the enricher that labels pods and services, what
 // feeds it: the inventory file, the Kubernetes API (--kubeconfig, or the
-// cluster the agent runs in, which also labels node), or nothing (nil).
-func newEndpoints(cfg Config, node *flowview.Node, reg prometheus.Registerer, events *observer.AgentEvents, log *slog.Logger) (*enrich.Endpoints, func(context.Context) error, error) {
+// cluster the agent runs in, which also labels node), or nothing (nil),
+// and the feed's metrics.
+func newEndpoints(cfg Config, node *flowview.Node, events *observer.AgentEvents, log *slog.Logger) (*enrich.Endpoints, func(context.Context) error, []prometheus.Collector, error) {
 	store, tables := endpoints.NewStore(), node.Tables
 	switch {
 	case cfg.Inventory != "":
 		inv, err := inventory.New(cfg.Inventory, cfg.ClusterName, tables, store,
-			inventory.WithLogger(log), inventory.WithInterval(cfg.InventoryInterval), inventory.WithRegisterer(reg))
+			inventory.WithLogger(log), inventory.WithInterval(cfg.InventoryInterval))
 		if err != nil {
-			return nil, nil, fmt.Errorf("--inventory: %w", err)
+			return nil, nil, nil, fmt.Errorf("--inventory: %w", err)
 		}
-		return enrich.NewEndpoints(store), inv.Run, nil
+		return enrich.NewEndpoints(store), inv.Run, []prometheus.Collector{inv.Collector()}, nil
 	case cfg.Kubeconfig != "" || kubeclient.InCluster():
 		notify := func(typ, detail string) { events.Publish(unknownAgentEvent(typ, detail)) }
 		// One health for the client's requests and the informers' lists
 		// and watches, so an outage is reported once.
-		health := kubeclient.NewAPIHealth("fovea", log, notify)
+		health := kubeclient.NewAPIHealth(log, notify)
 		client, err := kubeclient.New(cfg.Kubeconfig, "fovea-agent", health)
 		if err != nil {
-			return nil, nil, fmt.Errorf("--kubeconfig: %w", err)
+			return nil, nil, nil, fmt.Errorf("--kubeconfig: %w", err)
 		}
 		w, err := kube.New(client, cfg.ClusterName, tables, store, kube.WithLocalNode(cfg.NodeName),
-			kube.WithLogger(log), kube.WithRegisterer(reg), kube.WithNodeLabels(node.SetLabels),
+			kube.WithLogger(log), kube.WithNodeLabels(node.SetLabels),
 			kube.WithNotify(notify), kube.WithHealth(health))
 		if err != nil {
-			return nil, nil, fmt.Errorf("--kubeconfig: %w", err)
+			return nil, nil, nil, fmt.Errorf("--kubeconfig: %w", err)
 		}
-		return enrich.NewEndpoints(store), w.Run, nil
+		return enrich.NewEndpoints(store), w.Run, []prometheus.Collector{w.Collector(), health.Collector()}, nil
 	}
-	return enrich.NewEndpoints(store), nil, nil
+	return enrich.NewEndpoints(store), nil, nil, nil
 }
 
 // newSweeper returns the sweeper of the intern tables. Besides holders, the
 // source holds interfaces if it says so; the reserved endpoints and kernel
 // drop reason names are pinned by whoever interns them.
-func newSweeper(cfg Config, tables *intern.Tables, holders []intern.Holder, src Source, reg prometheus.Registerer, log *slog.Logger) (*intern.Sweeper, error) {
+func newSweeper(cfg Config, tables *intern.Tables, holders []intern.Holder, src Source, log *slog.Logger) (*intern.Sweeper, error) {
 	if h, ok := src.(intern.Holder); ok {
 		holders = append(holders, h)
 	}
 	return intern.NewSweeper(tables, holders, intern.WithInterval(cfg.InternSweepInterval),
-		intern.WithLogger(log), intern.WithRegisterer(reg))
+		intern.WithLogger(log))
 }
 
-// newDNS builds the DNS parser the source hands DNS payloads to, its L7
-// store (one slot per ring slot, so every L7 record in the ring keeps its
-// details) and the IP→names cache its responses feed.
-func newDNS(tables *intern.Tables, ringCap int, reg prometheus.Registerer) (*dns.Parser, *dns.Names, error) {
+// newDNS builds the DNS parser the source hands DNS payloads to, the
+// IP→names cache its responses feed, and its L7 store (one slot per ring
+// slot, so every L7 record in the ring keeps its details).
+func newDNS(tables *intern.Tables, ringCap int) (*dns.Parser, *dns.Names, *l7.Store, error) {
 	store, err := l7.NewStore(ringCap)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	tables.L7 = store
 	names, err := dns.NewNames(tables.Names)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	parser, err := dns.NewParser(store, dns.WithNames(names))
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	for _, c := range []prometheus.Collector{store.Collector(), names.Collector(), parser.Collector()} {
-		if err := reg.Register(c); err != nil {
-			return nil, nil, fmt.Errorf("register DNS metrics: %w", err)
-		}
-	}
-	return parser, names, nil
+	return parser, names, store, nil
 }
 
 // refreshLocalAddrs keeps the host identity's address set current.

@@ -5,7 +5,6 @@ import (
 	"time"
 
 	flowpb "github.com/cilium/cilium/api/v1/flow"
-	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/foveanet/fovea/model/flowview"
 )
@@ -63,8 +62,3 @@ func WithTLSServerName(name string) Option { return func(s *Server) { s.tlsServe
 // WithLostEventInterval sets how often ring-buffer losses are reported to a
 // stream at most; it defaults to one second.
 func WithLostEventInterval(d time.Duration) Option { return func(s *Server) { s.lostInterval = d } }
-
-// WithRegisterer registers the observer's metrics with reg.
-func WithRegisterer(reg prometheus.Registerer) Option {
-	return func(s *Server) { s.registerer = reg }
-}
