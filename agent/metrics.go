@@ -4,6 +4,13 @@ import (
 	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/foveanet/fovea/agent/dns"
+	"github.com/foveanet/fovea/agent/sweep"
+	"github.com/foveanet/fovea/api/metrics"
+	"github.com/foveanet/fovea/api/observer"
+	"github.com/foveanet/fovea/model/intern"
+	"github.com/foveanet/fovea/model/l7"
 )
 
 // ringStats is what the ring collector reads; *ringbuffer.Ring satisfies it.
@@ -26,10 +33,10 @@ func newRingCollector(ring ringStats, seen *atomic.Uint64) prometheus.Collector 
 	return &ringCollector{
 		ring:      ring,
 		seen:      seen,
-		capacity:  prometheus.NewDesc("fovea_ring_capacity_events", "Events the ring can hold.", nil, nil),
-		held:      prometheus.NewDesc("fovea_ring_events", "Events the ring holds now.", nil, nil),
-		written:   prometheus.NewDesc("fovea_ring_writes_total", "Events written to the ring, loss notices included.", nil, nil),
-		seenFlows: prometheus.NewDesc("fovea_flows_seen_total", "Flows decoded by the agent (Hubble's seen_flows).", nil, nil),
+		capacity:  prometheus.NewDesc("ring_capacity_events", "Events the ring can hold.", nil, nil),
+		held:      prometheus.NewDesc("ring_events", "Events the ring holds now.", nil, nil),
+		written:   prometheus.NewDesc("ring_writes_total", "Events written to the ring, loss notices included.", nil, nil),
+		seenFlows: prometheus.NewDesc("flows_seen_total", "Flows decoded by the agent (Hubble's seen_flows).", nil, nil),
 	}
 }
 
@@ -45,4 +52,28 @@ func (c *ringCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(c.held, prometheus.GaugeValue, float64(c.ring.Len()))
 	ch <- prometheus.MustNewConstMetric(c.written, prometheus.CounterValue, float64(c.ring.Head()))
 	ch <- prometheus.MustNewConstMetric(c.seenFlows, prometheus.CounterValue, float64(c.seen.Load()))
+}
+
+// instruments are the components whose series the agent exposes.
+type instruments struct {
+	ring     prometheus.Collector
+	tables   *intern.Tables
+	l7       *l7.Store
+	names    *dns.Names
+	parser   *dns.Parser
+	source   Source
+	sweeper  *sweep.Sweeper
+	observer *observer.Server
+	// feed are the series of what feeds the endpoints index (the inventory
+	// file, or the Kubernetes API and its health), if anything does.
+	feed []prometheus.Collector
+}
+
+// register registers every series the agent exposes with reg: the one list
+// of them, which testdata/metrics.golden shows.
+func (in instruments) register(reg *metrics.Registry) error {
+	return reg.Register(append([]prometheus.Collector{
+		in.ring, in.tables.Collector(), in.l7.Collector(), in.names.Collector(), in.parser.Collector(),
+		in.source.Collector(), in.sweeper.Collector(), in.observer.Collector(),
+	}, in.feed...)...)
 }

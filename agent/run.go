@@ -38,6 +38,8 @@ import (
 type Source interface {
 	Run(ctx context.Context, emit func(*record.Record)) error
 	Close() error
+	// Collector reports what it read, dropped and lost.
+	Collector() prometheus.Collector
 }
 
 // Run runs an agent until ctx ends: the packet source, the pipeline into the
@@ -46,16 +48,23 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
-	a := agent{cfg: cfg, log: log, reg: prometheus.NewRegistry()}
+	a := agent{cfg: cfg, log: log, reg: metrics.NewRegistry()}
 	var err error
-	if a.dp, err = newDatapath(cfg, a.reg, log); err != nil {
+	if a.dp, err = newDatapath(cfg, log); err != nil {
 		return err
 	}
 	defer a.dp.close(log)
-	if a.enr, err = newEnrichment(cfg, a.dp, a.reg, log); err != nil {
+	if a.enr, err = newEnrichment(cfg, a.dp, log); err != nil {
 		return err
 	}
-	if a.srv, err = newAPI(cfg, a.dp, a.enr.pipeline, a.reg, log); err != nil {
+	obs, err := newObserver(cfg, a.dp, a.enr.pipeline, log)
+	if err != nil {
+		return err
+	}
+	if a.srv, err = newServer(cfg, a.dp, obs, log); err != nil {
+		return err
+	}
+	if err := a.instruments(obs).register(a.reg); err != nil {
 		return err
 	}
 	// Listen before anything runs, so that a bad address stops the agent
@@ -70,7 +79,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 type agent struct {
 	cfg        Config
 	log        *slog.Logger
-	reg        *prometheus.Registry
+	reg        *metrics.Registry
 	dp         *datapath
 	enr        *enrichment
 	srv        *server.Server
@@ -84,6 +93,8 @@ type datapath struct {
 	node   *flowview.Node
 	ring   *ringbuffer.Ring[record.Record]
 	names  *dns.Names // what the source's DNS responses teach
+	parser *dns.Parser
+	l7     *l7.Store
 	events *observer.AgentEvents
 	src    Source
 	// capturing is closed once the source has attached to the interfaces
@@ -93,13 +104,13 @@ type datapath struct {
 
 // newDatapath builds the intern tables, the ring, the DNS parser and the
 // packet source.
-func newDatapath(cfg Config, reg prometheus.Registerer, log *slog.Logger) (*datapath, error) {
+func newDatapath(cfg Config, log *slog.Logger) (*datapath, error) {
 	tables := intern.NewTables()
 	ring, err := ringbuffer.New[record.Record](cfg.RingCapacity)
 	if err != nil {
 		return nil, fmt.Errorf("create ring: %w", err)
 	}
-	dnsParser, names, err := newDNS(tables, int(ring.Cap()), reg)
+	dnsParser, names, l7Store, err := newDNS(tables, int(ring.Cap()))
 	if err != nil {
 		return nil, err
 	}
@@ -108,11 +119,13 @@ func newDatapath(cfg Config, reg prometheus.Registerer, log *slog.Logger) (*data
 		node:      flowview.NewNode(cfg.NodeName, cfg.ClusterName, cfg.Version, nil, tables),
 		ring:      ring,
 		names:     names,
+		parser:    dnsParser,
+		l7:        l7Store,
 		events:    observer.NewAgentEvents(),
 		capturing: make(chan struct{}),
 	}
 	attached := sync.OnceFunc(func() { close(dp.capturing) })
-	if dp.src, err = newSource(cfg, log, tables, dnsParser, reg, dp.events, attached); err != nil {
+	if dp.src, err = newSource(cfg, log, tables, dnsParser, dp.events, attached); err != nil {
 		return nil, err
 	}
 	return dp, nil
@@ -130,49 +143,63 @@ type enrichment struct {
 	pipeline *pipeline
 	reserved *enrich.Reserved
 	feedPods func(context.Context) error // nil: no source of pods
-	sweeper  *sweep.Sweeper
+	// feedMetrics are the series of what feeds pods, if anything does.
+	feedMetrics []prometheus.Collector
+	sweeper     *sweep.Sweeper
 }
 
 // newEnrichment builds the pipeline into the ring with its enrichers, what
 // feeds them, and the sweeper of what they intern.
-func newEnrichment(cfg Config, dp *datapath, reg prometheus.Registerer, log *slog.Logger) (*enrichment, error) {
+func newEnrichment(cfg Config, dp *datapath, log *slog.Logger) (*enrichment, error) {
 	reserved := enrich.NewReserved(dp.tables)
 	// Know the node's addresses before the first packet, or early flows
 	// would name the host as the world.
 	refreshLocalAddrs(reserved, log)
-	pods, feedPods, err := newEndpoints(cfg, dp.node, reg, dp.events, log)
+	pods, feedPods, feedMetrics, err := newEndpoints(cfg, dp.node, dp.events, log)
 	if err != nil {
 		return nil, err
 	}
 	namespaces := observer.NewNamespaceTracker(observer.WithNamespaceCluster(cfg.ClusterName))
 	// Pods first: the reserved identities label only what is left.
 	p := &pipeline{ring: dp.ring, enrichers: []Enricher{pods, reserved, enrich.NewNames(dp.names)}, namespaces: namespaces, endpoints: dp.tables.Endpoints}
-	reg.MustRegister(newRingCollector(dp.ring, &p.seen))
-	sweeper, err := newSweeper(cfg, dp.tables, []intern.Holder{p, pods, dp.names}, dp.src, reg, log)
+	sweeper, err := newSweeper(cfg, dp.tables, []intern.Holder{p, pods, dp.names}, dp.src, log)
 	if err != nil {
 		return nil, err
 	}
-	return &enrichment{pipeline: p, reserved: reserved, feedPods: feedPods, sweeper: sweeper}, nil
+	return &enrichment{pipeline: p, reserved: reserved, feedPods: feedPods, feedMetrics: feedMetrics, sweeper: sweeper}, nil
 }
 
-// newAPI builds the Hubble server of the ring p writes.
-func newAPI(cfg Config, dp *datapath, p *pipeline, reg prometheus.Registerer, log *slog.Logger) (*server.Server, error) {
+// newObserver builds the Hubble Observer of the ring p writes.
+func newObserver(cfg Config, dp *datapath, p *pipeline, log *slog.Logger) (*observer.Server, error) {
 	obs, err := observer.New(dp.ring, dp.node,
 		observer.WithLogger(log),
 		observer.WithVersion(cfg.Version),
 		observer.WithSeenFlows(p.seen.Load),
 		observer.WithNamespaces(p.namespaces),
 		observer.WithAgentEvents(dp.events),
-		observer.WithRegisterer(reg),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("create observer: %w", err)
 	}
+	return obs, nil
+}
+
+// newServer builds the gRPC server of obs and the node's Peer service.
+func newServer(cfg Config, dp *datapath, obs *observer.Server, log *slog.Logger) (*server.Server, error) {
 	srv, err := server.New(cfg.Server, log, obs, peer.NewSelf(dp.node, cfg.Server), server.WithVersion(cfg.Version))
 	if err != nil {
 		return nil, fmt.Errorf("create server: %w", err)
 	}
 	return srv, nil
+}
+
+// instruments are the agent's components that expose series.
+func (a *agent) instruments(obs *observer.Server) instruments {
+	return instruments{
+		ring: newRingCollector(a.dp.ring, &a.enr.pipeline.seen), tables: a.dp.tables, l7: a.dp.l7,
+		names: a.dp.names, parser: a.dp.parser, source: a.dp.src, sweeper: a.enr.sweeper, observer: obs,
+		feed: a.enr.feedMetrics,
+	}
 }
 
 // listenMetrics listens on addr, unless it is empty (then nil).
@@ -232,73 +259,68 @@ func (a *agent) run(ctx context.Context) error {
 	return nil
 }
 
-// newEndpoints returns the enricher that labels pods and services, and what
+// newEndpoints returns the enricher that labels pods and services, what
 // feeds it: the inventory file, the Kubernetes API (--kubeconfig, or the
-// cluster the agent runs in, which also labels node), or nothing (nil).
-func newEndpoints(cfg Config, node *flowview.Node, reg prometheus.Registerer, events *observer.AgentEvents, log *slog.Logger) (*enrich.Endpoints, func(context.Context) error, error) {
+// cluster the agent runs in, which also labels node), or nothing (nil),
+// and the feed's metrics.
+func newEndpoints(cfg Config, node *flowview.Node, events *observer.AgentEvents, log *slog.Logger) (*enrich.Endpoints, func(context.Context) error, []prometheus.Collector, error) {
 	store, tables := endpoints.NewStore(), node.Tables
 	switch {
 	case cfg.Inventory != "":
 		inv, err := inventory.New(cfg.Inventory, cfg.ClusterName, tables, store,
-			inventory.WithLogger(log), inventory.WithInterval(cfg.InventoryInterval), inventory.WithRegisterer(reg))
+			inventory.WithLogger(log), inventory.WithInterval(cfg.InventoryInterval))
 		if err != nil {
-			return nil, nil, fmt.Errorf("--%s: %w", flagInventory, err)
+			return nil, nil, nil, fmt.Errorf("--%s: %w", flagInventory, err)
 		}
-		return enrich.NewEndpoints(store), inv.Run, nil
+		return enrich.NewEndpoints(store), inv.Run, []prometheus.Collector{inv.Collector()}, nil
 	case cfg.Kubeconfig != "" || kubeclient.InCluster():
 		notify := func(typ, detail string) { events.Publish(unknownAgentEvent(typ, detail)) }
 		// One health for the client's requests and the informers' lists
 		// and watches, so an outage is reported once.
-		health := kubeclient.NewAPIHealth("fovea", log, notify)
+		health := kubeclient.NewAPIHealth(log, notify)
 		client, err := kubeclient.New(cfg.Kubeconfig, "fovea-agent", health)
 		if err != nil {
-			return nil, nil, fmt.Errorf("--%s: %w", flagKubeconfig, err)
+			return nil, nil, nil, fmt.Errorf("--%s: %w", flagKubeconfig, err)
 		}
 		w, err := kube.New(client, cfg.ClusterName, tables, store, kube.WithLocalNode(cfg.NodeName),
-			kube.WithLogger(log), kube.WithRegisterer(reg), kube.WithNodeLabels(node.SetLabels),
+			kube.WithLogger(log), kube.WithNodeLabels(node.SetLabels),
 			kube.WithNotify(notify), kube.WithHealth(health))
 		if err != nil {
-			return nil, nil, fmt.Errorf("--%s: %w", flagKubeconfig, err)
+			return nil, nil, nil, fmt.Errorf("--%s: %w", flagKubeconfig, err)
 		}
-		return enrich.NewEndpoints(store), w.Run, nil
+		return enrich.NewEndpoints(store), w.Run, []prometheus.Collector{w.Collector(), health.Collector()}, nil
 	}
-	return enrich.NewEndpoints(store), nil, nil
+	return enrich.NewEndpoints(store), nil, nil, nil
 }
 
 // newSweeper returns the sweeper of the intern tables. Besides holders, the
 // source holds interfaces if it says so; the reserved endpoints and kernel
 // drop reason names are pinned by whoever interns them.
-func newSweeper(cfg Config, tables *intern.Tables, holders []intern.Holder, src Source, reg prometheus.Registerer, log *slog.Logger) (*sweep.Sweeper, error) {
+func newSweeper(cfg Config, tables *intern.Tables, holders []intern.Holder, src Source, log *slog.Logger) (*sweep.Sweeper, error) {
 	if h, ok := src.(intern.Holder); ok {
 		holders = append(holders, h)
 	}
-	return sweep.New(tables, holders, sweep.WithInterval(cfg.InternSweepInterval),
-		sweep.WithLogger(log), sweep.WithRegisterer(reg))
+	return sweep.New(tables, holders, sweep.WithInterval(cfg.InternSweepInterval), sweep.WithLogger(log))
 }
 
-// newDNS builds the DNS parser the source hands DNS payloads to, its L7
-// store (one slot per ring slot, so every L7 record in the ring keeps its
-// details) and the IP→names cache its responses feed.
-func newDNS(tables *intern.Tables, ringCap int, reg prometheus.Registerer) (*dns.Parser, *dns.Names, error) {
+// newDNS builds the DNS parser the source hands DNS payloads to, the
+// IP→names cache its responses feed, and its L7 store (one slot per ring
+// slot, so every L7 record in the ring keeps its details).
+func newDNS(tables *intern.Tables, ringCap int) (*dns.Parser, *dns.Names, *l7.Store, error) {
 	store, err := l7.NewStore(ringCap)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	tables.L7 = store
 	names, err := dns.NewNames(tables.Names)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	parser, err := dns.NewParser(store, dns.WithNames(names))
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	for _, c := range []prometheus.Collector{store.Collector(), names.Collector(), parser.Collector()} {
-		if err := reg.Register(c); err != nil {
-			return nil, nil, fmt.Errorf("register DNS metrics: %w", err)
-		}
-	}
-	return parser, names, nil
+	return parser, names, store, nil
 }
 
 // refreshLocalAddrs re-reads the node's addresses for the host identity; on

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 
-	"github.com/prometheus/client_golang/prometheus"
-
 	"github.com/foveanet/fovea/agent/dns"
 	"github.com/foveanet/fovea/api/observer"
 	"github.com/foveanet/fovea/bpf"
@@ -16,7 +14,7 @@ import (
 
 // newSource loads the eBPF datapath; attach and detach become agent events,
 // and ready runs once the interfaces present at start are attached.
-func newSource(cfg Config, log *slog.Logger, tables *intern.Tables, l7 *dns.Parser, reg prometheus.Registerer, events *observer.AgentEvents, ready func()) (Source, error) {
+func newSource(cfg Config, log *slog.Logger, tables *intern.Tables, l7 *dns.Parser, events *observer.AgentEvents, ready func()) (Source, error) {
 	dnsPorts := make([]uint16, len(cfg.DNSPorts)) // non-nil: empty means none
 	for i, p := range cfg.DNSPorts {
 		dnsPorts[i] = uint16(p) // Validate bounded it
@@ -46,9 +44,6 @@ func newSource(cfg Config, log *slog.Logger, tables *intern.Tables, l7 *dns.Pars
 	src, err := bpf.NewSource(bcfg, log, tables, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("load eBPF datapath: %w", err)
-	}
-	if err := reg.Register(src.Collector()); err != nil {
-		return nil, fmt.Errorf("register datapath metrics: %w", err)
 	}
 	return src, nil
 }

@@ -7,8 +7,6 @@ import (
 	"log/slog"
 	"runtime"
 
-	"github.com/prometheus/client_golang/prometheus"
-
 	"github.com/foveanet/fovea/agent/dns"
 	"github.com/foveanet/fovea/api/observer"
 	"github.com/foveanet/fovea/model/intern"
@@ -16,6 +14,6 @@ import (
 
 // newSource fails where no datapath exists yet (the Windows ETW source is
 // its own issue).
-func newSource(Config, *slog.Logger, *intern.Tables, *dns.Parser, prometheus.Registerer, *observer.AgentEvents, func()) (Source, error) {
+func newSource(Config, *slog.Logger, *intern.Tables, *dns.Parser, *observer.AgentEvents, func()) (Source, error) {
 	return nil, fmt.Errorf("load packet source: no datapath for %s", runtime.GOOS)
 }

@@ -194,8 +194,8 @@ func testRetransmissions(t *testing.T, podNS string) {
 	if reply, known := r.Reply(); !known || reply {
 		t.Errorf("retransmission: reply=%v known=%v, want a known request", reply, known)
 	}
-	if n := gatherCounter(t, c.src, "fovea_tcp_retransmissions_total"); n < 1 {
-		t.Errorf("fovea_tcp_retransmissions_total = %v, want at least 1", n)
+	if n := gatherCounter(t, c.src, "tcp_retransmissions_total"); n < 1 {
+		t.Errorf("tcp_retransmissions_total = %v, want at least 1", n)
 	}
 }
 

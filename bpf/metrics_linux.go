@@ -7,28 +7,28 @@ import (
 )
 
 var (
-	descReserveFailures = prometheus.NewDesc("fovea_bpf_ring_reserve_failures_total",
+	descReserveFailures = prometheus.NewDesc("bpf_ring_reserve_failures_total",
 		"Packets the capture program could not report because the ring buffer was full.", nil, nil)
-	descEventsRead = prometheus.NewDesc("fovea_bpf_events_read_total",
+	descEventsRead = prometheus.NewDesc("bpf_events_read_total",
 		"Raw events read from the capture ring buffer.", nil, nil)
-	descEventsDropped = prometheus.NewDesc("fovea_bpf_events_dropped_total",
+	descEventsDropped = prometheus.NewDesc("bpf_events_dropped_total",
 		"Raw events read from the ring that produced no record, by reason.", []string{"reason"}, nil)
-	descRetransmissions = prometheus.NewDesc("fovea_tcp_retransmissions_total",
+	descRetransmissions = prometheus.NewDesc("tcp_retransmissions_total",
 		"TCP segments the node's stack retransmitted, as read from the tcp_retransmit_skb tracepoint.", nil, nil)
-	descDropsUnattributed = prometheus.NewDesc("fovea_bpf_drops_unattributed_total",
+	descDropsUnattributed = prometheus.NewDesc("bpf_drops_unattributed_total",
 		"Dropped packets not reported because neither a socket nor a device told their network namespace.", nil, nil)
-	descForwardPackets = prometheus.NewDesc("fovea_forward_packets_total",
+	descForwardPackets = prometheus.NewDesc("forward_packets_total",
 		"Packets the capture program saw, by interface and direction, whatever aggregation reported of them.", []string{"direction", "interface"}, nil)
-	descForwardBytes = prometheus.NewDesc("fovea_forward_bytes_total",
+	descForwardBytes = prometheus.NewDesc("forward_bytes_total",
 		"Bytes (skb length) of the packets counted in fovea_forward_packets_total.", []string{"direction", "interface"}, nil)
-	descDropPackets = prometheus.NewDesc("fovea_drop_packets_total",
+	descDropPackets = prometheus.NewDesc("drop_packets_total",
 		"Packets the kernel dropped, by its skb_drop_reason and the captured interface (empty: none, e.g. a socket).",
 		[]string{"reason", "interface"}, nil)
-	descDropBytes = prometheus.NewDesc("fovea_drop_bytes_total",
+	descDropBytes = prometheus.NewDesc("drop_bytes_total",
 		"Bytes (skb length) of the packets counted in fovea_drop_packets_total.", []string{"reason", "interface"}, nil)
-	descForwardCountFailures = prometheus.NewDesc("fovea_forward_count_failures_total",
+	descForwardCountFailures = prometheus.NewDesc("forward_count_failures_total",
 		"Packets missing from fovea_forward_packets_total because the counter table was full.", nil, nil)
-	descAttached = prometheus.NewDesc("fovea_bpf_attached_interfaces",
+	descAttached = prometheus.NewDesc("bpf_attached_interfaces",
 		"Interfaces the capture programs are attached to.", nil, nil)
 )
 

@@ -80,11 +80,11 @@ func TestRunReportsLost(t *testing.T) {
 		}
 	}
 	for name, v := range map[string]float64{
-		"fovea_bpf_ring_reserve_failures_total":             float64(failed),
-		"fovea_bpf_events_read_total":                       read,
-		"fovea_bpf_events_dropped_total{decode}":            0,
-		"fovea_bpf_events_dropped_total{unknown_interface}": read,
-		"fovea_bpf_attached_interfaces":                     0,
+		"bpf_ring_reserve_failures_total":             float64(failed),
+		"bpf_events_read_total":                       read,
+		"bpf_events_dropped_total{decode}":            0,
+		"bpf_events_dropped_total{unknown_interface}": read,
+		"bpf_attached_interfaces":                     0,
 	} {
 		if got[name] != v {
 			t.Errorf("metric %s = %v, want %v", name, got[name], v)

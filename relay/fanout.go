@@ -236,7 +236,7 @@ func (f *fanout) finish(ctx context.Context, r nodeResult) {
 		ns.finished, ns.failures = true, 0
 		return
 	}
-	f.metrics.callErrors.WithLabelValues(status.Code(r.err).String()).Inc()
+	f.metrics.callFailed(status.Code(r.err).String())
 	if !f.follow {
 		ns.finished = true
 	}

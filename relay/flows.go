@@ -24,8 +24,8 @@ func (o *Observer) GetFlows(req *observerpb.GetFlowsRequest, stream grpc.ServerS
 	if md, ok := metadata.FromIncomingContext(ctx); ok {
 		ctx = metadata.NewOutgoingContext(ctx, md)
 	}
-	o.metrics.streams.Inc()
-	defer o.metrics.streams.Dec()
+	o.metrics.streams.Add(1)
+	defer o.metrics.streams.Add(-1)
 	m := newMerger(o.merge.SortBufferLen, o.merge.DrainTimeout, o.metrics, stream.SendMsg)
 	f := newFanout(o.pool, req, m, o.merge.RetryInterval, o.nodeName, o.log)
 	done := make(chan struct{})

@@ -13,11 +13,12 @@ import (
 	flowpb "github.com/cilium/cilium/api/v1/flow"
 	observerpb "github.com/cilium/cilium/api/v1/observer"
 	relaypb "github.com/cilium/cilium/api/v1/relay"
-	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/foveanet/fovea/api/metrics"
 )
 
 // fakeAgent serves a fixed history of flows and, to followers, flows
@@ -175,7 +176,7 @@ type testRelay struct {
 	peers  *mutablePeers
 	client observerpb.ObserverClient
 	addr   string // where the relay serves
-	reg    *prometheus.Registry
+	reg    *metrics.Registry
 }
 
 // mutablePeers is a PeerLister tests change at will.
@@ -227,12 +228,11 @@ func newTestRelay[A agent](t testing.TB, merge MergeConfig, agents ...A) *testRe
 		defer close(poolDone)
 		_ = pool.Run(ctx, peers)
 	}()
-	reg := prometheus.NewRegistry()
-	metrics, err := NewMetrics(reg, pool)
-	if err != nil {
+	m, reg := new(Metrics), metrics.NewRegistry()
+	if err := registerMetrics(reg, pool, m, nil); err != nil {
 		t.Fatal(err)
 	}
-	obs, err := NewObserver(pool, merge, log, WithVersion("relay-test"), WithNodeName("relay"), WithMetrics(metrics))
+	obs, err := NewObserver(pool, merge, log, WithVersion("relay-test"), WithNodeName("relay"), WithMetrics(m))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -189,9 +189,9 @@ func (m *merger) insert(q *callQueue, it item) {
 func (m *merger) emit(now time.Time) error {
 	sent, full, drained := 0, 0, 0
 	defer func() {
-		m.metrics.forwarded.Add(float64(sent))
-		m.metrics.forcedFull.Add(float64(full))
-		m.metrics.forcedDrain.Add(float64(drained))
+		m.metrics.forwarded.Add(uint64(sent))
+		m.metrics.forcedFull.Add(uint64(full))
+		m.metrics.forcedDrain.Add(uint64(drained))
 	}()
 	deadline := now.UnixNano()
 	for len(m.heads) > 0 {
@@ -229,7 +229,7 @@ func (m *merger) pop() error {
 
 func (m *merger) flush() error {
 	sent := 0
-	defer func() { m.metrics.forwarded.Add(float64(sent)) }()
+	defer func() { m.metrics.forwarded.Add(uint64(sent)) }()
 	for len(m.heads) > 0 {
 		if err := m.pop(); err != nil {
 			return err

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	observerpb "github.com/cilium/cilium/api/v1/observer"
-	"github.com/prometheus/client_golang/prometheus/testutil"
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
@@ -26,11 +25,7 @@ func sentMs(msg any) int {
 
 func testMerger(t *testing.T, bufLen int, drain time.Duration, send func(any) error) *merger {
 	t.Helper()
-	metrics, err := NewMetrics(nil, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return newMerger(bufLen, drain, metrics, send)
+	return newMerger(bufLen, drain, new(Metrics), send)
 }
 
 // runMerger runs a merger until close and returns the times sent, in ms.
@@ -129,7 +124,7 @@ func TestMergerBufferIsBounded(t *testing.T) {
 		t.Fatalf("sent %d beyond the bound", sentMs(msg))
 	case <-time.After(100 * time.Millisecond):
 	}
-	if got := testutil.ToFloat64(m.metrics.forcedFull); got != 8 {
+	if got := m.metrics.forcedFull.Load(); got != 8 {
 		t.Fatalf("counted %v sends forced by a full buffer, want 8", got)
 	}
 }
@@ -153,9 +148,9 @@ func TestMergerDrainsQuietNodes(t *testing.T) {
 	}
 	// emit counts a batch's sends once the batch is out, just after the send.
 	deadline := time.Now().Add(5 * time.Second)
-	for testutil.ToFloat64(m.metrics.forcedDrain) != 1 {
+	for m.metrics.forcedDrain.Load() != 1 {
 		if time.Now().After(deadline) {
-			t.Fatalf("counted %v sends forced by the drain timeout, want 1", testutil.ToFloat64(m.metrics.forcedDrain))
+			t.Fatalf("counted %v sends forced by the drain timeout, want 1", m.metrics.forcedDrain.Load())
 		}
 		time.Sleep(time.Millisecond)
 	}

@@ -59,7 +59,7 @@ func NewObserver(pool *Pool, merge MergeConfig, log *slog.Logger, opts ...Observ
 		opt(o)
 	}
 	if o.metrics == nil {
-		o.metrics, _ = NewMetrics(nil, nil)
+		o.metrics = new(Metrics)
 	}
 	return o, nil
 }

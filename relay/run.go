@@ -7,7 +7,6 @@ import (
 	"net"
 
 	peerpb "github.com/cilium/cilium/api/v1/peer"
-	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/foveanet/fovea/api/kubeclient"
@@ -29,11 +28,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	reg := prometheus.NewRegistry()
-	m, err := NewMetrics(reg, pool)
-	if err != nil {
-		return err
-	}
+	m := new(Metrics)
 	obs, err := NewObserver(pool, cfg.Merge, log.With("component", "observer"),
 		WithVersion(cfg.Version), WithNodeName(cfg.NodeName), WithMetrics(m))
 	if err != nil {
@@ -60,18 +55,20 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		}
 		listers = append(listers, NewNotifyPeers(conn, log.With("component", "peers"), cfg.Dial.MaxBackoff))
 	}
+	var health *kubeclient.APIHealth
 	if cfg.KubernetesPeers {
 		// An unreachable API server is counted, logged and its end
 		// reported, as the agent does; peers already known stay.
-		health := kubeclient.NewAPIHealth("fovea_relay", log.With("component", "kubernetes"), nil)
-		if err := health.Register(reg); err != nil {
-			return err
-		}
+		health = kubeclient.NewAPIHealth(log.With("component", "kubernetes"), nil)
 		client, err := kubeclient.New(cfg.Kubeconfig, "fovea-relay", health)
 		if err != nil {
 			return fmt.Errorf("--%s: %w", flagKubeconfig, err)
 		}
 		listers = append(listers, KubePeers{Client: client, Cluster: cfg.ClusterName, Port: cfg.PeerPort, Health: health})
+	}
+	reg := metrics.NewRegistry()
+	if err := registerMetrics(reg, pool, m, health); err != nil {
+		return err
 	}
 	// Listen before anything runs, so that a bad address stops the relay
 	// before it dials its peers.

@@ -12,17 +12,17 @@ type parserCounters struct {
 }
 
 var (
-	messagesDesc = prometheus.NewDesc("fovea_dns_messages_total",
+	messagesDesc = prometheus.NewDesc("dns_messages_total",
 		"DNS messages decoded into L7 flows, by type.", []string{"type"}, nil)
-	parseErrorsDesc = prometheus.NewDesc("fovea_dns_parse_errors_total",
+	parseErrorsDesc = prometheus.NewDesc("dns_parse_errors_total",
 		"Payloads on a DNS port that did not decode as a DNS message with a question: no L7 flow was made.", nil, nil)
-	cutDesc = prometheus.NewDesc("fovea_dns_truncated_messages_total",
+	cutDesc = prometheus.NewDesc("dns_truncated_messages_total",
 		"DNS messages longer than the captured snippet, decoded without the answers that did not fit.", nil, nil)
-	duplicatesDesc = prometheus.NewDesc("fovea_dns_duplicate_messages_total",
+	duplicatesDesc = prometheus.NewDesc("dns_duplicate_messages_total",
 		"DNS messages seen again at another observation point on their path, reported once.", nil, nil)
-	namesDesc = prometheus.NewDesc("fovea_dns_names_cache_entries",
+	namesDesc = prometheus.NewDesc("dns_names_cache_entries",
 		"Addresses the IP-to-names cache holds.", nil, nil)
-	namesEvictedDesc = prometheus.NewDesc("fovea_dns_names_cache_evictions_total",
+	namesEvictedDesc = prometheus.NewDesc("dns_names_cache_evictions_total",
 		"Addresses evicted from the full IP-to-names cache before their names expired.", nil, nil)
 )
 

@@ -44,7 +44,7 @@ func TestNamesExpire(t *testing.T) {
 	if got := n.Lookup(a, 50*sec); got != 0 || n.Len() != 0 {
 		t.Errorf("at 50s: ref %d, len %d; want the address gone", got, n.Len())
 	}
-	if got := value(t, n.Collector(), "fovea_dns_names_cache_evictions_total"); got != 0 {
+	if got := value(t, n.Collector(), "dns_names_cache_evictions_total"); got != 0 {
 		t.Errorf("expiry counted as %v evictions", got)
 	}
 	// IPv4-mapped addresses are the IPv4 address.
@@ -68,10 +68,10 @@ func TestNamesBounds(t *testing.T) {
 	if n.Lookup(a, 0) != 0 || n.Lookup(c, 0) == 0 || n.Len() != 2 {
 		t.Errorf("eviction: a=%d c=%d len=%d", n.Lookup(a, 0), n.Lookup(c, 0), n.Len())
 	}
-	if got := value(t, n.Collector(), "fovea_dns_names_cache_evictions_total"); got != 1 {
+	if got := value(t, n.Collector(), "dns_names_cache_evictions_total"); got != 1 {
 		t.Errorf("evictions = %v, want 1", got)
 	}
-	if got := value(t, n.Collector(), "fovea_dns_names_cache_entries"); got != 2 {
+	if got := value(t, n.Collector(), "dns_names_cache_entries"); got != 2 {
 		t.Errorf("entries = %v, want 2", got)
 	}
 	// The same name list interns to one reference.

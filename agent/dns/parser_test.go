@@ -152,7 +152,7 @@ func TestParseCutMessageKeepsAnswersThatFit(t *testing.T) {
 			t.Errorf("proto %d: cut message gave ips %v, want a non-empty prefix", proto, ips)
 		}
 	}
-	if got := value(t, f.parser.Collector(), "fovea_dns_truncated_messages_total"); got != 2 {
+	if got := value(t, f.parser.Collector(), "dns_truncated_messages_total"); got != 2 {
 		t.Errorf("truncated messages = %v, want 2", got)
 	}
 }
@@ -185,7 +185,7 @@ func TestParseRejectsBadInput(t *testing.T) {
 		t.Error("empty TCP payload parsed")
 	}
 	want := float64(len(bad))
-	if got := value(t, f.parser.Collector(), "fovea_dns_parse_errors_total"); got != want {
+	if got := value(t, f.parser.Collector(), "dns_parse_errors_total"); got != want {
 		t.Errorf("parse errors = %v, want %v", got, want)
 	}
 }
@@ -242,10 +242,10 @@ func TestParseReportsEachMessageOnce(t *testing.T) {
 			t.Errorf("sighting %d at %dms: Parse = %v, want %v", i, c.time/ms, got, c.want)
 		}
 	}
-	if got := value(t, f.parser.Collector(), "fovea_dns_duplicate_messages_total"); got != 3 {
+	if got := value(t, f.parser.Collector(), "dns_duplicate_messages_total"); got != 3 {
 		t.Errorf("duplicates = %v, want 3", got)
 	}
-	if got := value(t, f.parser.Collector(), "fovea_dns_parse_errors_total"); got != 0 {
+	if got := value(t, f.parser.Collector(), "dns_parse_errors_total"); got != 0 {
 		t.Errorf("duplicates counted as %v parse errors", got)
 	}
 }

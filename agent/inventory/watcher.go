@@ -7,8 +7,6 @@ import (
 	"os"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
 	"github.com/foveanet/fovea/agent/endpoints"
 	"github.com/foveanet/fovea/agent/periodic"
 	"github.com/foveanet/fovea/model/intern"
@@ -26,8 +24,7 @@ type Watcher struct {
 	store         *endpoints.Store
 	log           *slog.Logger
 	interval      time.Duration
-	reg           prometheus.Registerer
-	metrics       *metrics
+	counts        counts
 
 	stamp   stamp  // of the file last read, good or bad
 	lastErr string // last reload error reported, so a broken file is logged once
@@ -47,27 +44,19 @@ func WithLogger(log *slog.Logger) Option { return func(w *Watcher) { w.log = log
 // WithInterval sets how often the file is checked for changes.
 func WithInterval(d time.Duration) Option { return func(w *Watcher) { w.interval = d } }
 
-// WithRegisterer registers the watcher's metrics with reg.
-func WithRegisterer(reg prometheus.Registerer) Option { return func(w *Watcher) { w.reg = reg } }
-
 // New returns a watcher of the inventory at path whose pods belong to
 // cluster; it loads the file once, and a file that does not load is an
 // error: an agent told to use an inventory must not start without it.
 func New(path, cluster string, tables *intern.Tables, store *endpoints.Store, opts ...Option) (*Watcher, error) {
 	w := &Watcher{
 		path: path, cluster: cluster, tables: tables, store: store,
-		log: slog.New(slog.DiscardHandler), interval: 2 * time.Second, metrics: newMetrics(),
+		log: slog.New(slog.DiscardHandler), interval: 2 * time.Second,
 	}
 	for _, o := range opts {
 		o(w)
 	}
 	if w.interval <= 0 {
 		return nil, fmt.Errorf("inventory poll interval %v must be positive", w.interval)
-	}
-	if w.reg != nil {
-		if err := w.metrics.register(w.reg); err != nil {
-			return nil, fmt.Errorf("register inventory metrics: %w", err)
-		}
 	}
 	if err := w.reload(); err != nil {
 		return nil, err
@@ -133,18 +122,16 @@ func (w *Watcher) reload() error {
 		return fmt.Errorf("parse inventory: %w", err)
 	}
 	w.store.Replace(ix)
-	w.metrics.reloads.WithLabelValues("success").Inc()
-	w.metrics.lastOK.Set(1)
-	w.metrics.pods.Set(float64(ix.Pods))
-	w.metrics.services.Set(float64(ix.Services))
+	w.counts.loads.Add(1)
+	w.counts.lastOK.Store(true)
 	w.lastErr = ""
 	w.log.Info("inventory loaded", "path", w.path, "pods", ix.Pods, "services", ix.Services)
 	return nil
 }
 
 func (w *Watcher) fail(err error) {
-	w.metrics.reloads.WithLabelValues("failure").Inc()
-	w.metrics.lastOK.Set(0)
+	w.counts.failures.Add(1)
+	w.counts.lastOK.Store(false)
 	if msg := err.Error(); msg != w.lastErr {
 		w.lastErr = msg
 		w.log.Warn("cannot reload the inventory; keeping the last good one", "path", w.path, "err", err)

@@ -42,11 +42,12 @@ func TestWatcherReloadsAndKeepsLastGood(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "inventory.yaml")
 	writeFile(t, path, "pods: [{namespace: demo, name: old, ips: [10.244.1.11]}]")
 	tables, store := intern.NewTables(), endpoints.NewStore()
-	reg := prometheus.NewPedanticRegistry()
-	w, err := New(path, "c", tables, store, WithInterval(10*time.Millisecond), WithRegisterer(reg))
+	w, err := New(path, "c", tables, store, WithInterval(10*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
 	}
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(w.Collector())
 	if got := podName(tables, store, "10.244.1.11"); got != "old" {
 		t.Fatalf("initial pod = %q", got)
 	}
@@ -78,12 +79,12 @@ func TestWatcherReloadsAndKeepsLastGood(t *testing.T) {
 	// A bad file keeps the last good state and is counted.
 	writeFile(t, path, "pods: [{namespace: demo, name: x, ips: [bad]}]")
 	waitFor("the failure metric", func() bool {
-		return testutil.ToFloat64(w.metrics.reloads.WithLabelValues("failure")) == 1
+		return w.counts.failures.Load() == 1
 	})
 	if got := podName(tables, store, "10.244.1.11"); got != "new-pod" {
 		t.Errorf("after a bad reload the address names %q", got)
 	}
-	if testutil.ToFloat64(w.metrics.lastOK) != 0 {
+	if w.counts.lastOK.Load() {
 		t.Error("last reload reported successful")
 	}
 
@@ -92,16 +93,16 @@ func TestWatcherReloadsAndKeepsLastGood(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor("the missing file", func() bool {
-		return testutil.ToFloat64(w.metrics.reloads.WithLabelValues("failure")) == 2
+		return w.counts.failures.Load() == 2
 	})
 	time.Sleep(50 * time.Millisecond)
-	if n := testutil.ToFloat64(w.metrics.reloads.WithLabelValues("failure")); n != 2 {
+	if n := w.counts.failures.Load(); n != 2 {
 		t.Errorf("missing file counted %v times", n)
 	}
 
 	writeFile(t, path, "pods: [{namespace: demo, name: back, ips: [10.244.1.11]}]")
 	waitFor("recovery", func() bool { return podName(tables, store, "10.244.1.11") == "back" })
-	if testutil.ToFloat64(w.metrics.lastOK) != 1 || testutil.ToFloat64(w.metrics.pods) != 1 {
+	if !w.counts.lastOK.Load() || store.Load().Pods != 1 {
 		t.Error("metrics do not show the recovery")
 	}
 	if n, err := testutil.GatherAndCount(reg); err != nil || n == 0 {

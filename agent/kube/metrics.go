@@ -1,39 +1,55 @@
 package kube
 
-import "github.com/prometheus/client_golang/prometheus"
+import (
+	"sync/atomic"
 
-type metrics struct {
-	synced   prometheus.Gauge
-	rebuilds *prometheus.CounterVec
-	pods     prometheus.Gauge
-	services prometheus.Gauge
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// counts are written by Run's goroutine and read by scrapes.
+type counts struct {
+	synced                   atomic.Bool
+	rebuilds, rebuildsFailed atomic.Uint64
 }
 
-func newMetrics() *metrics {
-	m := &metrics{
-		synced: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "fovea_kubernetes_synced",
-			Help: "1 once the Kubernetes caches have synced and label flows; 0 while flows get reserved identities only.",
-		}),
-		rebuilds: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "fovea_kubernetes_index_rebuilds_total",
-			Help: "Rebuilds of the endpoint index from the Kubernetes caches, by result (success, failure).",
-		}, []string{"result"}),
-		pods: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "fovea_kubernetes_pods", Help: "Pods with addresses in the endpoint index.",
-		}),
-		services: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "fovea_kubernetes_services", Help: "Services with frontends or backends in the endpoint index.",
-		}),
+var (
+	syncedDesc = prometheus.NewDesc("kubernetes_synced",
+		"1 once the Kubernetes caches have synced and label flows; 0 while flows get reserved identities only.", nil, nil)
+	rebuildsDesc = prometheus.NewDesc("kubernetes_index_rebuilds_total",
+		"Rebuilds of the endpoint index from the Kubernetes caches, by result (success, failure).", []string{"result"}, nil)
+	podsDesc = prometheus.NewDesc("kubernetes_pods",
+		"Pods with addresses in the endpoint index.", nil, nil)
+	servicesDesc = prometheus.NewDesc("kubernetes_services",
+		"Services with frontends or backends in the endpoint index.", nil, nil)
+)
+
+// Collector returns the watcher's metrics, read at scrape time; those of
+// its API health are the health's (kubeclient.APIHealth.Collector).
+func (w *Watcher) Collector() prometheus.Collector { return collector{w} }
+
+type collector struct{ w *Watcher }
+
+func (collector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- syncedDesc
+	ch <- rebuildsDesc
+	ch <- podsDesc
+	ch <- servicesDesc
+}
+
+func (c collector) Collect(ch chan<- prometheus.Metric) {
+	synced := 0.0
+	if c.w.counts.synced.Load() {
+		synced = 1
 	}
-	return m
-}
-
-func (m *metrics) register(reg prometheus.Registerer) error {
-	for _, c := range []prometheus.Collector{m.synced, m.rebuilds, m.pods, m.services} {
-		if err := reg.Register(c); err != nil {
-			return err
+	ch <- prometheus.MustNewConstMetric(syncedDesc, prometheus.GaugeValue, synced)
+	// A result is shown once it has happened, as a counter vector would.
+	for result, n := range map[string]uint64{"success": c.w.counts.rebuilds.Load(), "failure": c.w.counts.rebuildsFailed.Load()} {
+		if n > 0 {
+			ch <- prometheus.MustNewConstMetric(rebuildsDesc, prometheus.CounterValue, float64(n), result)
 		}
 	}
-	return nil
+	// The index in use is the last one rebuilt.
+	ix := c.w.store.Load()
+	ch <- prometheus.MustNewConstMetric(podsDesc, prometheus.GaugeValue, float64(ix.Pods))
+	ch <- prometheus.MustNewConstMetric(servicesDesc, prometheus.GaugeValue, float64(ix.Services))
 }

@@ -7,7 +7,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
@@ -24,11 +23,10 @@ type Watcher struct {
 	tables        *intern.Tables
 	store         *endpoints.Store
 	log           *slog.Logger
-	reg           prometheus.Registerer
 	notify        func(event, detail string)
 	setNodeLabels func([]string)
 	debounce      time.Duration
-	metrics       *metrics
+	counts        counts
 
 	// The local node's labels last published, touched only by Run's
 	// goroutine.
@@ -49,9 +47,6 @@ type Option func(*Watcher)
 // WithLogger sets where sync state and API errors are logged.
 func WithLogger(log *slog.Logger) Option { return func(w *Watcher) { w.log = log } }
 
-// WithRegisterer registers the watcher's metrics with reg.
-func WithRegisterer(reg prometheus.Registerer) Option { return func(w *Watcher) { w.reg = reg } }
-
 // WithNotify calls notify with an event name ("kubernetes_synced",
 // "kubernetes_api_error") and a detail when the sync state changes, for
 // agent events.
@@ -71,8 +66,9 @@ func WithNodeLabels(set func([]string)) Option { return func(w *Watcher) { w.set
 
 // WithHealth makes the watcher's informers report failed lists and watches
 // to h, which the client's requests should report to as well (see
-// kubeclient.New). Without it the watcher keeps its own, which hears of
-// lists and watches only.
+// kubeclient.New), and whose metrics are the caller's to register. Without
+// it the watcher keeps its own, which hears of lists and watches only and
+// whose metrics nobody exposes.
 func WithHealth(h *kubeclient.APIHealth) Option { return func(w *Watcher) { w.health = h } }
 
 // WithDebounce sets how long the watcher gathers changes before rebuilding
@@ -84,21 +80,13 @@ func New(client kubernetes.Interface, cluster string, tables *intern.Tables, sto
 	w := &Watcher{
 		cluster: cluster, tables: tables, store: store,
 		log: slog.New(slog.DiscardHandler), notify: func(string, string) {}, setNodeLabels: func([]string) {},
-		debounce: 100 * time.Millisecond, metrics: newMetrics(), changed: make(chan struct{}, 1),
+		debounce: 100 * time.Millisecond, changed: make(chan struct{}, 1),
 	}
 	for _, o := range opts {
 		o(w)
 	}
 	if w.health == nil {
-		w.health = kubeclient.NewAPIHealth("fovea", w.log, w.notify)
-	}
-	if w.reg != nil {
-		if err := w.metrics.register(w.reg); err != nil {
-			return nil, fmt.Errorf("register Kubernetes metrics: %w", err)
-		}
-		if err := w.health.Register(w.reg); err != nil {
-			return nil, err
-		}
+		w.health = kubeclient.NewAPIHealth(w.log, w.notify)
 	}
 	// No periodic resync: the index is rebuilt from the caches on every
 	// change, so a resync would only redo the same work.
@@ -146,7 +134,7 @@ func (w *Watcher) Run(ctx context.Context) error {
 		return nil // ctx ended first
 	}
 	w.rebuild()
-	w.metrics.synced.Set(1)
+	w.counts.synced.Store(true)
 	w.log.Info("Kubernetes caches synced", "pods", w.store.Load().Pods, "services", w.store.Load().Services)
 	w.notify("kubernetes_synced", fmt.Sprintf("%d pods, %d services", w.store.Load().Pods, w.store.Load().Services))
 	for {
@@ -173,13 +161,11 @@ func (w *Watcher) rebuild() {
 		var ix *endpoints.Index
 		if ix, err = endpoints.Build(w.tables, snap.pods, snap.services, snap.opts...); err == nil {
 			w.store.Replace(ix)
-			w.metrics.rebuilds.WithLabelValues("success").Inc()
-			w.metrics.pods.Set(float64(ix.Pods))
-			w.metrics.services.Set(float64(ix.Services))
+			w.counts.rebuilds.Add(1)
 			return
 		}
 	}
-	w.metrics.rebuilds.WithLabelValues("failure").Inc()
+	w.counts.rebuildsFailed.Add(1)
 	w.log.Warn("cannot rebuild the endpoint index; keeping the previous one", "err", err)
 }
 

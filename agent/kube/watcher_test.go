@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/testutil"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
@@ -70,14 +69,16 @@ func start(t *testing.T, objs ...runtime.Object) *fixture {
 
 func (f *fixture) run(t *testing.T) *fixture {
 	t.Helper()
-	f.reg = prometheus.NewPedanticRegistry()
+	notify := func(ev, _ string) { f.mu.Lock(); f.events = append(f.events, ev); f.mu.Unlock() }
+	health := kubeclient.NewAPIHealth(nil, notify)
 	w, err := New(f.client, "c1", f.tables, f.store, WithLocalNode("node1"),
-		WithRegisterer(f.reg), WithDebounce(time.Millisecond),
-		WithNotify(func(ev, _ string) { f.mu.Lock(); f.events = append(f.events, ev); f.mu.Unlock() }),
+		WithHealth(health), WithDebounce(time.Millisecond), WithNotify(notify),
 		WithNodeLabels(func(l []string) { f.mu.Lock(); f.nodeLabels = append(f.nodeLabels, l); f.mu.Unlock() }))
 	if err != nil {
 		t.Fatal(err)
 	}
+	f.reg = prometheus.NewPedanticRegistry()
+	f.reg.MustRegister(w.Collector(), health.Collector())
 	f.w = w
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)
@@ -153,7 +154,7 @@ func TestWatcherIndexesPodsAndServices(t *testing.T) {
 			t.Errorf("frontend %s has no service", fe)
 		}
 	}
-	if testutil.ToFloat64(f.w.metrics.synced) != 1 {
+	if gathered(t, f.reg, "kubernetes_synced") != 1 {
 		t.Error("synced metric is not 1")
 	}
 	f.mu.Lock()
@@ -204,9 +205,9 @@ func TestWatcherBeforeSyncAndAPIErrors(t *testing.T) {
 	})
 	f.run(t)
 	waitFor(t, "a watch error", func() bool {
-		return gathered(t, f.reg, "fovea_kubernetes_api_errors_total", "pods") > 0
+		return gathered(t, f.reg, "kubernetes_api_errors_total", "pods") > 0
 	})
-	if f.store.Load() != endpoints.Empty || testutil.ToFloat64(f.w.metrics.synced) != 0 {
+	if f.store.Load() != endpoints.Empty || gathered(t, f.reg, "kubernetes_synced") != 0 {
 		t.Fatal("the index changed before the caches synced")
 	}
 	f.mu.Lock()
@@ -411,22 +412,24 @@ func TestAPIServerDown(t *testing.T) {
 			recoveries.Add(1)
 		}
 	}
-	health := kubeclient.NewAPIHealth("fovea", nil, notify)
+	health := kubeclient.NewAPIHealth(nil, notify)
 	client, err := kubeclient.New(kubeconfig, "fovea-test", health)
 	if err != nil {
 		t.Fatal(err)
 	}
-	store, reg := endpoints.NewStore(), prometheus.NewPedanticRegistry()
-	w, err := New(client, "c", intern.NewTables(), store, WithHealth(health), WithNotify(notify), WithRegisterer(reg))
+	store := endpoints.NewStore()
+	w, err := New(client, "c", intern.NewTables(), store, WithHealth(health), WithNotify(notify))
 	if err != nil {
 		t.Fatal(err)
 	}
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(w.Collector(), health.Collector())
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)
 	go func() { done <- w.Run(ctx) }()
-	waitFor(t, "API errors", func() bool { return gathered(t, reg, "fovea_kubernetes_api_errors_total", "request") >= 4 })
-	if got := gathered(t, reg, "fovea_kubernetes_api_reachable"); got != 0 {
-		t.Errorf("fovea_kubernetes_api_reachable = %v while requests fail, want 0", got)
+	waitFor(t, "API errors", func() bool { return gathered(t, reg, "kubernetes_api_errors_total", "request") >= 4 })
+	if got := gathered(t, reg, "kubernetes_api_reachable"); got != 0 {
+		t.Errorf("kubernetes_api_reachable = %v while requests fail, want 0", got)
 	}
 	if recoveries.Load() != 0 {
 		t.Error("a recovery was reported while requests fail")
@@ -435,7 +438,7 @@ func TestAPIServerDown(t *testing.T) {
 	// A request sent before the switch may still fail after another was
 	// answered: that is a new, short outage, so wait for the gauge too.
 	waitFor(t, "the recovery", func() bool {
-		return recoveries.Load() > 0 && gathered(t, reg, "fovea_kubernetes_api_reachable") == 1
+		return recoveries.Load() > 0 && gathered(t, reg, "kubernetes_api_reachable") == 1
 	})
 	cancel()
 	if err := <-done; err != nil {
@@ -444,7 +447,7 @@ func TestAPIServerDown(t *testing.T) {
 	if events.Load() != 1 {
 		t.Errorf("%d error events, want 1 (reports are throttled)", events.Load())
 	}
-	if store.Load() != endpoints.Empty || testutil.ToFloat64(w.metrics.synced) != 0 {
+	if store.Load() != endpoints.Empty || gathered(t, reg, "kubernetes_synced") != 0 {
 		t.Error("the index changed without a sync")
 	}
 }

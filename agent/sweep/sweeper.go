@@ -22,7 +22,6 @@ type Sweeper struct {
 	interval time.Duration
 	log      *slog.Logger
 	duration prometheus.Histogram
-	reg      prometheus.Registerer
 
 	mu sync.Mutex // one sweep at a time: a mark is valid for one sweep
 }
@@ -37,11 +36,6 @@ func WithInterval(d time.Duration) Option { return func(s *Sweeper) { s.interval
 // WithLogger sets the logger.
 func WithLogger(log *slog.Logger) Option { return func(s *Sweeper) { s.log = log } }
 
-// WithRegisterer registers the tables' and the sweeps' metrics with reg.
-func WithRegisterer(reg prometheus.Registerer) Option {
-	return func(s *Sweeper) { s.reg = reg }
-}
-
 // New returns a sweeper of tables whose live Refs are those holders mark,
 // plus pinned ones.
 func New(tables *intern.Tables, holders []intern.Holder, opts ...Option) (*Sweeper, error) {
@@ -51,7 +45,7 @@ func New(tables *intern.Tables, holders []intern.Holder, opts ...Option) (*Sweep
 		interval: 10 * time.Second,
 		log:      slog.New(slog.DiscardHandler),
 		duration: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Name:    "fovea_intern_sweep_duration_seconds",
+			Name:    "intern_sweep_duration_seconds",
 			Help:    "Time a sweep of the intern tables took: marking what the ring and the holders reference, then freeing the rest.",
 			Buckets: prometheus.ExponentialBuckets(0.0001, 4, 8),
 		}),
@@ -62,15 +56,11 @@ func New(tables *intern.Tables, holders []intern.Holder, opts ...Option) (*Sweep
 	if s.interval <= 0 {
 		return nil, fmt.Errorf("create intern sweeper: interval %v must be positive", s.interval)
 	}
-	if s.reg != nil {
-		for _, c := range []prometheus.Collector{tables.Collector(), s.duration} {
-			if err := s.reg.Register(c); err != nil {
-				return nil, fmt.Errorf("register intern metrics: %w", err)
-			}
-		}
-	}
 	return s, nil
 }
+
+// Collector returns the sweeps' metrics.
+func (s *Sweeper) Collector() prometheus.Collector { return s.duration }
 
 // Run sweeps every interval until ctx ends.
 func (s *Sweeper) Run(ctx context.Context) error {

@@ -26,10 +26,11 @@ func TestSweeperRunsAndReports(t *testing.T) {
 	kept, gone := ep("kept"), ep("gone")
 	reg := prometheus.NewRegistry()
 	s, err := New(tables, []intern.Holder{holderFunc(func(m *intern.Marks) { m.Endpoints.Add(kept) })},
-		WithInterval(time.Millisecond), WithRegisterer(reg))
+		WithInterval(time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
 	}
+	reg.MustRegister(tables.Collector(), s.Collector())
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error)
 	go func() { done <- s.Run(ctx) }()
@@ -45,23 +46,23 @@ func TestSweeperRunsAndReports(t *testing.T) {
 		t.Fatalf("after sweeps: gone=%v kept=%v", tables.Endpoints.Get(gone), tables.Endpoints.Get(kept))
 	}
 	want := `
-# HELP fovea_intern_entries Values an intern table holds: interned and not yet freed.
-# TYPE fovea_intern_entries gauge
-fovea_intern_entries{table="endpoints"} 1
-fovea_intern_entries{table="interfaces"} 0
-fovea_intern_entries{table="names"} 0
-fovea_intern_entries{table="services"} 0
-# HELP fovea_intern_freed_total Values freed from an intern table once no record in the ring and nothing live referenced them.
-# TYPE fovea_intern_freed_total counter
-fovea_intern_freed_total{table="endpoints"} 1
-fovea_intern_freed_total{table="interfaces"} 0
-fovea_intern_freed_total{table="names"} 0
-fovea_intern_freed_total{table="services"} 0
+# HELP intern_entries Values an intern table holds: interned and not yet freed.
+# TYPE intern_entries gauge
+intern_entries{table="endpoints"} 1
+intern_entries{table="interfaces"} 0
+intern_entries{table="names"} 0
+intern_entries{table="services"} 0
+# HELP intern_freed_total Values freed from an intern table once no record in the ring and nothing live referenced them.
+# TYPE intern_freed_total counter
+intern_freed_total{table="endpoints"} 1
+intern_freed_total{table="interfaces"} 0
+intern_freed_total{table="names"} 0
+intern_freed_total{table="services"} 0
 `
-	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "fovea_intern_entries", "fovea_intern_freed_total"); err != nil {
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "intern_entries", "intern_freed_total"); err != nil {
 		t.Fatal(err)
 	}
-	if n, err := testutil.GatherAndCount(reg, "fovea_intern_sweep_duration_seconds", "fovea_intern_chunks", "fovea_intern_stragglers", "fovea_intern_exhausted_total"); err != nil || n != 13 {
+	if n, err := testutil.GatherAndCount(reg, "intern_sweep_duration_seconds", "intern_chunks", "intern_stragglers", "intern_exhausted_total"); err != nil || n != 13 {
 		t.Fatalf("sweep duration, chunk, straggler and exhausted series: %d, %v", n, err)
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/cache"
 )
@@ -19,55 +18,32 @@ import (
 // the end of an outage, so that operators see it end and not just the
 // errors stop. The agent and the relay share it.
 type APIHealth struct {
-	log       *slog.Logger
-	notify    func(event, detail string)
-	errors    *prometheus.CounterVec
-	reachable prometheus.Gauge
+	log    *slog.Logger
+	notify func(event, detail string)
 
 	mu         sync.Mutex
 	lastReport time.Time // of an error
 	// failingSince is when requests began to fail, zero while they succeed.
 	failingSince time.Time
 	failures     int
+	// errors counts failed requests ("request") and lists and watches (by
+	// resource) since start, for metrics.
+	errors map[string]uint64
 }
 
 const errorReportInterval = 30 * time.Second
 
-// NewAPIHealth returns a tracker whose metrics are named
-// <namespace>_kubernetes_api_errors_total and
-// <namespace>_kubernetes_api_reachable, logging to log and publishing
+// NewAPIHealth returns a tracker logging to log and publishing
 // "kubernetes_api_error" and "kubernetes_api_recovered" to notify (nil:
 // nowhere; a nil log discards).
-func NewAPIHealth(namespace string, log *slog.Logger, notify func(event, detail string)) *APIHealth {
+func NewAPIHealth(log *slog.Logger, notify func(event, detail string)) *APIHealth {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	if notify == nil {
 		notify = func(string, string) {}
 	}
-	h := &APIHealth{
-		log: log, notify: notify,
-		errors: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Namespace: namespace, Name: "kubernetes_api_errors_total",
-			Help: "Failed Kubernetes API requests (request) and informer lists and watches (by resource); each is retried with backoff.",
-		}, []string{"what"}),
-		reachable: prometheus.NewGauge(prometheus.GaugeOpts{
-			Namespace: namespace, Name: "kubernetes_api_reachable",
-			Help: "0 from a failed Kubernetes API request until one is answered, 1 otherwise.",
-		}),
-	}
-	h.reachable.Set(1) // until a request fails
-	return h
-}
-
-// Register registers the tracker's metrics with reg.
-func (h *APIHealth) Register(reg prometheus.Registerer) error {
-	for _, c := range []prometheus.Collector{h.errors, h.reachable} {
-		if err := reg.Register(c); err != nil {
-			return fmt.Errorf("register Kubernetes API metrics: %w", err)
-		}
-	}
-	return nil
+	return &APIHealth{log: log, notify: notify, errors: map[string]uint64{}}
 }
 
 // Wrap makes cfg's clients report every request to h. Informers retry
@@ -89,9 +65,9 @@ func (h *APIHealth) WatchErrorHandler(resource string) cache.WatchErrorHandler {
 
 // failed counts an error and reports it unless one was reported recently.
 func (h *APIHealth) failed(what string, err error) {
-	h.errors.WithLabelValues(what).Inc()
 	now := time.Now()
 	h.mu.Lock()
+	h.errors[what]++
 	quiet := now.Sub(h.lastReport) < errorReportInterval
 	if !quiet {
 		h.lastReport = now
@@ -110,7 +86,6 @@ func (h *APIHealth) requestFailed(err error) {
 	h.mu.Lock()
 	if h.failingSince.IsZero() {
 		h.failingSince = time.Now()
-		h.reachable.Set(0)
 	}
 	h.failures++
 	h.mu.Unlock()
@@ -126,7 +101,6 @@ func (h *APIHealth) requestAnswered() {
 		return
 	}
 	h.failingSince, h.failures = time.Time{}, 0
-	h.reachable.Set(1)
 	h.mu.Unlock()
 	took := time.Since(since).Round(time.Millisecond)
 	h.log.Info("Kubernetes API reachable again", "after", took, "failed_requests", failures)

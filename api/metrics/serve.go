@@ -9,23 +9,20 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-// Serve registers the Go and process collectors with reg and serves reg at
+// Serve adds the Go runtime's and the process's series to r and serves r at
 // /metrics on lis until ctx ends. Listening is the caller's, so that a bad
 // address is reported as the caller's flag before anything starts.
-func Serve(ctx context.Context, lis net.Listener, reg *prometheus.Registry, log *slog.Logger) error {
-	if err := reg.Register(collectors.NewGoCollector()); err != nil {
-		return fmt.Errorf("register Go metrics: %w", err)
-	}
-	if err := reg.Register(collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})); err != nil {
-		return fmt.Errorf("register process metrics: %w", err)
+func Serve(ctx context.Context, lis net.Listener, r *Registry, log *slog.Logger) error {
+	// Named as every Go program names them.
+	if err := r.RegisterUnprefixed(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})); err != nil {
+		return err
 	}
 	mux := http.NewServeMux()
-	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	mux.Handle("/metrics", promhttp.HandlerFor(r.reg, promhttp.HandlerOpts{Registry: r.reg}))
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		<-ctx.Done()

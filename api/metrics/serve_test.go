@@ -13,9 +13,11 @@ import (
 )
 
 func TestServe(t *testing.T) {
-	reg := prometheus.NewRegistry()
-	c := prometheus.NewCounter(prometheus.CounterOpts{Name: "fovea_test_total", Help: "A test counter."})
-	reg.MustRegister(c)
+	reg := NewRegistry()
+	c := prometheus.NewCounter(prometheus.CounterOpts{Name: "test_total", Help: "A test counter."})
+	if err := reg.Register(c); err != nil {
+		t.Fatal(err)
+	}
 	c.Add(3)
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -10,7 +10,6 @@ import (
 
 	flowpb "github.com/cilium/cilium/api/v1/flow"
 	observerpb "github.com/cilium/cilium/api/v1/observer"
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -179,8 +178,7 @@ func (r *overtakingRing) Read(seq uint64, dst *record.Record) error {
 
 func TestGetFlowsRingOverwriteIsReportedOnce(t *testing.T) {
 	var e *env
-	reg := prometheus.NewPedanticRegistry()
-	e = newEnv(t, 7, newOvertakingRing(&e, map[uint64]int{2: 10}), observer.WithRegisterer(reg))
+	e = newEnv(t, 7, newOvertakingRing(&e, map[uint64]int{2: 10}))
 	e.write(7)
 	res := e.getFlows(&observerpb.GetFlowsRequest{First: true})
 	if res.err != nil {
@@ -196,11 +194,11 @@ func TestGetFlowsRingOverwriteIsReportedOnce(t *testing.T) {
 		l.GetFirst() == nil || l.GetLast() == nil {
 		t.Fatalf("lost event = %v", l)
 	}
-	const want = `# HELP fovea_observer_stream_lost_events_total Events GetFlows streams skipped because the ring overwrote them before they were read (sent to clients as HUBBLE_RING_BUFFER LostEvents).
-# TYPE fovea_observer_stream_lost_events_total counter
-fovea_observer_stream_lost_events_total 8
+	const want = `# HELP observer_stream_lost_events_total Events GetFlows streams skipped because the ring overwrote them before they were read (sent to clients as HUBBLE_RING_BUFFER LostEvents).
+# TYPE observer_stream_lost_events_total counter
+observer_stream_lost_events_total 8
 `
-	if err := testutil.GatherAndCompare(reg, strings.NewReader(want)); err != nil {
+	if err := testutil.CollectAndCompare(e.srv.Collector(), strings.NewReader(want)); err != nil {
 		t.Fatal(err)
 	}
 }

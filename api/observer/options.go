@@ -3,8 +3,6 @@ package observer
 import (
 	"log/slog"
 	"time"
-
-	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Option configures a Server.
@@ -49,8 +47,3 @@ func WithTLSServerName(name string) Option { return func(s *Server) { s.tlsServe
 // WithLostEventInterval sets how often ring-buffer losses are reported to a
 // stream at most; it defaults to one second.
 func WithLostEventInterval(d time.Duration) Option { return func(s *Server) { s.lostInterval = d } }
-
-// WithRegisterer registers the observer's metrics with reg.
-func WithRegisterer(reg prometheus.Registerer) Option {
-	return func(s *Server) { s.registerer = reg }
-}

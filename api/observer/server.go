@@ -3,7 +3,6 @@ package observer
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"time"
 
@@ -40,7 +39,6 @@ type Server struct {
 	tlsServerName string
 	lostInterval  time.Duration
 
-	registerer prometheus.Registerer
 	// streamLost counts records streams skipped because the ring overwrote
 	// them first; clients see the same counts as LostEvents.
 	streamLost prometheus.Counter
@@ -77,16 +75,14 @@ func New(ring Ring, node *flowview.Node, opts ...Option) (*Server, error) {
 		return nil, errors.New("create observer: lost event interval must be positive")
 	}
 	s.streamLost = prometheus.NewCounter(prometheus.CounterOpts{
-		Name: "fovea_observer_stream_lost_events_total",
+		Name: "observer_stream_lost_events_total",
 		Help: "Events GetFlows streams skipped because the ring overwrote them before they were read (sent to clients as HUBBLE_RING_BUFFER LostEvents).",
 	})
-	if s.registerer != nil {
-		if err := s.registerer.Register(s.streamLost); err != nil {
-			return nil, fmt.Errorf("register observer metrics: %w", err)
-		}
-	}
 	return s, nil
 }
+
+// Collector returns the server's metrics.
+func (s *Server) Collector() prometheus.Collector { return s.streamLost }
 
 // ServerStatus reports the agent's ring usage, flow counts and flow rate.
 func (s *Server) ServerStatus(context.Context, *observerpb.ServerStatusRequest) (*observerpb.ServerStatusResponse, error) {

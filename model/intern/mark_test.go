@@ -261,16 +261,16 @@ func TestInternReturnsZeroOnceRefsRunOut(t *testing.T) {
 		t.Fatalf("after sweeps: a=%v b=%v", tab.Get(a), tab.Get(b))
 	}
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(tablesCollector{tables})
+	reg.MustRegister(tables.Collector())
 	want := `
-# HELP fovea_intern_exhausted_total Values not interned because the table had issued all 2^32-1 references: flows show them as unknown.
-# TYPE fovea_intern_exhausted_total counter
-fovea_intern_exhausted_total{table="endpoints"} 0
-fovea_intern_exhausted_total{table="interfaces"} 0
-fovea_intern_exhausted_total{table="names"} 0
-fovea_intern_exhausted_total{table="services"} 2
+# HELP intern_exhausted_total Values not interned because the table had issued all 2^32-1 references: flows show them as unknown.
+# TYPE intern_exhausted_total counter
+intern_exhausted_total{table="endpoints"} 0
+intern_exhausted_total{table="interfaces"} 0
+intern_exhausted_total{table="names"} 0
+intern_exhausted_total{table="services"} 2
 `
-	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "fovea_intern_exhausted_total"); err != nil {
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "intern_exhausted_total"); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -3,21 +3,21 @@ package intern
 import "github.com/prometheus/client_golang/prometheus"
 
 var (
-	entriesDesc = prometheus.NewDesc("fovea_intern_entries",
+	entriesDesc = prometheus.NewDesc("intern_entries",
 		"Values an intern table holds: interned and not yet freed.", []string{"table"}, nil)
-	chunksDesc = prometheus.NewDesc("fovea_intern_chunks",
+	chunksDesc = prometheus.NewDesc("intern_chunks",
 		"Slot arrays (1024 slots each) an intern table holds.", []string{"table"}, nil)
-	stragglersDesc = prometheus.NewDesc("fovea_intern_stragglers",
+	stragglersDesc = prometheus.NewDesc("intern_stragglers",
 		"Values an intern table holds outside slot arrays: the few left in chunks it retired.", []string{"table"}, nil)
-	freedDesc = prometheus.NewDesc("fovea_intern_freed_total",
+	freedDesc = prometheus.NewDesc("intern_freed_total",
 		"Values freed from an intern table once no record in the ring and nothing live referenced them.", []string{"table"}, nil)
-	exhaustedDesc = prometheus.NewDesc("fovea_intern_exhausted_total",
+	exhaustedDesc = prometheus.NewDesc("intern_exhausted_total",
 		"Values not interned because the table had issued all 2^32-1 references: flows show them as unknown.", []string{"table"}, nil)
 )
 
-// Collector reports the tables' sizes at scrape time, so interning and
-// lookups pay nothing for them.
-func (ts *Tables) Collector() prometheus.Collector { return tablesCollector{ts} }
+// Collector returns the tables' metrics, read at scrape time so that
+// interning and lookups pay nothing for them.
+func (t *Tables) Collector() prometheus.Collector { return tablesCollector{t} }
 
 type tablesCollector struct{ tables *Tables }
 

@@ -3,11 +3,11 @@ package l7
 import "github.com/prometheus/client_golang/prometheus"
 
 var (
-	storedDesc = prometheus.NewDesc("fovea_l7_details_stored_total",
+	storedDesc = prometheus.NewDesc("l7_details_stored_total",
 		"L7 details (e.g. DNS messages) stored for flows.", nil, nil)
-	expiredDesc = prometheus.NewDesc("fovea_l7_details_expired_total",
+	expiredDesc = prometheus.NewDesc("l7_details_expired_total",
 		"Lookups of L7 details that had been overwritten: the flow was served without its L7 fields.", nil, nil)
-	capacityDesc = prometheus.NewDesc("fovea_l7_details_capacity",
+	capacityDesc = prometheus.NewDesc("l7_details_capacity",
 		"How many L7 details the agent keeps.", nil, nil)
 )
 

@@ -61,15 +61,15 @@ func TestStoreDetectsOverwrittenRefs(t *testing.T) {
 		t.Errorf("Get of a never-issued ref = %v, want nil", got)
 	}
 	const want = `
-# HELP fovea_l7_details_expired_total Lookups of L7 details that had been overwritten: the flow was served without its L7 fields.
-# TYPE fovea_l7_details_expired_total counter
-fovea_l7_details_expired_total 3
-# HELP fovea_l7_details_stored_total L7 details (e.g. DNS messages) stored for flows.
-# TYPE fovea_l7_details_stored_total counter
-fovea_l7_details_stored_total 6
+# HELP l7_details_expired_total Lookups of L7 details that had been overwritten: the flow was served without its L7 fields.
+# TYPE l7_details_expired_total counter
+l7_details_expired_total 3
+# HELP l7_details_stored_total L7 details (e.g. DNS messages) stored for flows.
+# TYPE l7_details_stored_total counter
+l7_details_stored_total 6
 `
 	if err := testutil.CollectAndCompare(s.Collector(), strings.NewReader(want),
-		"fovea_l7_details_expired_total", "fovea_l7_details_stored_total"); err != nil {
+		"l7_details_expired_total", "l7_details_stored_total"); err != nil {
 		t.Error(err)
 	}
 }

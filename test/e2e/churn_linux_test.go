@@ -118,7 +118,7 @@ func TestInternTablesUnderInventoryChurn(t *testing.T) {
 			if err != nil {
 				return 0, err
 			}
-			v := m[`fovea_inventory_reloads_total{result="success"}`]
+			v, _ := m.value("fovea_inventory_reloads_total", "result", "success")
 			if least < 0 || v < least {
 				least = v
 			}
@@ -221,13 +221,14 @@ func TestInternTablesUnderInventoryChurn(t *testing.T) {
 			if err != nil {
 				return err
 			}
-			held, freed := m[`fovea_intern_entries{table="endpoints"}`], m[`fovea_intern_freed_total{table="endpoints"}`]
+			held, _ := m.value("fovea_intern_entries", "table", "endpoints")
+			freed, _ := m.value("fovea_intern_freed_total", "table", "endpoints")
 			limit := float64(len(top.Pods())*(churnRounds+1) + churnGhosts + 10)
 			t.Logf("%s: endpoints held %v, freed %v, of %v interned", n.Name, held, freed, issued)
 			if freed < issued-limit || held > limit {
 				return fmt.Errorf("%s: %v endpoints held and %v freed; want at most %v held", n.Name, held, freed, limit)
 			}
-			if m["fovea_intern_sweep_duration_seconds_count"] == 0 {
+			if sweeps, _ := m.value("fovea_intern_sweep_duration_seconds"); sweeps == 0 {
 				return fmt.Errorf("%s: no sweep reported", n.Name)
 			}
 			return nil

@@ -3,22 +3,27 @@
 package e2e
 
 import (
-	"bufio"
 	"context"
 	"fmt"
+	"maps"
 	"net/http"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
+
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 
 	"github.com/foveanet/fovea/test/cluster"
 	"github.com/foveanet/fovea/test/kube"
 )
 
+// scrape is one scrape of /metrics: its metric families by name.
+type scrape map[string]*dto.MetricFamily
+
 // scrapeMetrics reads the /metrics an agent or relay serves at addr in the
-// node namespace of node, as series ("name{labels}") → value.
-func scrapeMetrics(ctx context.Context, c *cluster.Cluster, node, addr string) (map[string]float64, error) {
+// node namespace of node.
+func scrapeMetrics(ctx context.Context, c *cluster.Cluster, node, addr string) (scrape, error) {
 	n, ok := c.Topology.Node(node)
 	if !ok {
 		return nil, fmt.Errorf("unknown node %q", node)
@@ -37,46 +42,57 @@ func scrapeMetrics(ctx context.Context, c *cluster.Cluster, node, addr string) (
 	if resp.StatusCode != http.StatusOK {
 		return nil, fmt.Errorf("scrape metrics on %s: %s", node, resp.Status)
 	}
-	series := map[string]float64{}
-	sc := bufio.NewScanner(resp.Body)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		i := strings.LastIndexByte(line, ' ')
-		if i < 0 {
-			return nil, fmt.Errorf("metrics line %q has no value", line)
-		}
-		v, err := strconv.ParseFloat(line[i+1:], 64)
-		if err != nil {
-			return nil, fmt.Errorf("metrics line %q: %w", line, err)
-		}
-		series[line[:i]] = v
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	families, err := parser.TextToMetricFamilies(resp.Body)
+	if err != nil {
+		return nil, fmt.Errorf("parse metrics of %s: %w", node, err)
 	}
-	return series, sc.Err()
+	return families, nil
 }
 
-// metricSum is the sum of the series of metric name, 0 if it has none (a
-// vector nothing has counted in yet).
-func metricSum(series map[string]float64, name string) float64 {
-	var sum float64
-	for s, v := range series {
-		if rest, ok := strings.CutPrefix(s, name); ok && (rest == "" || rest[0] == '{') {
-			sum += v
+// value is the value of the series of metric name whose labels are exactly
+// labels (name, value, name, value...), a histogram's being its count, and
+// whether there is one.
+func (s scrape) value(name string, labels ...string) (float64, bool) {
+	want := map[string]string{}
+	for i := 0; i+1 < len(labels); i += 2 {
+		want[labels[i]] = labels[i+1]
+	}
+	for _, m := range s[name].GetMetric() {
+		got := map[string]string{}
+		for _, l := range m.GetLabel() {
+			got[l.GetName()] = l.GetValue()
 		}
+		if maps.Equal(got, want) {
+			return sample(m), true
+		}
+	}
+	return 0, false
+}
+
+// sum is the sum of the series of metric name, 0 if it has none (a vector
+// nothing has counted in yet).
+func (s scrape) sum(name string) float64 {
+	var sum float64
+	for _, m := range s[name].GetMetric() {
+		sum += sample(m)
 	}
 	return sum
 }
 
-// mustMetric scrapes node's addr and returns metricSum of name, failing t
-// if it cannot.
+// sample is a series' value: a counter's, a gauge's, or a histogram's count.
+func sample(m *dto.Metric) float64 {
+	return m.GetCounter().GetValue() + m.GetGauge().GetValue() + m.GetUntyped().GetValue() +
+		float64(m.GetHistogram().GetSampleCount())
+}
+
+// mustMetric scrapes node's addr and returns the sum of the series of
+// metric name, failing t if it cannot.
 func mustMetric(t *testing.T, c *cluster.Cluster, node, addr, name string) float64 {
 	t.Helper()
-	series, err := scrapeMetrics(t.Context(), c, node, addr)
+	m, err := scrapeMetrics(t.Context(), c, node, addr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return metricSum(series, name)
+	return m.sum(name)
 }

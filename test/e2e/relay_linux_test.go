@@ -327,26 +327,30 @@ func testRelayMetrics(t *testing.T, re *relayEnv) {
 		positive := func(v float64) bool { return v > 0 }
 		three := func(v float64) bool { return v == 3 }
 		zero := func(v float64) bool { return v == 0 }
-		for name, want := range map[string]func(float64) bool{
-			`hubble_relay_pool_peer_connection_status{status="READY"}`:             three,
-			`hubble_relay_pool_peer_connection_status{status="TRANSIENT_FAILURE"}`: zero,
-			`hubble_relay_pool_peer_connection_status{status="NIL_CONNECTION"}`:    zero,
-			`fovea_relay_peers`:                                           three,
-			`fovea_relay_peers_connected`:                                 three,
-			`fovea_relay_get_flows_streams`:                               positive,
-			`fovea_relay_flows_forwarded_total`:                           positive,
-			`fovea_relay_peer_flows_received_total{peer="default/node1"}`: positive,
-			`fovea_relay_peer_flows_received_total{peer="default/node2"}`: positive,
-			`fovea_relay_peer_flows_received_total{peer="default/node3"}`: positive,
-			`fovea_relay_merge_forced_sends_total{reason="buffer_full"}`:  func(v float64) bool { return v >= 0 },
-			`process_cpu_seconds_total`:                                   positive,
+		for _, c := range []struct {
+			name   string
+			labels []string
+			want   func(float64) bool
+		}{
+			{"hubble_relay_pool_peer_connection_status", []string{"status", "READY"}, three},
+			{"hubble_relay_pool_peer_connection_status", []string{"status", "TRANSIENT_FAILURE"}, zero},
+			{"hubble_relay_pool_peer_connection_status", []string{"status", "NIL_CONNECTION"}, zero},
+			{"fovea_relay_peers", nil, three},
+			{"fovea_relay_peers_connected", nil, three},
+			{"fovea_relay_get_flows_streams", nil, positive},
+			{"fovea_relay_flows_forwarded_total", nil, positive},
+			{"fovea_relay_peer_flows_received_total", []string{"peer", "default/node1"}, positive},
+			{"fovea_relay_peer_flows_received_total", []string{"peer", "default/node2"}, positive},
+			{"fovea_relay_peer_flows_received_total", []string{"peer", "default/node3"}, positive},
+			{"fovea_relay_merge_forced_sends_total", []string{"reason", "buffer_full"}, func(v float64) bool { return v >= 0 }},
+			{"process_cpu_seconds_total", nil, positive},
 		} {
-			v, ok := m[name]
+			v, ok := m.value(c.name, c.labels...)
 			if !ok {
-				return fmt.Errorf("no %s in /metrics", name)
+				return fmt.Errorf("no %s%v in /metrics", c.name, c.labels)
 			}
-			if !want(v) {
-				return fmt.Errorf("%s = %v", name, v)
+			if !c.want(v) {
+				return fmt.Errorf("%s%v = %v", c.name, c.labels, v)
 			}
 		}
 		return nil

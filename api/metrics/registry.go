@@ -1,0 +1,59 @@
+package metrics
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+)
+
+// Namespace prefixes every series Fovea defines; only Registry writes it.
+const Namespace = "fovea"
+
+// Registry holds the series an agent or a relay exposes.
+type Registry struct {
+	reg *prometheus.Registry
+	// registered are the collectors as registered, prefixed, so that Series
+	// can describe the series that have no value yet.
+	registered []prometheus.Collector
+}
+
+// NewRegistry returns an empty registry; Serve adds the Go runtime's and
+// the process's series.
+func NewRegistry() *Registry { return &Registry{reg: prometheus.NewRegistry()} }
+
+// Register registers cs under the namespace: a series a collector names
+// "ring_events" is exposed as fovea_ring_events.
+func (r *Registry) Register(cs ...prometheus.Collector) error {
+	return r.register(Namespace+"_", cs)
+}
+
+// RegisterSubsystem registers cs under the namespace and subsystem: the
+// relay's "peers" is exposed as fovea_relay_peers.
+func (r *Registry) RegisterSubsystem(subsystem string, cs ...prometheus.Collector) error {
+	return r.register(Namespace+"_"+subsystem+"_", cs)
+}
+
+// RegisterUnprefixed registers cs under the names they give: series
+// another project defines (Hubble's hubble_*), whose names clients,
+// dashboards and alerts already use.
+func (r *Registry) RegisterUnprefixed(cs ...prometheus.Collector) error {
+	return r.register("", cs)
+}
+
+func (r *Registry) register(prefix string, cs []prometheus.Collector) error {
+	for _, c := range cs {
+		if prefix != "" {
+			c = prometheus.WrapCollectorWithPrefix(prefix, c)
+		}
+		if err := r.reg.Register(c); err != nil {
+			return fmt.Errorf("register metrics %s: %w", strings.Join(names(c), ", "), err)
+		}
+		r.registered = append(r.registered, c)
+	}
+	return nil
+}
+
+// Gather gathers every registered series, as prometheus.Gatherer.
+func (r *Registry) Gather() ([]*dto.MetricFamily, error) { return r.reg.Gather() }
