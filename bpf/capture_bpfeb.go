@@ -32,6 +32,18 @@ type captureEvent struct {
 	Reason   uint32
 }
 
+type captureFwdKey struct {
+	_       structs.HostLayout
+	Ifindex uint32
+	Dir     uint32
+}
+
+type captureFwdVal struct {
+	_       structs.HostLayout
+	Packets uint64
+	Bytes   uint64
+}
+
 type captureSnippet struct {
 	_       structs.HostLayout
 	Ev      captureEvent

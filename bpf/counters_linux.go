@@ -13,18 +13,6 @@ import (
 // count in the forward_slots array, others in the forward_counters hash.
 const fwdSlots = 4096
 
-// fwdKey and fwdVal mirror struct fwd_key and struct fwd_val in
-// c/counters.h.
-type fwdKey struct {
-	Ifindex uint32
-	Dir     uint32
-}
-
-type fwdVal struct {
-	Packets uint64
-	Bytes   uint64
-}
-
 // ForwardCount is what the capture program counted on one interface in
 // one direction since it attached there.
 type ForwardCount struct {
@@ -45,8 +33,8 @@ func (s *Source) ForwardCounts() ([]ForwardCount, error) {
 	s.mu.Unlock()
 
 	var (
-		key    fwdKey
-		perCPU []fwdVal
+		key    captureFwdKey
+		perCPU []captureFwdVal
 		out    []ForwardCount
 	)
 	for index, name := range names {
@@ -80,7 +68,7 @@ func (s *Source) ForwardCounts() ([]ForwardCount, error) {
 
 func fwdSlot(index uint32, d Direction) uint32 { return index*2 + uint32(d) }
 
-func sumForward(name string, d Direction, perCPU []fwdVal) ForwardCount {
+func sumForward(name string, d Direction, perCPU []captureFwdVal) ForwardCount {
 	c := ForwardCount{Interface: name, Dir: d}
 	for _, v := range perCPU {
 		c.Packets += v.Packets
@@ -110,9 +98,9 @@ func (s *Source) forgetForwardCounts(index int) {
 	for _, d := range []Direction{Ingress, Egress} {
 		var err error
 		if index < fwdSlots {
-			err = s.objs.ForwardSlots.Update(fwdSlot(uint32(index), d), make([]fwdVal, s.possibleCPUs), ebpf.UpdateExist)
+			err = s.objs.ForwardSlots.Update(fwdSlot(uint32(index), d), make([]captureFwdVal, s.possibleCPUs), ebpf.UpdateExist)
 		} else {
-			err = s.objs.ForwardCounters.Delete(fwdKey{Ifindex: uint32(index), Dir: uint32(d)})
+			err = s.objs.ForwardCounters.Delete(captureFwdKey{Ifindex: uint32(index), Dir: uint32(d)})
 			if errors.Is(err, ebpf.ErrKeyNotExist) {
 				err = nil
 			}

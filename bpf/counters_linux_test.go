@@ -83,7 +83,7 @@ func testForwardCounters(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, d := range []Direction{Ingress, Egress} {
-		var perCPU []fwdVal
+		var perCPU []captureFwdVal
 		if err := c.src.objs.ForwardSlots.Lookup(fwdSlot(uint32(ifc.Index), d), &perCPU); err != nil {
 			t.Fatalf("look up forward_slots: %v", err)
 		}

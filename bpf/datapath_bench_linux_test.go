@@ -151,7 +151,7 @@ func (p *benchPair) ingressPackets(b *testing.B) uint64 {
 		}
 		idx = ifc.Index
 	})
-	var perCPU []fwdVal
+	var perCPU []captureFwdVal
 	if err := p.src.objs.ForwardSlots.Lookup(fwdSlot(uint32(idx), Ingress), &perCPU); err != nil {
 		b.Fatalf("look up forward_slots: %v", err)
 	}
