@@ -11,10 +11,10 @@ top=$(git rev-parse --show-toplevel)
 out=${BENCH_OUT:-$(mktemp -d)}
 # package|benchmark regexp|extra flags
 benches=(
-	"./ringbuffer/|.|-benchmem"
-	"./bpf/|Decode|-benchmem"
-	"./agent/|PipelineEmit|-benchmem"
-	"./relay/|RelayMerge|-benchtime=2s"
+	"./ringbuffer/|.|-test.benchmem"
+	"./bpf/|Decode|-test.benchmem"
+	"./agent/|PipelineEmit|-test.benchmem"
+	"./relay/|RelayMerge|-test.benchtime=2s"
 )
 base="$out/base"
 rm -rf "$base" && git -C "$top" worktree add -q --detach "$base" "$rev"
