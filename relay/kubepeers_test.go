@@ -79,3 +79,27 @@ func TestKubePeersFollowNodes(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestKubePeersRelist: a relist after the watch was down reports the Nodes
+// deleted meanwhile, and nothing for the ones unchanged.
+func TestKubePeersRelist(t *testing.T) {
+	var changes []PeerChange
+	s := &peerStore{peer: KubePeers{Port: 4244}.peer, known: map[string]Peer{}, update: func(c PeerChange) { changes = append(changes, c) }}
+	addr := func(ip string) corev1.NodeAddress {
+		return corev1.NodeAddress{Type: corev1.NodeInternalIP, Address: ip}
+	}
+	a, b := kubeNode("node-a", addr("10.0.0.1")), kubeNode("node-b", addr("10.0.0.2"))
+	if err := s.Replace([]any{a, b}, "1"); err != nil {
+		t.Fatal(err)
+	}
+	if len(changes) != 2 || changes[0].Type != PeerAdded || changes[1].Type != PeerAdded {
+		t.Fatalf("first list: %+v, want two added", changes)
+	}
+	changes = nil
+	if err := s.Replace([]any{a}, "2"); err != nil {
+		t.Fatal(err)
+	}
+	if len(changes) != 1 || changes[0].Type != PeerDeleted || changes[0].Peer.Name != "node-b" {
+		t.Fatalf("relist without node-b: %+v, want node-b deleted", changes)
+	}
+}

@@ -5,10 +5,14 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"sync"
 	"time"
 
-	"k8s.io/client-go/informers"
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
 	"k8s.io/client-go/kubernetes"
+	listerscorev1 "k8s.io/client-go/listers/core/v1"
+	listersdiscoveryv1 "k8s.io/client-go/listers/discovery/v1"
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/foveanet/fovea/agent/endpoints"
@@ -35,9 +39,8 @@ type Watcher struct {
 
 	health *kubeclient.APIHealth
 
-	factory informers.SharedInformerFactory
+	caches  []*resourceCache
 	listers listers
-	synced  []cache.InformerSynced
 	changed chan struct{}
 }
 
@@ -88,32 +91,19 @@ func New(client kubernetes.Interface, cluster string, tables *intern.Tables, sto
 	if w.health == nil {
 		w.health = kubeclient.NewAPIHealth(w.log, w.notify)
 	}
-	// No periodic resync: the index is rebuilt from the caches on every
-	// change, so a resync would only redo the same work.
-	w.factory = informers.NewSharedInformerFactoryWithOptions(client, 0, informers.WithTransform(trimmer(w.node)))
-	core, discovery := w.factory.Core().V1(), w.factory.Discovery().V1()
+	h := cacheHooks{transform: trimmer(w.node), changed: w.poke, failed: w.health.WatchErrorHandler}
+	core, discovery := client.CoreV1(), client.DiscoveryV1()
+	pods := newResourceCache(h, "pods", &corev1.Pod{}, client, core.Pods("").List, core.Pods("").Watch)
+	services := newResourceCache(h, "services", &corev1.Service{}, client, core.Services("").List, core.Services("").Watch)
+	epSlices := newResourceCache(h, "endpointslices", &discoveryv1.EndpointSlice{}, client,
+		discovery.EndpointSlices("").List, discovery.EndpointSlices("").Watch)
+	nodes := newResourceCache(h, "nodes", &corev1.Node{}, client, core.Nodes().List, core.Nodes().Watch)
+	namespaces := newResourceCache(h, "namespaces", &corev1.Namespace{}, client, core.Namespaces().List, core.Namespaces().Watch)
+	w.caches = []*resourceCache{pods, services, epSlices, nodes, namespaces}
 	w.listers = listers{
-		pods: core.Pods().Lister(), services: core.Services().Lister(), slices: discovery.EndpointSlices().Lister(),
-		nodes: core.Nodes().Lister(), namespaces: core.Namespaces().Lister(),
-	}
-	for resource, inf := range map[string]cache.SharedIndexInformer{
-		"pods":           core.Pods().Informer(),
-		"services":       core.Services().Informer(),
-		"endpointslices": discovery.EndpointSlices().Informer(),
-		"nodes":          core.Nodes().Informer(),
-		"namespaces":     core.Namespaces().Informer(),
-	} {
-		if _, err := inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
-			AddFunc:    func(any) { w.poke() },
-			UpdateFunc: func(any, any) { w.poke() },
-			DeleteFunc: func(any) { w.poke() },
-		}); err != nil {
-			return nil, fmt.Errorf("watch %s: %w", resource, err)
-		}
-		if err := inf.SetWatchErrorHandler(w.health.WatchErrorHandler(resource)); err != nil {
-			return nil, fmt.Errorf("watch %s: %w", resource, err)
-		}
-		w.synced = append(w.synced, inf.HasSynced)
+		pods: listerscorev1.NewPodLister(pods.indexer), services: listerscorev1.NewServiceLister(services.indexer),
+		slices: listersdiscoveryv1.NewEndpointSliceLister(epSlices.indexer), nodes: listerscorev1.NewNodeLister(nodes.indexer),
+		namespaces: listerscorev1.NewNamespaceLister(namespaces.indexer),
 	}
 	return w, nil
 }
@@ -128,9 +118,16 @@ func (w *Watcher) poke() {
 // Run watches the cluster until ctx ends. The index is replaced only once
 // every cache has synced, then after each burst of changes.
 func (w *Watcher) Run(ctx context.Context) error {
-	w.factory.Start(ctx.Done())
-	defer w.factory.Shutdown()
-	if !cache.WaitForCacheSync(ctx.Done(), w.synced...) {
+	var reflectors sync.WaitGroup
+	defer reflectors.Wait()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel() // before the Wait: the reflectors stop with ctx
+	synced := make([]cache.InformerSynced, len(w.caches))
+	for i, c := range w.caches {
+		reflectors.Go(func() { c.run(ctx) })
+		synced[i] = c.hasSynced
+	}
+	if !cache.WaitForCacheSync(ctx.Done(), synced...) {
 		return nil // ctx ended first
 	}
 	w.rebuild()

@@ -383,8 +383,7 @@ func heap() uint64 {
 }
 
 // TestAPIServerDown points a watcher at a server that answers 503: the
-// errors are counted and reported through the transport (client-go's
-// watch-list retries them without telling the informer), and the index
+// errors are counted and reported through the transport, and the index
 // stays empty rather than partial. When the server answers again, the end
 // of the outage is reported once.
 func TestAPIServerDown(t *testing.T) {

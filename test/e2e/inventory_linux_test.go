@@ -109,7 +109,26 @@ func TestInventoryIPReuse(t *testing.T) {
 	t.Cleanup(func() {
 		if err := demo.WriteInventory(e.inventory, demo.Inventory(e.cluster.Topology)); err != nil {
 			t.Errorf("restore inventory: %v", err)
+			return
 		}
+		// The agents are shared, and each polls the file on its own:
+		// leave both naming the pod again, as the next test expects.
+		other, _ := e.pod(2)
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		eventually(t, 15*time.Second, func() error {
+			c, err := traffic.TCPShort(ctx, src, other, traffic.IPv4)
+			if err != nil {
+				return err
+			}
+			for _, sock := range e.sockets {
+				requests, _ := connFlows(c, e.observeJSON(t, sock, "--last", "100000", "--port", strconv.Itoa(int(c.Src.Port))))
+				if len(requests) == 0 || requests[0].GetSource().GetPodName() != oldPod.Name {
+					return fmt.Errorf("%s: flow after restoring the inventory: %s, want source %s", sock, describe(requests), oldPod.Name)
+				}
+			}
+			return nil
+		})
 	})
 
 	// The agent polls the file; connect until a new connection shows the

@@ -237,23 +237,31 @@ func TestFollow(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	lines := e.follow(ctx, t, sock, "--ip", src.IPv4.String(), "--protocol", "udp")
-	time.Sleep(time.Second) // let the stream start before the traffic
-	c, err := traffic.UDP(ctx, src, dst, traffic.IPv4)
-	if err != nil {
-		t.Fatal(err)
-	}
+	// The stream may start after the process does: exchange a datagram
+	// each second, all made after hubble started, until one shows.
+	var conns []traffic.Conn
+	next := time.After(0)
 	for {
 		select {
+		case <-next:
+			c, err := traffic.UDP(ctx, src, dst, traffic.IPv4)
+			if err != nil {
+				t.Fatal(err)
+			}
+			conns = append(conns, c)
+			next = time.After(time.Second)
 		case line, ok := <-lines:
 			if !ok {
 				t.Fatal("hubble observe --follow ended")
 			}
-			requests, _ := connFlows(c, decodeFlows(t, line))
-			if len(requests) > 0 {
-				return
+			flows := decodeFlows(t, line)
+			for _, c := range conns {
+				if requests, _ := connFlows(c, flows); len(requests) > 0 {
+					return
+				}
 			}
 		case <-ctx.Done():
-			t.Fatalf("no flow of %s within the deadline", c)
+			t.Fatalf("no flow of %d connections made while following within the deadline", len(conns))
 		}
 	}
 }
