@@ -41,6 +41,9 @@ var (
 	shared     *env
 	sharedErr  error
 	sharedOnce sync.Once
+	// sharedDir holds the shared cluster's state (agent logs, the
+	// inventory), removed once the tests are done.
+	sharedDir string
 )
 
 // setup returns the shared cluster, building it on first use. Tests skip when
@@ -77,6 +80,7 @@ func build() (*env, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create state dir: %w", err)
 	}
+	sharedDir = stateDir
 	c, err := cluster.Build(ctx, cluster.Config{Prefix: prefix, Nodes: 2, PodsPerNode: 2, StateDir: stateDir, Logger: log})
 	if err != nil {
 		return nil, fmt.Errorf("build cluster: %w", err)
@@ -118,6 +122,11 @@ func TestMain(m *testing.M) {
 		cancel()
 		if code != 0 {
 			dumpLogs(shared)
+		}
+	}
+	if sharedDir != "" {
+		if err := os.RemoveAll(sharedDir); err != nil {
+			fmt.Fprintln(os.Stderr, "remove state dir:", err)
 		}
 	}
 	os.Exit(code)
