@@ -4,12 +4,10 @@ import (
 	"context"
 	"net"
 	"strconv"
-	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
@@ -30,20 +28,8 @@ type KubePeers struct {
 	Health *kubeclient.APIHealth
 }
 
-// nodesBackoff paces the retries of a failed list or watch of Nodes.
-// Client-go's default (0.8 s doubling to 30 s, plus up to as much again of
-// jitter, reset only after two minutes without a retry) left the relay up
-// to a minute behind a recovered API server, blind to Nodes added or
-// removed. Capped at 5 s, a retry comes every 5 to 10 s: at most two
-// requests each (a watch-list refused, then the list it falls back to),
-// 0.4 a second per relay, against client-go's 0.07.
-var nodesBackoff = wait.Backoff{
-	Duration: 800 * time.Millisecond, Factor: 2, Jitter: 1, Cap: 5 * time.Second,
-	Steps: 10, // more than the doublings to the cap, which ends them
-}
-
 // Run reports the nodes until ctx ends. One reflector lists and watches
-// them, with nodesBackoff (the informer factory cannot set a backoff), and
+// them, with kubeclient.RetryBackoff (the informer factory cannot set a backoff), and
 // stores on one goroutine, so update is called from one, as PeerLister
 // requires.
 func (k KubePeers) Run(ctx context.Context, update func(PeerChange)) error {
@@ -75,7 +61,7 @@ func (k KubePeers) Run(ctx context.Context, update func(PeerChange)) error {
 	// With the client's semantics, so that a fake clientset (which cannot
 	// stream a watch-list) is listed instead.
 	r = cache.NewReflectorWithOptions(cache.ToListWatcherWithWatchListSemantics(lw, k.Client), &corev1.Node{}, store,
-		cache.ReflectorOptions{Name: "fovea-relay/nodes", Backoff: &nodesBackoff})
+		cache.ReflectorOptions{Name: "fovea-relay/nodes", Backoff: kubeclient.RetryBackoff()})
 	r.RunWithContext(ctx)
 	return nil
 }

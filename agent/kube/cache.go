@@ -3,32 +3,14 @@ package kube
 import (
 	"context"
 	"sync/atomic"
-	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/tools/cache"
-)
 
-// backoff paces a reflector's retries of failed lists and watches.
-// Client-go's default doubles from 0.8 s to 30 s, plus up to as much again
-// of jitter, and resets only after two minutes without a retry: an agent
-// refused for half a minute took up to 48 s more to list again once the
-// API server served it, labelling flows meanwhile with what it knew. The
-// shared informer factory cannot change it (client-go's TODO(#136943)), so
-// each cache runs its own reflector with the doubling capped at 5 s: once
-// capped, a retry every 5 to 10 s, so a server that serves again is
-// noticed within 10 s. A retry sends at most two requests (a watch-list
-// refused, then the list it falls back to): a failing server gets at most
-// 0.4 requests a second per cache, 2 from an agent's five (client-go's
-// default: 0.33), the jitter keeps a DaemonSet's agents out of step, and
-// the client's own rate limit (5 a second) holds throughout.
-var backoff = wait.Backoff{
-	Duration: 800 * time.Millisecond, Factor: 2, Jitter: 1, Cap: 5 * time.Second,
-	Steps: 10, // more than the doublings to the cap, which ends them
-}
+	"github.com/foveanet/fovea/api/kubeclient"
+)
 
 // resourceCache is one resource's informer cache: a reflector keeps an
 // indexer in step with the API server, trimming objects on the way in, and
@@ -85,7 +67,7 @@ func newResourceCache[L runtime.Object](
 	// With client's semantics, so that a fake clientset (which cannot
 	// stream a watch-list) is listed instead.
 	c.reflector = cache.NewReflectorWithOptions(cache.ToListWatcherWithWatchListSemantics(lw, client), example, c,
-		cache.ReflectorOptions{Name: "fovea/" + resource, Backoff: &backoff})
+		cache.ReflectorOptions{Name: "fovea/" + resource, Backoff: kubeclient.RetryBackoff()})
 	return c
 }
 

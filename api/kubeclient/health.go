@@ -46,11 +46,11 @@ func NewAPIHealth(log *slog.Logger, notify func(event, detail string)) *APIHealt
 	return &APIHealth{log: log, notify: notify, errors: map[string]uint64{}}
 }
 
-// Wrap makes cfg's clients report every request to h. Informers retry
-// failures with backoff on their own, and since watch-list became
-// client-go's default a failing initial list never reaches an informer's
+// Wrap makes cfg's clients report every request to h. Reflectors retry
+// failures with backoff on their own and, since watch-list became
+// client-go's default, never pass a failing initial list to an informer's
 // watch error handler, so the transport is where an unreachable or failing
-// API server shows.
+// API server shows, and its recovery.
 func (h *APIHealth) Wrap(cfg *rest.Config) {
 	cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper {
 		return &errorReporter{next: rt, failed: h.requestFailed, answered: h.requestAnswered}
