@@ -10,14 +10,13 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/foveanet/fovea/agent/dns"
 	"github.com/foveanet/fovea/api/metrics"
 	"github.com/foveanet/fovea/api/metrics/metricstest"
 	"github.com/foveanet/fovea/api/observer"
 	"github.com/foveanet/fovea/bpf"
-	"github.com/foveanet/fovea/model/flowview"
 	"github.com/foveanet/fovea/model/intern"
 	"github.com/foveanet/fovea/model/record"
-	"github.com/foveanet/fovea/ringbuffer"
 )
 
 // TestMetricsGolden lists every series the agent exposes, with its
@@ -43,39 +42,29 @@ func TestMetricsGolden(t *testing.T) {
 		registry(t, fromInventory), registry(t, fromKubernetes))
 }
 
-// registry builds the components Run builds for cfg, but the datapath, and
-// registers them as Run does.
+// registry builds what Run builds for cfg, with a datapath that is
+// described but not loaded, and registers it as Run does.
 func registry(t *testing.T, cfg Config) *metrics.Registry {
 	t.Helper()
 	log := slog.New(slog.DiscardHandler)
-	tables := intern.NewTables()
-	node := flowview.NewNode(cfg.NodeName, cfg.ClusterName, "test", nil, tables)
-	ring, err := ringbuffer.New[record.Record](15)
-	if err != nil {
+	cfg.RingCapacity = 15
+	unloaded := func(Config, *slog.Logger, *intern.Tables, *dns.Parser, *observer.AgentEvents, func()) (Source, error) {
+		return datapathSeries{}, nil
+	}
+	a := &agent{cfg: cfg, log: log}
+	var err error
+	if a.dp, err = newDatapath(cfg, log, unloaded); err != nil {
 		t.Fatal(err)
 	}
-	parser, names, store, err := newDNS(tables, int(ring.Cap()))
-	if err != nil {
+	if a.enr, err = newEnrichment(cfg, a.dp, log); err != nil {
 		t.Fatal(err)
 	}
-	_, _, feed, err := newEndpoints(cfg, node, observer.NewAgentEvents(), log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &pipeline{ring: ring, endpoints: tables.Endpoints}
-	sweeper, err := newSweeper(cfg, tables, nil, datapathSeries{}, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	obs, err := observer.New(ring, node)
+	obs, err := newObserver(cfg, a.dp, a.enr.pipeline, log)
 	if err != nil {
 		t.Fatal(err)
 	}
 	reg := metrics.NewRegistry()
-	if err := (instruments{
-		ring: newRingCollector(ring, &p.seen), tables: tables, l7: store, names: names, parser: parser,
-		source: datapathSeries{}, sweeper: sweeper, observer: obs, feed: feed,
-	}).register(reg); err != nil {
+	if err := a.instruments(obs).register(reg); err != nil {
 		t.Fatal(err)
 	}
 	return reg

@@ -50,7 +50,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	}
 	a := agent{cfg: cfg, log: log, reg: metrics.NewRegistry()}
 	var err error
-	if a.dp, err = newDatapath(cfg, log); err != nil {
+	if a.dp, err = newDatapath(cfg, log, newSource); err != nil {
 		return err
 	}
 	defer a.dp.close(log)
@@ -104,7 +104,7 @@ type datapath struct {
 
 // newDatapath builds the intern tables, the ring, the DNS parser and the
 // packet source.
-func newDatapath(cfg Config, log *slog.Logger) (*datapath, error) {
+func newDatapath(cfg Config, log *slog.Logger, newSource sourceFunc) (*datapath, error) {
 	tables := intern.NewTables()
 	ring, err := ringbuffer.New[record.Record](cfg.RingCapacity)
 	if err != nil {
@@ -130,6 +130,10 @@ func newDatapath(cfg Config, log *slog.Logger) (*datapath, error) {
 	}
 	return dp, nil
 }
+
+// sourceFunc builds the packet source: newSource, or a stand-in in tests
+// that cannot load the eBPF datapath.
+type sourceFunc func(cfg Config, log *slog.Logger, tables *intern.Tables, l7 *dns.Parser, events *observer.AgentEvents, ready func()) (Source, error)
 
 func (dp *datapath) close(log *slog.Logger) {
 	if err := dp.src.Close(); err != nil {
