@@ -9,10 +9,10 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 )
 
-// RESTConfig is the client configuration of the cluster the kubeconfig file
+// restConfig is the client configuration of the cluster the kubeconfig file
 // at path describes, or of the cluster the process runs in when path is
 // empty.
-func RESTConfig(path, userAgent string) (*rest.Config, error) {
+func restConfig(path, userAgent string) (*rest.Config, error) {
 	var (
 		cfg *rest.Config
 		err error
@@ -33,10 +33,10 @@ func RESTConfig(path, userAgent string) (*rest.Config, error) {
 // the in-cluster configuration applies.
 func InCluster() bool { return os.Getenv("KUBERNETES_SERVICE_HOST") != "" }
 
-// New returns a client of the cluster RESTConfig(path, userAgent) describes
+// New returns a client of the cluster restConfig(path, userAgent) describes
 // whose every request reports to health.
 func New(path, userAgent string, health *APIHealth) (kubernetes.Interface, error) {
-	cfg, err := RESTConfig(path, userAgent)
+	cfg, err := restConfig(path, userAgent)
 	if err != nil {
 		return nil, err
 	}
