@@ -4,12 +4,12 @@ import (
 	"fmt"
 	"math"
 	"os"
-	"path"
 	"time"
 
 	"github.com/spf13/pflag"
 
 	"github.com/foveanet/fovea/api/server"
+	"github.com/foveanet/fovea/bpf"
 )
 
 // The agent's flags. Flags registers them and the errors of Validate and Run
@@ -41,8 +41,9 @@ type Config struct {
 	ClusterName string
 	// RingCapacity is how many events the agent keeps: 2^n-1, as Hubble.
 	RingCapacity int
-	// Interfaces are name globs of the interfaces to observe; empty means
-	// every host-side veth plus the default-route device.
+	// Interfaces are name globs of the interfaces to observe, each
+	// optionally followed by =endpoint or =network to fix their role;
+	// empty means every pod veth plus the default-route device.
 	Interfaces []string
 	// DNSPorts are the TCP and UDP ports whose payload is parsed as DNS.
 	DNSPorts []uint
@@ -88,7 +89,7 @@ func (c *Config) Flags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.ClusterName, flagClusterName, "default", "name of the cluster this node belongs to")
 	fs.IntVar(&c.RingCapacity, flagRingCapacity, 4095, "events kept in memory for GetFlows; one less than a power of two")
 	fs.StringSliceVar(&c.Interfaces, flagInterfaces, nil,
-		"name globs of interfaces to observe (default: every host-side veth plus the default-route device)")
+		"name globs of interfaces to observe, each optionally with =endpoint (a pod's veth) or =network (facing the network) to fix its role, e.g. 'eth0=network,lxc*=endpoint'; the first match applies (default: every veth leading to another namespace plus the default-route device, roles decided from what they are)")
 	fs.UintSliceVar(&c.DNSPorts, flagDNSPorts, []uint{53}, "TCP and UDP ports whose payload is parsed as DNS")
 	fs.BoolVar(&c.DisableDrops, flagDisableDrops, false, "do not report packets the kernel drops (skb:kfree_skb)")
 	fs.BoolVar(&c.DisableRetransmissions, flagDisableRetransmissions, false, "do not report TCP retransmissions (tcp:tcp_retransmit_skb)")
@@ -117,10 +118,8 @@ func (c *Config) Validate() error {
 	if n := c.RingCapacity; n < 1 || n&(n+1) != 0 {
 		return fmt.Errorf("--%s: %d is not one less than a power of two (1, 3, 7, …, 4095, …)", flagRingCapacity, n)
 	}
-	for _, g := range c.Interfaces {
-		if _, err := path.Match(g, ""); err != nil {
-			return fmt.Errorf("--%s: bad glob %q: %w", flagInterfaces, g, err)
-		}
+	if err := bpf.ValidateInterfaces(c.Interfaces); err != nil {
+		return fmt.Errorf("--%s: %w", flagInterfaces, err)
 	}
 	for _, p := range c.DNSPorts {
 		if p < 1 || p > 65535 {

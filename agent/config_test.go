@@ -36,6 +36,9 @@ func TestValidateAggregation(t *testing.T) {
 		{"zero interval", func(c *Config) { c.AggregationInterval = 0 }, "--aggregation-interval"},
 		{"huge sample rate", func(c *Config) { c.SampleRate = 1 << 33 }, "--sample-rate"},
 		{"zero sweep interval", func(c *Config) { c.InternSweepInterval = 0 }, "--intern-sweep-interval"},
+		{"interface roles", func(c *Config) { c.Interfaces = []string{"eth0=network", "lxc*=endpoint", "cali*"} }, ""},
+		{"unknown interface role", func(c *Config) { c.Interfaces = []string{"eth0=uplink"} }, "--interfaces"},
+		{"bad interface glob", func(c *Config) { c.Interfaces = []string{"eth["} }, "--interfaces"},
 	} {
 		c := validConfig()
 		tc.edit(&c)

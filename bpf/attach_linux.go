@@ -17,23 +17,34 @@ import (
 // attachment is the capture programs attached to one interface.
 type attachment struct {
 	name   string
+	role   role
 	detach func() error
 	// podNetns is the inode of the pod namespace behind a veth whose
 	// drops and retransmissions are reported, or 0.
 	podNetns uint32
 }
 
-// attach hooks both directions of an interface, preferring tcx links and
-// falling back to tc clsact filters once the kernel is found to lack tcx.
-// Attaching an already attached interface only follows a rename. For a
-// pod's veth, peerNsid (the id of the namespace holding its peer, -1 when
-// none) selects the pod namespace whose drops are reported too.
-func (s *Source) attach(index int, name string, r role, peerNsid int) error {
+// attach hooks both directions of an interface in the role d decided,
+// preferring tcx links and falling back to tc clsact filters once the
+// kernel is found to lack tcx. Attaching an already attached interface
+// only follows a rename or a change of role. For a pod's veth, peerNsid
+// (the id of the namespace holding its peer, -1 when none) selects the pod
+// namespace whose drops are reported too.
+func (s *Source) attach(index int, name string, d decision, peerNsid int) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	r := d.role
 	if a, ok := s.attached[index]; ok {
-		if a.name != name {
-			a.name = name
+		if a.name != name || a.role != r {
+			if a.role != r {
+				s.log.Info("interface changed role", "iface", name, "ifindex", index, "role", r, "was", a.role, "reason", d.reason)
+				s.unwatchPodNetns(a.podNetns)
+				a.podNetns = 0
+				if r == roleEndpoint {
+					a.podNetns = s.watchPodNetns(name, peerNsid)
+				}
+			}
+			a.name, a.role = name, r
 			s.publishIface(index, name, r)
 		}
 		return nil
@@ -58,12 +69,12 @@ func (s *Source) attach(index int, name string, r role, peerNsid int) error {
 		s.unpublishIface(index)
 		return fmt.Errorf("attach to %s: %w", name, err)
 	}
-	a := &attachment{name: name, detach: detach}
+	a := &attachment{name: name, role: r, detach: detach}
 	if r == roleEndpoint {
 		a.podNetns = s.watchPodNetns(name, peerNsid)
 	}
 	s.attached[index] = a
-	s.log.Info("capturing on interface", "iface", name, "ifindex", index, "role", r, "tc", s.useTC)
+	s.log.Info("capturing on interface", "iface", name, "ifindex", index, "role", r, "reason", d.reason, "tc", s.useTC)
 	if s.opts.attachHook != nil {
 		s.opts.attachHook(name, index, true)
 	}
@@ -116,12 +127,15 @@ func (s *Source) detachLocked(index int, gone bool) {
 	}
 }
 
-func (s *Source) detachAll() {
+// detachAll detaches from every interface and returns how many there were.
+func (s *Source) detachAll() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	n := len(s.attached)
 	for index := range s.attached {
 		s.detachLocked(index, false)
 	}
+	return n
 }
 
 // publishIface makes an interface known to the reader. Callers hold s.mu.

@@ -3,15 +3,16 @@ package bpf
 import (
 	"fmt"
 	"os"
-	"path"
 	"time"
 )
 
 // Config selects interfaces and sizes the capture datapath.
 type Config struct {
 	// Interfaces are name globs (path.Match syntax) of the interfaces to
-	// capture on. Empty selects every host-side veth plus the device of the
-	// default route.
+	// capture on, each optionally followed by "=endpoint" or "=network" to
+	// fix the role of the interfaces it selects (else decided from what
+	// they are; see classify). The first matching entry applies. Empty
+	// selects every pod veth plus the default-route device.
 	Interfaces []string
 	// RingBytes is the size of the kernel ring buffer: a power of two and a
 	// multiple of the page size. Zero means DefaultRingBytes.
@@ -46,6 +47,8 @@ type Config struct {
 	// aggregation would count silently (each report carrying the packets
 	// since the last). 0 and 1 report none of them.
 	SampleRate uint32
+
+	selectors []selector // Interfaces parsed, by withDefaults
 }
 
 // Aggregation is what the capture program reports of a connection.
@@ -98,10 +101,9 @@ var DefaultDNSPorts = []uint16{53}
 // withDefaults returns c with zero fields defaulted, or an error naming the
 // first invalid field.
 func (c Config) withDefaults() (Config, error) {
-	for _, g := range c.Interfaces {
-		if _, err := path.Match(g, ""); err != nil {
-			return c, fmt.Errorf("bpf config: Interfaces: bad glob %q: %w", g, err)
-		}
+	var err error
+	if c.selectors, err = parseSelectors(c.Interfaces); err != nil {
+		return c, fmt.Errorf("bpf config: Interfaces: %w", err)
 	}
 	if c.RingBytes == 0 {
 		c.RingBytes = DefaultRingBytes
@@ -162,14 +164,4 @@ func portBits(ports []uint16) [8192]byte {
 		bits[p>>3] |= 1 << (p & 7)
 	}
 	return bits
-}
-
-// matches reports whether an interface name is selected by the globs.
-func (c Config) matches(name string) bool {
-	for _, g := range c.Interfaces {
-		if ok, _ := path.Match(g, name); ok {
-			return true
-		}
-	}
-	return false
 }

@@ -7,25 +7,6 @@ import (
 	"github.com/foveanet/fovea/model/record"
 )
 
-// role is what an interface is to the node, which decides the observation
-// point its packets are reported at.
-type role uint8
-
-const (
-	// roleNetwork is a device facing the network (the default-route device).
-	roleNetwork role = iota
-	// roleEndpoint is the host side of a pod's veth: its ingress carries
-	// packets leaving the pod.
-	roleEndpoint
-)
-
-func (r role) String() string {
-	if r == roleEndpoint {
-		return "endpoint"
-	}
-	return "network"
-}
-
 // obsPoint maps an attachment's role and direction to Hubble's
 // observation point.
 func obsPoint(r role, d Direction) flowpb.TraceObservationPoint {

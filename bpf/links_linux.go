@@ -20,6 +20,10 @@ type linkWatch struct {
 	s       *Source
 	done    chan struct{}
 	stopped atomic.Bool
+	// defaultRoute holds the interfaces default routes leave through, read
+	// when the links are listed (at start, and when a failed subscription
+	// is replaced); only the watch's goroutine touches it after start.
+	defaultRoute map[int]bool
 }
 
 // watchLinks attaches to every selected interface present now and, until
@@ -37,9 +41,7 @@ func (s *Source) watchLinks() (stop func(), err error) {
 		stopOnce()
 		return nil, err
 	}
-	// The default-route device is resolved once, at start; veths and glob
-	// matches are also picked up as they appear.
-	if err := w.reconcile(s.defaultRouteLinks()); err != nil {
+	if err := w.reconcile(); err != nil {
 		stopOnce()
 		return nil, err
 	}
@@ -76,7 +78,7 @@ func (w *linkWatch) follow(updates <-chan netlink.LinkUpdate) {
 		for u := range updates {
 			switch u.Header.Type {
 			case unix.RTM_NEWLINK:
-				w.s.consider(u.Link, nil)
+				w.s.consider(u.Link, w.defaultRoute)
 			case unix.RTM_DELLINK:
 				w.s.detach(int(u.Attrs().Index), true)
 			}
@@ -89,7 +91,7 @@ func (w *linkWatch) follow(updates <-chan netlink.LinkUpdate) {
 			}
 			var err error
 			if updates, err = w.subscribe(); err == nil {
-				err = w.reconcile(nil)
+				err = w.reconcile()
 			}
 			if err == nil {
 				w.s.log.Info("link subscription restored")
@@ -100,9 +102,10 @@ func (w *linkWatch) follow(updates <-chan netlink.LinkUpdate) {
 	}
 }
 
-// reconcile attaches to every selected interface and forgets attached ones
-// that no longer exist.
-func (w *linkWatch) reconcile(defaultRoute map[int]bool) error {
+// reconcile reads the default routes afresh, attaches to every selected
+// interface and forgets attached ones that no longer exist.
+func (w *linkWatch) reconcile() error {
+	w.defaultRoute = w.s.defaultRouteLinks()
 	links, err := netlink.LinkList()
 	if err != nil {
 		return fmt.Errorf("list links: %w", err)
@@ -110,7 +113,7 @@ func (w *linkWatch) reconcile(defaultRoute map[int]bool) error {
 	present := make(map[int]bool, len(links))
 	for _, l := range links {
 		present[l.Attrs().Index] = true
-		w.s.consider(l, defaultRoute)
+		w.s.consider(l, w.defaultRoute)
 	}
 	for _, index := range w.s.attachedIndexes() {
 		if !present[index] {
@@ -120,15 +123,14 @@ func (w *linkWatch) reconcile(defaultRoute map[int]bool) error {
 	return nil
 }
 
-// consider attaches to l if the configuration selects it.
+// consider attaches to l, or changes its role, or detaches from it, as its
+// facts and the configuration decide.
 func (s *Source) consider(l netlink.Link, defaultRoute map[int]bool) {
 	attrs := l.Attrs()
-	isVeth := l.Type() == "veth"
-	selected := isVeth || defaultRoute[attrs.Index]
-	if len(s.cfg.Interfaces) > 0 {
-		selected = s.cfg.matches(attrs.Name)
-	}
-	if !selected {
+	f := s.linkFacts(l, defaultRoute)
+	d := decide(f, s.cfg.selectors)
+	if !d.capture {
+		s.detach(attrs.Index, false)
 		return
 	}
 	// The program parses from an Ethernet header; L3 devices have none.
@@ -136,13 +138,34 @@ func (s *Source) consider(l netlink.Link, defaultRoute map[int]bool) {
 		s.log.Info("not capturing on interface without Ethernet framing", "iface", attrs.Name, "encap", attrs.EncapType)
 		return
 	}
-	r := roleNetwork
-	if isVeth {
-		r = roleEndpoint
-	}
-	if err := s.attach(attrs.Index, attrs.Name, r, attrs.NetNsID); err != nil {
+	if err := s.attach(attrs.Index, attrs.Name, d, attrs.NetNsID); err != nil {
 		s.log.Error("capture attach failed", "iface", attrs.Name, "ifindex", attrs.Index, "err", err)
 	}
+}
+
+// linkFacts reads what classify needs to know about l.
+func (s *Source) linkFacts(l netlink.Link, defaultRoute map[int]bool) linkFacts {
+	attrs := l.Attrs()
+	f := linkFacts{
+		name:         attrs.Name,
+		veth:         l.Type() == "veth",
+		defaultRoute: defaultRoute[attrs.Index],
+		uplinkPort:   attrs.MasterIndex > 0 && defaultRoute[attrs.MasterIndex],
+	}
+	f.peerElsewhere = f.veth && attrs.NetNsID >= 0
+	if f.veth && !f.defaultRoute {
+		addrs, err := netlink.AddrList(l, netlink.FAMILY_ALL)
+		if err != nil {
+			s.log.Warn("listing an interface's addresses failed; taking it for a pod's", "iface", attrs.Name, "err", err)
+		}
+		for _, a := range addrs {
+			ones, bits := a.Mask.Size()
+			if a.Scope == unix.RT_SCOPE_UNIVERSE && ones < bits {
+				f.subnetAddr = true
+			}
+		}
+	}
+	return f
 }
 
 // defaultRouteLinks returns the interfaces default routes leave through.

@@ -173,7 +173,7 @@ func (s *Source) Run(ctx context.Context, emit func(*record.Record)) error {
 	if err := removeStaleFilters(s.log); err != nil {
 		s.log.Warn("removing stale tc filters failed", "err", err)
 	}
-	defer s.detachAll()
+	defer func() { s.logStopped(s.detachAll()) }()
 
 	// Tracepoints first: once an interface is reported attached, drops on
 	// it are reported too.

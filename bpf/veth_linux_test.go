@@ -54,16 +54,21 @@ func TestCaptureVeth(t *testing.T) {
 		sh(t, "ip", "netns", "add", ns)
 		t.Cleanup(func() { _ = exec.Command("ip", "netns", "del", ns).Run() })
 	}
+	// Wired as the CNI ptp plugin does: the host end holds host routes to
+	// the pod and an address of its own, but no subnet, which would make
+	// it a link to a network.
 	sh(t, "ip", "-n", host, "link", "add", hostIf, "type", "veth", "peer", "name", podIf, "netns", pod)
-	for _, c := range []struct{ ns, dev, v4, v6 string }{
-		{host, hostIf, hostIPv4, hostIPv6},
-		{pod, podIf, podIPv4, podIPv6},
+	for _, c := range []struct{ ns, dev, v4, v6, bits4, bits6 string }{
+		{host, hostIf, hostIPv4, hostIPv6, "/32", "/128"},
+		{pod, podIf, podIPv4, podIPv6, "/24", "/64"},
 	} {
-		sh(t, "ip", "-n", c.ns, "addr", "add", c.v4+"/24", "dev", c.dev)
-		sh(t, "ip", "-n", c.ns, "addr", "add", c.v6+"/64", "dev", c.dev, "nodad")
+		sh(t, "ip", "-n", c.ns, "addr", "add", c.v4+c.bits4, "dev", c.dev)
+		sh(t, "ip", "-n", c.ns, "addr", "add", c.v6+c.bits6, "dev", c.dev, "nodad")
 		sh(t, "ip", "-n", c.ns, "link", "set", c.dev, "up")
 		sh(t, "ip", "-n", c.ns, "link", "set", "lo", "up")
 	}
+	sh(t, "ip", "-n", host, "route", "add", podIPv4+"/32", "dev", hostIf)
+	sh(t, "ip", "-n", host, "route", "add", podIPv6+"/128", "dev", hostIf)
 
 	cmd := exec.Command("ip", "netns", "exec", host, os.Args[0], "-test.run=^TestCaptureVeth$", "-test.v", "-test.count=1")
 	cmd.Env = append(os.Environ(), childEnv+"="+pod)
