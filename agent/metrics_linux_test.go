@@ -46,7 +46,18 @@ func TestMetricsGolden(t *testing.T) {
 // described but not loaded, and registers it as Run does.
 func registry(t *testing.T, cfg Config) *metrics.Registry {
 	t.Helper()
-	log := slog.New(slog.DiscardHandler)
+	a, obs := unloadedAgent(t, cfg, slog.New(slog.DiscardHandler))
+	reg := metrics.NewRegistry()
+	if err := a.instruments(obs).register(reg); err != nil {
+		t.Fatal(err)
+	}
+	return reg
+}
+
+// unloadedAgent builds what Run builds for cfg up to the server, through
+// Run's own steps, with the eBPF datapath stood in by datapathSeries.
+func unloadedAgent(t *testing.T, cfg Config, log *slog.Logger) (*agent, *observer.Server) {
+	t.Helper()
 	cfg.RingCapacity = 15
 	unloaded := func(Config, *slog.Logger, *intern.Tables, *dns.Parser, *observer.AgentEvents, func()) (Source, error) {
 		return datapathSeries{}, nil
@@ -63,11 +74,7 @@ func registry(t *testing.T, cfg Config) *metrics.Registry {
 	if err != nil {
 		t.Fatal(err)
 	}
-	reg := metrics.NewRegistry()
-	if err := a.instruments(obs).register(reg); err != nil {
-		t.Fatal(err)
-	}
-	return reg
+	return a, obs
 }
 
 // datapathSeries is a Source that describes the eBPF datapath's series

@@ -227,6 +227,7 @@ func (a *agent) run(ctx context.Context) error {
 	defer stopServer()
 	g.Go(func() error {
 		<-ctx.Done()
+		a.log.Info("agent stopping", "cause", context.Cause(ctx))
 		a.dp.events.Publish(agentStopping())
 		stopServer()
 		return nil
@@ -257,7 +258,10 @@ func (a *agent) run(ctx context.Context) error {
 	}
 	a.dp.events.Publish(agentStarted(time.Now()))
 	a.log.Info("agent running", "node", a.cfg.NodeName, "ring_capacity", a.dp.ring.Cap(), "socket", a.cfg.Server.SocketPath)
-	if err := g.Wait(); err != nil && !errors.Is(err, context.Canceled) {
+	err := g.Wait()
+	// The source logged its own stages as it stopped; these are the ring's.
+	a.log.Info("agent stopped", "flows_seen", a.enr.pipeline.seen.Load(), "ring_writes", a.dp.ring.Head())
+	if err != nil && !errors.Is(err, context.Canceled) {
 		return err
 	}
 	return nil
