@@ -9,7 +9,7 @@ import (
 )
 
 // build creates namespaces first, then wires fabric → nodes → pods, because
-// each step creates the veth peers the next step configures.
+// each step creates the links the next step configures.
 func (c *Cluster) build(ctx context.Context) error {
 	t := c.Topology
 	all := []string{t.Fabric}
@@ -108,13 +108,7 @@ func fabricCommands(t Topology) []string {
 		addrAdd(netip.PrefixFrom(GatewayV6, UnderlayV6.Bits()), BridgeInterface),
 		"link set " + BridgeInterface + " up",
 	}
-	for _, n := range t.Nodes {
-		cmds = append(cmds,
-			fmt.Sprintf("link add %s type veth peer name %s netns %s", n.FabricPort, n.Interface, n.Netns),
-			fmt.Sprintf("link set %s master %s up", n.FabricPort, BridgeInterface),
-		)
-	}
-	return cmds
+	return append(cmds, uplinkCommands(t)...)
 }
 
 func nodeCommands(t Topology, n Node) []string {

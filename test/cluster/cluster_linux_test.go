@@ -27,6 +27,13 @@ const testPrefix = "fvtcluster-"
 
 func buildTestCluster(t *testing.T) *Cluster {
 	t.Helper()
+	return buildCluster(t, Config{})
+}
+
+// buildCluster builds cfg with the package's prefix, state directory and
+// logger, and removes it when t ends.
+func buildCluster(t *testing.T, cfg Config) *Cluster {
+	t.Helper()
 	if os.Geteuid() != 0 {
 		t.Skip("needs root to create network namespaces")
 	}
@@ -35,7 +42,8 @@ func buildTestCluster(t *testing.T) *Cluster {
 	if err := Cleanup(ctx, testPrefix, logger); err != nil {
 		t.Fatalf("Cleanup before build: %v", err)
 	}
-	c, err := Build(ctx, Config{Prefix: testPrefix, StateDir: t.TempDir(), Logger: logger})
+	cfg.Prefix, cfg.StateDir, cfg.Logger = testPrefix, t.TempDir(), logger
+	c, err := Build(ctx, cfg)
 	if err != nil {
 		t.Fatalf("Build: %v", err)
 	}

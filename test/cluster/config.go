@@ -35,9 +35,29 @@ type Config struct {
 	PodsPerNode int
 	// StateDir holds per-node directories for process logs and sockets.
 	StateDir string
+	// Uplink is the link type of every node's underlay interface;
+	// UplinkVeth if empty.
+	Uplink Uplink
 	// Logger receives progress and cleanup messages.
 	Logger *slog.Logger
 }
+
+// Uplink is the link type of a node's underlay interface (eth0), so that
+// nodes whose default-route device is a veth and nodes whose is not can
+// both be built.
+type Uplink string
+
+// Uplink kinds.
+const (
+	// UplinkVeth makes eth0 a veth whose peer is a port of the fabric
+	// bridge, one port per node (kind nodes are wired alike).
+	UplinkVeth Uplink = "veth"
+	// UplinkMacvlan makes eth0 a bridge-mode macvlan of one lower veth in
+	// the fabric namespace, whose peer is a port of the fabric bridge:
+	// node-to-node traffic goes macvlan to macvlan, traffic to the gateway
+	// through the lower device.
+	UplinkMacvlan Uplink = "macvlan"
+)
 
 // withDefaults returns c with zero fields replaced by defaults.
 func (c Config) withDefaults() Config {
@@ -52,6 +72,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.StateDir == "" {
 		c.StateDir = DefaultStateDir
+	}
+	if c.Uplink == "" {
+		c.Uplink = UplinkVeth
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
@@ -72,6 +95,9 @@ func (c Config) Validate() error {
 	}
 	if c.StateDir == "" {
 		return fmt.Errorf("invalid StateDir: empty")
+	}
+	if c.Uplink != UplinkVeth && c.Uplink != UplinkMacvlan {
+		return fmt.Errorf("invalid Uplink %q: want %q or %q", c.Uplink, UplinkVeth, UplinkMacvlan)
 	}
 	return nil
 }

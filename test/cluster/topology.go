@@ -33,6 +33,11 @@ const (
 	PodInterface = "eth0"
 	// BridgeInterface is the underlay bridge inside the fabric namespace.
 	BridgeInterface = "br0"
+	// MacvlanPort is, with UplinkMacvlan, the one fabric bridge port all
+	// nodes' macvlans share.
+	MacvlanPort = "macvlan-port"
+	// macvlanLower is MacvlanPort's veth peer, the macvlans' lower device.
+	macvlanLower = "macvlan-lower"
 	// hostVethPrefix matches the agent's default "all host-side veths".
 	hostVethPrefix = "veth"
 	// maxLinkName is IFNAMSIZ minus the terminating NUL.
@@ -44,6 +49,8 @@ type Topology struct {
 	Prefix string `json:"prefix"`
 	// Fabric is the namespace holding the underlay bridge.
 	Fabric string `json:"fabric"`
+	// Uplink is the link type of every node's Interface.
+	Uplink Uplink `json:"uplink"`
 	Nodes  []Node `json:"nodes"`
 }
 
@@ -54,7 +61,8 @@ type Node struct {
 	Netns string `json:"netns"`
 	// Interface is the underlay interface inside Netns.
 	Interface string `json:"interface"`
-	// FabricPort is the peer of Interface on the fabric bridge.
+	// FabricPort is the fabric bridge port Interface's traffic to the
+	// gateway enters by: its veth peer, or MacvlanPort with UplinkMacvlan.
 	FabricPort string       `json:"fabric_port"`
 	IPv4       netip.Addr   `json:"ipv4"`
 	IPv6       netip.Addr   `json:"ipv6"`
@@ -133,7 +141,7 @@ func Plan(cfg Config) (Topology, error) {
 	if err := cfg.Validate(); err != nil {
 		return Topology{}, err
 	}
-	t := Topology{Prefix: cfg.Prefix, Fabric: cfg.Prefix + "fabric"}
+	t := Topology{Prefix: cfg.Prefix, Fabric: cfg.Prefix + "fabric", Uplink: cfg.Uplink}
 	for i := 1; i <= cfg.Nodes; i++ {
 		node := Node{
 			Name:       fmt.Sprintf("node%d", i),
@@ -147,6 +155,9 @@ func Plan(cfg Config) (Topology, error) {
 			PodCIDRv6: netip.MustParsePrefix(fmt.Sprintf("fd00:10:244:%d::/64", i)),
 		}
 		node.Netns = cfg.Prefix + node.Name
+		if cfg.Uplink == UplinkMacvlan {
+			node.FabricPort = MacvlanPort
+		}
 		for j := 1; j <= cfg.PodsPerNode; j++ {
 			global := (i-1)*cfg.PodsPerNode + (j - 1)
 			node.Pods = append(node.Pods, planPod(cfg.Prefix, node, j, global))

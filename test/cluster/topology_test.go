@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -41,6 +42,34 @@ func TestPlanDefaults(t *testing.T) {
 	if got := topo.Nodes[1].Pods[0].IPv4.String(); got != "10.244.2.11" {
 		t.Errorf("node2 first pod IPv4 = %s", got)
 	}
+	if topo.Uplink != UplinkVeth || topo.Nodes[1].FabricPort != "node2" {
+		t.Errorf("uplink %q, node2 fabric port %q; want %q and node2", topo.Uplink, topo.Nodes[1].FabricPort, UplinkVeth)
+	}
+}
+
+func TestPlanMacvlanUplink(t *testing.T) {
+	veth, err := Plan(Config{})
+	if err != nil {
+		t.Fatalf("Plan: %v", err)
+	}
+	mv, err := Plan(Config{Uplink: UplinkMacvlan})
+	if err != nil {
+		t.Fatalf("Plan: %v", err)
+	}
+	if mv.Uplink != UplinkMacvlan {
+		t.Errorf("Uplink = %q, want %q", mv.Uplink, UplinkMacvlan)
+	}
+	// Only the fabric side differs: names and addresses are those of the
+	// veth layout.
+	for i, n := range mv.Nodes {
+		if n.FabricPort != MacvlanPort {
+			t.Errorf("%s fabric port = %q, want %q", n.Name, n.FabricPort, MacvlanPort)
+		}
+		n.FabricPort = veth.Nodes[i].FabricPort
+		if !reflect.DeepEqual(n, veth.Nodes[i]) {
+			t.Errorf("macvlan node %+v differs from veth node %+v", n, veth.Nodes[i])
+		}
+	}
 }
 
 func TestPlanRejectsBadConfig(t *testing.T) {
@@ -48,6 +77,7 @@ func TestPlanRejectsBadConfig(t *testing.T) {
 		"Prefix":      {Prefix: "x"},
 		"Nodes":       {Nodes: MaxNodes + 1},
 		"PodsPerNode": {PodsPerNode: -1},
+		"Uplink":      {Uplink: "ipvlan"},
 	} {
 		_, err := Plan(cfg)
 		if err == nil || !strings.Contains(err.Error(), name) {

@@ -61,27 +61,45 @@ func setup(t *testing.T) *env {
 }
 
 func build() (*env, error) {
-	fovea, hubble := os.Getenv("FOVEA_BIN"), os.Getenv("HUBBLE_BIN")
-	for name, path := range map[string]string{"FOVEA_BIN": fovea, "HUBBLE_BIN": hubble} {
-		if path == "" {
-			return nil, fmt.Errorf("%s is not set: run the end-to-end tests with `make e2e`", name)
-		}
-		if _, err := os.Stat(path); err != nil {
-			return nil, fmt.Errorf("%s: %w", name, err)
-		}
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	if err := cluster.Cleanup(ctx, prefix, log); err != nil {
-		return nil, fmt.Errorf("clean up an earlier run: %w", err)
+	fovea, hubble, err := binaries()
+	if err != nil {
+		return nil, err
 	}
 	stateDir, err := os.MkdirTemp("", "fovea-e2e-")
 	if err != nil {
 		return nil, fmt.Errorf("create state dir: %w", err)
 	}
 	sharedDir = stateDir
-	c, err := cluster.Build(ctx, cluster.Config{Prefix: prefix, Nodes: 2, PodsPerNode: 2, StateDir: stateDir, Logger: log})
+	return newEnv(cluster.Config{Prefix: prefix, Nodes: 2, PodsPerNode: 2, StateDir: stateDir}, fovea, hubble)
+}
+
+// binaries returns the agent and hubble CLI the tests run, named by
+// FOVEA_BIN and HUBBLE_BIN.
+func binaries() (fovea, hubble string, err error) {
+	fovea, hubble = os.Getenv("FOVEA_BIN"), os.Getenv("HUBBLE_BIN")
+	for name, path := range map[string]string{"FOVEA_BIN": fovea, "HUBBLE_BIN": hubble} {
+		if path == "" {
+			return "", "", fmt.Errorf("%s is not set: run the end-to-end tests with `make e2e`", name)
+		}
+		if _, err := os.Stat(path); err != nil {
+			return "", "", fmt.Errorf("%s: %w", name, err)
+		}
+	}
+	return fovea, hubble, nil
+}
+
+// newEnv builds the cluster cfg describes, over an earlier run's leftovers,
+// with agents labelling pods from an inventory in cfg.StateDir and traffic
+// servers in every pod; stop and Close end them.
+func newEnv(cfg cluster.Config, fovea, hubble string) (*env, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	if err := cluster.Cleanup(ctx, cfg.Prefix, log); err != nil {
+		return nil, fmt.Errorf("clean up an earlier run: %w", err)
+	}
+	cfg.Logger = log
+	c, err := cluster.Build(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("build cluster: %w", err)
 	}
@@ -90,7 +108,7 @@ func build() (*env, error) {
 		stop()
 		return nil, errors.Join(err, c.Close(context.Background()))
 	}
-	inventory := filepath.Join(stateDir, "inventory.yaml")
+	inventory := filepath.Join(cfg.StateDir, "inventory.yaml")
 	if err := demo.WriteInventory(inventory, demo.Inventory(c.Topology)); err != nil {
 		return fail(err)
 	}
