@@ -168,6 +168,19 @@ static __always_inline void drop_l4(const unsigned char *head, __u32 tail, __u32
 	ev->flags |= EV_L4;
 }
 
+/* Reports whether reason is no drop: a packet freed before any decision
+ * (SKB_NOT_DROPPED_YET, 0 in every kernel) or one consumed normally.
+ * SKB_CONSUMED was inserted into the enum later, taking the value older
+ * kernels give NOT_SPECIFIED, so it is resolved against the running
+ * kernel. */
+static __always_inline int is_not_dropped(enum skb_drop_reason reason)
+{
+	if (reason == SKB_NOT_DROPPED_YET)
+		return 1;
+	return bpf_core_enum_value_exists(enum skb_drop_reason, SKB_CONSUMED) &&
+	       reason == bpf_core_enum_value(enum skb_drop_reason, SKB_CONSUMED);
+}
+
 /* Reports whether a reason only means a socket's queue was freed as the
  * socket closed: packets the network delivered and the application never
  * read, which healthy connections leave behind. The values are resolved
@@ -186,9 +199,7 @@ static __always_inline int is_teardown(enum skb_drop_reason reason)
 SEC("tp_btf/kfree_skb")
 int BPF_PROG(report_drop, struct sk_buff *skb, void *location, enum skb_drop_reason reason)
 {
-	/* The first two are fixed at the head of the enum: a packet freed
-	 * before any decision, and one consumed normally. */
-	if (reason == SKB_NOT_DROPPED_YET || reason == SKB_CONSUMED || is_teardown(reason))
+	if (is_not_dropped(reason) || is_teardown(reason))
 		return 0;
 	__u16 proto = bpf_ntohs(BPF_CORE_READ(skb, protocol));
 	if (proto != ETH_P_IP && proto != ETH_P_IPV6)
