@@ -22,6 +22,7 @@ const (
 	flagDNSPorts               = "dns-ports"
 	flagDisableDrops           = "disable-drops"
 	flagDisableRetransmissions = "disable-retransmissions"
+	flagReportUnspecifiedDrops = "report-unspecified-drops"
 	flagAggregation            = "aggregation"
 	flagAggregationInterval    = "aggregation-interval"
 	flagSampleRate             = "sample-rate"
@@ -50,6 +51,9 @@ type Config struct {
 	// DisableDrops and DisableRetransmissions turn off reporting packets
 	// the kernel drops and TCP retransmissions.
 	DisableDrops, DisableRetransmissions bool
+	// ReportUnspecifiedDrops reports packets the kernel frees without a
+	// reason (NOT_SPECIFIED) as drops; by default they are only counted.
+	ReportUnspecifiedDrops bool
 	// Aggregation is what the datapath reports of a connection:
 	// "connection" (its news and a periodic count) or "none" (every packet).
 	Aggregation string
@@ -93,6 +97,9 @@ func (c *Config) Flags(fs *pflag.FlagSet) {
 	fs.UintSliceVar(&c.DNSPorts, flagDNSPorts, []uint{53}, "TCP and UDP ports whose payload is parsed as DNS")
 	fs.BoolVar(&c.DisableDrops, flagDisableDrops, false, "do not report packets the kernel drops (skb:kfree_skb)")
 	fs.BoolVar(&c.DisableRetransmissions, flagDisableRetransmissions, false, "do not report TCP retransmissions (tcp:tcp_retransmit_skb)")
+	fs.BoolVar(&c.ReportUnspecifiedDrops, flagReportUnspecifiedDrops, false,
+		"also report packets the kernel frees with drop reason NOT_SPECIFIED, which many kernel paths give without any failure "+
+			"(e.g. IPv6 multicast no one listens to); by default they are only counted in fovea_drops_unreported_packets_total")
 	fs.StringVar(&c.Aggregation, flagAggregation, "connection",
 		"what the datapath reports of a connection: connection (first packet, new TCP flags, FIN/RST and a periodic count) or none (every packet, for debugging)")
 	fs.DurationVar(&c.AggregationInterval, flagAggregationInterval, 30*time.Second,

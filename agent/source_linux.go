@@ -31,6 +31,7 @@ func newSource(cfg Config, log *slog.Logger, tables *intern.Tables, l7 *dns.Pars
 		DNSPorts:               dnsPorts,
 		DisableDrops:           cfg.DisableDrops,
 		DisableRetransmissions: cfg.DisableRetransmissions,
+		ReportUnspecifiedDrops: cfg.ReportUnspecifiedDrops,
 	}
 	opts := []bpf.Option{
 		bpf.WithAttachHook(func(name string, index int, attached bool) {

@@ -47,6 +47,12 @@ type Config struct {
 	// aggregation would count silently (each report carrying the packets
 	// since the last). 0 and 1 report none of them.
 	SampleRate uint32
+	// ReportUnspecifiedDrops reports packets the kernel frees with
+	// SKB_DROP_REASON_NOT_SPECIFIED as drops. Many kernel paths free
+	// packets with that reason after no failure (IPv6 multicast no one on
+	// the node listens to), so by default they are only counted, in
+	// fovea_drops_unreported_packets_total.
+	ReportUnspecifiedDrops bool
 
 	selectors []selector // Interfaces parsed, by withDefaults
 }

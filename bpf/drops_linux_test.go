@@ -16,6 +16,7 @@ import (
 
 	flowpb "github.com/cilium/cilium/api/v1/flow"
 	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/net/ipv6"
 
 	"github.com/foveanet/fovea/model/record"
 	"github.com/foveanet/fovea/test/cluster"
@@ -234,4 +235,120 @@ func gatherCounter(t *testing.T, s *Source, name string) float64 {
 	}
 	t.Fatalf("no counter %s", name)
 	return 0
+}
+
+// testUnspecifiedDrops checks that packets the kernel frees with
+// NOT_SPECIFIED are only counted by default and reported as drops with
+// ReportUnspecifiedDrops. The pod sends UDP to an IPv6 multicast group the
+// host has not joined, which the host's IPv6 input (ip6_mc_input) frees
+// with that reason.
+func testUnspecifiedDrops(t *testing.T, podNS string) {
+	const (
+		group   = "ff02::1:77"
+		port    = 7006
+		packets = 5
+		// skb->len at the receiver: IPv6 and UDP headers and one byte.
+		packetLen = 40 + 8 + 1
+	)
+	pod6, dst := netip.MustParseAddr(podIPv6), netip.MustParseAddr(group)
+	ours := func(r *record.Record) bool {
+		return r.Kind == record.KindDrop && r.SrcAddr() == pod6 && r.DstAddr() == dst && r.Proto == record.ProtoUDP && r.DstPort == port
+	}
+	send := func(t *testing.T) {
+		inPod(t, podNS, func() error { return sendMulticast(podIPv6, podIf, group, port, packets) })
+	}
+
+	t.Run("counted", func(t *testing.T) {
+		c := startCapture(t, Config{Interfaces: []string{hostIf}})
+		c.waitHook(t, hostIf+":true", 5*time.Second)
+		defer c.stop(t)
+
+		// Other frees with the reason (the veths' own MLD reports) may
+		// be counted too, hence at least.
+		pkts0 := gatherCounter(t, c.src, "drops_unreported_packets_total")
+		bytes0 := gatherCounter(t, c.src, "drops_unreported_bytes_total")
+		send(t)
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			pkts := gatherCounter(t, c.src, "drops_unreported_packets_total") - pkts0
+			bytes := gatherCounter(t, c.src, "drops_unreported_bytes_total") - bytes0
+			if pkts >= packets && bytes >= packets*packetLen {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("unreported drops rose by %v packets, %v bytes; want at least %d, %d", pkts, bytes, packets, packets*packetLen)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		// A drop sent after them is reported, so the reader was running.
+		_ = dialFromPod(t, podNS, "udp", net.JoinHostPort(hostIPv6, "7007"))
+		c.waitRecord(t, "udp6 no socket", func(r *record.Record) bool {
+			return r.Kind == record.KindDrop && r.SrcAddr() == pod6 && r.DstPort == 7007
+		})
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		for _, r := range c.recs {
+			if names := c.tables.Names.Get(r.Ext); ours(&r) || r.Kind == record.KindDrop && len(names) == 1 && names[0] == unspecifiedReason {
+				t.Errorf("NOT_SPECIFIED drop reported by default: %+v", r)
+			}
+		}
+		for _, d := range c.src.DropCounts() {
+			if d.Reason == unspecifiedReason {
+				t.Errorf("NOT_SPECIFIED drop counted as reported by default: %+v", d)
+			}
+		}
+	})
+
+	t.Run("reported", func(t *testing.T) {
+		c := startCapture(t, Config{Interfaces: []string{hostIf}, ReportUnspecifiedDrops: true})
+		c.waitHook(t, hostIf+":true", 5*time.Second)
+		defer c.stop(t)
+
+		send(t)
+		r := c.waitRecord(t, "multicast no one listens to", ours)
+		if names := c.tables.Names.Get(r.Ext); len(names) != 1 || names[0] != unspecifiedReason {
+			t.Errorf("kernel reason %v (code %d), want %s", names, r.KernelDropReason, unspecifiedReason)
+		}
+		if r.Verdict != uint8(flowpb.Verdict_DROPPED) || flowpb.DropReason(r.DropReason) != flowpb.DropReason_DROP_REASON_UNKNOWN {
+			t.Errorf("verdict %d reason %v, want DROPPED DROP_REASON_UNKNOWN", r.Verdict, flowpb.DropReason(r.DropReason))
+		}
+		if name := c.tables.Interfaces.Get(r.Iface).GetName(); name != hostIf {
+			t.Errorf("interface %q, want %s", name, hostIf)
+		}
+		var counted uint64
+		for _, d := range c.src.DropCounts() {
+			if d.Reason == unspecifiedReason {
+				counted += d.Packets
+			}
+		}
+		if counted < 1 {
+			t.Errorf("drop counts %v: want NOT_SPECIFIED", c.src.DropCounts())
+		}
+		if n := gatherCounter(t, c.src, "drops_unreported_packets_total"); n != 0 {
+			t.Errorf("drops_unreported_packets_total = %v with ReportUnspecifiedDrops, want 0", n)
+		}
+	})
+}
+
+// sendMulticast sends n one-byte UDP datagrams from src to group:port out of
+// the interface ifName.
+func sendMulticast(src, ifName, group string, port, n int) error {
+	ifi, err := net.InterfaceByName(ifName)
+	if err != nil {
+		return fmt.Errorf("find interface %s: %w", ifName, err)
+	}
+	pc, err := net.ListenPacket("udp6", net.JoinHostPort(src, "0"))
+	if err != nil {
+		return fmt.Errorf("listen udp6: %w", err)
+	}
+	defer pc.Close()
+	if err := ipv6.NewPacketConn(pc).SetMulticastInterface(ifi); err != nil {
+		return fmt.Errorf("set multicast interface: %w", err)
+	}
+	for range n {
+		if _, err := pc.WriteTo([]byte("x"), &net.UDPAddr{IP: net.ParseIP(group), Port: port}); err != nil {
+			return fmt.Errorf("send to %s: %w", group, err)
+		}
+	}
+	return nil
 }

@@ -13,6 +13,7 @@ package bpf
 // c/capture.h) and the forward counters' key and value (captureFwdKey,
 // captureFwdVal, from c/counters.h), so Go never restates their layout: a
 // field renamed or retyped in C breaks the build, a moved one is followed. trace.c writes
-// the same struct event from the same header, so only capture emits it.
+// the same struct event from the same header, so only capture emits it;
+// trace gives the tally of drops it leaves unreported (traceDropTally).
 //go:generate go tool bpf2go -cc clang -cflags "-O2 -g -Wall -Werror" -target bpfel,bpfeb -no-global-types -type event -type snippet -type fwd_key -type fwd_val capture c/capture.c -- -Ic/include
-//go:generate go tool bpf2go -cc clang -cflags "-O2 -g -Wall -Werror" -target bpfel,bpfeb -no-global-types trace c/trace.c -- -Ic/include
+//go:generate go tool bpf2go -cc clang -cflags "-O2 -g -Wall -Werror" -target bpfel,bpfeb -no-global-types -type drop_tally trace c/trace.c -- -Ic/include

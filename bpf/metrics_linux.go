@@ -17,6 +17,12 @@ var (
 		"TCP segments the node's stack retransmitted, as read from the tcp_retransmit_skb tracepoint.", nil, nil)
 	descDropsUnattributed = prometheus.NewDesc("bpf_drops_unattributed_total",
 		"Dropped packets not reported because neither a socket nor a device told their network namespace.", nil, nil)
+	descDropsUnreportedPackets = prometheus.NewDesc("drops_unreported_packets_total",
+		"Packets the kernel freed in the agent's namespaces and the agent did not report as drops, by reason: "+
+			"NOT_SPECIFIED, which many kernel paths give without any failure (e.g. IPv6 multicast no one listens to). "+
+			"--report-unspecified-drops reports them.", []string{"reason"}, nil)
+	descDropsUnreportedBytes = prometheus.NewDesc("drops_unreported_bytes_total",
+		"Bytes (skb length) of the packets counted in fovea_drops_unreported_packets_total.", []string{"reason"}, nil)
 	descForwardPackets = prometheus.NewDesc("forward_packets_total",
 		"Packets the capture program saw, by interface and direction, whatever aggregation reported of them.", []string{"direction", "interface"}, nil)
 	descForwardBytes = prometheus.NewDesc("forward_bytes_total",
@@ -32,6 +38,10 @@ var (
 		"Interfaces the capture programs are attached to.", nil, nil)
 )
 
+// unspecifiedReason labels the drops trace.c leaves unreported: the kernel's
+// name for SKB_DROP_REASON_NOT_SPECIFIED.
+const unspecifiedReason = "NOT_SPECIFIED"
+
 // Collector returns a collector that reads the source's counters at scrape
 // time.
 func (s *Source) Collector() prometheus.Collector { return collector{s} }
@@ -44,6 +54,8 @@ func (c collector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- descEventsDropped
 	ch <- descRetransmissions
 	ch <- descDropsUnattributed
+	ch <- descDropsUnreportedPackets
+	ch <- descDropsUnreportedBytes
 	ch <- descAttached
 	ch <- descForwardPackets
 	ch <- descForwardBytes
@@ -68,6 +80,12 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.NewInvalidMetric(descDropsUnattributed, err)
 	} else {
 		ch <- prometheus.MustNewConstMetric(descDropsUnattributed, prometheus.CounterValue, float64(n))
+	}
+	if t, err := c.s.dropsUnreported(); err != nil {
+		ch <- prometheus.NewInvalidMetric(descDropsUnreportedPackets, err)
+	} else {
+		ch <- prometheus.MustNewConstMetric(descDropsUnreportedPackets, prometheus.CounterValue, float64(t.Packets), unspecifiedReason)
+		ch <- prometheus.MustNewConstMetric(descDropsUnreportedBytes, prometheus.CounterValue, float64(t.Bytes), unspecifiedReason)
 	}
 	ch <- prometheus.MustNewConstMetric(descAttached, prometheus.GaugeValue, float64(len(*c.s.ifaces.Load())))
 	if counts, err := c.s.ForwardCounts(); err != nil {

@@ -8,9 +8,16 @@ import (
 	_ "embed"
 	"fmt"
 	"io"
+	"structs"
 
 	"github.com/cilium/ebpf"
 )
+
+type traceDropTally struct {
+	_       structs.HostLayout
+	Packets uint64
+	Bytes   uint64
+}
 
 // Names of all BPF objects in the ELF.
 //
@@ -18,12 +25,14 @@ import (
 const (
 	traceMapConntrack         = "conntrack"
 	traceMapDropsUnattributed = "drops_unattributed"
+	traceMapDropsUnreported   = "drops_unreported"
 	traceMapEvents            = "events"
 	traceMapNetnsWatch        = "netns_watch"
 	traceMapReserveFailures   = "reserve_failures"
 	traceProgReportDrop       = "report_drop"
 	traceProgReportRetransmit = "report_retransmit"
 	traceVarNetnsIno          = "netns_ino"
+	traceVarReportUnspecified = "report_unspecified"
 	traceVarWakeupBytes       = "wakeup_bytes"
 )
 
@@ -79,6 +88,7 @@ type traceProgramSpecs struct {
 type traceMapSpecs struct {
 	Conntrack         *ebpf.MapSpec `ebpf:"conntrack"`
 	DropsUnattributed *ebpf.MapSpec `ebpf:"drops_unattributed"`
+	DropsUnreported   *ebpf.MapSpec `ebpf:"drops_unreported"`
 	Events            *ebpf.MapSpec `ebpf:"events"`
 	NetnsWatch        *ebpf.MapSpec `ebpf:"netns_watch"`
 	ReserveFailures   *ebpf.MapSpec `ebpf:"reserve_failures"`
@@ -88,8 +98,9 @@ type traceMapSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type traceVariableSpecs struct {
-	NetnsIno    *ebpf.VariableSpec `ebpf:"netns_ino"`
-	WakeupBytes *ebpf.VariableSpec `ebpf:"wakeup_bytes"`
+	NetnsIno          *ebpf.VariableSpec `ebpf:"netns_ino"`
+	ReportUnspecified *ebpf.VariableSpec `ebpf:"report_unspecified"`
+	WakeupBytes       *ebpf.VariableSpec `ebpf:"wakeup_bytes"`
 }
 
 // traceObjects contains all objects after they have been loaded into the kernel.
@@ -114,6 +125,7 @@ func (o *traceObjects) Close() error {
 type traceMaps struct {
 	Conntrack         *ebpf.Map `ebpf:"conntrack"`
 	DropsUnattributed *ebpf.Map `ebpf:"drops_unattributed"`
+	DropsUnreported   *ebpf.Map `ebpf:"drops_unreported"`
 	Events            *ebpf.Map `ebpf:"events"`
 	NetnsWatch        *ebpf.Map `ebpf:"netns_watch"`
 	ReserveFailures   *ebpf.Map `ebpf:"reserve_failures"`
@@ -123,6 +135,7 @@ func (m *traceMaps) Close() error {
 	return _TraceClose(
 		m.Conntrack,
 		m.DropsUnattributed,
+		m.DropsUnreported,
 		m.Events,
 		m.NetnsWatch,
 		m.ReserveFailures,
@@ -133,8 +146,9 @@ func (m *traceMaps) Close() error {
 //
 // It can be passed to loadTraceObjects or ebpf.CollectionSpec.LoadAndAssign.
 type traceVariables struct {
-	NetnsIno    *ebpf.Variable `ebpf:"netns_ino"`
-	WakeupBytes *ebpf.Variable `ebpf:"wakeup_bytes"`
+	NetnsIno          *ebpf.Variable `ebpf:"netns_ino"`
+	ReportUnspecified *ebpf.Variable `ebpf:"report_unspecified"`
+	WakeupBytes       *ebpf.Variable `ebpf:"wakeup_bytes"`
 }
 
 // tracePrograms contains all programs after they have been loaded into the kernel.

@@ -36,6 +36,9 @@ func (s *Source) loadTrace() error {
 	if err := spec.Variables[traceVarWakeupBytes].Set(uint64(s.cfg.WakeupBytes)); err != nil {
 		return fmt.Errorf("set wakeup_bytes: %w", err)
 	}
+	if err := spec.Variables[traceVarReportUnspecified].Set(s.cfg.ReportUnspecifiedDrops); err != nil {
+		return fmt.Errorf("set report_unspecified: %w", err)
+	}
 	err = spec.LoadAndAssign(&s.trace, &ebpf.CollectionOptions{
 		MapReplacements: map[string]*ebpf.Map{
 			traceMapEvents:          s.objs.Events,
@@ -110,6 +113,24 @@ func (s *Source) dropsUnattributed() (uint64, error) {
 	var total uint64
 	for _, n := range perCPU {
 		total += n
+	}
+	return total, nil
+}
+
+// dropsUnreported sums the per-CPU tally of the drops left unreported
+// because the kernel gave no reason (Config.ReportUnspecifiedDrops).
+func (s *Source) dropsUnreported() (traceDropTally, error) {
+	var total traceDropTally
+	if s.trace.DropsUnreported == nil {
+		return total, nil
+	}
+	var perCPU []traceDropTally
+	if err := s.trace.DropsUnreported.Lookup(uint32(0), &perCPU); err != nil {
+		return total, fmt.Errorf("look up drops_unreported: %w", err)
+	}
+	for _, t := range perCPU {
+		total.Packets += t.Packets
+		total.Bytes += t.Bytes
 	}
 	return total, nil
 }

@@ -91,6 +91,7 @@ func runVethChild(t *testing.T, podNS string) {
 	defer servers.Close()
 	t.Run("default selection", testDefaultSelection)
 	t.Run("drops", func(t *testing.T) { testDrops(t, podNS) })
+	t.Run("unspecified drops", func(t *testing.T) { testUnspecifiedDrops(t, podNS) })
 	t.Run("retransmissions", func(t *testing.T) { testRetransmissions(t, podNS) })
 	t.Run("snippets", testSnippets)
 	t.Run("forward counters", testForwardCounters)

@@ -168,6 +168,45 @@ static __always_inline void drop_l4(const unsigned char *head, __u32 tail, __u32
 	ev->flags |= EV_L4;
 }
 
+/* Whether packets freed with SKB_DROP_REASON_NOT_SPECIFIED are reported,
+ * set at load. Many kernel paths free packets with it after no failure
+ * (e.g. IPv6 multicast that no one on the node listens to), so by default
+ * they are only counted, in drops_unreported. */
+volatile const __u8 report_unspecified = 0;
+
+struct drop_tally {
+	__u64 packets;
+	__u64 bytes;
+};
+
+/* Packets freed with SKB_DROP_REASON_NOT_SPECIFIED, and their bytes, that
+ * would have been reported had report_unspecified been set. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct drop_tally);
+} drops_unreported SEC(".maps");
+
+/* Reports whether reason is no drop: a packet freed before any decision
+ * (SKB_NOT_DROPPED_YET, 0 in every kernel) or one consumed normally.
+ * SKB_CONSUMED was inserted into the enum later, taking the value older
+ * kernels give NOT_SPECIFIED, so it is resolved against the running
+ * kernel, as is NOT_SPECIFIED below. */
+static __always_inline int is_not_dropped(enum skb_drop_reason reason)
+{
+	if (reason == SKB_NOT_DROPPED_YET)
+		return 1;
+	return bpf_core_enum_value_exists(enum skb_drop_reason, SKB_CONSUMED) &&
+	       reason == bpf_core_enum_value(enum skb_drop_reason, SKB_CONSUMED);
+}
+
+static __always_inline int is_unspecified(enum skb_drop_reason reason)
+{
+	return bpf_core_enum_value_exists(enum skb_drop_reason, SKB_DROP_REASON_NOT_SPECIFIED) &&
+	       reason == bpf_core_enum_value(enum skb_drop_reason, SKB_DROP_REASON_NOT_SPECIFIED);
+}
+
 /* Reports whether a reason only means a socket's queue was freed as the
  * socket closed: packets the network delivered and the application never
  * read, which healthy connections leave behind. The values are resolved
@@ -186,9 +225,7 @@ static __always_inline int is_teardown(enum skb_drop_reason reason)
 SEC("tp_btf/kfree_skb")
 int BPF_PROG(report_drop, struct sk_buff *skb, void *location, enum skb_drop_reason reason)
 {
-	/* The first two are fixed at the head of the enum: a packet freed
-	 * before any decision, and one consumed normally. */
-	if (reason == SKB_NOT_DROPPED_YET || reason == SKB_CONSUMED || is_teardown(reason))
+	if (is_not_dropped(reason) || is_teardown(reason))
 		return 0;
 	__u16 proto = bpf_ntohs(BPF_CORE_READ(skb, protocol));
 	if (proto != ETH_P_IP && proto != ETH_P_IPV6)
@@ -207,6 +244,15 @@ int BPF_PROG(report_drop, struct sk_buff *skb, void *location, enum skb_drop_rea
 	int l3only = drop_l3(head, tail, nh, proto, &ev, &l4off);
 	if (l3only < 0)
 		return 0;
+	if (!report_unspecified && is_unspecified(reason)) {
+		__u32 zero = 0;
+		struct drop_tally *t = bpf_map_lookup_elem(&drops_unreported, &zero);
+		if (t) {
+			t->packets++;
+			t->bytes += BPF_CORE_READ(skb, len);
+		}
+		return 0;
+	}
 	if (!l3only)
 		drop_l4(head, tail, l4off, &ev);
 	if (ev.proto == IPPROTO_ICMP || ev.proto == IPPROTO_ICMPV6)
