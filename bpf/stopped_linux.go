@@ -19,6 +19,9 @@ func (s *Source) logStopped(detached int) {
 	if n, err := s.dropsUnattributed(); err == nil {
 		attrs = append(attrs, "drops_unattributed", n)
 	}
+	if t, err := s.dropsUnreported(); err == nil {
+		attrs = append(attrs, "drops_unspecified_unreported", t.Packets)
+	}
 	var drops uint64
 	for _, d := range s.drops.snapshot() {
 		drops += d.Packets
