@@ -145,28 +145,6 @@ func TestSummary(t *testing.T) {
 	}
 }
 
-func TestDirection(t *testing.T) {
-	for _, tc := range []struct {
-		obs   flowpb.TraceObservationPoint
-		reply bool
-		want  flowpb.TrafficDirection
-	}{
-		{flowpb.TraceObservationPoint_FROM_ENDPOINT, false, flowpb.TrafficDirection_EGRESS},
-		{flowpb.TraceObservationPoint_FROM_ENDPOINT, true, flowpb.TrafficDirection_INGRESS},
-		{flowpb.TraceObservationPoint_TO_ENDPOINT, false, flowpb.TrafficDirection_INGRESS},
-		{flowpb.TraceObservationPoint_TO_ENDPOINT, true, flowpb.TrafficDirection_EGRESS},
-		{flowpb.TraceObservationPoint_TO_NETWORK, false, flowpb.TrafficDirection_EGRESS},
-		{flowpb.TraceObservationPoint_FROM_NETWORK, false, flowpb.TrafficDirection_INGRESS},
-		{flowpb.TraceObservationPoint_UNKNOWN_POINT, false, flowpb.TrafficDirection_TRAFFIC_DIRECTION_UNKNOWN},
-	} {
-		r := record.Record{ObsPoint: uint8(tc.obs)}
-		r.SetReply(tc.reply)
-		if got := Direction(&r); got != tc.want {
-			t.Errorf("Direction(%v, reply=%v) = %v, want %v", tc.obs, tc.reply, got, tc.want)
-		}
-	}
-}
-
 var uuidRE = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
 
 func TestUUID(t *testing.T) {
