@@ -36,6 +36,12 @@ type Config struct {
 	// L7 parser (WithL7Parser; without one nothing is captured). Nil means
 	// DefaultDNSPorts; an empty non-nil slice captures none.
 	DNSPorts []uint16
+	// VXLANPorts and GenevePorts are the UDP destination ports whose
+	// packets are decapsulated and reported as their inner packet, with
+	// the outer headers as its tunnel (together at most MaxTunnelPorts).
+	// Nil means DefaultVXLANPorts and DefaultGenevePorts; an empty
+	// non-nil slice decapsulates none. IP-in-IP is always decapsulated.
+	VXLANPorts, GenevePorts []uint16
 	// Aggregation selects what the capture program reports: per
 	// connection (the zero value) or every packet.
 	Aggregation Aggregation
@@ -104,6 +110,19 @@ const (
 // nil.
 var DefaultDNSPorts = []uint16{53}
 
+// DefaultVXLANPorts are IANA's VXLAN port and the Linux kernel's default,
+// which flannel and Cilium use; DefaultGenevePorts is IANA's Geneve port
+// (Antrea, OVN-Kubernetes, Cilium in Geneve mode).
+var (
+	DefaultVXLANPorts  = []uint16{4789, 8472}
+	DefaultGenevePorts = []uint16{6081}
+)
+
+// MaxTunnelPorts is how many VXLAN and Geneve ports the capture program
+// checks (MAX_TUNNEL_PORTS in c/capture.h, which a test compares): each
+// costs every UDP packet a comparison.
+const MaxTunnelPorts = 8
+
 // withDefaults returns c with zero fields defaulted, or an error naming the
 // first invalid field.
 func (c Config) withDefaults() (Config, error) {
@@ -159,7 +178,45 @@ func (c Config) withDefaults() (Config, error) {
 			return c, fmt.Errorf("bpf config: DNSPorts: port 0 is not a port")
 		}
 	}
+	if c.VXLANPorts == nil {
+		c.VXLANPorts = DefaultVXLANPorts
+	}
+	if c.GenevePorts == nil {
+		c.GenevePorts = DefaultGenevePorts
+	}
+	if _, err := c.tunnelPorts(); err != nil {
+		return c, err
+	}
 	return c, nil
+}
+
+// tunnelPorts returns the VXLAN and Geneve ports as the capture program's
+// tunnel_ports, or an error naming the field at fault.
+func (c Config) tunnelPorts() ([MaxTunnelPorts]captureTunnelPort, error) {
+	var out [MaxTunnelPorts]captureTunnelPort
+	n := 0
+	seen := make(map[uint16]string)
+	for _, set := range []struct {
+		field string
+		ports []uint16
+		proto TunnelProto
+	}{{"VXLANPorts", c.VXLANPorts, TunnelVXLAN}, {"GenevePorts", c.GenevePorts, TunnelGeneve}} {
+		for _, p := range set.ports {
+			if p == 0 {
+				return out, fmt.Errorf("bpf config: %s: port 0 is not a port", set.field)
+			}
+			if other, dup := seen[p]; dup {
+				return out, fmt.Errorf("bpf config: %s: port %d is already in %s", set.field, p, other)
+			}
+			if n == MaxTunnelPorts {
+				return out, fmt.Errorf("bpf config: %s: more than %d VXLAN and Geneve ports in all", set.field, MaxTunnelPorts)
+			}
+			seen[p] = set.field
+			out[n] = captureTunnelPort{Port: p, Proto: uint8(set.proto)}
+			n++
+		}
+	}
+	return out, nil
 }
 
 // portBits returns ports as the capture program's bitmap: bit p%8 of byte

@@ -3,6 +3,7 @@ package bpf
 import (
 	"strings"
 	"testing"
+	"unsafe"
 )
 
 func TestConfigDefaults(t *testing.T) {
@@ -54,5 +55,49 @@ func TestPortBits(t *testing.T) {
 		if got := bits[p>>3]&(1<<(p&7)) != 0; got != want {
 			t.Errorf("port %d: bit %v, want %v", p, got, want)
 		}
+	}
+}
+
+func TestConfigTunnelPorts(t *testing.T) {
+	c, err := Config{}.withDefaults()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := c.tunnelPorts()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := [MaxTunnelPorts]captureTunnelPort{
+		{Port: 4789, Proto: uint8(TunnelVXLAN)}, {Port: 8472, Proto: uint8(TunnelVXLAN)}, {Port: 6081, Proto: uint8(TunnelGeneve)},
+	}
+	if got != want {
+		t.Errorf("default tunnel ports %v, want %v", got, want)
+	}
+	for _, tc := range []struct {
+		cfg   Config
+		field string
+	}{
+		{Config{VXLANPorts: []uint16{0}}, "VXLANPorts"},
+		{Config{GenevePorts: []uint16{4789}}, "GenevePorts: port 4789 is already in VXLANPorts"},
+		{Config{VXLANPorts: []uint16{1, 2, 3, 4, 5, 6, 7, 8}}, "GenevePorts: more than 8"},
+	} {
+		if _, err := tc.cfg.withDefaults(); err == nil || !strings.Contains(err.Error(), tc.field) {
+			t.Errorf("%+v: error %v, want one naming %s", tc.cfg, err, tc.field)
+		}
+	}
+	if c, err := (Config{VXLANPorts: []uint16{}, GenevePorts: []uint16{}}).withDefaults(); err != nil || len(c.VXLANPorts)+len(c.GenevePorts) != 0 {
+		t.Errorf("empty tunnel ports became %v %v, %v", c.VXLANPorts, c.GenevePorts, err)
+	}
+}
+
+// The capture program checks exactly MaxTunnelPorts ports.
+func TestMaxTunnelPortsMatchesProgram(t *testing.T) {
+	spec, err := loadCapture()
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := spec.Variables[captureVarTunnelPorts]
+	if want := uint32(MaxTunnelPorts) * uint32(unsafe.Sizeof(captureTunnelPort{})); v.Size() != want {
+		t.Errorf("tunnel_ports is %d bytes, want %d (MaxTunnelPorts %d)", v.Size(), want, MaxTunnelPorts)
 	}
 }

@@ -10,6 +10,11 @@ import (
 // snippet event is followed by up to SnippetMax payload bytes.
 const EventSize = int(unsafe.Sizeof(captureEvent{}))
 
+// TunnelEventSize is the size of a raw event of a decapsulated packet
+// (struct tunnel_event in c/capture.h): the inner packet's event, then the
+// outer headers.
+const TunnelEventSize = int(unsafe.Sizeof(captureTunnelEvent{}))
+
 // SnippetMax is the most L4 payload bytes a snippet event carries
 // (SNIPPET_MAX in c/capture.h, the payload of struct snippet).
 const SnippetMax = len(captureSnippet{}.Payload)
@@ -43,8 +48,9 @@ const (
 	evRetransmit = 1 << 4
 	evSnippet    = 1 << 5
 	evPodNS      = 1 << 6
+	evTunnel     = 1 << 7
 	evKindFlags  = evDrop | evRetransmit | evSnippet
-	evKnownFlags = evL4 | evReplyKnown | evReply | evKindFlags | evPodNS
+	evKnownFlags = evL4 | evReplyKnown | evReply | evKindFlags | evPodNS | evTunnel
 )
 
 // Aggregation modes of the capture program (AGG_* in c/aggregate.h).
@@ -107,12 +113,17 @@ type KernelEvent struct {
 	// Payload is the start of the L4 payload (KindSnippet). It aliases the
 	// raw event and is valid only as long as that is.
 	Payload []byte
+	// Tunnelled says the capture program decapsulated the packet
+	// (KindPacket only): the event's other fields are the inner packet's,
+	// and Tunnel holds the outer headers.
+	Tunnelled bool
+	Tunnel    Tunnel
 }
 
 // Decode parses one raw event. It rejects input of the wrong size or with
 // fields no program writes, so a corrupt ring never yields a record.
 func Decode(raw []byte) (KernelEvent, error) {
-	if len(raw) < EventSize || len(raw) > EventSize+SnippetMax {
+	if len(raw) < EventSize || len(raw) > max(EventSize+SnippetMax, TunnelEventSize) {
 		return KernelEvent{}, fmt.Errorf("decode event: size %d, want %d to %d", len(raw), EventSize, EventSize+SnippetMax)
 	}
 	ce := rawView(raw)
@@ -167,7 +178,16 @@ func Decode(raw []byte) (KernelEvent, error) {
 	default:
 		return KernelEvent{}, fmt.Errorf("decode event: flags %#x name more than one kind", flags)
 	}
-	if (ev.Kind == KindSnippet) != (len(raw) > EventSize) {
+	if flags&evTunnel != 0 {
+		if ev.Kind != KindPacket || len(raw) != TunnelEventSize {
+			return KernelEvent{}, fmt.Errorf("decode event: size %d with flags %#x: a tunnel event is a packet event of %d bytes", len(raw), flags, TunnelEventSize)
+		}
+		t, err := decodeTunnel(raw)
+		if err != nil {
+			return KernelEvent{}, err
+		}
+		ev.Tunnelled, ev.Tunnel = true, t
+	} else if (ev.Kind == KindSnippet) != (len(raw) > EventSize) {
 		return KernelEvent{}, fmt.Errorf("decode event: size %d with flags %#x: only a snippet event, and always one, carries payload", len(raw), flags)
 	}
 	switch ev.Kind {

@@ -114,6 +114,13 @@ func NewSource(cfg Config, log *slog.Logger, tables *intern.Tables, opts ...Opti
 			return nil, fmt.Errorf("set %s: %w", name, err)
 		}
 	}
+	tunnelPorts, err := cfg.tunnelPorts()
+	if err != nil {
+		return nil, err
+	}
+	if err := spec.Variables[captureVarTunnelPorts].Set(tunnelPorts); err != nil {
+		return nil, fmt.Errorf("set tunnel_ports: %w", err)
+	}
 	if err := spec.Variables[captureVarWakeupBytes].Set(uint64(cfg.WakeupBytes)); err != nil {
 		return nil, fmt.Errorf("set wakeup_bytes: %w", err)
 	}

@@ -22,11 +22,21 @@
 #define ETH_P_IPV6 0x86DD
 #define ETH_P_8021Q 0x8100
 #define ETH_P_8021AD 0x88A8
+/* Transparent Ethernet bridging: Geneve's protocol type for an Ethernet
+ * frame inside. */
+#define ETH_P_TEB 0x6558
+
+#define VXLAN_HLEN 8
+#define VXLAN_FLAG_VNI 0x08
+#define GENEVE_HLEN 8
+#define UDP_HLEN 8
 
 #define IPPROTO_HOPOPTS 0
 #define IPPROTO_ICMP 1
+#define IPPROTO_IPIP 4
 #define IPPROTO_TCP 6
 #define IPPROTO_UDP 17
+#define IPPROTO_IPV6 41
 #define IPPROTO_ROUTING 43
 #define IPPROTO_FRAGMENT 44
 #define IPPROTO_AH 51
@@ -50,6 +60,13 @@
  * (EV_SNIPPET), one bit per port, set at load time. Reading it costs a
  * load per port, so packets on other ports pay almost nothing. */
 volatile const __u8 snippet_ports[8192] = {};
+
+/* Never read: names struct tunnel_event in the object's BTF, for bpf2go's
+ * -type, since the programs only build it on the stack. */
+const struct tunnel_event *tunnel_event_btf __attribute__((unused));
+
+/* UDP destination ports whose packets are decapsulated, set at load time. */
+volatile const struct tunnel_port tunnel_ports[MAX_TUNNEL_PORTS] = {};
 
 /* A snippet event is built here: it is too large for the stack. */
 struct snippet {
@@ -80,7 +97,11 @@ static __always_inline int load(struct __sk_buff *skb, __u32 off, void *to, cons
 	void *data = (void *)(long)skb->data;
 	void *end = (void *)(long)skb->data_end;
 
-	/* The bound keeps the verifier's view of off finite. */
+	/* The bound keeps the verifier's view of off finite. The barrier
+	 * makes the compiler test the very register it adds: it otherwise
+	 * may test off before an increment and add the incremented copy,
+	 * whose bounds the verifier cannot connect to the test. */
+	asm volatile("" : "+r"(off));
 	if (off < 0x1000 && data + off + len <= end) {
 		__builtin_memcpy(to, data + off, len);
 		return 0;
@@ -250,6 +271,92 @@ l3:
 	return 1;
 }
 
+static __always_inline __u8 tunnel_port(__u16 port)
+{
+#pragma unroll
+	for (int i = 0; i < MAX_TUNNEL_PORTS; i++) {
+		if (!tunnel_ports[i].port)
+			return 0;
+		if (tunnel_ports[i].port == port)
+			return tunnel_ports[i].proto;
+	}
+	return 0;
+}
+
+/* Finds the inner packet of a tunnel: ev holds the outer IP header just
+ * parsed, whose payload starts at l4off. On a tunnel it moves the outer
+ * addresses into tun, stores the inner EtherType in *inner_proto and
+ * returns the offset of the inner IP header; it returns 0 for a packet that
+ * is no tunnel, and -1 for a tunnel that carries no IP (ARP between VTEPs):
+ * such packets are the overlay's own business, not a flow. */
+static __always_inline int decap(struct __sk_buff *skb, struct event *ev, __u32 l4off, struct tunnel *tun, __u16 *inner_proto)
+{
+	__u32 off;
+
+	switch (ev->proto) {
+	case IPPROTO_IPIP:
+		__builtin_memset(tun, 0, sizeof(*tun));
+		*inner_proto = ETH_P_IP;
+		off = l4off;
+		tun->proto = TUNNEL_IPIP;
+		break;
+	case IPPROTO_IPV6:
+		__builtin_memset(tun, 0, sizeof(*tun));
+		*inner_proto = ETH_P_IPV6;
+		off = l4off;
+		tun->proto = TUNNEL_IPIP;
+		break;
+	case IPPROTO_UDP: {
+		__u8 h[UDP_HLEN + GENEVE_HLEN];
+
+		if (load(skb, l4off, h, sizeof(h)))
+			return 0;
+		__u16 dport = (__u16)h[2] << 8 | h[3];
+		__u8 kind = tunnel_port(dport);
+		const __u8 *t = &h[UDP_HLEN];
+		if (kind == TUNNEL_VXLAN) {
+			if (!(t[0] & VXLAN_FLAG_VNI))
+				return 0;
+			off = l4off + UDP_HLEN + VXLAN_HLEN;
+			*inner_proto = ETH_P_TEB;
+		} else if (kind == TUNNEL_GENEVE) {
+			if (t[0] >> 6) /* version 0 only */
+				return 0;
+			off = l4off + UDP_HLEN + GENEVE_HLEN + (t[0] & 0x3f) * 4;
+			*inner_proto = (__u16)t[2] << 8 | t[3];
+		} else {
+			return 0;
+		}
+		__builtin_memset(tun, 0, sizeof(*tun));
+		tun->proto = kind;
+		tun->sport = (__u16)h[0] << 8 | h[1];
+		tun->dport = dport;
+		tun->vni = (__u32)t[4] << 16 | (__u32)t[5] << 8 | t[6];
+		break;
+	}
+	default:
+		return 0;
+	}
+	if (*inner_proto == ETH_P_TEB) {
+		__u8 et[2];
+
+		if (load(skb, off + 12, et, 2))
+			return -1;
+		*inner_proto = (__u16)et[0] << 8 | et[1];
+		off += ETH_HLEN;
+	}
+	if (*inner_proto != ETH_P_IP && *inner_proto != ETH_P_IPV6)
+		return -1;
+	tun->family = ev->family;
+	__builtin_memcpy(tun->saddr, ev->saddr, 16);
+	__builtin_memcpy(tun->daddr, ev->daddr, 16);
+	/* An inner IPv4 header fills only the first 4 bytes. */
+	__builtin_memset(ev->saddr, 0, 16);
+	__builtin_memset(ev->daddr, 0, 16);
+	ev->flags |= EV_TUNNEL;
+	return off;
+}
+
 static __always_inline int snippet_port(__u16 port)
 {
 	return snippet_ports[port >> 3] & (1 << (port & 7));
@@ -291,13 +398,63 @@ static __always_inline int output_snippet(struct __sk_buff *skb, const struct ev
 	return 0;
 }
 
+static __always_inline int parse_ip(struct __sk_buff *skb, __u16 proto, __u32 off, struct event *ev, __u32 *l4off)
+{
+	if (proto == ETH_P_IP)
+		return parse_ipv4(skb, off, ev, l4off);
+	if (proto == ETH_P_IPV6)
+		return parse_ipv6(skb, off, ev, l4off);
+	return -1;
+}
+
+/* Decapsulates a tunnel (see decap) and parses its inner IP header into ev.
+ * A global function, so the verifier checks it once on its own instead of
+ * once per path through the outer headers, which would exceed its budget.
+ * Returns 0 for no tunnel (ev untouched), 1 when the inner L4 header is at
+ * *inner_l4off, 2 for an inner packet with L3 only, -1 for a packet not to
+ * report. */
+__noinline int parse_tunnel(struct __sk_buff *skb, struct event *ev, struct tunnel *tun, __u32 l4off, __u32 *inner_l4off)
+{
+	__u16 inner_proto = 0;
+
+	if (!ev || !tun || !inner_l4off)
+		return -1;
+	__u8 outer_proto = ev->proto;
+	int inner = decap(skb, ev, l4off, tun, &inner_proto);
+	if (inner <= 0)
+		return inner;
+	int l3only = parse_ip(skb, inner_proto, inner, ev, inner_l4off);
+	if (l3only >= 0)
+		return 1 + l3only;
+	/* No valid IP header inside: report the packet as it is on the
+	 * wire rather than lose it. */
+	__builtin_memcpy(ev->saddr, tun->saddr, 16);
+	__builtin_memcpy(ev->daddr, tun->daddr, 16);
+	ev->family = tun->family;
+	ev->proto = outer_proto;
+	ev->flags &= ~EV_TUNNEL;
+	return 0;
+}
+
+/* Reports whether the UDP packet whose header is at l4off goes to a tunnel
+ * port, before paying for parse_tunnel's call. */
+static __always_inline int to_tunnel_port(struct __sk_buff *skb, __u32 l4off)
+{
+	__u8 p[2];
+
+	return !load(skb, l4off + 2, p, 2) && tunnel_port((__u16)p[0] << 8 | p[1]);
+}
+
 static __always_inline void capture(struct __sk_buff *skb, __u8 dir)
 {
-	struct event ev = {};
+	/* The tunnel part is written only when decap finds one. */
+	struct tunnel_event te;
+	struct event *ev = &te.ev;
 	__u32 off = ETH_HLEN;
 	__u16 proto;
 	__u8 eth[4];
 
+	__builtin_memset(ev, 0, sizeof(*ev));
 	count_forward(skb->ifindex, dir, skb->len);
 
 	/* EtherType and, if tagged, the inner EtherType of one VLAN tag. */
@@ -312,54 +469,65 @@ static __always_inline void capture(struct __sk_buff *skb, __u8 dir)
 	}
 
 	__u32 l4off = 0;
-	int l3only;
-	if (proto == ETH_P_IP)
-		l3only = parse_ipv4(skb, off, &ev, &l4off);
-	else if (proto == ETH_P_IPV6)
-		l3only = parse_ipv6(skb, off, &ev, &l4off);
-	else
-		return;
+	int l3only = parse_ip(skb, proto, off, ev, &l4off);
 	if (l3only < 0)
 		return;
+	/* A tunnelled packet is its inner packet, with the outer headers
+	 * beside it: the node-to-node envelope is no flow. */
+	if (!l3only && (ev->proto == IPPROTO_UDP ? to_tunnel_port(skb, l4off) :
+			ev->proto == IPPROTO_IPIP || ev->proto == IPPROTO_IPV6)) {
+		int t = parse_tunnel(skb, ev, &te.tun, l4off, &l4off);
+		if (t < 0)
+			return;
+		if (t > 0)
+			l3only = t - 1;
+	}
 
 	/* The interval check needs only a coarse clock, which is a load, not
 	 * a clock-source read; a report's own time is read precisely below. */
 	__u64 now = aggregation == AGG_CONNECTION ? bpf_ktime_get_coarse_ns() : 0;
-	ev.ifindex = skb->ifindex;
-	ev.len = skb->len;
-	ev.dir = dir;
-	ev.packets = 1;
+	ev->ifindex = skb->ifindex;
+	ev->len = skb->len;
+	ev->dir = dir;
+	ev->packets = 1;
 
 	int snip = 0;
 	if (!l3only) {
-		int hint = parse_l4(skb, l4off, &ev);
+		int hint = parse_l4(skb, l4off, ev);
 		if (hint >= 0) {
-			ev.flags |= EV_L4;
-			snip = (ev.proto == IPPROTO_UDP || ev.proto == IPPROTO_TCP) &&
-			       (snippet_port(ev.sport) || snippet_port(ev.dport));
+			ev->flags |= EV_L4;
+			/* A tunnelled copy's payload was parsed where the pod
+			 * sent or received it. */
+			snip = !(ev->flags & EV_TUNNEL) &&
+			       (ev->proto == IPPROTO_UDP || ev->proto == IPPROTO_TCP) &&
+			       (snippet_port(ev->sport) || snippet_port(ev->dport));
 			if (hint != HINT_UNTRACKED) {
 				struct ct_key key;
-				int src_is_a = ct_key_of(&ev, &key);
+				int src_is_a = ct_key_of(ev, &key);
 				int report = aggregation != AGG_CONNECTION ||
-					     aggregate(&ev, &key, src_is_a, ev.ifindex, dir, now, snip);
+					     aggregate(ev, &key, src_is_a, ev->ifindex, dir, now, snip);
 				/* An absorbed packet skips the connection table too,
 				 * unless it opens or answers a connection. */
 				if (!report && hint == HINT_NONE)
 					return;
-				classify(&ev, hint, &key, src_is_a);
+				classify(ev, hint, &key, src_is_a);
 				if (!report)
 					return;
 			}
 			/* ICMP fields travel without the echo identifier. */
-			if (ev.proto == IPPROTO_ICMP || ev.proto == IPPROTO_ICMPV6)
-				ev.sport = ev.dport = 0;
+			if (ev->proto == IPPROTO_ICMP || ev->proto == IPPROTO_ICMPV6)
+				ev->sport = ev->dport = 0;
 		}
 	}
 
-	ev.ktime = bpf_ktime_get_boot_ns();
-	if (snip && !output_snippet(skb, &ev, l4off))
+	ev->ktime = bpf_ktime_get_boot_ns();
+	if (ev->flags & EV_TUNNEL) {
+		ring_output(&te, sizeof(te));
 		return;
-	ring_output(&ev, sizeof(ev));
+	}
+	if (snip && !output_snippet(skb, ev, l4off))
+		return;
+	ring_output(ev, sizeof(*ev));
 }
 
 SEC("tc")
