@@ -20,6 +20,8 @@ const (
 	flagRingCapacity           = "ring-capacity"
 	flagInterfaces             = "interfaces"
 	flagDNSPorts               = "dns-ports"
+	flagVXLANPorts             = "vxlan-ports"
+	flagGenevePorts            = "geneve-ports"
 	flagDisableDrops           = "disable-drops"
 	flagDisableRetransmissions = "disable-retransmissions"
 	flagReportUnspecifiedDrops = "report-unspecified-drops"
@@ -43,11 +45,15 @@ type Config struct {
 	// RingCapacity is how many events the agent keeps: 2^n-1, as Hubble.
 	RingCapacity int
 	// Interfaces are name globs of the interfaces to observe, each
-	// optionally followed by =endpoint or =network to fix their role;
-	// empty means every pod veth plus the default-route device.
+	// optionally followed by =endpoint, =network or =overlay to fix their
+	// role; empty means every pod veth, every tunnel device and the
+	// default-route device.
 	Interfaces []string
 	// DNSPorts are the TCP and UDP ports whose payload is parsed as DNS.
 	DNSPorts []uint
+	// VXLANPorts and GenevePorts are the UDP ports whose packets are
+	// decapsulated and reported as the pod packets inside.
+	VXLANPorts, GenevePorts []uint
 	// DisableDrops and DisableRetransmissions turn off reporting packets
 	// the kernel drops and TCP retransmissions.
 	DisableDrops, DisableRetransmissions bool
@@ -93,8 +99,12 @@ func (c *Config) Flags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.ClusterName, flagClusterName, "default", "name of the cluster this node belongs to")
 	fs.IntVar(&c.RingCapacity, flagRingCapacity, 4095, "events kept in memory for GetFlows; one less than a power of two")
 	fs.StringSliceVar(&c.Interfaces, flagInterfaces, nil,
-		"name globs of interfaces to observe, each optionally with =endpoint (a pod's veth) or =network (facing the network) to fix its role, e.g. 'eth0=network,lxc*=endpoint'; the first match applies (default: every veth leading to another namespace plus the default-route device, roles decided from what they are)")
+		"name globs of interfaces to observe, each optionally with =endpoint (a pod's veth), =network (facing the network) or =overlay (a tunnel device) to fix its role, e.g. 'eth0=network,lxc*=endpoint'; the first match applies (default: every veth leading to another namespace, every tunnel device and the default-route device, roles decided from what they are)")
 	fs.UintSliceVar(&c.DNSPorts, flagDNSPorts, []uint{53}, "TCP and UDP ports whose payload is parsed as DNS")
+	fs.UintSliceVar(&c.VXLANPorts, flagVXLANPorts, []uint{4789, 8472},
+		"UDP ports of VXLAN tunnels, whose packets are reported as the pod packets inside (4789: IANA, Calico; 8472: Linux default, flannel, Cilium)")
+	fs.UintSliceVar(&c.GenevePorts, flagGenevePorts, []uint{6081},
+		"UDP ports of Geneve tunnels, whose packets are reported as the pod packets inside (Antrea, OVN-Kubernetes, Cilium)")
 	fs.BoolVar(&c.DisableDrops, flagDisableDrops, false, "do not report packets the kernel drops (skb:kfree_skb)")
 	fs.BoolVar(&c.DisableRetransmissions, flagDisableRetransmissions, false, "do not report TCP retransmissions (tcp:tcp_retransmit_skb)")
 	fs.BoolVar(&c.ReportUnspecifiedDrops, flagReportUnspecifiedDrops, false,
@@ -128,10 +138,18 @@ func (c *Config) Validate() error {
 	if err := bpf.ValidateInterfaces(c.Interfaces); err != nil {
 		return fmt.Errorf("--%s: %w", flagInterfaces, err)
 	}
-	for _, p := range c.DNSPorts {
-		if p < 1 || p > 65535 {
-			return fmt.Errorf("--%s: %d is not a port (1-65535)", flagDNSPorts, p)
+	for _, f := range []struct {
+		flag  string
+		ports []uint
+	}{{flagDNSPorts, c.DNSPorts}, {flagVXLANPorts, c.VXLANPorts}, {flagGenevePorts, c.GenevePorts}} {
+		for _, p := range f.ports {
+			if p < 1 || p > 65535 {
+				return fmt.Errorf("--%s: %d is not a port (1-65535)", f.flag, p)
+			}
 		}
+	}
+	if err := bpf.ValidateTunnelPorts(ports16(c.VXLANPorts), ports16(c.GenevePorts)); err != nil {
+		return fmt.Errorf("--%s, --%s: %w", flagVXLANPorts, flagGenevePorts, err)
 	}
 	switch c.Aggregation {
 	case "connection":
@@ -164,4 +182,14 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("validate server config: %w", err)
 	}
 	return nil
+}
+
+// ports16 converts ports Validate bounded, keeping an empty list non-nil
+// (empty means none, nil the default).
+func ports16(ports []uint) []uint16 {
+	out := make([]uint16, len(ports))
+	for i, p := range ports {
+		out[i] = uint16(p)
+	}
+	return out
 }

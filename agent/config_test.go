@@ -39,6 +39,10 @@ func TestValidateAggregation(t *testing.T) {
 		{"interface roles", func(c *Config) { c.Interfaces = []string{"eth0=network", "lxc*=endpoint", "cali*"} }, ""},
 		{"unknown interface role", func(c *Config) { c.Interfaces = []string{"eth0=uplink"} }, "--interfaces"},
 		{"bad interface glob", func(c *Config) { c.Interfaces = []string{"eth["} }, "--interfaces"},
+		{"tunnel ports", func(c *Config) { c.VXLANPorts, c.GenevePorts = []uint{4789, 8472, 6784}, []uint{6081} }, ""},
+		{"vxlan port out of range", func(c *Config) { c.VXLANPorts = []uint{70000} }, "--vxlan-ports"},
+		{"port both vxlan and geneve", func(c *Config) { c.VXLANPorts, c.GenevePorts = []uint{6081}, []uint{6081} }, "--vxlan-ports, --geneve-ports"},
+		{"too many tunnel ports", func(c *Config) { c.VXLANPorts = []uint{1, 2, 3, 4, 5, 6, 7, 8, 9} }, "--vxlan-ports, --geneve-ports"},
 	} {
 		c := validConfig()
 		tc.edit(&c)

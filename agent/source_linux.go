@@ -15,10 +15,8 @@ import (
 // newSource loads the eBPF datapath; attach and detach become agent events,
 // and ready runs once the interfaces present at start are attached.
 func newSource(cfg Config, log *slog.Logger, tables *intern.Tables, l7 *dns.Parser, events *observer.AgentEvents, ready func()) (Source, error) {
-	dnsPorts := make([]uint16, len(cfg.DNSPorts)) // non-nil: empty means none
-	for i, p := range cfg.DNSPorts {
-		dnsPorts[i] = uint16(p) // Validate bounded it
-	}
+	// Non-nil: empty means none. Validate bounded the ports.
+	dnsPorts, vxlanPorts, genevePorts := ports16(cfg.DNSPorts), ports16(cfg.VXLANPorts), ports16(cfg.GenevePorts)
 	agg, err := bpf.ParseAggregation(cfg.Aggregation)
 	if err != nil {
 		return nil, fmt.Errorf("--%s: %w", flagAggregation, err)
@@ -29,6 +27,8 @@ func newSource(cfg Config, log *slog.Logger, tables *intern.Tables, l7 *dns.Pars
 		SampleRate:             uint32(cfg.SampleRate), // Validate bounded it
 		Interfaces:             cfg.Interfaces,
 		DNSPorts:               dnsPorts,
+		VXLANPorts:             vxlanPorts,
+		GenevePorts:            genevePorts,
 		DisableDrops:           cfg.DisableDrops,
 		DisableRetransmissions: cfg.DisableRetransmissions,
 		ReportUnspecifiedDrops: cfg.ReportUnspecifiedDrops,

@@ -7,6 +7,8 @@ type linkFacts struct {
 	// veth: the link is one end of a veth pair; peerElsewhere: its peer
 	// is in another network namespace.
 	veth, peerElsewhere bool
+	// tunnel: the link encapsulates (VXLAN, Geneve, IP-in-IP).
+	tunnel bool
 	// defaultRoute: a default route leaves through the link.
 	defaultRoute bool
 	// subnetAddr: the link has a global address on a subnet (a prefix
@@ -36,6 +38,8 @@ func classify(f linkFacts) decision {
 	switch {
 	case f.defaultRoute:
 		return decision{capture: true, role: roleNetwork, reason: "default route"}
+	case f.tunnel:
+		return decision{capture: true, role: roleOverlay, reason: "tunnel device"}
 	case !f.veth:
 		return decision{role: roleNetwork, reason: "host device"}
 	case f.uplinkPort:

@@ -41,6 +41,8 @@ func TestLinkFacts(t *testing.T) {
 		{"link", "set", "fvcbr", "up"},
 		{"link", "set", "fvcport", "up"},
 		{"route", "add", "default", "via", "10.80.0.254", "dev", "fvcbr"},
+		// flannel's tunnel device.
+		{"link", "add", "fvcvx", "type", "vxlan", "id", "1", "dstport", "8472", "nolearning"},
 	} {
 		sh(t, "ip", append([]string{"-n", node}, args...)...)
 	}
@@ -51,6 +53,7 @@ func TestLinkFacts(t *testing.T) {
 		"fvcin0":  {name: "fvcin0", veth: true},
 		"fvcbr":   {name: "fvcbr", defaultRoute: true},
 		"fvcport": {name: "fvcport", veth: true, peerElsewhere: true, uplinkPort: true},
+		"fvcvx":   {name: "fvcvx", tunnel: true},
 	}
 	s := &Source{log: slog.New(slog.DiscardHandler)}
 	err := cluster.NewNetns(node).Do(func() error {

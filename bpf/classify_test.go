@@ -24,7 +24,8 @@ func TestClassify(t *testing.T) {
 		{"second network of a container node", linkFacts{veth: true, peerElsewhere: true, subnetAddr: true}, false, roleNetwork},
 		{"NIC in the uplink bridge", linkFacts{veth: true, peerElsewhere: true, uplinkPort: true}, false, roleNetwork},
 		{"cilium_host/cilium_net pair", linkFacts{veth: true}, false, roleNetwork},
-		{"vxlan or bond without the default route", linkFacts{}, false, roleNetwork},
+		{"flannel.1, vxlan.calico, cilium_vxlan, genev_sys_6081", linkFacts{tunnel: true}, true, roleOverlay},
+		{"bond or second NIC without the default route", linkFacts{}, false, roleNetwork},
 	} {
 		d := classify(tc.facts)
 		if d.capture != tc.capture || d.role != tc.role || d.reason == "" {
@@ -74,8 +75,8 @@ func TestParseSelector(t *testing.T) {
 	for in, wantErr := range map[string]string{
 		"eth[":        "bad glob",
 		"=network":    "bad glob",
-		"eth0=uplink": "want endpoint or network",
-		"eth0=":       "want endpoint or network",
+		"eth0=uplink": "want endpoint, network or overlay",
+		"eth0=":       "want endpoint, network or overlay",
 	} {
 		if _, err := parseSelector(in); err == nil || !strings.Contains(err.Error(), wantErr) || !strings.Contains(err.Error(), in) {
 			t.Errorf("parseSelector(%q) error %v, want one naming the entry and %q", in, err, wantErr)

@@ -9,10 +9,11 @@ import (
 // Config selects interfaces and sizes the capture datapath.
 type Config struct {
 	// Interfaces are name globs (path.Match syntax) of the interfaces to
-	// capture on, each optionally followed by "=endpoint" or "=network" to
-	// fix the role of the interfaces it selects (else decided from what
-	// they are; see classify). The first matching entry applies. Empty
-	// selects every pod veth plus the default-route device.
+	// capture on, each optionally followed by "=endpoint", "=network" or
+	// "=overlay" to fix the role of the interfaces it selects (else
+	// decided from what they are; see classify). The first matching entry
+	// applies. Empty selects every pod veth, every tunnel device and the
+	// default-route device.
 	Interfaces []string
 	// RingBytes is the size of the kernel ring buffer: a power of two and a
 	// multiple of the page size. Zero means DefaultRingBytes.
@@ -184,15 +185,26 @@ func (c Config) withDefaults() (Config, error) {
 	if c.GenevePorts == nil {
 		c.GenevePorts = DefaultGenevePorts
 	}
-	if _, err := c.tunnelPorts(); err != nil {
+	if err := ValidateTunnelPorts(c.VXLANPorts, c.GenevePorts); err != nil {
 		return c, err
 	}
 	return c, nil
 }
 
+// ValidateTunnelPorts reports the first reason Config.VXLANPorts and
+// Config.GenevePorts cannot be used together, naming the field.
+func ValidateTunnelPorts(vxlan, geneve []uint16) error {
+	_, err := tunnelPorts(vxlan, geneve)
+	return err
+}
+
 // tunnelPorts returns the VXLAN and Geneve ports as the capture program's
 // tunnel_ports, or an error naming the field at fault.
 func (c Config) tunnelPorts() ([MaxTunnelPorts]captureTunnelPort, error) {
+	return tunnelPorts(c.VXLANPorts, c.GenevePorts)
+}
+
+func tunnelPorts(vxlan, geneve []uint16) ([MaxTunnelPorts]captureTunnelPort, error) {
 	var out [MaxTunnelPorts]captureTunnelPort
 	n := 0
 	seen := make(map[uint16]string)
@@ -200,7 +212,7 @@ func (c Config) tunnelPorts() ([MaxTunnelPorts]captureTunnelPort, error) {
 		field string
 		ports []uint16
 		proto TunnelProto
-	}{{"VXLANPorts", c.VXLANPorts, TunnelVXLAN}, {"GenevePorts", c.GenevePorts, TunnelGeneve}} {
+	}{{"VXLANPorts", vxlan, TunnelVXLAN}, {"GenevePorts", geneve, TunnelGeneve}} {
 		for _, p := range set.ports {
 			if p == 0 {
 				return out, fmt.Errorf("bpf config: %s: port 0 is not a port", set.field)

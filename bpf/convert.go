@@ -15,6 +15,10 @@ func obsPoint(r role, d Direction) flowpb.TraceObservationPoint {
 		return flowpb.TraceObservationPoint_FROM_ENDPOINT
 	case r == roleEndpoint:
 		return flowpb.TraceObservationPoint_TO_ENDPOINT
+	case r == roleOverlay && d == Ingress:
+		return flowpb.TraceObservationPoint_FROM_OVERLAY
+	case r == roleOverlay:
+		return flowpb.TraceObservationPoint_TO_OVERLAY
 	case d == Ingress:
 		return flowpb.TraceObservationPoint_FROM_NETWORK
 	default:

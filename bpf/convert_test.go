@@ -19,6 +19,8 @@ func TestObsPoint(t *testing.T) {
 		{roleEndpoint, Egress, flowpb.TraceObservationPoint_TO_ENDPOINT},
 		{roleNetwork, Ingress, flowpb.TraceObservationPoint_FROM_NETWORK},
 		{roleNetwork, Egress, flowpb.TraceObservationPoint_TO_NETWORK},
+		{roleOverlay, Ingress, flowpb.TraceObservationPoint_FROM_OVERLAY},
+		{roleOverlay, Egress, flowpb.TraceObservationPoint_TO_OVERLAY},
 	} {
 		if got := obsPoint(tc.role, tc.dir); got != tc.want {
 			t.Errorf("obsPoint(%v, %v) = %v, want %v", tc.role, tc.dir, got, tc.want)

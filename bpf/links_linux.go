@@ -143,12 +143,18 @@ func (s *Source) consider(l netlink.Link, defaultRoute map[int]bool) {
 	}
 }
 
+// tunnelLinkTypes are the link types of tunnel devices, whatever their
+// names: flannel.1, vxlan.calico and cilium_vxlan are "vxlan",
+// genev_sys_6081 "geneve", tunl0 "ipip".
+var tunnelLinkTypes = map[string]bool{"vxlan": true, "geneve": true, "ipip": true, "sit": true, "ip6tnl": true}
+
 // linkFacts reads what classify needs to know about l.
 func (s *Source) linkFacts(l netlink.Link, defaultRoute map[int]bool) linkFacts {
 	attrs := l.Attrs()
 	f := linkFacts{
 		name:         attrs.Name,
 		veth:         l.Type() == "veth",
+		tunnel:       tunnelLinkTypes[l.Type()],
 		defaultRoute: defaultRoute[attrs.Index],
 		uplinkPort:   attrs.MasterIndex > 0 && defaultRoute[attrs.MasterIndex],
 	}

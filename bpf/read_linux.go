@@ -108,6 +108,10 @@ func (s *Source) handle(raw []byte, rec, l7 *record.Record, emit func(*record.Re
 			return
 		}
 		ev.fillRecord(rec, s.bootToUnix, info.role, info.ref)
+		if ev.Tunnelled {
+			rec.Ext = s.tunnels.ref(s.tables.Tunnels, ev.Tunnel)
+			rec.TunnelSrcPort = ev.Tunnel.SrcPort
+		}
 	}
 	emit(rec)
 	if ev.Kind == KindSnippet && s.opts.l7 != nil {

@@ -13,21 +13,28 @@ const (
 	// roleEndpoint is the host side of a pod's veth: its ingress carries
 	// packets leaving the pod.
 	roleEndpoint
+	// roleOverlay is a tunnel device (flannel.1, vxlan.calico,
+	// cilium_vxlan, genev_sys_6081): its egress carries pod packets into
+	// the overlay, before encapsulation, its ingress them out of it.
+	roleOverlay
 )
 
 func (r role) String() string {
-	if r == roleEndpoint {
+	switch r {
+	case roleEndpoint:
 		return "endpoint"
+	case roleOverlay:
+		return "overlay"
 	}
 	return "network"
 }
 
 // parseRole parses a role's String form.
 func parseRole(s string) (role, error) {
-	for _, r := range []role{roleEndpoint, roleNetwork} {
+	for _, r := range []role{roleEndpoint, roleNetwork, roleOverlay} {
 		if s == r.String() {
 			return r, nil
 		}
 	}
-	return 0, fmt.Errorf("parse role %q: want endpoint or network", s)
+	return 0, fmt.Errorf("parse role %q: want endpoint, network or overlay", s)
 }

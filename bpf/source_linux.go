@@ -30,6 +30,8 @@ type Source struct {
 	// (only the reader touches it).
 	dropNames dropReasonNames
 	dropRefs  map[uint32]intern.Ref
+	// tunnels caches the references of decapsulated packets' tunnels.
+	tunnels tunnelRefs
 
 	// ifaces maps ifindex to what the reader needs per event; it is
 	// replaced, never modified, so the reader loads it without locking.

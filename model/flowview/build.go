@@ -72,6 +72,7 @@ func build(e *Flow) *flowpb.Flow {
 			f.Summary = AggregateSummary(r)
 			f.Aggregate = buildAggregate(r, f.TrafficDirection)
 		}
+		f.Tunnel = buildTunnel(e)
 	case record.KindDrop:
 		f.DropReason = uint32(r.DropReason)
 		f.DropReasonDesc = flowpb.DropReason(r.DropReason)

@@ -269,6 +269,7 @@ intern_exhausted_total{table="endpoints"} 0
 intern_exhausted_total{table="interfaces"} 0
 intern_exhausted_total{table="names"} 0
 intern_exhausted_total{table="services"} 2
+intern_exhausted_total{table="tunnels"} 0
 `
 	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "intern_exhausted_total"); err != nil {
 		t.Fatal(err)

@@ -13,6 +13,10 @@ type Tables struct {
 	Interfaces *Table[*flowpb.NetworkInterface]
 	Services   *Table[*flowpb.Service]
 	Names      *Table[[]string]
+	// Tunnels holds the outer headers of decapsulated packets, keyed by
+	// everything but the outer source port, which varies per inner flow
+	// and is kept in the record.
+	Tunnels *Table[*flowpb.Tunnel]
 	// L7 holds the application-layer details records reference through
 	// Ext. It is bounded, unlike the tables: details can expire before
 	// the records that reference them. Nil when no L7 parser runs.
@@ -32,12 +36,13 @@ func NewTables() *Tables {
 		Interfaces: NewTable[*flowpb.NetworkInterface](),
 		Services:   NewTable[*flowpb.Service](),
 		Names:      NewTable[[]string](),
+		Tunnels:    NewTable[*flowpb.Tunnel](),
 	}
 }
 
 // Marks holds one Mark per table: what a sweep found referenced.
 type Marks struct {
-	Endpoints, Interfaces, Services, Names *Mark
+	Endpoints, Interfaces, Services, Names, Tunnels *Mark
 }
 
 // Holder is anything that keeps Refs it may still write into records or
@@ -53,15 +58,16 @@ func (ts *Tables) NewMarks() *Marks {
 		Interfaces: ts.Interfaces.NewMark(),
 		Services:   ts.Services.NewMark(),
 		Names:      ts.Names.NewMark(),
+		Tunnels:    ts.Tunnels.NewMark(),
 	}
 }
 
 // TableStats are per-table counts, in the order Endpoints, Interfaces,
-// Services, Names (see TableNames).
-type TableStats [4]int
+// Services, Names, Tunnels (see TableNames).
+type TableStats [5]int
 
 // TableNames names the tables in metrics and TableStats order.
-var TableNames = [4]string{"endpoints", "interfaces", "services", "names"}
+var TableNames = [5]string{"endpoints", "interfaces", "services", "names", "tunnels"}
 
 // Sweep sweeps every table with its mark and returns how many values each
 // freed.
@@ -80,6 +86,7 @@ func (ts *Tables) Sweep(m *Marks) (TableStats, error) {
 	sweep(1, func() (int, error) { return ts.Interfaces.Sweep(m.Interfaces) })
 	sweep(2, func() (int, error) { return ts.Services.Sweep(m.Services) })
 	sweep(3, func() (int, error) { return ts.Names.Sweep(m.Names) })
+	sweep(4, func() (int, error) { return ts.Tunnels.Sweep(m.Tunnels) })
 	return freed, err
 }
 
@@ -90,8 +97,8 @@ type tableStats struct {
 }
 
 // stats returns each table's counts, in TableNames order.
-func (ts *Tables) stats() [4]tableStats {
-	return [4]tableStats{statsOf(ts.Endpoints), statsOf(ts.Interfaces), statsOf(ts.Services), statsOf(ts.Names)}
+func (ts *Tables) stats() [5]tableStats {
+	return [5]tableStats{statsOf(ts.Endpoints), statsOf(ts.Interfaces), statsOf(ts.Services), statsOf(ts.Names), statsOf(ts.Tunnels)}
 }
 
 func statsOf[T any](t *Table[T]) tableStats {

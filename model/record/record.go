@@ -93,7 +93,10 @@ type Record struct {
 	SrcService, DstService intern.Ref
 	// SrcNames and DstNames reference DNS names known for the addresses.
 	SrcNames, DstNames intern.Ref
-	// Ext references extra data that does not fit a fixed record (L7).
+	// Ext references what a kind has beyond the fixed fields: L7 details
+	// (KindL7), the kernel drop reason's name (KindDrop), a decapsulated
+	// packet's outer headers in Tables.Tunnels (KindTrace; zero when the
+	// packet was not tunnelled).
 	Ext intern.Ref
 
 	// Count is the number of events lost (KindLost) or of packets this record
@@ -106,7 +109,9 @@ type Record struct {
 	// Retransmit marks a KindTrace record of a TCP segment the local stack
 	// retransmitted.
 	Retransmit bool
-	_          [2]byte
+	// TunnelSrcPort is the outer UDP source port of a decapsulated packet:
+	// it varies per inner flow, so it is not part of the interned tunnel.
+	TunnelSrcPort uint16
 	// KernelDropReason is the kernel's enum skb_drop_reason value of a
 	// KindDrop record; Ext then references its name in Tables.Names.
 	KernelDropReason uint32

@@ -4,8 +4,9 @@ import "github.com/foveanet/fovea/model/intern"
 
 // MarkRefs marks the intern table entries the record references, so that a
 // sweep keeps them while the record is in the ring. Ext references the Names
-// table only in drop records (the kernel drop reason's name); in L7 records
-// it references L7 details, which are bounded apart from the tables.
+// table in drop records (the kernel drop reason's name) and the Tunnels
+// table in trace records (a decapsulated packet's outer headers); in L7
+// records it references L7 details, which are bounded apart from the tables.
 func (r *Record) MarkRefs(m *intern.Marks) {
 	m.Interfaces.Add(r.Iface)
 	m.Endpoints.Add(r.SrcEndpoint)
@@ -14,7 +15,10 @@ func (r *Record) MarkRefs(m *intern.Marks) {
 	m.Services.Add(r.DstService)
 	m.Names.Add(r.SrcNames)
 	m.Names.Add(r.DstNames)
-	if r.Kind == KindDrop {
+	switch r.Kind {
+	case KindDrop:
 		m.Names.Add(r.Ext)
+	case KindTrace:
+		m.Tunnels.Add(r.Ext)
 	}
 }
