@@ -48,6 +48,20 @@ func dialFromPod(t *testing.T, podNS, network, addr string) error {
 	return dialErr
 }
 
+// sendVXLAN sends inner, framed as flannel's VXLAN does, to port 8472 of
+// dst.
+func sendVXLAN(t *testing.T, dst string, inner []byte) {
+	t.Helper()
+	conn, err := net.Dial("udp", net.JoinHostPort(dst, "8472"))
+	if err != nil {
+		t.Fatalf("dial vxlan: %v", err)
+	}
+	defer conn.Close()
+	if _, err := conn.Write(append(vxlanHeader(1, 0x08), ethFrame(0x0800, inner)...)); err != nil {
+		t.Fatalf("send vxlan: %v", err)
+	}
+}
+
 // testDrops checks that packets the kernel drops in the source's namespace
 // and in the pod's behind its veth are reported with the kernel's reason,
 // and drops in another namespace are not.
@@ -85,6 +99,9 @@ func testDrops(t *testing.T, podNS string) {
 	if err := dialFromPod(t, other, "tcp", "127.0.0.1:7005"); !errors.Is(err, syscall.ECONNREFUSED) {
 		t.Fatalf("dial to a closed port in %s: %v, want connection refused", other, err)
 	}
+	// A VXLAN packet no socket takes in the pod: the drop is the inner
+	// packet's, as on a node whose tunnel endpoint is down.
+	sendVXLAN(t, podIPv4, ipv4Packet("10.244.1.10", "10.244.2.20", record.ProtoTCP, tcpSegment(40000, 7006, record.TCPSyn)))
 
 	for _, w := range []struct {
 		name     string
@@ -94,12 +111,16 @@ func testDrops(t *testing.T, podNS string) {
 		flags    uint16
 		kernel   string
 		hubble   flowpb.DropReason
+		// inPod: dropped in the pod's namespace, whose interfaces are
+		// not the source's.
+		inPod bool
 	}{
-		{"netfilter", pod4, host4, record.ProtoTCP, 7001, record.TCPSyn, "NETFILTER_DROP", flowpb.DropReason_POLICY_DENIED},
-		{"tcp no socket", pod4, host4, record.ProtoTCP, 7002, record.TCPSyn, "NO_SOCKET", flowpb.DropReason_SOCKET_LOOKUP_FAILED},
-		{"udp4 no socket", pod4, host4, record.ProtoUDP, 7003, 0, "NO_SOCKET", flowpb.DropReason_SOCKET_LOOKUP_FAILED},
-		{"udp6 no socket", pod6, host6, record.ProtoUDP, 7003, 0, "NO_SOCKET", flowpb.DropReason_SOCKET_LOOKUP_FAILED},
-		{"no socket in the pod", host4, pod4, record.ProtoTCP, 7004, record.TCPSyn, "NO_SOCKET", flowpb.DropReason_SOCKET_LOOKUP_FAILED},
+		{"netfilter", pod4, host4, record.ProtoTCP, 7001, record.TCPSyn, "NETFILTER_DROP", flowpb.DropReason_POLICY_DENIED, false},
+		{"tcp no socket", pod4, host4, record.ProtoTCP, 7002, record.TCPSyn, "NO_SOCKET", flowpb.DropReason_SOCKET_LOOKUP_FAILED, false},
+		{"udp4 no socket", pod4, host4, record.ProtoUDP, 7003, 0, "NO_SOCKET", flowpb.DropReason_SOCKET_LOOKUP_FAILED, false},
+		{"udp6 no socket", pod6, host6, record.ProtoUDP, 7003, 0, "NO_SOCKET", flowpb.DropReason_SOCKET_LOOKUP_FAILED, false},
+		{"no socket in the pod", host4, pod4, record.ProtoTCP, 7004, record.TCPSyn, "NO_SOCKET", flowpb.DropReason_SOCKET_LOOKUP_FAILED, true},
+		{"tunnelled", netip.MustParseAddr("10.244.1.10"), netip.MustParseAddr("10.244.2.20"), record.ProtoTCP, 7006, record.TCPSyn, "NO_SOCKET", flowpb.DropReason_SOCKET_LOOKUP_FAILED, true},
 	} {
 		r := c.waitRecord(t, w.name, func(r *record.Record) bool {
 			return r.Kind == record.KindDrop && r.SrcAddr() == w.src && r.DstAddr() == w.dst &&
@@ -118,9 +139,8 @@ func testDrops(t *testing.T, podNS string) {
 		if r.KernelDropReason == 0 || r.SrcPort == 0 {
 			t.Errorf("%s: kernel code %d, source port %d", w.name, r.KernelDropReason, r.SrcPort)
 		}
-		// The pod's interfaces are not the source's.
 		wantIf := hostIf
-		if w.dst == pod4 {
+		if w.inPod {
 			wantIf = ""
 		}
 		if name := c.tables.Interfaces.Get(r.Iface).GetName(); name != wantIf {
@@ -128,7 +148,7 @@ func testDrops(t *testing.T, podNS string) {
 		}
 	}
 	// The node counters total the same drops: NETFILTER_DROP once on the
-	// captured interface, and NO_SOCKET for the four refused connections.
+	// captured interface, and NO_SOCKET for the five refused packets.
 	totals := map[string]uint64{}
 	for _, d := range c.src.DropCounts() {
 		if d.Bytes == 0 {
@@ -137,8 +157,8 @@ func testDrops(t *testing.T, podNS string) {
 		totals[d.Reason+"@"+d.Interface] += d.Packets
 		totals[d.Reason] += d.Packets
 	}
-	if totals["NETFILTER_DROP@"+hostIf] < 1 || totals["NO_SOCKET"] < 4 {
-		t.Errorf("drop counts %v: want NETFILTER_DROP on %s and four NO_SOCKET", c.src.DropCounts(), hostIf)
+	if totals["NETFILTER_DROP@"+hostIf] < 1 || totals["NO_SOCKET"] < 5 {
+		t.Errorf("drop counts %v: want NETFILTER_DROP on %s and five NO_SOCKET", c.src.DropCounts(), hostIf)
 	}
 	// The refused connection's reset, sent back to the pod, is traced.
 	c.waitRecord(t, "rst to the pod", func(r *record.Record) bool {

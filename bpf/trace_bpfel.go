@@ -33,6 +33,7 @@ const (
 	traceProgReportRetransmit = "report_retransmit"
 	traceVarNetnsIno          = "netns_ino"
 	traceVarReportUnspecified = "report_unspecified"
+	traceVarTunnelPorts       = "tunnel_ports"
 	traceVarWakeupBytes       = "wakeup_bytes"
 )
 
@@ -100,6 +101,7 @@ type traceMapSpecs struct {
 type traceVariableSpecs struct {
 	NetnsIno          *ebpf.VariableSpec `ebpf:"netns_ino"`
 	ReportUnspecified *ebpf.VariableSpec `ebpf:"report_unspecified"`
+	TunnelPorts       *ebpf.VariableSpec `ebpf:"tunnel_ports"`
 	WakeupBytes       *ebpf.VariableSpec `ebpf:"wakeup_bytes"`
 }
 
@@ -148,6 +150,7 @@ func (m *traceMaps) Close() error {
 type traceVariables struct {
 	NetnsIno          *ebpf.Variable `ebpf:"netns_ino"`
 	ReportUnspecified *ebpf.Variable `ebpf:"report_unspecified"`
+	TunnelPorts       *ebpf.Variable `ebpf:"tunnel_ports"`
 	WakeupBytes       *ebpf.Variable `ebpf:"wakeup_bytes"`
 }
 

@@ -39,6 +39,13 @@ func (s *Source) loadTrace() error {
 	if err := spec.Variables[traceVarReportUnspecified].Set(s.cfg.ReportUnspecifiedDrops); err != nil {
 		return fmt.Errorf("set report_unspecified: %w", err)
 	}
+	tunnelPorts, err := s.cfg.tunnelPorts()
+	if err != nil {
+		return err
+	}
+	if err := spec.Variables[traceVarTunnelPorts].Set(tunnelPorts); err != nil {
+		return fmt.Errorf("set tunnel_ports: %w", err)
+	}
 	err = spec.LoadAndAssign(&s.trace, &ebpf.CollectionOptions{
 		MapReplacements: map[string]*ebpf.Map{
 			traceMapEvents:          s.objs.Events,

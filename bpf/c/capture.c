@@ -14,29 +14,16 @@
 #include "conntrack.h"
 #include "aggregate.h"
 #include "counters.h"
+#include "tunnel.h"
 
 #define PASS -1
 
-#define ETH_HLEN 14
-#define ETH_P_IP 0x0800
-#define ETH_P_IPV6 0x86DD
 #define ETH_P_8021Q 0x8100
 #define ETH_P_8021AD 0x88A8
-/* Transparent Ethernet bridging: Geneve's protocol type for an Ethernet
- * frame inside. */
-#define ETH_P_TEB 0x6558
-
-#define VXLAN_HLEN 8
-#define VXLAN_FLAG_VNI 0x08
-#define GENEVE_HLEN 8
-#define UDP_HLEN 8
 
 #define IPPROTO_HOPOPTS 0
 #define IPPROTO_ICMP 1
-#define IPPROTO_IPIP 4
 #define IPPROTO_TCP 6
-#define IPPROTO_UDP 17
-#define IPPROTO_IPV6 41
 #define IPPROTO_ROUTING 43
 #define IPPROTO_FRAGMENT 44
 #define IPPROTO_AH 51
@@ -64,9 +51,6 @@ volatile const __u8 snippet_ports[8192] = {};
 /* Never read: names struct tunnel_event in the object's BTF, for bpf2go's
  * -type, since the programs only build it on the stack. */
 const struct tunnel_event *tunnel_event_btf __attribute__((unused));
-
-/* UDP destination ports whose packets are decapsulated, set at load time. */
-volatile const struct tunnel_port tunnel_ports[MAX_TUNNEL_PORTS] = {};
 
 /* A snippet event is built here: it is too large for the stack. */
 struct snippet {
@@ -271,18 +255,6 @@ l3:
 	return 1;
 }
 
-static __always_inline __u8 tunnel_port(__u16 port)
-{
-#pragma unroll
-	for (int i = 0; i < MAX_TUNNEL_PORTS; i++) {
-		if (!tunnel_ports[i].port)
-			return 0;
-		if (tunnel_ports[i].port == port)
-			return tunnel_ports[i].proto;
-	}
-	return 0;
-}
-
 /* Finds the inner packet of a tunnel: ev holds the outer IP header just
  * parsed, whose payload starts at l4off. On a tunnel it moves the outer
  * addresses into tun, stores the inner EtherType in *inner_proto and
@@ -293,50 +265,17 @@ static __always_inline int decap(struct __sk_buff *skb, struct event *ev, __u32 
 {
 	__u32 off;
 
-	switch (ev->proto) {
-	case IPPROTO_IPIP:
-		__builtin_memset(tun, 0, sizeof(*tun));
-		*inner_proto = ETH_P_IP;
-		off = l4off;
-		tun->proto = TUNNEL_IPIP;
-		break;
-	case IPPROTO_IPV6:
-		__builtin_memset(tun, 0, sizeof(*tun));
-		*inner_proto = ETH_P_IPV6;
-		off = l4off;
-		tun->proto = TUNNEL_IPIP;
-		break;
-	case IPPROTO_UDP: {
-		__u8 h[UDP_HLEN + GENEVE_HLEN];
+	if (ev->proto == IPPROTO_UDP) {
+		__u8 h[UDP_TUNNEL_HLEN];
 
 		if (load(skb, l4off, h, sizeof(h)))
 			return 0;
-		__u16 dport = (__u16)h[2] << 8 | h[3];
-		__u8 kind = tunnel_port(dport);
-		const __u8 *t = &h[UDP_HLEN];
-		if (kind == TUNNEL_VXLAN) {
-			if (!(t[0] & VXLAN_FLAG_VNI))
-				return 0;
-			off = l4off + UDP_HLEN + VXLAN_HLEN;
-			*inner_proto = ETH_P_TEB;
-		} else if (kind == TUNNEL_GENEVE) {
-			if (t[0] >> 6) /* version 0 only */
-				return 0;
-			off = l4off + UDP_HLEN + GENEVE_HLEN + (t[0] & 0x3f) * 4;
-			*inner_proto = (__u16)t[2] << 8 | t[3];
-		} else {
-			return 0;
-		}
-		__builtin_memset(tun, 0, sizeof(*tun));
-		tun->proto = kind;
-		tun->sport = (__u16)h[0] << 8 | h[1];
-		tun->dport = dport;
-		tun->vni = (__u32)t[4] << 16 | (__u32)t[5] << 8 | t[6];
-		break;
+		off = udp_tunnel(h, l4off, tun, inner_proto);
+	} else {
+		off = ipip_tunnel(ev->proto, l4off, tun, inner_proto);
 	}
-	default:
+	if (!off)
 		return 0;
-	}
 	if (*inner_proto == ETH_P_TEB) {
 		__u8 et[2];
 
@@ -347,12 +286,7 @@ static __always_inline int decap(struct __sk_buff *skb, struct event *ev, __u32 
 	}
 	if (*inner_proto != ETH_P_IP && *inner_proto != ETH_P_IPV6)
 		return -1;
-	tun->family = ev->family;
-	__builtin_memcpy(tun->saddr, ev->saddr, 16);
-	__builtin_memcpy(tun->daddr, ev->daddr, 16);
-	/* An inner IPv4 header fills only the first 4 bytes. */
-	__builtin_memset(ev->saddr, 0, 16);
-	__builtin_memset(ev->daddr, 0, 16);
+	tunnel_outer(ev, tun);
 	ev->flags |= EV_TUNNEL;
 	return off;
 }

@@ -16,15 +16,13 @@
 #include "capture.h"
 #include "ring.h"
 #include "conntrack.h"
+#include "tunnel.h"
 
-#define ETH_P_IP 0x0800
-#define ETH_P_IPV6 0x86DD
 #define AF_INET 2
 #define AF_INET6 10
 
 #define IPPROTO_ICMP 1
 #define IPPROTO_TCP 6
-#define IPPROTO_UDP 17
 #define IPPROTO_ICMPV6 58
 #define IPPROTO_SCTP 132
 
@@ -207,6 +205,50 @@ static __always_inline int is_unspecified(enum skb_drop_reason reason)
 	       reason == bpf_core_enum_value(enum skb_drop_reason, SKB_DROP_REASON_NOT_SPECIFIED);
 }
 
+/* When the dropped packet is a tunnel's (see tunnel.h), makes ev describe
+ * the packet inside instead: a drop in the tunnel's path is the pod
+ * flow's. Returns l3only for the packet ev then describes, with *l4off
+ * moved along. */
+static __always_inline int drop_inner(const unsigned char *head, __u32 tail, struct event *ev, __u32 *l4off)
+{
+	struct tunnel tun;
+	__u16 inner_proto = 0;
+	__u32 off;
+
+	if (ev->proto == IPPROTO_UDP) {
+		__u8 h[UDP_TUNNEL_HLEN];
+
+		if (kload(head, tail, *l4off, h, sizeof(h)))
+			return 0;
+		off = udp_tunnel(h, *l4off, &tun, &inner_proto);
+	} else {
+		off = ipip_tunnel(ev->proto, *l4off, &tun, &inner_proto);
+	}
+	if (!off)
+		return 0;
+	if (inner_proto == ETH_P_TEB) {
+		__u8 et[2];
+
+		if (kload(head, tail, off + 12, et, 2))
+			return 0;
+		inner_proto = (__u16)et[0] << 8 | et[1];
+		off += ETH_HLEN;
+	}
+	if (inner_proto != ETH_P_IP && inner_proto != ETH_P_IPV6)
+		return 0;
+	struct event inner = {};
+	__u32 inner_l4off = 0;
+	int l3only = drop_l3(head, tail, off, inner_proto, &inner, &inner_l4off);
+	if (l3only < 0)
+		return 0;
+	ev->family = inner.family;
+	ev->proto = inner.proto;
+	__builtin_memcpy(ev->saddr, inner.saddr, 16);
+	__builtin_memcpy(ev->daddr, inner.daddr, 16);
+	*l4off = inner_l4off;
+	return l3only;
+}
+
 /* Reports whether a reason only means a socket's queue was freed as the
  * socket closed: packets the network delivered and the application never
  * read, which healthy connections leave behind. The values are resolved
@@ -244,6 +286,8 @@ int BPF_PROG(report_drop, struct sk_buff *skb, void *location, enum skb_drop_rea
 	int l3only = drop_l3(head, tail, nh, proto, &ev, &l4off);
 	if (l3only < 0)
 		return 0;
+	if (!l3only)
+		l3only = drop_inner(head, tail, &ev, &l4off);
 	if (!report_unspecified && is_unspecified(reason)) {
 		__u32 zero = 0;
 		struct drop_tally *t = bpf_map_lookup_elem(&drops_unreported, &zero);
