@@ -81,9 +81,11 @@ func (s *Source) attach(index int, name string, d decision, peerNsid int) error 
 	return nil
 }
 
-// attachTCX attaches the ingress program first in line, to see packets
-// before other programs act on them, and the egress program last, to see
-// them as they leave.
+// attachTCX attaches both programs first in line: another owner's program
+// (a CNI's policy, NAT or redirect) may drop, rewrite or redirect a packet,
+// and a program after it would miss the packet or see the node's address
+// where the pod's was. Both pass every packet on (TCX_NEXT), so the order
+// of the others is kept.
 func (s *Source) attachTCX(index int) (func() error, error) {
 	in, err := link.AttachTCX(link.TCXOptions{
 		Interface: index, Program: s.objs.CaptureIngress, Attach: ebpf.AttachTCXIngress, Anchor: link.Head(),
@@ -92,7 +94,7 @@ func (s *Source) attachTCX(index int) (func() error, error) {
 		return nil, fmt.Errorf("attach tcx ingress: %w", err)
 	}
 	out, err := link.AttachTCX(link.TCXOptions{
-		Interface: index, Program: s.objs.CaptureEgress, Attach: ebpf.AttachTCXEgress, Anchor: link.Tail(),
+		Interface: index, Program: s.objs.CaptureEgress, Attach: ebpf.AttachTCXEgress, Anchor: link.Head(),
 	})
 	if err != nil {
 		_ = in.Close()

@@ -95,6 +95,7 @@ func runVethChild(t *testing.T, podNS string) {
 	t.Run("retransmissions", func(t *testing.T) { testRetransmissions(t, podNS) })
 	t.Run("snippets", testSnippets)
 	t.Run("forward counters", testForwardCounters)
+	t.Run("coexistence", testCoexistence)
 	for _, mode := range []struct {
 		name    string
 		forceTC bool
