@@ -52,17 +52,19 @@ intern_entries{table="endpoints"} 1
 intern_entries{table="interfaces"} 0
 intern_entries{table="names"} 0
 intern_entries{table="services"} 0
+intern_entries{table="tunnels"} 0
 # HELP intern_freed_total Values freed from an intern table once no record in the ring and nothing live referenced them.
 # TYPE intern_freed_total counter
 intern_freed_total{table="endpoints"} 1
 intern_freed_total{table="interfaces"} 0
 intern_freed_total{table="names"} 0
 intern_freed_total{table="services"} 0
+intern_freed_total{table="tunnels"} 0
 `
 	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "intern_entries", "intern_freed_total"); err != nil {
 		t.Fatal(err)
 	}
-	if n, err := testutil.GatherAndCount(reg, "intern_sweep_duration_seconds", "intern_chunks", "intern_stragglers", "intern_exhausted_total"); err != nil || n != 13 {
+	if n, err := testutil.GatherAndCount(reg, "intern_sweep_duration_seconds", "intern_chunks", "intern_stragglers", "intern_exhausted_total"); err != nil || n != 1+3*len(intern.TableNames) {
 		t.Fatalf("sweep duration, chunk, straggler and exhausted series: %d, %v", n, err)
 	}
 }
