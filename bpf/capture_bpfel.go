@@ -50,27 +50,27 @@ type captureSnippet struct {
 	Payload [512]uint8
 }
 
-type captureTunnelEvent struct {
-	_   structs.HostLayout
-	Ev  captureEvent
-	Tun struct {
+type captureTunnelPort struct {
+	_    structs.HostLayout
+	Port uint16
+	Kind uint8
+	Pad  uint8
+}
+
+type captureWireEvent struct {
+	_    structs.HostLayout
+	Ev   captureEvent
+	Wire struct {
 		_      structs.HostLayout
 		Saddr  [16]uint8
 		Daddr  [16]uint8
 		Vni    uint32
 		Sport  uint16
 		Dport  uint16
-		Proto  uint8
+		Kind   uint8
 		Family uint8
 		Pad    [6]uint8
 	}
-}
-
-type captureTunnelPort struct {
-	_     structs.HostLayout
-	Port  uint16
-	Proto uint8
-	Pad   uint8
 }
 
 // Names of all BPF objects in the ELF.
@@ -91,9 +91,9 @@ const (
 	captureVarReportIntervalNs     = "report_interval_ns"
 	captureVarSampleRate           = "sample_rate"
 	captureVarSnippetPorts         = "snippet_ports"
-	captureVarTunnelEventBtf       = "tunnel_event_btf"
 	captureVarTunnelPorts          = "tunnel_ports"
 	captureVarWakeupBytes          = "wakeup_bytes"
+	captureVarWireEventBtf         = "wire_event_btf"
 )
 
 // loadCapture returns the embedded CollectionSpec for capture.
@@ -164,9 +164,9 @@ type captureVariableSpecs struct {
 	ReportIntervalNs *ebpf.VariableSpec `ebpf:"report_interval_ns"`
 	SampleRate       *ebpf.VariableSpec `ebpf:"sample_rate"`
 	SnippetPorts     *ebpf.VariableSpec `ebpf:"snippet_ports"`
-	TunnelEventBtf   *ebpf.VariableSpec `ebpf:"tunnel_event_btf"`
 	TunnelPorts      *ebpf.VariableSpec `ebpf:"tunnel_ports"`
 	WakeupBytes      *ebpf.VariableSpec `ebpf:"wakeup_bytes"`
+	WireEventBtf     *ebpf.VariableSpec `ebpf:"wire_event_btf"`
 }
 
 // captureObjects contains all objects after they have been loaded into the kernel.
@@ -220,9 +220,9 @@ type captureVariables struct {
 	ReportIntervalNs *ebpf.Variable `ebpf:"report_interval_ns"`
 	SampleRate       *ebpf.Variable `ebpf:"sample_rate"`
 	SnippetPorts     *ebpf.Variable `ebpf:"snippet_ports"`
-	TunnelEventBtf   *ebpf.Variable `ebpf:"tunnel_event_btf"`
 	TunnelPorts      *ebpf.Variable `ebpf:"tunnel_ports"`
 	WakeupBytes      *ebpf.Variable `ebpf:"wakeup_bytes"`
+	WireEventBtf     *ebpf.Variable `ebpf:"wire_event_btf"`
 }
 
 // capturePrograms contains all programs after they have been loaded into the kernel.

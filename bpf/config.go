@@ -211,8 +211,8 @@ func tunnelPorts(vxlan, geneve []uint16) ([MaxTunnelPorts]captureTunnelPort, err
 	for _, set := range []struct {
 		field string
 		ports []uint16
-		proto TunnelProto
-	}{{"VXLANPorts", vxlan, TunnelVXLAN}, {"GenevePorts", geneve, TunnelGeneve}} {
+		kind  WireKind
+	}{{"VXLANPorts", vxlan, WireVXLAN}, {"GenevePorts", geneve, WireGeneve}} {
 		for _, p := range set.ports {
 			if p == 0 {
 				return out, fmt.Errorf("bpf config: %s: port 0 is not a port", set.field)
@@ -224,7 +224,7 @@ func tunnelPorts(vxlan, geneve []uint16) ([MaxTunnelPorts]captureTunnelPort, err
 				return out, fmt.Errorf("bpf config: %s: more than %d VXLAN and Geneve ports in all", set.field, MaxTunnelPorts)
 			}
 			seen[p] = set.field
-			out[n] = captureTunnelPort{Port: p, Proto: uint8(set.proto)}
+			out[n] = captureTunnelPort{Port: p, Kind: uint8(set.kind)}
 			n++
 		}
 	}

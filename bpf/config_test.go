@@ -68,7 +68,7 @@ func TestConfigTunnelPorts(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := [MaxTunnelPorts]captureTunnelPort{
-		{Port: 4789, Proto: uint8(TunnelVXLAN)}, {Port: 8472, Proto: uint8(TunnelVXLAN)}, {Port: 6081, Proto: uint8(TunnelGeneve)},
+		{Port: 4789, Kind: uint8(WireVXLAN)}, {Port: 8472, Kind: uint8(WireVXLAN)}, {Port: 6081, Kind: uint8(WireGeneve)},
 	}
 	if got != want {
 		t.Errorf("default tunnel ports %v, want %v", got, want)

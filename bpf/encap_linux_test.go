@@ -52,11 +52,11 @@ func TestProgramDecapsulatesTunnels(t *testing.T) {
 		return want{src: src, dst: dst, proto: record.ProtoTCP, hasL4: true, sport: sport, dport: 8080, tcpFlags: record.TCPSyn, replyKnown: true}
 	}
 	in4, in6 := syn("10.244.1.10", "10.244.2.20", 40000), syn("fd00:10::1", "fd00:10::2", 40001)
-	v4 := func(p TunnelProto, sport, dport uint16, vni uint32) *Tunnel {
-		return &Tunnel{Proto: p, Src: netip.MustParseAddr("172.30.0.1"), Dst: netip.MustParseAddr("172.30.0.2"), SrcPort: sport, DstPort: dport, VNI: vni}
+	v4 := func(k WireKind, sport, dport uint16, vni uint32) *Wire {
+		return &Wire{Kind: k, Src: netip.MustParseAddr("172.30.0.1"), Dst: netip.MustParseAddr("172.30.0.2"), SrcPort: sport, DstPort: dport, VNI: vni}
 	}
-	v6 := func(p TunnelProto, sport, dport uint16, vni uint32) *Tunnel {
-		return &Tunnel{Proto: p, Src: netip.MustParseAddr("fd00:172:30::1"), Dst: netip.MustParseAddr("fd00:172:30::2"), SrcPort: sport, DstPort: dport, VNI: vni}
+	v6 := func(k WireKind, sport, dport uint16, vni uint32) *Wire {
+		return &Wire{Kind: k, Src: netip.MustParseAddr("fd00:172:30::1"), Dst: netip.MustParseAddr("fd00:172:30::2"), SrcPort: sport, DstPort: dport, VNI: vni}
 	}
 	asIs := func(proto uint8, sport, dport uint16) want {
 		return want{src: "172.30.0.1", dst: "172.30.0.2", proto: proto, hasL4: true, sport: sport, dport: dport, replyKnown: true}
@@ -65,17 +65,17 @@ func TestProgramDecapsulatesTunnels(t *testing.T) {
 		name   string
 		frame  []byte
 		want   *want // nil: no event
-		tunnel *Tunnel
+		tunnel *Wire
 	}{
-		{"vxlan", outer4(record.ProtoUDP, udpWith(51000, 4789, vxlanHeader(4096, 0x08), ethFrame(0x0800, inner4))), &in4, v4(TunnelVXLAN, 51000, 4789, 4096)},
-		{"flannel vxlan, IPv6 inside", outer4(record.ProtoUDP, udpWith(51001, 8472, vxlanHeader(1, 0x08), ethFrame(0x86DD, inner6))), &in6, v4(TunnelVXLAN, 51001, 8472, 1)},
-		{"vxlan over IPv6", outer6(record.ProtoUDP, udpWith(51002, 4789, vxlanHeader(6096, 0x08), ethFrame(0x0800, inner4))), &in4, v6(TunnelVXLAN, 51002, 4789, 6096)},
-		{"vxlan on a configured port", outer4(record.ProtoUDP, udpWith(51003, 6784, vxlanHeader(7, 0x08), ethFrame(0x0800, inner4))), &in4, v4(TunnelVXLAN, 51003, 6784, 7)},
-		{"geneve with options", outer4(record.ProtoUDP, udpWith(51004, 6081, geneveHeader(0, 2, 0x6558, 42), ethFrame(0x0800, inner4))), &in4, v4(TunnelGeneve, 51004, 6081, 42)},
-		{"geneve carrying IPv6", outer4(record.ProtoUDP, udpWith(51005, 6081, geneveHeader(0, 0, 0x86DD, 43), inner6)), &in6, v4(TunnelGeneve, 51005, 6081, 43)},
-		{"ip-in-ip", outer4(4, inner4), &in4, v4(TunnelIPIP, 0, 0, 0)},
-		{"ipv6 in ipv4 (sit)", outer4(41, inner6), &in6, v4(TunnelIPIP, 0, 0, 0)},
-		{"ipv4 in ipv6", outer6(4, inner4), &in4, v6(TunnelIPIP, 0, 0, 0)},
+		{"vxlan", outer4(record.ProtoUDP, udpWith(51000, 4789, vxlanHeader(4096, 0x08), ethFrame(0x0800, inner4))), &in4, v4(WireVXLAN, 51000, 4789, 4096)},
+		{"flannel vxlan, IPv6 inside", outer4(record.ProtoUDP, udpWith(51001, 8472, vxlanHeader(1, 0x08), ethFrame(0x86DD, inner6))), &in6, v4(WireVXLAN, 51001, 8472, 1)},
+		{"vxlan over IPv6", outer6(record.ProtoUDP, udpWith(51002, 4789, vxlanHeader(6096, 0x08), ethFrame(0x0800, inner4))), &in4, v6(WireVXLAN, 51002, 4789, 6096)},
+		{"vxlan on a configured port", outer4(record.ProtoUDP, udpWith(51003, 6784, vxlanHeader(7, 0x08), ethFrame(0x0800, inner4))), &in4, v4(WireVXLAN, 51003, 6784, 7)},
+		{"geneve with options", outer4(record.ProtoUDP, udpWith(51004, 6081, geneveHeader(0, 2, 0x6558, 42), ethFrame(0x0800, inner4))), &in4, v4(WireGeneve, 51004, 6081, 42)},
+		{"geneve carrying IPv6", outer4(record.ProtoUDP, udpWith(51005, 6081, geneveHeader(0, 0, 0x86DD, 43), inner6)), &in6, v4(WireGeneve, 51005, 6081, 43)},
+		{"ip-in-ip", outer4(4, inner4), &in4, v4(WireIPIP, 0, 0, 0)},
+		{"ipv6 in ipv4 (sit)", outer4(41, inner6), &in6, v4(WireIPIP, 0, 0, 0)},
+		{"ipv4 in ipv6", outer6(4, inner4), &in4, v6(WireIPIP, 0, 0, 0)},
 		{"vxlan carrying ARP", outer4(record.ProtoUDP, udpWith(51006, 4789, vxlanHeader(1, 0x08), arp)), nil, nil},
 		{"vxlan without the VNI flag", outer4(record.ProtoUDP, udpWith(51007, 4789, vxlanHeader(1, 0), ethFrame(0x0800, inner4))), ptr(asIs(record.ProtoUDP, 51007, 4789)), nil},
 		{"geneve version 1", outer4(record.ProtoUDP, udpWith(51008, 6081, geneveHeader(1, 0, 0x6558, 1), ethFrame(0x0800, inner4))), ptr(asIs(record.ProtoUDP, 51008, 6081)), nil},
@@ -97,10 +97,10 @@ func TestProgramDecapsulatesTunnels(t *testing.T) {
 			ev := evs[0]
 			check(t, ev, *tc.want)
 			switch {
-			case tc.tunnel == nil && ev.Tunnelled:
-				t.Errorf("tunnel %+v, want none", ev.Tunnel)
-			case tc.tunnel != nil && (!ev.Tunnelled || ev.Tunnel != *tc.tunnel):
-				t.Errorf("tunnel %+v (tunnelled %v), want %+v", ev.Tunnel, ev.Tunnelled, *tc.tunnel)
+			case tc.tunnel == nil && ev.HasWire:
+				t.Errorf("wire %+v, want none", ev.Wire)
+			case tc.tunnel != nil && (!ev.HasWire || ev.Wire != *tc.tunnel):
+				t.Errorf("wire %+v (has %v), want %+v", ev.Wire, ev.HasWire, *tc.tunnel)
 			}
 			if tc.tunnel != nil && ev.Len != uint32(len(tc.frame)) {
 				t.Errorf("len %d, want the frame on the wire's %d", ev.Len, len(tc.frame))

@@ -10,11 +10,6 @@ import (
 // snippet event is followed by up to SnippetMax payload bytes.
 const EventSize = int(unsafe.Sizeof(captureEvent{}))
 
-// TunnelEventSize is the size of a raw event of a decapsulated packet
-// (struct tunnel_event in c/capture.h): the inner packet's event, then the
-// outer headers.
-const TunnelEventSize = int(unsafe.Sizeof(captureTunnelEvent{}))
-
 // SnippetMax is the most L4 payload bytes a snippet event carries
 // (SNIPPET_MAX in c/capture.h, the payload of struct snippet).
 const SnippetMax = len(captureSnippet{}.Payload)
@@ -48,9 +43,9 @@ const (
 	evRetransmit = 1 << 4
 	evSnippet    = 1 << 5
 	evPodNS      = 1 << 6
-	evTunnel     = 1 << 7
+	evWire       = 1 << 7
 	evKindFlags  = evDrop | evRetransmit | evSnippet
-	evKnownFlags = evL4 | evReplyKnown | evReply | evKindFlags | evPodNS | evTunnel
+	evKnownFlags = evL4 | evReplyKnown | evReply | evKindFlags | evPodNS | evWire
 )
 
 // Aggregation modes of the capture program (AGG_* in c/aggregate.h).
@@ -113,17 +108,18 @@ type KernelEvent struct {
 	// Payload is the start of the L4 payload (KindSnippet). It aliases the
 	// raw event and is valid only as long as that is.
 	Payload []byte
-	// Tunnelled says the capture program decapsulated the packet
-	// (KindPacket only): the event's other fields are the inner packet's,
-	// and Tunnel holds the outer headers.
-	Tunnelled bool
-	Tunnel    Tunnel
+	// HasWire says the packet was otherwise on the wire (KindPacket
+	// only): decapsulated, its other fields are the inner packet's;
+	// source-translated, they are the packet's before translation. Wire
+	// holds how it was.
+	HasWire bool
+	Wire    Wire
 }
 
 // Decode parses one raw event. It rejects input of the wrong size or with
 // fields no program writes, so a corrupt ring never yields a record.
 func Decode(raw []byte) (KernelEvent, error) {
-	if len(raw) < EventSize || len(raw) > max(EventSize+SnippetMax, TunnelEventSize) {
+	if len(raw) < EventSize || len(raw) > max(EventSize+SnippetMax, WireEventSize) {
 		return KernelEvent{}, fmt.Errorf("decode event: size %d, want %d to %d", len(raw), EventSize, EventSize+SnippetMax)
 	}
 	ce := rawView(raw)
@@ -178,15 +174,15 @@ func Decode(raw []byte) (KernelEvent, error) {
 	default:
 		return KernelEvent{}, fmt.Errorf("decode event: flags %#x name more than one kind", flags)
 	}
-	if flags&evTunnel != 0 {
-		if ev.Kind != KindPacket || len(raw) != TunnelEventSize {
-			return KernelEvent{}, fmt.Errorf("decode event: size %d with flags %#x: a tunnel event is a packet event of %d bytes", len(raw), flags, TunnelEventSize)
+	if flags&evWire != 0 {
+		if ev.Kind != KindPacket || len(raw) != WireEventSize {
+			return KernelEvent{}, fmt.Errorf("decode event: size %d with flags %#x: a wire event is a packet event of %d bytes", len(raw), flags, WireEventSize)
 		}
-		t, err := decodeTunnel(raw)
+		w, err := decodeWire(raw)
 		if err != nil {
 			return KernelEvent{}, err
 		}
-		ev.Tunnelled, ev.Tunnel = true, t
+		ev.HasWire, ev.Wire = true, w
 	} else if (ev.Kind == KindSnippet) != (len(raw) > EventSize) {
 		return KernelEvent{}, fmt.Errorf("decode event: size %d with flags %#x: only a snippet event, and always one, carries payload", len(raw), flags)
 	}

@@ -15,7 +15,8 @@ package bpf
 // field renamed or retyped in C breaks the build, a moved one is followed. trace.c writes
 // the same struct event from the same header, so only capture emits it;
 // trace gives the tally of drops it leaves unreported (traceDropTally).
-// A decapsulated packet's event is a captureTunnelEvent, and the tunnel
-// ports are set as captureTunnelPort values.
-//go:generate go tool bpf2go -cc clang -cflags "-O2 -g -Wall -Werror" -target bpfel,bpfeb -no-global-types -type event -type snippet -type tunnel_event -type tunnel_port -type fwd_key -type fwd_val capture c/capture.c -- -Ic/include
+// A decapsulated or source-translated packet's event is a
+// captureWireEvent, and the tunnel ports are set as captureTunnelPort
+// values.
+//go:generate go tool bpf2go -cc clang -cflags "-O2 -g -Wall -Werror" -target bpfel,bpfeb -no-global-types -type event -type snippet -type wire_event -type tunnel_port -type fwd_key -type fwd_val capture c/capture.c -- -Ic/include
 //go:generate go tool bpf2go -cc clang -cflags "-O2 -g -Wall -Werror" -target bpfel,bpfeb -no-global-types -type drop_tally trace c/trace.c -- -Ic/include

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 	"os"
 	"time"
 
@@ -108,9 +109,14 @@ func (s *Source) handle(raw []byte, rec, l7 *record.Record, emit func(*record.Re
 			return
 		}
 		ev.fillRecord(rec, s.bootToUnix, info.role, info.ref)
-		if ev.Tunnelled {
-			rec.Ext = s.tunnels.ref(s.tables.Tunnels, ev.Tunnel)
-			rec.TunnelSrcPort = ev.Tunnel.SrcPort
+		switch {
+		case !ev.HasWire:
+		case ev.Wire.Kind == WireSNAT:
+			rec.Flags |= record.FlagSNAT
+			rec.Ext = s.snatRef(ev.Wire.Src)
+		default:
+			rec.Ext = s.tunnels.ref(s.tables.Tunnels, ev.Wire)
+			rec.TunnelSrcPort = ev.Wire.SrcPort
 		}
 	}
 	emit(rec)
@@ -135,6 +141,27 @@ func (s *Source) dropNameRef(code uint32) intern.Ref {
 	s.dropRefs[code] = ref
 	return ref
 }
+
+// snatRef returns the reference of a translated source address in
+// Tables.Names, interning it on first use. They are the node's own
+// addresses, or its SNAT pools: few, so cached and pinned for good.
+func (s *Source) snatRef(addr netip.Addr) intern.Ref {
+	if ref, ok := s.snatRefs[addr]; ok {
+		return ref
+	}
+	name := addr.String()
+	ref := s.tables.Names.Intern(snatKeyPrefix+name, func() []string { return []string{name} })
+	s.tables.Names.Pin(ref)
+	if s.snatRefs == nil {
+		s.snatRefs = make(map[netip.Addr]intern.Ref)
+	}
+	s.snatRefs[addr] = ref
+	return ref
+}
+
+// snatKeyPrefix keys translated source addresses in Tables.Names apart
+// from DNS names and drop reasons.
+const snatKeyPrefix = "snat/"
 
 // reserveFailures sums the per-CPU count of events the ring had no room for.
 func (s *Source) reserveFailures() (uint64, error) {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 
@@ -30,8 +31,10 @@ type Source struct {
 	// (only the reader touches it).
 	dropNames dropReasonNames
 	dropRefs  map[uint32]intern.Ref
-	// tunnels caches the references of decapsulated packets' tunnels.
-	tunnels tunnelRefs
+	// tunnels caches the references of decapsulated packets' tunnels;
+	// snatRefs those of translated sources (only the reader touches it).
+	tunnels  tunnelRefs
+	snatRefs map[netip.Addr]intern.Ref
 
 	// ifaces maps ifindex to what the reader needs per event; it is
 	// replaced, never modified, so the reader loads it without locking.

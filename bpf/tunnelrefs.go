@@ -14,7 +14,7 @@ import (
 // tunnelKey is what Tables.Tunnels tells tunnels apart by: all of a
 // Tunnel but the outer source port (see flowview.NewTunnel).
 type tunnelKey struct {
-	proto    TunnelProto
+	kind     WireKind
 	src, dst netip.Addr
 	dport    uint16
 	vni      uint32
@@ -34,16 +34,16 @@ type tunnelRef struct {
 	used bool // since the last sweep's mark
 }
 
-// ref returns the reference of t's tunnel in tables, interning it first if
+// ref returns the reference of tunnel t in table, interning it first if
 // needed.
-func (c *tunnelRefs) ref(table *intern.Table[*flowpb.Tunnel], t Tunnel) intern.Ref {
-	k := tunnelKey{proto: t.Proto, src: t.Src, dst: t.Dst, dport: t.DstPort, vni: t.VNI}
+func (c *tunnelRefs) ref(table *intern.Table[*flowpb.Tunnel], t Wire) intern.Ref {
+	k := tunnelKey{kind: t.Kind, src: t.Src, dst: t.Dst, dport: t.DstPort, vni: t.VNI}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e := c.refs[k]
 	if e == nil || e.ref == 0 {
 		ref := table.Intern(k.String(), func() *flowpb.Tunnel {
-			return flowview.NewTunnel(t.Proto.flowProtocol(), t.Src, t.Dst, t.DstPort, t.VNI)
+			return flowview.NewTunnel(t.Kind.flowProtocol(), t.Src, t.Dst, t.DstPort, t.VNI)
 		})
 		if c.refs == nil {
 			c.refs = make(map[tunnelKey]*tunnelRef)
@@ -71,16 +71,16 @@ func (c *tunnelRefs) mark(m *intern.Mark) {
 }
 
 func (k tunnelKey) String() string {
-	return k.proto.String() + "/" + k.src.String() + ">" + k.dst.String() + ":" +
+	return k.kind.String() + "/" + k.src.String() + ">" + k.dst.String() + ":" +
 		strconv.Itoa(int(k.dport)) + "/" + strconv.FormatUint(uint64(k.vni), 10)
 }
 
 // flowProtocol is Hubble's name for a tunnel protocol: IP-in-IP has none.
-func (p TunnelProto) flowProtocol() flowpb.Tunnel_Protocol {
-	switch p {
-	case TunnelVXLAN:
+func (k WireKind) flowProtocol() flowpb.Tunnel_Protocol {
+	switch k {
+	case WireVXLAN:
 		return flowpb.Tunnel_VXLAN
-	case TunnelGeneve:
+	case WireGeneve:
 		return flowpb.Tunnel_GENEVE
 	}
 	return flowpb.Tunnel_UNKNOWN

@@ -10,7 +10,7 @@ import (
 func TestTunnelRefs(t *testing.T) {
 	tables := intern.NewTables()
 	var c tunnelRefs
-	tun := Tunnel{Proto: TunnelVXLAN, Src: netip.MustParseAddr("172.30.0.1"), Dst: netip.MustParseAddr("172.30.0.2"), SrcPort: 51000, DstPort: 8472, VNI: 1}
+	tun := Wire{Kind: WireVXLAN, Src: netip.MustParseAddr("172.30.0.1"), Dst: netip.MustParseAddr("172.30.0.2"), SrcPort: 51000, DstPort: 8472, VNI: 1}
 	a := c.ref(tables.Tunnels, tun)
 	tun.SrcPort = 51001 // another inner flow through the same tunnel
 	if b := c.ref(tables.Tunnels, tun); b != a || tables.Tunnels.Len() != 1 {

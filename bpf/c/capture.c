@@ -15,6 +15,7 @@
 #include "aggregate.h"
 #include "counters.h"
 #include "tunnel.h"
+#include "snat.h"
 
 #define PASS -1
 
@@ -48,9 +49,9 @@
  * load per port, so packets on other ports pay almost nothing. */
 volatile const __u8 snippet_ports[8192] = {};
 
-/* Never read: names struct tunnel_event in the object's BTF, for bpf2go's
+/* Never read: names struct wire_event in the object's BTF, for bpf2go's
  * -type, since the programs only build it on the stack. */
-const struct tunnel_event *tunnel_event_btf __attribute__((unused));
+const struct wire_event *wire_event_btf __attribute__((unused));
 
 /* A snippet event is built here: it is too large for the stack. */
 struct snippet {
@@ -261,7 +262,7 @@ l3:
  * returns the offset of the inner IP header; it returns 0 for a packet that
  * is no tunnel, and -1 for a tunnel that carries no IP (ARP between VTEPs):
  * such packets are the overlay's own business, not a flow. */
-static __always_inline int decap(struct __sk_buff *skb, struct event *ev, __u32 l4off, struct tunnel *tun, __u16 *inner_proto)
+static __always_inline int decap(struct __sk_buff *skb, struct event *ev, __u32 l4off, struct wire *tun, __u16 *inner_proto)
 {
 	__u32 off;
 
@@ -287,7 +288,7 @@ static __always_inline int decap(struct __sk_buff *skb, struct event *ev, __u32 
 	if (*inner_proto != ETH_P_IP && *inner_proto != ETH_P_IPV6)
 		return -1;
 	tunnel_outer(ev, tun);
-	ev->flags |= EV_TUNNEL;
+	ev->flags |= EV_WIRE;
 	return off;
 }
 
@@ -347,7 +348,7 @@ static __always_inline int parse_ip(struct __sk_buff *skb, __u16 proto, __u32 of
  * Returns 0 for no tunnel (ev untouched), 1 when the inner L4 header is at
  * *inner_l4off, 2 for an inner packet with L3 only, -1 for a packet not to
  * report. */
-__noinline int parse_tunnel(struct __sk_buff *skb, struct event *ev, struct tunnel *tun, __u32 l4off, __u32 *inner_l4off)
+__noinline int parse_tunnel(struct __sk_buff *skb, struct event *ev, struct wire *tun, __u32 l4off, __u32 *inner_l4off)
 {
 	__u16 inner_proto = 0;
 
@@ -366,7 +367,7 @@ __noinline int parse_tunnel(struct __sk_buff *skb, struct event *ev, struct tunn
 	__builtin_memcpy(ev->daddr, tun->daddr, 16);
 	ev->family = tun->family;
 	ev->proto = outer_proto;
-	ev->flags &= ~EV_TUNNEL;
+	ev->flags &= ~EV_WIRE;
 	return 0;
 }
 
@@ -382,8 +383,8 @@ static __always_inline int to_tunnel_port(struct __sk_buff *skb, __u32 l4off)
 static __always_inline void capture(struct __sk_buff *skb, __u8 dir)
 {
 	/* The tunnel part is written only when decap finds one. */
-	struct tunnel_event te;
-	struct event *ev = &te.ev;
+	struct wire_event we;
+	struct event *ev = &we.ev;
 	__u32 off = ETH_HLEN;
 	__u16 proto;
 	__u8 eth[4];
@@ -410,7 +411,7 @@ static __always_inline void capture(struct __sk_buff *skb, __u8 dir)
 	 * beside it: the node-to-node envelope is no flow. */
 	if (!l3only && (ev->proto == IPPROTO_UDP ? to_tunnel_port(skb, l4off) :
 			ev->proto == IPPROTO_IPIP || ev->proto == IPPROTO_IPV6)) {
-		int t = parse_tunnel(skb, ev, &te.tun, l4off, &l4off);
+		int t = parse_tunnel(skb, ev, &we.wire, l4off, &l4off);
 		if (t < 0)
 			return;
 		if (t > 0)
@@ -432,7 +433,7 @@ static __always_inline void capture(struct __sk_buff *skb, __u8 dir)
 			ev->flags |= EV_L4;
 			/* A tunnelled copy's payload was parsed where the pod
 			 * sent or received it. */
-			snip = !(ev->flags & EV_TUNNEL) &&
+			snip = !(ev->flags & EV_WIRE) &&
 			       (ev->proto == IPPROTO_UDP || ev->proto == IPPROTO_TCP) &&
 			       (snippet_port(ev->sport) || snippet_port(ev->dport));
 			if (hint != HINT_UNTRACKED) {
@@ -454,9 +455,15 @@ static __always_inline void capture(struct __sk_buff *skb, __u8 dir)
 		}
 	}
 
+	/* A reported packet the node sends out may have been masqueraded:
+	 * find the pod behind it. */
+	if (dir == DIR_EGRESS && !(ev->flags & EV_WIRE) && (ev->flags & EV_L4) &&
+	    (ev->proto == IPPROTO_TCP || ev->proto == IPPROTO_UDP) && untranslate(skb, ev, &we.wire))
+		ev->flags |= EV_WIRE;
+
 	ev->ktime = bpf_ktime_get_boot_ns();
-	if (ev->flags & EV_TUNNEL) {
-		ring_output(&te, sizeof(te));
+	if (ev->flags & EV_WIRE) {
+		ring_output(&we, sizeof(we));
 		return;
 	}
 	if (snip && !output_snippet(skb, ev, l4off))

@@ -18,9 +18,10 @@
 /* EV_DROP, EV_RETRANSMIT: it happened in a pod's namespace (netns_watch),
  * not the source's own, so ifindex is not one of the source's. */
 #define EV_POD_NS (1 << 6)
-/* The event describes the inner packet of a tunnel the capture program
- * decapsulated; struct tunnel_event carries the outer headers. */
-#define EV_TUNNEL (1 << 7)
+/* The event describes a packet that was otherwise on the wire: the inner
+ * packet of a tunnel, or a packet before its source was translated;
+ * struct wire_event carries how it was. */
+#define EV_WIRE (1 << 7)
 
 /* Most L4 payload bytes an EV_SNIPPET event carries. */
 #define SNIPPET_MAX 512
@@ -55,30 +56,33 @@ struct event {
 
 _Static_assert(sizeof(struct event) == 64, "event must stay 64 bytes");
 
-/* Tunnel protocols capture.c decapsulates (struct tunnel.proto). */
-#define TUNNEL_VXLAN 1
-#define TUNNEL_GENEVE 2
-#define TUNNEL_IPIP 3 /* IPv4 or IPv6 directly inside IPv4 or IPv6 */
+/* How an EV_WIRE packet was on the wire (struct wire.kind). */
+#define WIRE_VXLAN 1
+#define WIRE_GENEVE 2
+#define WIRE_IPIP 3 /* IPv4 or IPv6 directly inside IPv4 or IPv6 */
+#define WIRE_SNAT 4 /* its source address and port were translated */
 
-/* The outer headers of a decapsulated packet. */
-struct tunnel {
+/* The wire's view of an EV_WIRE packet. For a tunnel: the outer addresses,
+ * UDP ports and VNI. For WIRE_SNAT: saddr and sport as translated, the
+ * rest zero. */
+struct wire {
 	__u8 saddr[16]; /* network order; IPv4 in the first 4 bytes */
 	__u8 daddr[16];
 	__u32 vni;      /* VXLAN or Geneve network identifier */
-	__u16 sport;    /* outer UDP ports; 0 for IP-in-IP */
+	__u16 sport;
 	__u16 dport;
-	__u8 proto;     /* TUNNEL_* */
-	__u8 family;    /* EV_FAMILY_* of the outer IP header */
+	__u8 kind;      /* WIRE_* */
+	__u8 family;    /* EV_FAMILY_* of saddr and daddr */
 	__u8 _pad[6];
 };
 
-/* An EV_TUNNEL event: the inner packet's event, then the outer headers. */
-struct tunnel_event {
+/* An EV_WIRE event: the packet's event, then the wire's view. */
+struct wire_event {
 	struct event ev;
-	struct tunnel tun;
+	struct wire wire;
 };
 
-_Static_assert(sizeof(struct tunnel_event) == 112, "tunnel_event must stay 112 bytes");
+_Static_assert(sizeof(struct wire_event) == 112, "wire_event must stay 112 bytes");
 
 /* Most UDP ports the capture program decapsulates. */
 #define MAX_TUNNEL_PORTS 8
@@ -86,6 +90,6 @@ _Static_assert(sizeof(struct tunnel_event) == 112, "tunnel_event must stay 112 b
 /* A UDP destination port carrying a tunnel; port 0 ends the list. */
 struct tunnel_port {
 	__u16 port;
-	__u8 proto; /* TUNNEL_VXLAN or TUNNEL_GENEVE */
+	__u8 kind; /* WIRE_VXLAN or WIRE_GENEVE */
 	__u8 _pad;
 };

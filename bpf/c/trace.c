@@ -211,7 +211,7 @@ static __always_inline int is_unspecified(enum skb_drop_reason reason)
  * moved along. */
 static __always_inline int drop_inner(const unsigned char *head, __u32 tail, struct event *ev, __u32 *l4off)
 {
-	struct tunnel tun;
+	struct wire tun;
 	__u16 inner_proto = 0;
 	__u32 off;
 

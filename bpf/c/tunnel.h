@@ -32,7 +32,7 @@ static __always_inline __u8 tunnel_port(__u16 port)
 		if (!tunnel_ports[i].port)
 			return 0;
 		if (tunnel_ports[i].port == port)
-			return tunnel_ports[i].proto;
+			return tunnel_ports[i].kind;
 	}
 	return 0;
 }
@@ -40,12 +40,12 @@ static __always_inline __u8 tunnel_port(__u16 port)
 /* For an IP payload of protocol proto at l4off: when it is IP itself,
  * fills tun and returns the inner header's offset, with its EtherType in
  * *inner_proto; else returns 0. */
-static __always_inline __u32 ipip_tunnel(__u8 proto, __u32 l4off, struct tunnel *tun, __u16 *inner_proto)
+static __always_inline __u32 ipip_tunnel(__u8 proto, __u32 l4off, struct wire *tun, __u16 *inner_proto)
 {
 	if (proto != IPPROTO_IPIP && proto != IPPROTO_IPV6)
 		return 0;
 	__builtin_memset(tun, 0, sizeof(*tun));
-	tun->proto = TUNNEL_IPIP;
+	tun->kind = WIRE_IPIP;
 	*inner_proto = proto == IPPROTO_IPIP ? ETH_P_IP : ETH_P_IPV6;
 	return l4off;
 }
@@ -54,19 +54,19 @@ static __always_inline __u32 ipip_tunnel(__u8 proto, __u32 l4off, struct tunnel 
  * VXLAN or Geneve header fills tun's protocol, ports and VNI and returns
  * the offset of what the tunnel carries, with its EtherType in
  * *inner_proto (ETH_P_TEB for an Ethernet frame); else returns 0. */
-static __always_inline __u32 udp_tunnel(const __u8 *h, __u32 l4off, struct tunnel *tun, __u16 *inner_proto)
+static __always_inline __u32 udp_tunnel(const __u8 *h, __u32 l4off, struct wire *tun, __u16 *inner_proto)
 {
 	__u16 dport = (__u16)h[2] << 8 | h[3];
 	__u8 kind = tunnel_port(dport);
 	const __u8 *t = &h[UDP_HLEN];
 	__u32 off;
 
-	if (kind == TUNNEL_VXLAN) {
+	if (kind == WIRE_VXLAN) {
 		if (!(t[0] & VXLAN_FLAG_VNI))
 			return 0;
 		off = l4off + UDP_HLEN + VXLAN_HLEN;
 		*inner_proto = ETH_P_TEB;
-	} else if (kind == TUNNEL_GENEVE) {
+	} else if (kind == WIRE_GENEVE) {
 		if (t[0] >> 6) /* version 0 only */
 			return 0;
 		off = l4off + UDP_HLEN + GENEVE_HLEN + (t[0] & 0x3f) * 4;
@@ -75,7 +75,7 @@ static __always_inline __u32 udp_tunnel(const __u8 *h, __u32 l4off, struct tunne
 		return 0;
 	}
 	__builtin_memset(tun, 0, sizeof(*tun));
-	tun->proto = kind;
+	tun->kind = kind;
 	tun->sport = (__u16)h[0] << 8 | h[1];
 	tun->dport = dport;
 	tun->vni = (__u32)t[4] << 16 | (__u32)t[5] << 8 | t[6];
@@ -84,7 +84,7 @@ static __always_inline __u32 udp_tunnel(const __u8 *h, __u32 l4off, struct tunne
 
 /* Moves ev's addresses, the outer header's, into tun: ev is about to
  * describe the inner packet. */
-static __always_inline void tunnel_outer(struct event *ev, struct tunnel *tun)
+static __always_inline void tunnel_outer(struct event *ev, struct wire *tun)
 {
 	tun->family = ev->family;
 	__builtin_memcpy(tun->saddr, ev->saddr, 16);

@@ -72,7 +72,13 @@ func build(e *Flow) *flowpb.Flow {
 			f.Summary = AggregateSummary(r)
 			f.Aggregate = buildAggregate(r, f.TrafficDirection)
 		}
-		f.Tunnel = buildTunnel(e)
+		if r.Flags&record.FlagSNAT != 0 {
+			if names := e.node.Tables.Names.Get(r.Ext); len(names) == 1 {
+				f.IP.SourceXlated = names[0]
+			}
+		} else {
+			f.Tunnel = buildTunnel(e)
+		}
 	case record.KindDrop:
 		f.DropReason = uint32(r.DropReason)
 		f.DropReasonDesc = flowpb.DropReason(r.DropReason)

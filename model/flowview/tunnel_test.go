@@ -48,3 +48,20 @@ func TestFlowTunnel(t *testing.T) {
 		t.Errorf("interned tunnel's source port became %d", got)
 	}
 }
+
+func TestFlowSourceXlated(t *testing.T) {
+	node := testNode()
+	snat := node.Tables.Names.Intern("snat/172.30.0.1", func() []string { return []string{"172.30.0.1"} })
+	rec := tcpRecord()
+	rec.Flags |= record.FlagSNAT
+	rec.Ext = snat
+	var e Flow
+	e.Reset(node, &rec, 1)
+	f := e.Flow()
+	if got := f.GetIP().GetSourceXlated(); got != "172.30.0.1" {
+		t.Errorf("source_xlated %q, want 172.30.0.1", got)
+	}
+	if f.GetIP().GetSource() != "10.244.1.10" || f.GetTunnel() != nil {
+		t.Errorf("flow %v: want the pod's source and no tunnel", f)
+	}
+}

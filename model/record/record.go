@@ -34,6 +34,10 @@ const (
 	// FlagReply marks a packet travelling against its connection's initial
 	// direction.
 	FlagReply
+	// FlagSNAT marks a trace record of a packet the node sent out with its
+	// source translated: Src is the source before translation, and Ext
+	// references the translated address in Tables.Names.
+	FlagSNAT
 )
 
 // TCP flag bits as they appear in TCPFlags (the TCP header's bit order).
@@ -95,8 +99,8 @@ type Record struct {
 	SrcNames, DstNames intern.Ref
 	// Ext references what a kind has beyond the fixed fields: L7 details
 	// (KindL7), the kernel drop reason's name (KindDrop), a decapsulated
-	// packet's outer headers in Tables.Tunnels (KindTrace; zero when the
-	// packet was not tunnelled).
+	// packet's outer headers in Tables.Tunnels or, with FlagSNAT, its
+	// translated source in Tables.Names (KindTrace; zero for neither).
 	Ext intern.Ref
 
 	// Count is the number of events lost (KindLost) or of packets this record

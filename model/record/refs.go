@@ -4,8 +4,9 @@ import "github.com/foveanet/fovea/model/intern"
 
 // MarkRefs marks the intern table entries the record references, so that a
 // sweep keeps them while the record is in the ring. Ext references the Names
-// table in drop records (the kernel drop reason's name) and the Tunnels
-// table in trace records (a decapsulated packet's outer headers); in L7
+// table in drop records (the kernel drop reason's name) and in trace records
+// with FlagSNAT (the translated source), and the Tunnels table in other
+// trace records (a decapsulated packet's outer headers); in L7
 // records it references L7 details, which are bounded apart from the tables.
 func (r *Record) MarkRefs(m *intern.Marks) {
 	m.Interfaces.Add(r.Iface)
@@ -19,6 +20,10 @@ func (r *Record) MarkRefs(m *intern.Marks) {
 	case KindDrop:
 		m.Names.Add(r.Ext)
 	case KindTrace:
-		m.Tunnels.Add(r.Ext)
+		if r.Flags&FlagSNAT != 0 {
+			m.Names.Add(r.Ext)
+		} else {
+			m.Tunnels.Add(r.Ext)
+		}
 	}
 }
