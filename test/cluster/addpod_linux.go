@@ -29,10 +29,10 @@ func (c *Cluster) AddPod(ctx context.Context, node string) (Pod, error) {
 	}
 	err := setSysctls(NewNetns(p.Netns), noDAD)
 	if err == nil {
-		err = ipBatch(ctx, n.Netns, hostVethCommands(p))
+		err = ipBatch(ctx, n.Netns, hostVethCommands(n, p))
 	}
 	if err == nil {
-		err = configurePod(ctx, NewNetns(n.Netns), p)
+		err = configurePod(ctx, NewNetns(n.Netns), n, p)
 	}
 	if err == nil {
 		err = c.waitLinksUp(ctx, []string{n.Netns, p.Netns})

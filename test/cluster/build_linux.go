@@ -54,31 +54,17 @@ func (c *Cluster) buildNode(ctx context.Context, n Node) error {
 	if err := ipBatch(ctx, n.Netns, nodeCommands(c.Topology, n)); err != nil {
 		return fmt.Errorf("configure node %s: %w", n.Name, err)
 	}
+	if fdb := fdbCommands(c.Topology, n); len(fdb) > 0 {
+		if err := bridgeBatch(ctx, n.Netns, fdb); err != nil {
+			return fmt.Errorf("configure node %s: %w", n.Name, err)
+		}
+	}
 	for _, p := range n.Pods {
-		if err := configurePod(ctx, ns, p); err != nil {
+		if err := configurePod(ctx, ns, n, p); err != nil {
 			return err
 		}
 	}
 	c.logger.Debug("node built", "node", n.Name, "netns", n.Netns, "pods", len(n.Pods))
-	return nil
-}
-
-// configurePod sets the node side of p's veth (which must exist) and the
-// pod's own addresses and routes.
-func configurePod(ctx context.Context, node *Netns, p Pod) error {
-	// Proxy ARP answers the pod's ARP for PodGatewayV4, which no interface
-	// owns, with the host veth's MAC. proxy_delay 0 because proxy replies
-	// are otherwise held back a random time up to 0.8 s, stalling every
-	// pod's first packet.
-	if err := setSysctls(node, map[string]string{
-		"net.ipv4.conf." + p.HostVeth + ".proxy_arp":    "1",
-		"net.ipv4.neigh." + p.HostVeth + ".proxy_delay": "0",
-	}); err != nil {
-		return err
-	}
-	if err := ipBatch(ctx, p.Netns, podCommands(p)); err != nil {
-		return fmt.Errorf("configure pod %s: %w", p.Key(), err)
-	}
 	return nil
 }
 
@@ -119,47 +105,39 @@ func nodeCommands(t Topology, n Node) []string {
 		"link set " + n.Interface + " up",
 		fmt.Sprintf("route add 0.0.0.0/0 via %s dev %s", GatewayV4, n.Interface),
 		fmt.Sprintf("route add ::/0 via %s dev %s", GatewayV6, n.Interface),
+	}
+	if n.Bridge == "" {
 		// As Calico does for its blocks: unknown pod IPs of this node
 		// are dropped here instead of bouncing off the default route.
-		"route add blackhole " + n.PodCIDRv4.String(),
-		"route add blackhole " + n.PodCIDRv6.String(),
+		// A bridge's subnet route covers them.
+		cmds = append(cmds,
+			"route add blackhole "+n.PodCIDRv4.String(),
+			"route add blackhole "+n.PodCIDRv6.String(),
+		)
+	} else {
+		cmds = append(cmds, bridgeCommands(n)...)
 	}
+	cmds = append(cmds, tunnelCommands(n)...)
 	for _, p := range n.Pods {
-		cmds = append(cmds, hostVethCommands(p)...)
+		cmds = append(cmds, hostVethCommands(n, p)...)
 	}
 	for _, other := range t.Nodes {
-		if other.Name == n.Name {
-			continue
+		if other.Name != n.Name {
+			cmds = append(cmds, peerCommands(n, other)...)
 		}
-		cmds = append(cmds,
-			fmt.Sprintf("route add %s via %s dev %s", other.PodCIDRv4, other.IPv4, n.Interface),
-			fmt.Sprintf("route add %s via %s dev %s", other.PodCIDRv6, other.IPv6, n.Interface),
-		)
 	}
 	return cmds
 }
 
-// hostVethCommands create p's veth pair from the node and route p's
-// addresses to it.
-func hostVethCommands(p Pod) []string {
-	return []string{
-		fmt.Sprintf("link add %s type veth peer name %s netns %s", p.HostVeth, p.Interface, p.Netns),
-		"link set " + p.HostVeth + " up",
-		addrAdd(netip.PrefixFrom(PodGatewayV6, 64), p.HostVeth),
-		fmt.Sprintf("route add %s dev %s scope link", netip.PrefixFrom(p.IPv4, 32), p.HostVeth),
-		fmt.Sprintf("route add %s dev %s", netip.PrefixFrom(p.IPv6, 128), p.HostVeth),
+// peerCommands route other's pod CIDRs: through the tunnels in an overlay
+// layout, else via other's address on the underlay.
+func peerCommands(n, other Node) []string {
+	if len(n.Tunnels) > 0 {
+		return tunnelPeerCommands(n, other)
 	}
-}
-
-func podCommands(p Pod) []string {
 	return []string{
-		"link set lo up",
-		addrAdd(netip.PrefixFrom(p.IPv4, 32), p.Interface),
-		addrAdd(netip.PrefixFrom(p.IPv6, 128), p.Interface),
-		"link set " + p.Interface + " up",
-		fmt.Sprintf("route add %s dev %s scope link", PodGatewayV4, p.Interface),
-		fmt.Sprintf("route add 0.0.0.0/0 via %s dev %s", PodGatewayV4, p.Interface),
-		fmt.Sprintf("route add ::/0 via %s dev %s", PodGatewayV6, p.Interface),
+		fmt.Sprintf("route add %s via %s dev %s", other.PodCIDRv4, other.IPv4, n.Interface),
+		fmt.Sprintf("route add %s via %s dev %s", other.PodCIDRv6, other.IPv6, n.Interface),
 	}
 }
 

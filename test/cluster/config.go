@@ -38,6 +38,9 @@ type Config struct {
 	// Uplink is the link type of every node's underlay interface;
 	// UplinkVeth if empty.
 	Uplink Uplink
+	// Layout is how nodes wire their pods and reach each other's;
+	// LayoutRouted if empty.
+	Layout Layout
 	// Logger receives progress and cleanup messages.
 	Logger *slog.Logger
 }
@@ -76,6 +79,9 @@ func (c Config) withDefaults() Config {
 	if c.Uplink == "" {
 		c.Uplink = UplinkVeth
 	}
+	if c.Layout == "" {
+		c.Layout = LayoutRouted
+	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -98,6 +104,9 @@ func (c Config) Validate() error {
 	}
 	if c.Uplink != UplinkVeth && c.Uplink != UplinkMacvlan {
 		return fmt.Errorf("invalid Uplink %q: want %q or %q", c.Uplink, UplinkVeth, UplinkMacvlan)
+	}
+	if c.Layout != LayoutRouted && c.Layout != LayoutFlannelVXLAN && c.Layout != LayoutCalicoVXLAN {
+		return fmt.Errorf("invalid Layout %q: want %q, %q or %q", c.Layout, LayoutRouted, LayoutFlannelVXLAN, LayoutCalicoVXLAN)
 	}
 	return nil
 }

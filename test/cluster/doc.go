@@ -2,9 +2,11 @@
 // namespaces so the agent can be demonstrated and tested end to end without a
 // real Kubernetes: a "fabric" namespace holding the underlay bridge, N "node"
 // namespaces attached to it, and per node several "pod" namespaces wired the
-// way Calico wires pods (a /32 and /128 per pod behind a host-side veth, a
-// link-local default gateway answered by proxy ARP and a link-local address on
-// the host veth, and node-to-node routes for the other nodes' pod CIDRs).
+// way a CNI wires them (Config.Layout): by default as Calico in BGP mode (a
+// /32 and /128 per pod behind a host-side veth, a link-local default gateway
+// answered by proxy ARP and a link-local address on the host veth, and
+// node-to-node routes for the other nodes' pod CIDRs), or as flannel's or
+// Calico's VXLAN overlay, with the devices and entries those CNIs program.
 //
 // The package owns the addressing plan and names (Plan, Topology), running
 // code and commands inside a namespace (Netns.Do, Netns.Exec), long-running

@@ -12,7 +12,7 @@ import (
 // readyTimeout bounds the wait for links to become usable after a build.
 const readyTimeout = 10 * time.Second
 
-// waitLinksUp waits until every veth in every namespace is
+// waitLinksUp waits until every link in every namespace is
 // operationally up with its queueing discipline attached. A veth whose peer
 // came up after it gets both only when the kernel's link watcher runs,
 // asynchronously; until then it silently drops what it is given, so the
@@ -61,7 +61,10 @@ func firstLinkNotReady(out string) string {
 		if name == "lo" || name == BridgeInterface {
 			continue
 		}
-		if !strings.Contains(line, " state UP ") || strings.Contains(line, " qdisc noop ") {
+		// A device that reports no operational state (vxlan) is UNKNOWN
+		// when up.
+		up := strings.Contains(line, " state UP ") || strings.Contains(line, " state UNKNOWN ")
+		if !up || strings.Contains(line, " qdisc noop ") {
 			return name
 		}
 	}

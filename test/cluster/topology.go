@@ -17,9 +17,9 @@ var (
 	// default gateway so the underlay interface carries the default route.
 	GatewayV4 = netip.MustParseAddr("172.30.0.254")
 	GatewayV6 = netip.MustParseAddr("fd00:172:30::254")
-	// PodGatewayV4 and PodGatewayV6 are every pod's next hop: the node
-	// answers for the first by proxy ARP and owns the second on each host
-	// veth, as Calico does.
+	// PodGatewayV4 and PodGatewayV6 are every pod's next hop in the
+	// routed and Calico layouts: the node answers for the first by proxy
+	// ARP and owns the second on each host veth, as Calico does.
 	PodGatewayV4 = netip.MustParseAddr("169.254.1.1")
 	PodGatewayV6 = netip.MustParseAddr("fe80::1")
 )
@@ -51,6 +51,8 @@ type Topology struct {
 	Fabric string `json:"fabric"`
 	// Uplink is the link type of every node's Interface.
 	Uplink Uplink `json:"uplink"`
+	// Layout is how nodes wire their pods and reach each other's.
+	Layout Layout `json:"layout"`
 	Nodes  []Node `json:"nodes"`
 }
 
@@ -68,7 +70,18 @@ type Node struct {
 	IPv6       netip.Addr   `json:"ipv6"`
 	PodCIDRv4  netip.Prefix `json:"pod_cidr_v4"`
 	PodCIDRv6  netip.Prefix `json:"pod_cidr_v6"`
-	Pods       []Pod        `json:"pods"`
+	// PodGatewayV4 and PodGatewayV6 are the next hop of the node's pods.
+	PodGatewayV4 netip.Addr `json:"pod_gateway_v4"`
+	PodGatewayV6 netip.Addr `json:"pod_gateway_v6"`
+	// PodMTU is the MTU of the node's pod veths, both ends.
+	PodMTU int `json:"pod_mtu"`
+	// Bridge is the bridge the pods' host veths are ports of, holding the
+	// pod gateways (flannel's cni0); empty when pods are routed.
+	Bridge string `json:"bridge,omitempty"`
+	// Tunnels are the node's VXLAN devices, IPv4's then IPv6's, in an
+	// overlay layout; none in the routed one.
+	Tunnels []Tunnel `json:"tunnels,omitempty"`
+	Pods    []Pod    `json:"pods"`
 }
 
 // Pod is one pod namespace.
@@ -141,7 +154,7 @@ func Plan(cfg Config) (Topology, error) {
 	if err := cfg.Validate(); err != nil {
 		return Topology{}, err
 	}
-	t := Topology{Prefix: cfg.Prefix, Fabric: cfg.Prefix + "fabric", Uplink: cfg.Uplink}
+	t := Topology{Prefix: cfg.Prefix, Fabric: cfg.Prefix + "fabric", Uplink: cfg.Uplink, Layout: cfg.Layout}
 	for i := 1; i <= cfg.Nodes; i++ {
 		node := Node{
 			Name:       fmt.Sprintf("node%d", i),
@@ -158,6 +171,7 @@ func Plan(cfg Config) (Topology, error) {
 		if cfg.Uplink == UplinkMacvlan {
 			node.FabricPort = MacvlanPort
 		}
+		planLayout(cfg.Layout, &node, i)
 		for j := 1; j <= cfg.PodsPerNode; j++ {
 			global := (i-1)*cfg.PodsPerNode + (j - 1)
 			node.Pods = append(node.Pods, planPod(cfg.Prefix, node, j, global))

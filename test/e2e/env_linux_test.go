@@ -128,6 +128,38 @@ func newEnv(cfg cluster.Config, fovea, hubble string) (*env, error) {
 	return e, nil
 }
 
+// setupOwn builds a cluster of the test's own from cfg, which names its own
+// Prefix, in a state directory of t's, with agents and servers as newEnv
+// starts them; all is removed when t ends. Tests use it for layouts the
+// shared cluster does not have.
+func setupOwn(t *testing.T, cfg cluster.Config) *env {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: builds network namespaces and loads eBPF programs")
+	}
+	fovea, hubble, err := binaries()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.StateDir = t.TempDir()
+	e, err := newEnv(cfg, fovea, hubble)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		e.stop()
+		if t.Failed() {
+			dumpLogs(e)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if err := e.cluster.Close(ctx); err != nil {
+			t.Errorf("close cluster: %v", err)
+		}
+	})
+	return e
+}
+
 func TestMain(m *testing.M) {
 	code := m.Run()
 	if shared != nil {

@@ -6,7 +6,6 @@ import (
 	"cmp"
 	"context"
 	"fmt"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -100,31 +99,7 @@ func TestObservationPoints(t *testing.T) {
 // removed when t ends.
 func setupMacvlan(t *testing.T) *env {
 	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("needs root: builds network namespaces and loads eBPF programs")
-	}
-	fovea, hubble, err := binaries()
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, err := newEnv(cluster.Config{
-		Prefix: macvlanPrefix, Nodes: 2, PodsPerNode: 2, StateDir: t.TempDir(), Uplink: cluster.UplinkMacvlan,
-	}, fovea, hubble)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		e.stop()
-		if t.Failed() {
-			dumpLogs(e)
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		if err := e.cluster.Close(ctx); err != nil {
-			t.Errorf("close cluster: %v", err)
-		}
-	})
-	return e
+	return setupOwn(t, cluster.Config{Prefix: macvlanPrefix, Nodes: 2, PodsPerNode: 2, Uplink: cluster.UplinkMacvlan})
 }
 
 func testObservationPoints(t *testing.T, e *env) {
