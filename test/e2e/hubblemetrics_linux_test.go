@@ -39,57 +39,8 @@ const (
 // Prometheus server's query API: each series moves by what the traffic
 // makes it.
 func TestHubbleMetrics(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs root: builds network namespaces and loads eBPF programs")
-	}
-	fovea := os.Getenv("FOVEA_BIN")
-	if fovea == "" {
-		t.Fatal("FOVEA_BIN is not set: run the end-to-end tests with `make e2e`")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
-	defer cancel()
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	if err := cluster.Cleanup(ctx, metPrefix, log); err != nil {
-		t.Fatalf("clean up an earlier run: %v", err)
-	}
-	stateDir := t.TempDir()
-	c, err := cluster.Build(ctx, cluster.Config{Prefix: metPrefix, Nodes: 2, PodsPerNode: 2, StateDir: stateDir, Logger: log})
-	if err != nil {
-		t.Fatalf("build cluster: %v", err)
-	}
-	life, stop := context.WithCancel(ctx)
-	t.Cleanup(func() {
-		stop()
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		if err := c.Close(ctx); err != nil {
-			t.Errorf("close cluster: %v", err)
-		}
-	})
-	inv := filepath.Join(stateDir, "inventory.yaml")
-	if err := demo.WriteInventory(inv, demo.Inventory(c.Topology)); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := demo.StartAgents(life, c, fovea, 65535, demo.WithInventory(inv),
-		demo.WithMetricsAddress(fmt.Sprintf(":%d", metMetricsPort)), demo.WithAgentArgs("--metrics="+metSpec)); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if t.Failed() {
-			for _, n := range c.Topology.Nodes {
-				data, _ := os.ReadFile(filepath.Join(c.NodeStateDir(n.Name), "agent.stderr.log"))
-				t.Logf("=== %s agent.stderr.log\n%s", n.Name, data)
-			}
-		}
-	})
-	hosts := c.Hosts()
-	for _, h := range hosts {
-		if _, err := traffic.Serve(life, h, log); err != nil {
-			t.Fatalf("serve on %s: %v", h.Name, err)
-		}
-	}
-	prom := startPrometheus(t, life, c, stateDir, metMetricsPort)
-	prom.waitFor(t, `sum(up{job="fovea"})`, float64(len(c.Topology.Nodes)))
+	m := startMetricsCluster(t, metPrefix, "--metrics="+metSpec)
+	ctx, life, c, hosts, prom := m.ctx, m.life, m.cluster, m.hosts, m.prom
 
 	// Pods 0 and 1 share the first node: its agent sees every packet
 	// between them leaving one (from-endpoint) and entering the other
@@ -105,7 +56,7 @@ func TestHubbleMetrics(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dnsServer, err := traffic.ServeDNS(life, server, zone, log)
+	dnsServer, err := traffic.ServeDNS(life, server, zone, nil)
 	if err != nil {
 		t.Fatalf("ServeDNS: %v", err)
 	}
@@ -184,6 +135,76 @@ func TestHubbleMetrics(t *testing.T) {
 			return nil
 		})
 	}
+}
+
+// metricsCluster is a cluster of its own with agents counting Hubble
+// metrics, scraped by a real Prometheus server.
+type metricsCluster struct {
+	ctx       context.Context // the test's deadline
+	life      context.Context // ends with the test: agents, servers
+	cluster   *cluster.Cluster
+	hosts     []traffic.Host
+	inventory string
+	prom      *promServer
+}
+
+// startMetricsCluster builds a 2-node cluster named by prefix, runs agents
+// with agentArgs and traffic servers on every pod, and a Prometheus server
+// scraping the agents, and waits until it scrapes both.
+func startMetricsCluster(t *testing.T, prefix string, agentArgs ...string) *metricsCluster {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: builds network namespaces and loads eBPF programs")
+	}
+	fovea := os.Getenv("FOVEA_BIN")
+	if fovea == "" {
+		t.Fatal("FOVEA_BIN is not set: run the end-to-end tests with `make e2e`")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	t.Cleanup(cancel)
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	if err := cluster.Cleanup(ctx, prefix, log); err != nil {
+		t.Fatalf("clean up an earlier run: %v", err)
+	}
+	stateDir := t.TempDir()
+	c, err := cluster.Build(ctx, cluster.Config{Prefix: prefix, Nodes: 2, PodsPerNode: 2, StateDir: stateDir, Logger: log})
+	if err != nil {
+		t.Fatalf("build cluster: %v", err)
+	}
+	life, stop := context.WithCancel(ctx)
+	t.Cleanup(func() {
+		stop()
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if err := c.Close(ctx); err != nil {
+			t.Errorf("close cluster: %v", err)
+		}
+	})
+	inv := filepath.Join(stateDir, "inventory.yaml")
+	if err := demo.WriteInventory(inv, demo.Inventory(c.Topology)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := demo.StartAgents(life, c, fovea, 65535, demo.WithInventory(inv),
+		demo.WithMetricsAddress(fmt.Sprintf(":%d", metMetricsPort)), demo.WithAgentArgs(agentArgs...)); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			for _, n := range c.Topology.Nodes {
+				data, _ := os.ReadFile(filepath.Join(c.NodeStateDir(n.Name), "agent.stderr.log"))
+				t.Logf("=== %s agent.stderr.log\n%s", n.Name, data)
+			}
+		}
+	})
+	hosts := c.Hosts()
+	for _, h := range hosts {
+		if _, err := traffic.Serve(life, h, log); err != nil {
+			t.Fatalf("serve on %s: %v", h.Name, err)
+		}
+	}
+	prom := startPrometheus(t, life, c, stateDir, metMetricsPort)
+	prom.waitFor(t, `sum(up{job="fovea"})`, float64(len(c.Topology.Nodes)))
+	return &metricsCluster{ctx: ctx, life: life, cluster: c, hosts: hosts, inventory: inv, prom: prom}
 }
 
 // sendToWorld sends one UDP datagram from h to addr.

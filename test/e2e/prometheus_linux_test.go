@@ -149,3 +149,21 @@ func (p *promServer) waitFor(t *testing.T, q string, want float64) {
 		return nil
 	})
 }
+
+// waitData waits until q returns data (a filter such as "x > 0" holds),
+// or, with want false, until it returns none (the series are gone).
+func (p *promServer) waitData(t *testing.T, q string, want bool) {
+	t.Helper()
+	eventually(t, 30*time.Second, func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		values, err := p.query(ctx, q)
+		if err != nil {
+			return err
+		}
+		if (len(values) > 0) != want {
+			return fmt.Errorf("%s = %v, want data: %v", q, values, want)
+		}
+		return nil
+	})
+}
