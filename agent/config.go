@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/foveanet/fovea/agent/flowmetrics"
 	"github.com/foveanet/fovea/api/server"
 	"github.com/foveanet/fovea/bpf"
 )
@@ -32,6 +33,9 @@ const (
 	flagInventoryInterval      = "inventory-interval"
 	flagKubeconfig             = "kubeconfig"
 	flagMetricsAddress         = "metrics-address"
+	flagMetrics                = "metrics"
+	flagMetricsSeriesTTL       = "metrics-series-ttl"
+	flagMetricsSeriesLimit     = "metrics-series-limit"
 	flagLocalAddrsRefresh      = "local-addrs-refresh"
 	flagInternSweepInterval    = "intern-sweep-interval"
 )
@@ -79,6 +83,15 @@ type Config struct {
 	Kubeconfig string
 	// MetricsAddress is where /metrics is served; empty disables it.
 	MetricsAddress string
+	// Metrics are Hubble's flow metrics to count, in the syntax of Cilium's
+	// --hubble-metrics; empty counts none (hubble_lost_events_total is
+	// served regardless).
+	Metrics string
+	// MetricsSeriesTTL is how long a flow metric's series naming endpoints
+	// or DNS queries lives after its last flow; MetricsSeriesLimit is the
+	// most series one flow metric holds.
+	MetricsSeriesTTL   time.Duration
+	MetricsSeriesLimit int
 	// LocalAddrsRefresh is how often the node's own addresses are re-read.
 	LocalAddrsRefresh time.Duration
 	// InternSweepInterval is how often the intern tables are swept of
@@ -121,6 +134,12 @@ func (c *Config) Flags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.Kubeconfig, flagKubeconfig, "",
 		"kubeconfig of the cluster whose pods and services label flows (default: the cluster the agent runs in, if any)")
 	fs.StringVar(&c.MetricsAddress, flagMetricsAddress, ":9965", "address to serve Prometheus /metrics on; empty disables it")
+	fs.StringVar(&c.Metrics, flagMetrics, "",
+		"Hubble flow metrics to count, as Cilium's --hubble-metrics: handlers separated by spaces, each optionally followed by a colon and options separated by semicolons, e.g. 'dns:query;ignoreAAAA drop:sourceContext=pod;destinationContext=namespace flow' (handlers: flow, drop, tcp, dns, port-distribution, icmp, flows-to-world)")
+	fs.DurationVar(&c.MetricsSeriesTTL, flagMetricsSeriesTTL, flowmetrics.DefaultSeriesTTL,
+		"how long a flow metric's series naming a pod, workload, address or DNS query lives after its last flow")
+	fs.IntVar(&c.MetricsSeriesLimit, flagMetricsSeriesLimit, flowmetrics.DefaultSeriesLimit,
+		"most series one flow metric holds; flows that would add more are counted in fovea_metrics_series_dropped_total")
 	fs.DurationVar(&c.LocalAddrsRefresh, flagLocalAddrsRefresh, 30*time.Second, "how often to re-read the node's own addresses")
 	fs.DurationVar(&c.InternSweepInterval, flagInternSweepInterval, 10*time.Second,
 		"how often to free the pods, services, DNS names and interfaces no flow in the ring and nothing current references")
@@ -177,6 +196,9 @@ func (c *Config) Validate() error {
 	}
 	if c.InternSweepInterval <= 0 {
 		return fmt.Errorf("--%s: %v must be positive", flagInternSweepInterval, c.InternSweepInterval)
+	}
+	if err := c.validateFlowMetrics(); err != nil {
+		return err
 	}
 	if err := c.Server.Validate(); err != nil {
 		return fmt.Errorf("validate server config: %w", err)

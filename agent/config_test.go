@@ -18,6 +18,9 @@ func validConfig() Config {
 		AggregationInterval: 30 * time.Second,
 		LocalAddrsRefresh:   30 * time.Second,
 		InternSweepInterval: 10 * time.Second,
+		MetricsAddress:      ":9965",
+		MetricsSeriesTTL:    5 * time.Minute,
+		MetricsSeriesLimit:  10000,
 		Server:              server.Config{SocketPath: "/run/fovea-test.sock"},
 	}
 }

@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"context"
 	"fmt"
 	"net/netip"
 	"testing"
@@ -8,7 +9,9 @@ import (
 	"github.com/foveanet/fovea/agent/dns"
 	"github.com/foveanet/fovea/agent/endpoints"
 	"github.com/foveanet/fovea/agent/enrich"
+	"github.com/foveanet/fovea/agent/flowmetrics"
 	"github.com/foveanet/fovea/api/observer"
+	"github.com/foveanet/fovea/model/flowview"
 	"github.com/foveanet/fovea/model/intern"
 	"github.com/foveanet/fovea/model/record"
 	"github.com/foveanet/fovea/ringbuffer"
@@ -60,6 +63,32 @@ func newBenchPipeline(b *testing.B) (*pipeline, *intern.Tables, *endpoints.Store
 // two pods and store it.
 func BenchmarkPipelineEmit(b *testing.B) {
 	p, _, _, _, pods := newBenchPipeline(b)
+	i := 0
+	var r record.Record
+	for b.Loop() {
+		r = record.Record{Kind: record.KindTrace, Time: int64(i), Proto: record.ProtoTCP, SrcPort: 40000, DstPort: 80}
+		r.SetAddrs(pods[i%len(pods)].IPs[0], pods[(i*7+1)%len(pods)].IPs[0])
+		p.emit(&r)
+		i++
+	}
+}
+
+// BenchmarkPipelineEmitFlowMetrics is the writer's hot path with every
+// Hubble flow metrics handler enabled: the records are queued for the
+// handlers' goroutine, which counts them meanwhile.
+func BenchmarkPipelineEmitFlowMetrics(b *testing.B) {
+	p, tables, _, _, pods := newBenchPipeline(b)
+	cfg, err := flowmetrics.ParseSpec("flow drop tcp dns port-distribution icmp flows-to-world")
+	if err != nil {
+		b.Fatal(err)
+	}
+	node := flowview.NewNode("node1", "default", "bench", nil, tables)
+	if p.flowMetrics, err = flowmetrics.New(cfg, node); err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(b.Context())
+	defer cancel()
+	go func() { _ = p.flowMetrics.Run(ctx) }()
 	i := 0
 	var r record.Record
 	for b.Loop() {

@@ -6,6 +6,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/foveanet/fovea/agent/dns"
+	"github.com/foveanet/fovea/agent/flowmetrics"
 	"github.com/foveanet/fovea/agent/sweep"
 	"github.com/foveanet/fovea/api/metrics"
 	"github.com/foveanet/fovea/api/observer"
@@ -64,6 +65,9 @@ type instruments struct {
 	source   Source
 	sweeper  *sweep.Sweeper
 	observer *observer.Server
+	// flowMetrics are Hubble's flow metrics (hubble_*, named as Hubble
+	// names them) and their own health.
+	flowMetrics *flowmetrics.Metrics
 	// feed are the series of what feeds the endpoints index (the inventory
 	// file, or the Kubernetes API and its health), if anything does.
 	feed []prometheus.Collector
@@ -72,8 +76,11 @@ type instruments struct {
 // register registers every series the agent exposes with reg: the one list
 // of them, which testdata/metrics.golden shows.
 func (in instruments) register(reg *metrics.Registry) error {
+	if err := reg.RegisterUnprefixed(in.flowMetrics.FlowCollector()); err != nil {
+		return err
+	}
 	return reg.Register(append([]prometheus.Collector{
 		in.ring, in.tables.Collector(), in.l7.Collector(), in.names.Collector(), in.parser.Collector(),
-		in.source.Collector(), in.sweeper.Collector(), in.observer.Collector(),
+		in.source.Collector(), in.sweeper.Collector(), in.observer.Collector(), in.flowMetrics.Collector(),
 	}, in.feed...)...)
 }

@@ -34,7 +34,9 @@ func TestMetricsGolden(t *testing.T) {
 	if err := os.WriteFile(kubeconfig, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	base := Config{NodeName: "node1", InternSweepInterval: time.Second}
+	// Every handler, so that every Hubble series is listed.
+	base := Config{NodeName: "node1", InternSweepInterval: time.Second,
+		Metrics: "flow drop tcp dns port-distribution icmp flows-to-world"}
 	fromInventory, fromKubernetes := base, base
 	fromInventory.Inventory, fromInventory.InventoryInterval = inventory, time.Second
 	fromKubernetes.Kubeconfig = kubeconfig
@@ -59,6 +61,7 @@ func registry(t *testing.T, cfg Config) *metrics.Registry {
 func unloadedAgent(t *testing.T, cfg Config, log *slog.Logger) (*agent, *observer.Server) {
 	t.Helper()
 	cfg.RingCapacity = 15
+	cfg.MetricsSeriesTTL, cfg.MetricsSeriesLimit = time.Minute, 100
 	unloaded := func(Config, *slog.Logger, *intern.Tables, *dns.Parser, *observer.AgentEvents, func()) (Source, error) {
 		return datapathSeries{}, nil
 	}
@@ -74,6 +77,10 @@ func unloadedAgent(t *testing.T, cfg Config, log *slog.Logger) (*agent, *observe
 	if err != nil {
 		t.Fatal(err)
 	}
+	if a.flowMetrics, err = newFlowMetrics(cfg, a.dp, obs, log); err != nil {
+		t.Fatal(err)
+	}
+	a.enr.pipeline.flowMetrics = a.flowMetrics
 	return a, obs
 }
 

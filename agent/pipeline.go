@@ -5,6 +5,7 @@ import (
 
 	flowpb "github.com/cilium/cilium/api/v1/flow"
 
+	"github.com/foveanet/fovea/agent/flowmetrics"
 	"github.com/foveanet/fovea/api/observer"
 	"github.com/foveanet/fovea/model/intern"
 	"github.com/foveanet/fovea/model/record"
@@ -25,6 +26,8 @@ type pipeline struct {
 	// namespaces learns which namespaces have flows, for GetNamespaces.
 	namespaces *observer.NamespaceTracker
 	endpoints  *intern.Table[*flowpb.Endpoint]
+	// flowMetrics counts records into Hubble's flow metrics; nil: none.
+	flowMetrics *flowmetrics.Metrics
 }
 
 func (p *pipeline) emit(r *record.Record) {
@@ -32,6 +35,9 @@ func (p *pipeline) emit(r *record.Record) {
 		e.Enrich(r)
 	}
 	p.ring.Write(r)
+	if p.flowMetrics != nil {
+		p.flowMetrics.Observe(r)
+	}
 	if r.Kind != record.KindLost {
 		p.seen.Add(1)
 		p.namespaces.ObserveEndpoints(p.endpoints.Get(r.SrcEndpoint), p.endpoints.Get(r.DstEndpoint), r.Time)

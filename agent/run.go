@@ -15,6 +15,7 @@ import (
 	"github.com/foveanet/fovea/agent/dns"
 	"github.com/foveanet/fovea/agent/endpoints"
 	"github.com/foveanet/fovea/agent/enrich"
+	"github.com/foveanet/fovea/agent/flowmetrics"
 	"github.com/foveanet/fovea/agent/inventory"
 	"github.com/foveanet/fovea/agent/kube"
 	"github.com/foveanet/fovea/agent/periodic"
@@ -61,6 +62,10 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	if a.flowMetrics, err = newFlowMetrics(cfg, a.dp, obs, log); err != nil {
+		return err
+	}
+	a.enr.pipeline.flowMetrics = a.flowMetrics
 	if a.srv, err = newServer(cfg, a.dp, obs, log); err != nil {
 		return err
 	}
@@ -84,6 +89,9 @@ type agent struct {
 	enr        *enrichment
 	srv        *server.Server
 	metricsLis net.Listener // nil: no metrics endpoint
+
+	// flowMetrics are Hubble's flow metrics, fed by the pipeline.
+	flowMetrics *flowmetrics.Metrics
 }
 
 // datapath is what captures: the packet source, the ring it writes and the
@@ -202,7 +210,7 @@ func (a *agent) instruments(obs *observer.Server) instruments {
 	return instruments{
 		ring: newRingCollector(a.dp.ring, &a.enr.pipeline.seen), tables: a.dp.tables, l7: a.dp.l7,
 		names: a.dp.names, parser: a.dp.parser, source: a.dp.src, sweeper: a.enr.sweeper, observer: obs,
-		feed: a.enr.feedMetrics,
+		flowMetrics: a.flowMetrics, feed: a.enr.feedMetrics,
 	}
 }
 
@@ -240,6 +248,7 @@ func (a *agent) run(ctx context.Context) error {
 	})
 	g.Go(func() error { return a.dp.src.Run(ctx, a.enr.pipeline.emit) })
 	g.Go(func() error { return a.enr.sweeper.Run(ctx) })
+	g.Go(func() error { return a.flowMetrics.Run(ctx) })
 	if a.enr.feedPods != nil {
 		g.Go(func() error { return a.enr.feedPods(ctx) })
 	}

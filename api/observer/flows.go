@@ -240,7 +240,7 @@ func (fs *flowStream) sendUpstreamLost() error {
 // them.
 func (fs *flowStream) sendLost(now time.Time) error {
 	lost := fs.lost.take(now)
-	fs.streamLost.Add(float64(lost.GetNumEventsLost()))
+	fs.streamLost.Add(lost.GetNumEventsLost())
 	return fs.stream.Send(&observerpb.GetFlowsResponse{
 		Time:          timestamppb.New(now),
 		NodeName:      fs.nodeName,

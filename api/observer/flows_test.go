@@ -201,6 +201,9 @@ observer_stream_lost_events_total 8
 	if err := testutil.CollectAndCompare(e.srv.Collector(), strings.NewReader(want)); err != nil {
 		t.Fatal(err)
 	}
+	if n := e.srv.StreamLostEvents(); n != 8 {
+		t.Fatalf("StreamLostEvents() = %d, want 8", n)
+	}
 }
 
 func TestGetFlowsFollowAggregatesRingOverwrites(t *testing.T) {

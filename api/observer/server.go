@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	observerpb "github.com/cilium/cilium/api/v1/observer"
@@ -41,7 +42,8 @@ type Server struct {
 
 	// streamLost counts records streams skipped because the ring overwrote
 	// them first; clients see the same counts as LostEvents.
-	streamLost prometheus.Counter
+	streamLost    atomic.Uint64
+	streamLostMet prometheus.Collector
 }
 
 var _ observerpb.ObserverServer = (*Server)(nil)
@@ -74,15 +76,19 @@ func New(ring Ring, node *flowview.Node, opts ...Option) (*Server, error) {
 	if s.lostInterval <= 0 {
 		return nil, errors.New("create observer: lost event interval must be positive")
 	}
-	s.streamLost = prometheus.NewCounter(prometheus.CounterOpts{
+	s.streamLostMet = prometheus.NewCounterFunc(prometheus.CounterOpts{
 		Name: "observer_stream_lost_events_total",
 		Help: "Events GetFlows streams skipped because the ring overwrote them before they were read (sent to clients as HUBBLE_RING_BUFFER LostEvents).",
-	})
+	}, func() float64 { return float64(s.streamLost.Load()) })
 	return s, nil
 }
 
 // Collector returns the server's metrics.
-func (s *Server) Collector() prometheus.Collector { return s.streamLost }
+func (s *Server) Collector() prometheus.Collector { return s.streamLostMet }
+
+// StreamLostEvents returns how many records GetFlows streams skipped
+// because the ring overwrote them first: Hubble's hubble_ring_buffer losses.
+func (s *Server) StreamLostEvents() uint64 { return s.streamLost.Load() }
 
 // ServerStatus reports the agent's ring usage, flow counts and flow rate.
 func (s *Server) ServerStatus(context.Context, *observerpb.ServerStatusRequest) (*observerpb.ServerStatusResponse, error) {

@@ -1,0 +1,97 @@
+package flowmetrics
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// FlowCollector returns Hubble's series: the enabled handlers' and
+// hubble_lost_events_total. Their names are Hubble's, so they are to be
+// registered without Fovea's prefix.
+func (m *Metrics) FlowCollector() prometheus.Collector { return flowCollector{m} }
+
+type flowCollector struct{ m *Metrics }
+
+func (c flowCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- lostDesc
+	for _, s := range c.m.stores {
+		ch <- s.desc
+	}
+}
+
+// sample is a series' count as a scrape read it.
+type sample struct {
+	desc  *prometheus.Desc
+	se    *series
+	count uint64
+}
+
+func (c flowCollector) Collect(ch chan<- prometheus.Metric) {
+	c.m.lost.collect(ch)
+	// Read the counts under the lock and build the metrics after it, so
+	// that the handlers wait for a copy, not for the exposition.
+	m := c.m
+	m.mu.Lock()
+	m.expireLocked()
+	n := 0
+	for _, s := range m.stores {
+		n += len(s.series)
+	}
+	samples := make([]sample, 0, n)
+	for _, s := range m.stores {
+		for _, se := range s.series {
+			samples = append(samples, sample{s.desc, se, se.count})
+		}
+	}
+	m.mu.Unlock()
+	for _, s := range samples {
+		// A series' values never change once it exists.
+		ch <- prometheus.MustNewConstMetric(s.desc, prometheus.CounterValue, float64(s.count), s.se.values...)
+	}
+}
+
+// Collector returns the series of the handlers' own health: the series
+// each metric holds, what its limit refused and its TTL deleted, and the
+// flows the full queue dropped.
+func (m *Metrics) Collector() prometheus.Collector { return healthCollector{m} }
+
+var (
+	seriesDesc = prometheus.NewDesc("metrics_series",
+		"Series a Hubble flow metric holds.", []string{"metric"}, nil)
+	seriesDroppedDesc = prometheus.NewDesc("metrics_series_dropped_total",
+		"Flow counts a Hubble flow metric did not record because their series would have exceeded its series limit.", []string{"metric"}, nil)
+	seriesExpiredDesc = prometheus.NewDesc("metrics_series_expired_total",
+		"Series of a Hubble flow metric deleted because no flow had updated them for the series TTL.", []string{"metric"}, nil)
+	flowsDroppedDesc = prometheus.NewDesc("metrics_flows_dropped_total",
+		"Flows the Hubble flow metrics did not count because the handlers' queue was full.", nil, nil)
+)
+
+type healthCollector struct{ m *Metrics }
+
+func (c healthCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- seriesDesc
+	ch <- seriesDroppedDesc
+	ch <- seriesExpiredDesc
+	ch <- flowsDroppedDesc
+}
+
+func (c healthCollector) Collect(ch chan<- prometheus.Metric) {
+	m := c.m
+	type counts struct {
+		name                   string
+		held, dropped, expired uint64
+	}
+	m.mu.Lock()
+	// Expire as the flow collector does, or the counts would lag it.
+	m.expireLocked()
+	list := make([]counts, len(m.stores))
+	for i, s := range m.stores {
+		list[i] = counts{s.name, uint64(len(s.series)), s.dropped, s.expired}
+	}
+	m.mu.Unlock()
+	for _, s := range list {
+		ch <- prometheus.MustNewConstMetric(seriesDesc, prometheus.GaugeValue, float64(s.held), s.name)
+		ch <- prometheus.MustNewConstMetric(seriesDroppedDesc, prometheus.CounterValue, float64(s.dropped), s.name)
+		ch <- prometheus.MustNewConstMetric(seriesExpiredDesc, prometheus.CounterValue, float64(s.expired), s.name)
+	}
+	ch <- prometheus.MustNewConstMetric(flowsDroppedDesc, prometheus.CounterValue, float64(m.queue.dropped.Load()))
+}

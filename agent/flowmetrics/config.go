@@ -1,0 +1,40 @@
+package flowmetrics
+
+import (
+	flowpb "github.com/cilium/cilium/api/v1/flow"
+)
+
+// Config is the set of metrics to count, in the shape of Cilium's Hubble
+// metrics configuration (its dynamic metrics ConfigMap), so one file or
+// flag serves both.
+type Config struct {
+	Metrics []MetricConfig `json:"metrics,omitempty"`
+}
+
+// MetricConfig enables one handler.
+type MetricConfig struct {
+	// Name is the handler: flow, drop, tcp, dns, port-distribution, icmp
+	// or flows-to-world.
+	Name string `json:"name"`
+	// ContextOptions are its options: context labels (sourceContext and
+	// the others) and the handler's own (dns query, ignoreAAAA).
+	ContextOptions []ContextOption `json:"contextOptions,omitempty"`
+	// IncludeFilters and ExcludeFilters select the flows it counts, as a
+	// GetFlows whitelist and blacklist.
+	IncludeFilters []*flowpb.FlowFilter `json:"includeFilters,omitempty"`
+	ExcludeFilters []*flowpb.FlowFilter `json:"excludeFilters,omitempty"`
+}
+
+// ContextOption is one option of a handler; a flag option (query) has no
+// values.
+type ContextOption struct {
+	Name   string   `json:"name"`
+	Values []string `json:"values,omitempty"`
+}
+
+// Validate reports the first handler, option or value Fovea does not know,
+// naming it.
+func (c Config) Validate() error {
+	_, err := compile(c, DefaultSeriesLimit)
+	return err
+}

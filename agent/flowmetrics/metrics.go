@@ -1,0 +1,161 @@
+package flowmetrics
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	flowpb "github.com/cilium/cilium/api/v1/flow"
+
+	"github.com/foveanet/fovea/model/flowview"
+	"github.com/foveanet/fovea/model/record"
+)
+
+// Defaults of the options.
+const (
+	DefaultSeriesTTL   = 5 * time.Minute
+	DefaultSeriesLimit = 10000
+	// DefaultQueueSize records (416 KiB) absorb a burst of about 40 ms
+	// at 100k flows a second while the handlers' goroutine is descheduled.
+	DefaultQueueSize = 4096
+)
+
+// batchSize is how many records the handlers count per lock of the series.
+const batchSize = 64
+
+// Metrics counts the flows of one agent into Hubble's flow metrics.
+type Metrics struct {
+	node  *flowview.Node
+	ttl   time.Duration
+	limit int
+	now   func() time.Time
+	queue *queue
+	lost  lostEvents
+	// active is false when no handler is enabled: records are not queued.
+	active bool
+
+	// mu guards the handlers' state and series against scrapes.
+	mu       sync.Mutex
+	handlers []handler
+	stores   []*store
+	ev       event // the handlers' goroutine's view, reused
+}
+
+// Option configures New.
+type Option func(*Metrics)
+
+// WithSeriesTTL sets how long a series naming endpoints or DNS queries
+// lives after its last flow.
+func WithSeriesTTL(d time.Duration) Option { return func(m *Metrics) { m.ttl = d } }
+
+// WithSeriesLimit sets the most series one metric holds.
+func WithSeriesLimit(n int) Option { return func(m *Metrics) { m.limit = n } }
+
+// WithQueueSize sets how many records wait for the handlers at most.
+func WithQueueSize(n int) Option { return func(m *Metrics) { m.queue = newQueue(n) } }
+
+// WithClock sets the clock series' ages are measured with (tests).
+func WithClock(now func() time.Time) Option { return func(m *Metrics) { m.now = now } }
+
+// WithLostEvents adds what read returns to the lost events of source: for
+// losses counted outside the records the pipeline sees.
+func WithLostEvents(source flowpb.LostEventSource, read func() uint64) Option {
+	return func(m *Metrics) {
+		if int(source) < len(m.lost.readers) {
+			m.lost.readers[source] = append(m.lost.readers[source], read)
+		}
+	}
+}
+
+// New returns the metrics cfg enables over the flows of node, whose tables
+// resolve the records' references.
+func New(cfg Config, node *flowview.Node, opts ...Option) (*Metrics, error) {
+	m := &Metrics{
+		node: node,
+		ttl:  DefaultSeriesTTL, limit: DefaultSeriesLimit, now: time.Now,
+	}
+	for _, o := range opts {
+		o(m)
+	}
+	if m.queue == nil {
+		m.queue = newQueue(DefaultQueueSize)
+	}
+	if m.ttl <= 0 || m.limit <= 0 {
+		return nil, fmt.Errorf("create flow metrics: series TTL %v and limit %d must be positive", m.ttl, m.limit)
+	}
+	hs, err := compile(cfg, m.limit)
+	if err != nil {
+		return nil, err
+	}
+	m.handlers, m.active = hs, len(hs) > 0
+	for _, h := range hs {
+		m.stores = append(m.stores, h.stores()...)
+	}
+	return m, nil
+}
+
+// Observe hands r to the handlers. It is called by the pipeline's single
+// writer, never blocks and does not retain r: when the handlers fall behind
+// by the queue's size, r is dropped and counted.
+func (m *Metrics) Observe(r *record.Record) {
+	if r.Kind == record.KindLost {
+		m.lost.record(r.LostSource, r.Count)
+		return
+	}
+	if m.active {
+		m.queue.push(r)
+	}
+}
+
+// Run counts the queued records until ctx ends, and deletes expired series
+// even when nothing scrapes them.
+func (m *Metrics) Run(ctx context.Context) error {
+	if !m.active {
+		<-ctx.Done()
+		return nil
+	}
+	// Scrapes expire series exactly; this bounds memory between them.
+	sweep := time.NewTicker(min(m.ttl/4, 30*time.Second))
+	defer sweep.Stop()
+	batch := make([]record.Record, batchSize)
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-m.queue.wake:
+			for n := m.queue.pop(batch); n > 0; n = m.queue.pop(batch) {
+				m.count(batch[:n])
+			}
+		case <-sweep.C:
+			m.mu.Lock()
+			m.expireLocked()
+			m.mu.Unlock()
+		}
+	}
+}
+
+// count runs the handlers on records.
+func (m *Metrics) count(records []record.Record) {
+	now := m.now().UnixNano()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for i := range records {
+		ev := &m.ev
+		ev.Reset(m.node, &records[i], 0)
+		ev.dns = ev.L7().GetDns()
+		ev.dir = flowview.Direction(&ev.Rec)
+		ev.now = now
+		for _, h := range m.handlers {
+			h.observe(ev)
+		}
+	}
+}
+
+// expireLocked deletes the series whose TTL has passed.
+func (m *Metrics) expireLocked() {
+	deadline := m.now().Add(-m.ttl).UnixNano()
+	for _, s := range m.stores {
+		s.expire(deadline)
+	}
+}

@@ -1,0 +1,103 @@
+package agent
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	flowpb "github.com/cilium/cilium/api/v1/flow"
+
+	"github.com/foveanet/fovea/api/metrics"
+	"github.com/foveanet/fovea/model/record"
+)
+
+// TestScrapePassesPromtool: a real scrape of an agent counting flows with
+// every handler passes `promtool check metrics`, Prometheus's own lint.
+func TestScrapePassesPromtool(t *testing.T) {
+	promtool, err := exec.LookPath("promtool")
+	if err != nil {
+		t.Fatalf("promtool (Debian package prometheus) is needed; scripts/install-deps.sh installs it: %v", err)
+	}
+	log := slog.New(slog.DiscardHandler)
+	cfg := Config{NodeName: "node1", InternSweepInterval: time.Second,
+		Metrics: "flow:sourceContext=pod|ip;destinationContext=pod|ip drop tcp dns:query port-distribution icmp flows-to-world:port"}
+	a, obs := unloadedAgent(t, cfg, log)
+	reg := metrics.NewRegistry()
+	if err := a.instruments(obs).register(reg); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() { _ = a.flowMetrics.Run(ctx) }()
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = metrics.Serve(ctx, lis, reg, log) }()
+
+	src, dst := netip.MustParseAddr("10.0.0.1"), netip.MustParseAddr("203.0.113.7")
+	forwarded, dropped := uint8(flowpb.Verdict_FORWARDED), uint8(flowpb.Verdict_DROPPED)
+	for _, r := range []record.Record{
+		{Kind: record.KindTrace, Proto: record.ProtoTCP, SrcPort: 40000, DstPort: 443, TCPFlags: record.TCPSyn,
+			Verdict: forwarded, ObsPoint: uint8(flowpb.TraceObservationPoint_TO_NETWORK)},
+		{Kind: record.KindTrace, Proto: record.ProtoUDP, SrcPort: 40001, DstPort: 53,
+			Verdict: forwarded, ObsPoint: uint8(flowpb.TraceObservationPoint_FROM_ENDPOINT)},
+		{Kind: record.KindDrop, Proto: record.ProtoTCP, SrcPort: 40002, DstPort: 22, TCPFlags: record.TCPSyn,
+			Verdict: dropped, DropReason: uint16(flowpb.DropReason_POLICY_DENIED)},
+		{Kind: record.KindTrace, Proto: record.ProtoICMP, ICMPType: 8,
+			Verdict: forwarded, ObsPoint: uint8(flowpb.TraceObservationPoint_TO_NETWORK)},
+		{Kind: record.KindLost, LostSource: uint8(flowpb.LostEventSource_PERF_EVENT_RING_BUFFER), Count: 3},
+	} {
+		r.SetAddrs(src, dst)
+		if r.Kind == record.KindTrace {
+			r.SetReply(false)
+		}
+		a.enr.pipeline.emit(&r)
+	}
+
+	var body []byte
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		body = get(t, "http://"+lis.Addr().String()+"/metrics")
+		if bytes.Contains(body, []byte(`hubble_flows_processed_total{destination="203.0.113.7",protocol="ICMPv4"`)) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the flows were not counted in 10 s:\n%s", body)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	for _, want := range []string{"hubble_tcp_flags_total{", "hubble_drop_total{", "hubble_port_distribution_total{",
+		"hubble_icmp_total{", "hubble_flows_to_world_total{", `hubble_lost_events_total{source="perf_event_ring_buffer"} 3`} {
+		if !bytes.Contains(body, []byte(want)) {
+			t.Errorf("scrape lacks %s", want)
+		}
+	}
+	cmd := exec.Command(promtool, "check", "metrics")
+	cmd.Stdin = bytes.NewReader(body)
+	if out, err := cmd.CombinedOutput(); err != nil || strings.TrimSpace(string(out)) != "" {
+		t.Fatalf("promtool check metrics: %v\n%s", err, out)
+	}
+}
+
+func get(t *testing.T, url string) []byte {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return body
+}
