@@ -10,14 +10,24 @@ ETCD := $(BIN)/etcd
 KUBE_APISERVER := $(BIN)/kube-apiserver
 # Tests that run a real control plane (test/kube, test/e2e) find it here.
 KUBE_ENV := ETCD_BIN=$(ETCD) KUBE_APISERVER_BIN=$(KUBE_APISERVER)
-# pinned MODULE,GOMOD: the version GOMOD requires of MODULE.
-pinned = $(shell awk '$$1 == "$(1)" && $$2 ~ /^v[0-9]/ { print $$2; exit }' $(2))
+# pinned MODULE,GOMOD: the version GOMOD requires of MODULE, in a require
+# block or on a require line of its own.
+pinned = $(shell awk '$$1 == "require" { $$1 = ""; $$0 = $$0 } $$1 == "$(1)" && $$2 ~ /^v[0-9]/ { print $$2; exit }' $(2))
 # A go build leaves kube-apiserver's version at v0.0.0-master; stamp the one
 # tools/kube/go.mod pins, which the server reports at /version.
 KUBE_VERSION := $(call pinned,k8s.io/kubernetes,tools/kube/go.mod)
 KUBE_SEMVER := $(subst ., ,$(patsubst v%,%,$(KUBE_VERSION)))
 KUBE_LDFLAGS := -X k8s.io/component-base/version.gitVersion=$(KUBE_VERSION) \
 	-X k8s.io/component-base/version.gitMajor=$(word 1,$(KUBE_SEMVER)) -X k8s.io/component-base/version.gitMinor=$(word 2,$(KUBE_SEMVER))
+# The image `make image` builds: repository from the chart's values, tag
+# the chart's appVersion, so the chart's default image is this one (test/chart
+# checks it).
+IMAGE_REPOSITORY := $(shell sed -n '/^image:/,/^[^ \#]/ s/^  repository: *//p' helm/fovea/values.yaml)
+IMAGE_TAG := $(shell sed -n 's/^appVersion: *"\{0,1\}\([^"]*\)"\{0,1\} *$$/\1/p' helm/fovea/Chart.yaml)
+IMAGE := $(IMAGE_REPOSITORY):$(IMAGE_TAG)
+IMAGE_DIR := $(BIN)/image
+IMAGE_TAR := $(IMAGE_DIR)/fovea.tar
+OCIBUILD := $(BIN)/ocibuild
 # Fuzz budgets are execution counts, not durations: with a duration, Go 1.26's
 # fuzz coordinator can fail a target at the deadline with "context deadline
 # exceeded" and no crasher (golang/go#75804, fixed in Go 1.27).
@@ -25,7 +35,7 @@ FUZZTIME ?= 100000x
 FUZZMINIMIZETIME ?= 2000x
 export PATH := $(BIN):$(PATH)
 
-.PHONY: all build deps tools kube-tools generate check-generate lint unit fuzz e2e test bench demo clean
+.PHONY: all build deps tools kube-tools image image-test generate check-generate lint unit fuzz e2e test bench demo clean
 
 all: build
 
@@ -64,6 +74,26 @@ kube-tools: $(ETCD) $(KUBE_APISERVER)
 $(eval $(call tool,etcd,tools/kube,go.etcd.io/etcd/server/v3,go.etcd.io/etcd/server/v3))
 $(eval $(call tool,kube-apiserver,tools/kube,k8s.io/kubernetes,k8s.io/kubernetes/cmd/kube-apiserver,-ldflags '$(KUBE_LDFLAGS)'))
 
+## image: the Fovea image, an OCI image tarball of the static binary built by
+## scripts/build-fovea.sh (as the Dockerfile builds it), packed by ocibuild
+## (tools/deploy) with every time at SOURCE_DATE_EPOCH (0 unless set), so the
+## same source gives the same image digest. No container engine is needed.
+image: $(IMAGE_TAR)
+$(IMAGE_TAR): FORCE $(OCIBUILD)
+	@mkdir -p $(IMAGE_DIR)
+	scripts/build-fovea.sh $(IMAGE_DIR)/fovea
+	$(OCIBUILD) --binary $(IMAGE_DIR)/fovea --path /usr/bin/fovea --user 65532:65532 \
+		--labels org.opencontainers.image.source=https://github.com/foveanet/fovea \
+		--epoch $${SOURCE_DATE_EPOCH:-0} --ref $(IMAGE) --out $@
+
+$(eval $(call tool,ocibuild,tools/deploy,github.com/google/go-containerregistry,./ocibuild))
+# ocibuild is this repository's own code: its source changes rebuild it too.
+$(BIN)/.ocibuild@$(call pinned,github.com/google/go-containerregistry,tools/deploy/go.mod): $(wildcard tools/deploy/ocibuild/*.go)
+
+## image-test: the image against the Dockerfile, and its reproducibility.
+image-test: $(IMAGE_TAR) $(OCIBUILD)
+	FOVEA_IMAGE=$(IMAGE_TAR) OCIBUILD_BIN=$(OCIBUILD) $(GO) test -count=1 ./test/image/
+
 ## generate: rebuild the eBPF objects and their Go bindings with bpf2go.
 generate:
 	$(GO) generate ./bpf/...
@@ -76,12 +106,13 @@ lint: $(STATICCHECK)
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted" >&2; exit 1; fi
 	$(GO) vet ./...
 	$(STATICCHECK) ./...
+	cd tools/deploy && $(GO) vet ./... && $(STATICCHECK) ./...
 	GOOS=windows $(GO) build ./...
 
-## unit: every package's tests but the end-to-end ones, under the race
+## unit: every package's tests but the end-to-end and image ones, under the race
 ## detector (privileged ones need root; test/kube needs kube-tools).
 unit: kube-tools
-	$(KUBE_ENV) $(GO) test -race -count=1 $$($(GO) list ./... | grep -v /test/e2e)
+	$(KUBE_ENV) $(GO) test -race -count=1 $$($(GO) list ./... | grep -v -e /test/e2e -e /test/image)
 
 ## fuzz: run each fuzz target for FUZZTIME executions.
 fuzz:
@@ -96,7 +127,7 @@ e2e: $(FOVEA) $(HUBBLE) kube-tools
 	FOVEA_BIN=$(FOVEA) HUBBLE_BIN=$(HUBBLE) $(KUBE_ENV) $(GO) test -count=1 -v -timeout 15m ./test/e2e/...
 
 ## test: everything CI checks.
-test: deps tools check-generate lint unit fuzz e2e
+test: deps tools check-generate lint unit image-test fuzz e2e
 
 ## bench: benchmarks, Fovea side by side with Cilium where a counterpart exists.
 bench:
