@@ -17,6 +17,7 @@ const (
 	flagTLSCertFile      = "tls-cert-file"
 	flagTLSKeyFile       = "tls-key-file"
 	flagTLSClientCAFiles = "tls-client-ca-files"
+	flagHealthAddress    = "health-address"
 )
 
 // Config says where and how the server listens.
@@ -33,6 +34,10 @@ type Config struct {
 	// TLSClientCAFiles, when set, require clients to present a certificate
 	// issued by one of these CAs.
 	TLSClientCAFiles []string
+	// HealthAddress is an optional TCP address serving the gRPC health
+	// service alone, in plaintext: the kubelet's gRPC probes speak no TLS,
+	// and the Hubble API's TCP listener speaks nothing else.
+	HealthAddress string
 }
 
 // Flags registers the server's flags, bound to c's fields. The defaults
@@ -45,6 +50,7 @@ func (c *Config) Flags(fs *pflag.FlagSet, def Config) {
 	fs.StringVar(&c.TLSCertFile, flagTLSCertFile, def.TLSCertFile, "server certificate (PEM) for TCP")
 	fs.StringVar(&c.TLSKeyFile, flagTLSKeyFile, def.TLSKeyFile, "server private key (PEM) for TCP")
 	fs.StringSliceVar(&c.TLSClientCAFiles, flagTLSClientCAFiles, def.TLSClientCAFiles, "CA bundles that client certificates must chain to (turns on mTLS)")
+	fs.StringVar(&c.HealthAddress, flagHealthAddress, def.HealthAddress, "TCP address to serve the gRPC health service alone on, in plaintext, for Kubernetes gRPC probes; empty disables it")
 }
 
 // Validate reports the first invalid setting, named as its flag.
@@ -61,6 +67,11 @@ func (c Config) Validate() error {
 	for i, f := range c.TLSClientCAFiles {
 		if f == "" {
 			return fmt.Errorf("--%s: entry %d is an empty path", flagTLSClientCAFiles, i)
+		}
+	}
+	if c.HealthAddress != "" {
+		if _, _, err := net.SplitHostPort(c.HealthAddress); err != nil {
+			return fmt.Errorf("--%s: %w", flagHealthAddress, err)
 		}
 	}
 	if c.ListenAddress == "" {

@@ -97,22 +97,39 @@ func (s *Server) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// Every listener answers health checks from one health server, which
+	// stops serving as soon as ctx ends.
+	hs := newHealth()
 	// The unix socket is always plaintext, so each listener gets a server
 	// with its own credentials.
-	servers := []*grpc.Server{s.newGRPC()}
+	servers := []*grpc.Server{s.newGRPC(hs)}
 	listeners := []net.Listener{unixLis}
+	closeAll := func() {
+		for _, l := range listeners {
+			l.Close()
+		}
+	}
 	if s.cfg.ListenAddress != "" {
 		tcpLis, err := net.Listen("tcp", s.cfg.ListenAddress)
 		if err != nil {
-			unixLis.Close()
+			closeAll()
 			return fmt.Errorf("listen on %s: %w", s.cfg.ListenAddress, err)
 		}
 		var opts []grpc.ServerOption
 		if s.certs != nil {
 			opts = append(opts, grpc.Creds(credentials.NewTLS(serverTLS(s.certs))))
 		}
-		servers = append(servers, s.newGRPC(opts...))
+		servers = append(servers, s.newGRPC(hs, opts...))
 		listeners = append(listeners, tcpLis)
+	}
+	if s.cfg.HealthAddress != "" {
+		healthLis, err := net.Listen("tcp", s.cfg.HealthAddress)
+		if err != nil {
+			closeAll()
+			return fmt.Errorf("listen on %s: %w", s.cfg.HealthAddress, err)
+		}
+		servers = append(servers, healthOnly(hs))
+		listeners = append(listeners, healthLis)
 	}
 
 	g, gctx := errgroup.WithContext(ctx)
@@ -129,6 +146,7 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 	g.Go(func() error {
 		<-gctx.Done()
+		hs.Shutdown()
 		s.stop(servers)
 		return nil
 	})
@@ -156,8 +174,9 @@ func (s *Server) stop(servers []*grpc.Server) {
 	}
 }
 
-// newGRPC returns a gRPC server with every service registered.
-func (s *Server) newGRPC(opts ...grpc.ServerOption) *grpc.Server {
+// newGRPC returns a gRPC server with every service registered, hs
+// answering health checks.
+func (s *Server) newGRPC(hs *health.Server, opts ...grpc.ServerOption) *grpc.Server {
 	opts = append(opts, s.grpcOpts...)
 	opts = append(opts,
 		grpc.ChainUnaryInterceptor(s.unaryVersionHeader),
@@ -169,9 +188,6 @@ func (s *Server) newGRPC(opts ...grpc.ServerOption) *grpc.Server {
 	srv := grpc.NewServer(opts...)
 	observerpb.RegisterObserverServer(srv, s.observer)
 	peerpb.RegisterPeerServer(srv, s.peer)
-	hs := health.NewServer()
-	hs.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
-	hs.SetServingStatus(HealthService, healthpb.HealthCheckResponse_SERVING)
 	healthpb.RegisterHealthServer(srv, hs)
 	reflection.Register(srv)
 	return srv

@@ -60,6 +60,8 @@ func TestConfigValidate(t *testing.T) {
 		{Config{SocketPath: "/s", TLSClientCAFiles: []string{"ca"}}, "--tls-client-ca-files"},
 		{Config{SocketPath: "/s", TLSCertFile: "c", TLSKeyFile: "k", TLSClientCAFiles: []string{""}}, "--tls-client-ca-files: entry 0"},
 		{Config{SocketPath: "/s", ListenAddress: ":1", Insecure: true, TLSCertFile: "c", TLSKeyFile: "k"}, "--insecure"},
+		{Config{SocketPath: "/s", HealthAddress: ":4246"}, ""},
+		{Config{SocketPath: "/s", HealthAddress: "4246"}, "--health-address"},
 	} {
 		err := tc.cfg.Validate()
 		switch {
