@@ -92,7 +92,7 @@ func setupKube(t *testing.T, prefix string, opts ...demo.AgentOption) *kubeEnv {
 		t.Fatal(err)
 	}
 
-	role, err := kube.ReadClusterRole("../../helm/fovea/templates/clusterrole.yaml")
+	role, err := kube.ReadClusterRole("../../helm/fovea/rbac/agent.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}

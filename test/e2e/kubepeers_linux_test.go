@@ -28,7 +28,7 @@ import (
 const kubePeersPrefix = "foveakpr-"
 
 // relayClusterRolePath is the Helm chart's ClusterRole for the relay.
-const relayClusterRolePath = "../../helm/fovea/templates/relay-clusterrole.yaml"
+const relayClusterRolePath = "../../helm/fovea/rbac/relay.yaml"
 
 // TestRelayKubernetesPeers runs `fovea relay --kubernetes-peers` with a
 // token bound to the chart's relay ClusterRole only: it finds the agents at

@@ -15,7 +15,7 @@ import (
 )
 
 // ReadClusterRole parses the ClusterRole manifest at path, such as the Helm
-// chart's helm/fovea/templates/clusterrole.yaml.
+// chart's helm/fovea/rbac/agent.yaml.
 func ReadClusterRole(path string) (*rbacv1.ClusterRole, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {

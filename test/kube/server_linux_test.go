@@ -17,7 +17,7 @@ import (
 )
 
 // clusterRolePath is the Helm chart's ClusterRole, relative to this package.
-const clusterRolePath = "../../helm/fovea/templates/clusterrole.yaml"
+const clusterRolePath = "../../helm/fovea/rbac/agent.yaml"
 
 func TestControlPlane(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
