@@ -28,6 +28,18 @@ IMAGE := $(IMAGE_REPOSITORY):$(IMAGE_TAG)
 IMAGE_DIR := $(BIN)/image
 IMAGE_TAR := $(IMAGE_DIR)/fovea.tar
 OCIBUILD := $(BIN)/ocibuild
+HELM := $(BIN)/helm
+KUBECONFORM := $(BIN)/kubeconform
+VALUESDOC := $(BIN)/valuesdoc
+KUBESCHEMAS := $(BIN)/kubeschemas
+# A go build leaves helm's version at its major.minor; stamp the pinned one.
+HELM_LDFLAGS := -X helm.sh/helm/v4/internal/version.version=$(call pinned,helm.sh/helm/v4,tools/deploy/go.mod)
+# The CRDs of the chart's optional objects, for kubeconform and the API server.
+CERT_MANAGER_VERSION := v1.21.2
+PROMETHEUS_OPERATOR_VERSION := v0.85.0
+CRD_FILES := cert-manager.io_certificates.yaml cert-manager.io_issuers.yaml monitoring.coreos.com_servicemonitors.yaml
+CRDS := $(BIN)/crds/cert-manager-$(CERT_MANAGER_VERSION)+prometheus-operator-$(PROMETHEUS_OPERATOR_VERSION)
+SCHEMAS := $(BIN)/k8s-schemas/$(KUBE_VERSION)+cert-manager-$(CERT_MANAGER_VERSION)+prometheus-operator-$(PROMETHEUS_OPERATOR_VERSION)
 # Fuzz budgets are execution counts, not durations: with a duration, Go 1.26's
 # fuzz coordinator can fail a target at the deadline with "context deadline
 # exceeded" and no crasher (golang/go#75804, fixed in Go 1.27).
@@ -35,7 +47,7 @@ FUZZTIME ?= 100000x
 FUZZMINIMIZETIME ?= 2000x
 export PATH := $(BIN):$(PATH)
 
-.PHONY: all build deps tools kube-tools image image-test generate check-generate lint unit fuzz e2e test bench demo clean
+.PHONY: all build deps tools kube-tools chart-tools chart chart-docs image image-test generate check-generate lint unit fuzz e2e test bench demo clean
 
 all: build
 
@@ -90,6 +102,51 @@ $(eval $(call tool,ocibuild,tools/deploy,github.com/google/go-containerregistry,
 # ocibuild is this repository's own code: its source changes rebuild it too.
 $(BIN)/.ocibuild@$(call pinned,github.com/google/go-containerregistry,tools/deploy/go.mod): $(wildcard tools/deploy/ocibuild/*.go)
 
+## chart-tools: helm and kubeconform, built once from tools/deploy/go.mod, and
+## the repository's own valuesdoc and kubeschemas beside them.
+chart-tools: $(HELM) $(KUBECONFORM) $(VALUESDOC) $(KUBESCHEMAS)
+$(eval $(call tool,helm,tools/deploy,helm.sh/helm/v4,helm.sh/helm/v4/cmd/helm,-ldflags '$(HELM_LDFLAGS)'))
+$(eval $(call tool,kubeconform,tools/deploy,github.com/yannh/kubeconform,github.com/yannh/kubeconform/cmd/kubeconform))
+$(eval $(call tool,valuesdoc,tools/deploy,go.yaml.in/yaml/v3,./valuesdoc))
+$(BIN)/.valuesdoc@$(call pinned,go.yaml.in/yaml/v3,tools/deploy/go.mod): $(wildcard tools/deploy/valuesdoc/*.go)
+$(eval $(call tool,kubeschemas,tools/deploy,sigs.k8s.io/yaml,./kubeschemas))
+$(BIN)/.kubeschemas@$(call pinned,sigs.k8s.io/yaml,tools/deploy/go.mod): $(wildcard tools/deploy/kubeschemas/*.go)
+
+# moddir MODULE@VERSION: where the Go module proxy's copy of a module is
+# unpacked (downloaded first if missing), asked from outside any module.
+moddir = $$(cd / && $(GO) mod download -json $(1) | sed -n 's/^\t"Dir": "\(.*\)",$$/\1/p')
+
+# The CustomResourceDefinitions of the chart's optional objects, from the
+# modules of the projects that publish them, at pinned versions.
+$(CRDS):
+	@rm -rf $(BIN)/crds && mkdir -p $@.tmp
+	cm=$(call moddir,github.com/cert-manager/cert-manager@$(CERT_MANAGER_VERSION)) && \
+	po=$(call moddir,github.com/prometheus-operator/prometheus-operator@$(PROMETHEUS_OPERATOR_VERSION)) && \
+	cp $$cm/deploy/crds/cert-manager.io_certificates.yaml $$cm/deploy/crds/cert-manager.io_issuers.yaml \
+		$$po/example/prometheus-operator-crd/monitoring.coreos.com_servicemonitors.yaml $@.tmp/
+	chmod 644 $@.tmp/* && mv $@.tmp $@
+
+# kubeconform's schemas, from the OpenAPI document of the Kubernetes release
+# tools/kube/go.mod pins (the API server the tests run) and from the CRDs.
+$(SCHEMAS): $(KUBESCHEMAS) $(CRDS)
+	@rm -rf $(BIN)/k8s-schemas
+	kube=$$(cd tools/kube && $(GO) list -m -f '{{.Dir}}' k8s.io/kubernetes) && \
+	$(KUBESCHEMAS) --out $@.tmp --openapi $$kube/api/openapi-spec/swagger.json $(foreach f,$(CRD_FILES),--crd $(CRDS)/$(f))
+	mv $@.tmp $@
+
+## chart: the Helm chart linted, rendered with the default values and each
+## mode, every object validated by kubeconform -strict against the pinned
+## Kubernetes release, bad values rejected by the schema, the values table
+## current, and installed, upgraded and uninstalled on a real kube-apiserver.
+chart: $(HELM) $(KUBECONFORM) $(VALUESDOC) $(SCHEMAS) kube-tools
+	HELM_BIN=$(HELM) KUBECONFORM_BIN=$(KUBECONFORM) VALUESDOC_BIN=$(VALUESDOC) KUBE_SCHEMAS=$(SCHEMAS) \
+		KUBE_CRDS=$(CRDS) KUBE_VERSION=$(KUBE_VERSION) FOVEA_IMAGE_REF=$(IMAGE) $(KUBE_ENV) \
+		$(GO) test -count=1 ./test/chart/
+
+## chart-docs: write the values table of helm/fovea/README.md.
+chart-docs: $(VALUESDOC)
+	$(VALUESDOC) --values helm/fovea/values.yaml --readme helm/fovea/README.md
+
 ## image-test: the image against the Dockerfile, and its reproducibility.
 image-test: $(IMAGE_TAR) $(OCIBUILD)
 	FOVEA_IMAGE=$(IMAGE_TAR) OCIBUILD_BIN=$(OCIBUILD) $(GO) test -count=1 ./test/image/
@@ -109,10 +166,10 @@ lint: $(STATICCHECK)
 	cd tools/deploy && $(GO) vet ./... && $(STATICCHECK) ./...
 	GOOS=windows $(GO) build ./...
 
-## unit: every package's tests but the end-to-end and image ones, under the race
+## unit: every package's tests but the end-to-end, image and chart ones, under the race
 ## detector (privileged ones need root; test/kube needs kube-tools).
 unit: kube-tools
-	$(KUBE_ENV) $(GO) test -race -count=1 $$($(GO) list ./... | grep -v -e /test/e2e -e /test/image)
+	$(KUBE_ENV) $(GO) test -race -count=1 $$($(GO) list ./... | grep -v -e /test/e2e -e /test/image -e /test/chart)
 
 ## fuzz: run each fuzz target for FUZZTIME executions.
 fuzz:
@@ -127,7 +184,7 @@ e2e: $(FOVEA) $(HUBBLE) kube-tools
 	FOVEA_BIN=$(FOVEA) HUBBLE_BIN=$(HUBBLE) $(KUBE_ENV) $(GO) test -count=1 -v -timeout 15m ./test/e2e/...
 
 ## test: everything CI checks.
-test: deps tools check-generate lint unit image-test fuzz e2e
+test: deps tools check-generate lint unit image-test chart fuzz e2e
 
 ## bench: benchmarks, Fovea side by side with Cilium where a counterpart exists.
 bench:

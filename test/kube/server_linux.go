@@ -85,8 +85,10 @@ func Start(ctx context.Context, cfg Config) (*ControlPlane, error) {
 	cp.Host = "https://" + net.JoinHostPort(cfg.Address.String(), strconv.Itoa(apiPort))
 	// Without a controller manager nothing creates the default service
 	// accounts, so the ServiceAccount admission plugin would reject every
-	// pod; tests create the objects a controller would.
-	cp.apiArgs = []string{"--etcd-servers", etcdURL,
+	// pod; tests create the objects a controller would. Privileged and
+	// HostProcess pods are allowed, as kubeadm's clusters allow them, so
+	// that the Helm chart's Windows agent can be created.
+	cp.apiArgs = []string{"--etcd-servers", etcdURL, "--allow-privileged=true",
 		"--bind-address", cfg.Address.String(), "--advertise-address", cfg.Address.String(),
 		"--secure-port", strconv.Itoa(apiPort), "--cert-dir", filepath.Join(cfg.Dir, "certs"),
 		"--tls-cert-file", certPath, "--tls-private-key-file", keyPath,

@@ -27,13 +27,14 @@ helm.sh/chart: {{ printf "%s-%s" .root.Chart.Name .root.Chart.Version }}
 {{- end -}}
 
 {{/* An image reference from (dict "image" .Values.image "root" $): the
-digest when set, else the tag, else the chart's appVersion. */}}
+tag, else the chart's appVersion, and the digest when set, which the
+runtime pulls by (the tag is for people reading it). */}}
 {{- define "fovea.image" -}}
+{{- $ref := printf "%s:%s" .image.repository (.image.tag | default .root.Chart.AppVersion) -}}
 {{- if .image.digest -}}
-{{- printf "%s@%s" .image.repository .image.digest -}}
-{{- else -}}
-{{- printf "%s:%s" .image.repository (.image.tag | default .root.Chart.AppVersion) -}}
+{{- $ref = printf "%s@%s" $ref .image.digest -}}
 {{- end -}}
+{{- $ref -}}
 {{- end -}}
 
 {{/* GOMEMLIMIT for a memory limit quantity (such as 512Mi): 90% of it in
