@@ -191,7 +191,7 @@ func (a *apiServer) checkAccess(t *testing.T, ctx context.Context) {
 	t.Helper()
 	type access struct{ group, resource, verb string }
 	for _, c := range []struct {
-		account      string
+		account     string
 		allow, deny []access
 	}{
 		{"fovea-agent",
