@@ -47,7 +47,7 @@ FUZZTIME ?= 100000x
 FUZZMINIMIZETIME ?= 2000x
 export PATH := $(BIN):$(PATH)
 
-.PHONY: all build deps tools kube-tools chart-tools chart chart-docs image image-test generate check-generate lint unit fuzz e2e test bench demo clean
+.PHONY: all build deps tools kube-tools kube-node-tools kube-node chart-tools chart chart-docs image image-test generate check-generate lint unit fuzz e2e test bench demo clean
 
 all: build
 
@@ -85,6 +85,13 @@ $(eval $(call tool,staticcheck,tools,honnef.co/go/tools,honnef.co/go/tools/cmd/s
 kube-tools: $(ETCD) $(KUBE_APISERVER)
 $(eval $(call tool,etcd,tools/kube,go.etcd.io/etcd/server/v3,go.etcd.io/etcd/server/v3))
 $(eval $(call tool,kube-apiserver,tools/kube,k8s.io/kubernetes,k8s.io/kubernetes/cmd/kube-apiserver,-ldflags '$(KUBE_LDFLAGS)'))
+
+## kube-node-tools: the rest of a node and its control plane, for the
+## single-node cluster test: kube-controller-manager, kube-scheduler,
+## kubelet and kube-proxy, built once from tools/kube/go.mod.
+KUBE_NODE_BINS := kube-controller-manager kube-scheduler kubelet kube-proxy
+kube-node-tools: kube-tools $(addprefix $(BIN)/,$(KUBE_NODE_BINS))
+$(foreach b,$(KUBE_NODE_BINS),$(eval $(call tool,$(b),tools/kube,k8s.io/kubernetes,k8s.io/kubernetes/cmd/$(b),-ldflags '$(KUBE_LDFLAGS)')))
 
 ## image: the Fovea image, an OCI image tarball of the static binary built by
 ## scripts/build-fovea.sh (as the Dockerfile builds it), packed by ocibuild
@@ -143,6 +150,16 @@ chart: $(HELM) $(KUBECONFORM) $(VALUESDOC) $(SCHEMAS) kube-tools
 		KUBE_CRDS=$(CRDS) KUBE_VERSION=$(KUBE_VERSION) FOVEA_IMAGE_REF=$(IMAGE) $(KUBE_ENV) \
 		$(GO) test -count=1 ./test/chart/
 
+## kube-node: the chart installed with one command on a real single-node
+## cluster (kubelet, containerd, runc, CNI bridge, kube-proxy, controller
+## manager, scheduler, in a network namespace of its own), pods talking,
+## their flows through the relay Service with the real hubble CLI, and no
+## eBPF program left attached after helm uninstall.
+kube-node: kube-node-tools $(HELM) $(HUBBLE) $(IMAGE_TAR) $(OCIBUILD)
+	$(KUBE_ENV) KUBE_CONTROLLER_MANAGER_BIN=$(BIN)/kube-controller-manager KUBE_SCHEDULER_BIN=$(BIN)/kube-scheduler \
+		KUBELET_BIN=$(BIN)/kubelet KUBE_PROXY_BIN=$(BIN)/kube-proxy HELM_BIN=$(HELM) HUBBLE_BIN=$(HUBBLE) \
+		FOVEA_IMAGE=$(IMAGE_TAR) OCIBUILD_BIN=$(OCIBUILD) $(GO) test -count=1 -v -timeout 15m ./test/kubenode/
+
 ## chart-docs: write the values table of helm/fovea/README.md.
 chart-docs: $(VALUESDOC)
 	$(VALUESDOC) --values helm/fovea/values.yaml --readme helm/fovea/README.md
@@ -166,10 +183,10 @@ lint: $(STATICCHECK)
 	cd tools/deploy && $(GO) vet ./... && $(STATICCHECK) ./...
 	GOOS=windows $(GO) build ./...
 
-## unit: every package's tests but the end-to-end, image and chart ones, under the race
+## unit: every package's tests but the end-to-end, image, chart and node ones, under the race
 ## detector (privileged ones need root; test/kube needs kube-tools).
 unit: kube-tools
-	$(KUBE_ENV) $(GO) test -race -count=1 $$($(GO) list ./... | grep -v -e /test/e2e -e /test/image -e /test/chart)
+	$(KUBE_ENV) $(GO) test -race -count=1 $$($(GO) list ./... | grep -v -e /test/e2e -e /test/image -e /test/chart -e /test/kubenode)
 
 ## fuzz: run each fuzz target for FUZZTIME executions.
 fuzz:
@@ -184,7 +201,7 @@ e2e: $(FOVEA) $(HUBBLE) kube-tools
 	FOVEA_BIN=$(FOVEA) HUBBLE_BIN=$(HUBBLE) $(KUBE_ENV) $(GO) test -count=1 -v -timeout 15m ./test/e2e/...
 
 ## test: everything CI checks.
-test: deps tools check-generate lint unit image-test chart fuzz e2e
+test: deps tools check-generate lint unit image-test chart kube-node fuzz e2e
 
 ## bench: benchmarks, Fovea side by side with Cilium where a counterpart exists.
 bench:

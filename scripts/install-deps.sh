@@ -2,13 +2,15 @@
 # Installs the Debian packages Fovea's build and tests need, if any is missing:
 # clang/llvm for the eBPF objects, bpftool for vmlinux.h, iproute2/iptables/
 # ping for the network-namespace cluster, prometheus (with promtool)
-# for the tests of the Hubble metrics.
+# for the tests of the Hubble metrics, containerd, runc and the CNI plugins
+# for the single-node Kubernetes cluster the chart is installed on.
 set -euo pipefail
 need=()
-for pair in clang:clang llvm-strip:llvm bpftool:bpftool ip:iproute2 iptables:iptables ping:iputils-ping tc:iproute2 promtool:prometheus; do
+for pair in clang:clang llvm-strip:llvm bpftool:bpftool ip:iproute2 iptables:iptables ping:iputils-ping tc:iproute2 promtool:prometheus containerd:containerd ctr:containerd runc:runc; do
 	command -v "${pair%%:*}" >/dev/null 2>&1 || need+=("${pair#*:}")
 done
 [ -f /usr/include/bpf/bpf_helpers.h ] || need+=(libbpf-dev)
+[ -x /usr/lib/cni/bridge ] || need+=(containernetworking-plugins)
 if ((${#need[@]} == 0)); then exit 0; fi
 if [ "$(id -u)" -ne 0 ]; then
 	echo "missing packages: ${need[*]}; run as root or: sudo apt-get install ${need[*]}" >&2

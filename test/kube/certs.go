@@ -31,8 +31,10 @@ func writeServingCert(certPath, keyPath string, addr netip.Addr) ([]byte, error)
 		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 		BasicConstraintsValid: true,
 		IsCA:                  true,
-		IPAddresses:           []net.IP{net.IP(addr.AsSlice()), net.IPv4(127, 0, 0, 1)},
-		DNSNames:              []string{"localhost", "kubernetes", "kubernetes.default.svc"},
+		// The kubernetes Service's address (ServiceCIDR's first) too, which
+		// pods of a cluster with a kube-proxy reach the server at.
+		IPAddresses: []net.IP{net.IP(addr.AsSlice()), net.IPv4(127, 0, 0, 1), net.IPv4(10, 96, 0, 1)},
+		DNSNames:    []string{"localhost", "kubernetes", "kubernetes.default.svc"},
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
 	if err != nil {

@@ -33,6 +33,10 @@ type Config struct {
 	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
 	// Logger receives progress; nil discards it.
 	Logger *slog.Logger
+	// ServiceAccountAdmission runs the ServiceAccount admission plugin,
+	// which mounts each pod's token, for clusters with a controller
+	// manager to create the accounts it requires.
+	ServiceAccountAdmission bool
 }
 
 func (c Config) withDefaults() (Config, error) {

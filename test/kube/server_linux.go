@@ -29,6 +29,9 @@ type ControlPlane struct {
 	AdminToken string
 	// Admin is a clientset with AdminToken.
 	Admin kubernetes.Interface
+	// CAFile holds CA; ServiceAccountKeyFile the key that signs service
+	// account tokens (a controller manager takes both).
+	CAFile, ServiceAccountKeyFile string
 
 	cfg       Config
 	etcd, api *process
@@ -73,7 +76,9 @@ func Start(ctx context.Context, cfg Config) (*ControlPlane, error) {
 	if cp.CA, err = writeServingCert(certPath, keyPath, cfg.Address); err != nil {
 		return fail(err)
 	}
+	cp.CAFile = certPath
 	saKey := filepath.Join(cfg.Dir, "service-account.key")
+	cp.ServiceAccountKeyFile = saKey
 	if err := writeServiceAccountKey(saKey); err != nil {
 		return fail(err)
 	}
@@ -85,7 +90,8 @@ func Start(ctx context.Context, cfg Config) (*ControlPlane, error) {
 	cp.Host = "https://" + net.JoinHostPort(cfg.Address.String(), strconv.Itoa(apiPort))
 	// Without a controller manager nothing creates the default service
 	// accounts, so the ServiceAccount admission plugin would reject every
-	// pod; tests create the objects a controller would. Privileged and
+	// pod; tests create the objects a controller would, unless they run
+	// one (Config.ServiceAccountAdmission). Privileged and
 	// HostProcess pods are allowed, as kubeadm's clusters allow them, so
 	// that the Helm chart's Windows agent can be created.
 	cp.apiArgs = []string{"--etcd-servers", etcdURL, "--allow-privileged=true",
@@ -95,8 +101,10 @@ func Start(ctx context.Context, cfg Config) (*ControlPlane, error) {
 		"--service-account-key-file", saKey, "--service-account-signing-key-file", saKey,
 		"--service-account-issuer", "https://kubernetes.default.svc",
 		"--token-auth-file", tokens, "--authorization-mode", "RBAC",
-		"--service-cluster-ip-range", ServiceCIDR,
-		"--disable-admission-plugins", "ServiceAccount"}
+		"--service-cluster-ip-range", ServiceCIDR}
+	if !cfg.ServiceAccountAdmission {
+		cp.apiArgs = append(cp.apiArgs, "--disable-admission-plugins", "ServiceAccount")
+	}
 	if cp.api, err = start(cfg.Dir, cfg.Netns, "kube-apiserver", cfg.APIServerBin, cp.apiArgs...); err != nil {
 		return fail(err)
 	}
