@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -125,7 +126,8 @@ func TestHelmInstall(t *testing.T) {
 		t.Errorf("hubble list nodes: %v\n%s", err, nodes)
 	}
 
-	agent := n.agentPID(t)
+	agent := n.pid(t, "agent")
+	n.checkMemory(t, ctx, map[string]int{"agent": agent, "relay": n.pid(t, "relay")})
 	if progs := n.attached(t); len(progs) == 0 {
 		t.Fatal("bpftool shows no program attached while the agent runs: the check below would prove nothing")
 	}
@@ -252,28 +254,77 @@ func hasWorkload(e *flowpb.Endpoint, name string) bool {
 	return false
 }
 
-// agentPID finds the agent: the fovea process in the node's namespace.
-func (n *Node) agentPID(t *testing.T) int {
+// pid finds the process of `fovea COMMAND` started by this node: the agent
+// shares the node's network namespace, the relay's is a pod's whose
+// namespace the node's containerd pinned.
+func (n *Node) pid(t *testing.T, command string) int {
 	t.Helper()
-	node, err := os.Stat("/run/netns/" + netnsName)
-	if err != nil {
-		t.Fatal(err)
-	}
 	entries, _ := os.ReadDir("/proc")
 	for _, e := range entries {
 		cmdline, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
-		if err != nil || !bytes.HasPrefix(cmdline, []byte("/usr/bin/fovea\x00agent\x00")) {
+		if err != nil || !bytes.HasPrefix(cmdline, []byte("/usr/bin/fovea\x00"+command+"\x00")) {
 			continue
 		}
 		ns, err := os.Stat(filepath.Join("/proc", e.Name(), "ns", "net"))
-		if err == nil && os.SameFile(ns, node) {
+		if err == nil && n.ownsNetns(ns) {
 			var pid int
 			fmt.Sscan(e.Name(), &pid)
 			return pid
 		}
 	}
-	t.Fatal("no agent process in the node's namespace")
+	t.Fatalf("no fovea %s process on the node", command)
 	return 0
+}
+
+// ownsNetns reports whether ns is the node's network namespace or one its
+// containerd pinned for a pod.
+func (n *Node) ownsNetns(ns os.FileInfo) bool {
+	pinned, _ := filepath.Glob("/run/netns/cni-*")
+	for _, p := range append(pinned, "/run/netns/"+netnsName) {
+		if slices.Contains(n.netnsBefore, p) {
+			continue
+		}
+		if st, err := os.Stat(p); err == nil && os.SameFile(st, ns) {
+			return true
+		}
+	}
+	return false
+}
+
+// checkMemory checks the agent's and the relay's resident memory against
+// the requests the chart gives them, which it logs as the measured
+// figures behind them.
+func (n *Node) checkMemory(t *testing.T, ctx context.Context, pids map[string]int) {
+	t.Helper()
+	ds, err := n.Client.AppsV1().DaemonSets("kube-system").Get(ctx, "fovea-agent", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := n.Client.AppsV1().Deployments("kube-system").Get(ctx, "fovea-relay", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	requests := map[string]corev1.ResourceList{
+		"agent": ds.Spec.Template.Spec.Containers[0].Resources.Requests,
+		"relay": d.Spec.Template.Spec.Containers[0].Resources.Requests,
+	}
+	for name, pid := range pids {
+		status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rssKiB int64
+		for line := range strings.SplitSeq(string(status), "\n") {
+			if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+				fmt.Sscan(strings.TrimSuffix(strings.TrimSpace(v), " kB"), &rssKiB)
+			}
+		}
+		request := requests[name][corev1.ResourceMemory]
+		t.Logf("%s resident memory: %d MiB (request %s)", name, rssKiB>>10, request.String())
+		if rssKiB<<10 > request.Value() {
+			t.Errorf("%s uses %d MiB resident, more than the %s the chart requests for it", name, rssKiB>>10, request.String())
+		}
+	}
 }
 
 // attached lists the eBPF programs attached to the node's interfaces —
