@@ -109,6 +109,9 @@ func (s *Source) handle(raw []byte, rec, l7 *record.Record, emit func(*record.Re
 			return
 		}
 		ev.fillRecord(rec, s.bootToUnix, info.role, info.ref)
+		if info.encrypted {
+			rec.Flags |= record.FlagEncrypted
+		}
 		switch {
 		case !ev.HasWire:
 		case ev.Wire.Kind == WireSNAT:

@@ -380,7 +380,10 @@ static __always_inline int to_tunnel_port(struct __sk_buff *skb, __u32 l4off)
 	return !load(skb, l4off + 2, p, 2) && tunnel_port((__u16)p[0] << 8 | p[1]);
 }
 
-static __always_inline void capture(struct __sk_buff *skb, __u8 dir)
+/* l3 is set for devices without a link-layer header (TUN, WireGuard,
+ * IP-in-IP): the packet starts with its IP header, whose version
+ * skb->protocol gives. */
+static __always_inline void capture(struct __sk_buff *skb, __u8 dir, int l3)
 {
 	/* The tunnel part is written only when decap finds one. */
 	struct wire_event we;
@@ -392,15 +395,21 @@ static __always_inline void capture(struct __sk_buff *skb, __u8 dir)
 	__builtin_memset(ev, 0, sizeof(*ev));
 	count_forward(skb->ifindex, dir, skb->len);
 
-	/* EtherType and, if tagged, the inner EtherType of one VLAN tag. */
-	if (load(skb, 12, eth, 2))
-		return;
-	proto = (__u16)eth[0] << 8 | eth[1];
-	if (proto == ETH_P_8021Q || proto == ETH_P_8021AD) {
-		if (load(skb, 16, eth, 2))
+	if (l3) {
+		proto = bpf_ntohs(skb->protocol);
+		off = 0;
+	} else {
+		/* EtherType and, if tagged, the inner EtherType of one VLAN
+		 * tag. */
+		if (load(skb, 12, eth, 2))
 			return;
 		proto = (__u16)eth[0] << 8 | eth[1];
-		off += 4;
+		if (proto == ETH_P_8021Q || proto == ETH_P_8021AD) {
+			if (load(skb, 16, eth, 2))
+				return;
+			proto = (__u16)eth[0] << 8 | eth[1];
+			off += 4;
+		}
 	}
 
 	__u32 l4off = 0;
@@ -474,14 +483,28 @@ static __always_inline void capture(struct __sk_buff *skb, __u8 dir)
 SEC("tc")
 int capture_ingress(struct __sk_buff *skb)
 {
-	capture(skb, DIR_INGRESS);
+	capture(skb, DIR_INGRESS, 0);
 	return PASS;
 }
 
 SEC("tc")
 int capture_egress(struct __sk_buff *skb)
 {
-	capture(skb, DIR_EGRESS);
+	capture(skb, DIR_EGRESS, 0);
+	return PASS;
+}
+
+SEC("tc")
+int capture_ingress_l3(struct __sk_buff *skb)
+{
+	capture(skb, DIR_INGRESS, 1);
+	return PASS;
+}
+
+SEC("tc")
+int capture_egress_l3(struct __sk_buff *skb)
+{
+	capture(skb, DIR_EGRESS, 1);
 	return PASS;
 }
 

@@ -65,6 +65,7 @@ func build(e *Flow) *flowpb.Flow {
 	switch r.Kind {
 	case record.KindTrace:
 		f.TraceObservationPoint = flowpb.TraceObservationPoint(r.ObsPoint)
+		f.IP.Encrypted = r.Flags&record.FlagEncrypted != 0
 		if r.Retransmit {
 			f.Summary = RetransmissionSummary(r)
 		}

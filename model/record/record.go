@@ -38,6 +38,10 @@ const (
 	// source translated: Src is the source before translation, and Ext
 	// references the translated address in Tables.Names.
 	FlagSNAT
+	// FlagEncrypted marks a trace record seen on a device that encrypts
+	// what it carries (WireGuard, IPsec): the packet left or reached the
+	// node encrypted.
+	FlagEncrypted
 )
 
 // TCP flag bits as they appear in TCPFlags (the TCP header's bit order).
