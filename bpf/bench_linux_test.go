@@ -46,6 +46,7 @@ func BenchmarkProgram(b *testing.B) {
 		}
 		defer rd.Close()
 		rds[src.objs.CaptureIngress] = rd
+		rds[src.objs.CaptureEgress] = rd
 	}
 
 	tcp4 := ethFrame(0x0800, ipv4Packet("10.0.0.1", "10.0.0.2", 6, tcpSegment(40000, 80, record.TCPAck|record.TCPPsh)))
@@ -68,6 +69,9 @@ func BenchmarkProgram(b *testing.B) {
 		{"capture/tcp4-aggregated", s.objs.CaptureIngress, tcp4},
 		{"capture/udp6-ext-aggregated", s.objs.CaptureIngress, udp6ext},
 		{"capture/tcp4-every-packet", every.objs.CaptureIngress, tcp4},
+		// Egress reports also ask connection tracking whether the source
+		// was translated (untranslate): here it finds no connection.
+		{"capture-egress/tcp4-every-packet", every.objs.CaptureEgress, tcp4},
 		{"capture/udp6-ext-every-packet", every.objs.CaptureIngress, udp6ext},
 		{"capture/arp", s.objs.CaptureIngress, arp},
 		{"capture/udp4-dns-snippet", s.objs.CaptureIngress, dns4},
