@@ -54,9 +54,10 @@ const (
 // between two pods of one node (so that one agent sees each packet at two
 // observation points, leaving one pod and entering the other) and reads
 // the counts back through a real Prometheus server's query API: each
-// series moves by what the traffic makes it. Then the file changes under
-// the running agents: a handler removed leaves Prometheus, a broken file
-// keeps the others counting and is counted.
+// series moves by what the traffic makes it, and every query of the Helm
+// chart's Grafana dashboard returns data. Then the file changes under the
+// running agents: a handler removed leaves Prometheus, a broken file keeps
+// the others counting and is counted.
 func TestHubbleMetrics(t *testing.T) {
 	config := filepath.Join(t.TempDir(), "metrics.yaml")
 	writeMetricsConfig(t, config, metConfig)
@@ -155,6 +156,14 @@ func TestHubbleMetrics(t *testing.T) {
 			}
 			return nil
 		})
+	}
+
+	// Every panel of the dashboard shows this traffic.
+	for _, q := range dashboardQueries(t, hubbleDashboard) {
+		t.Run("dashboard/"+q.panel, func(t *testing.T) { prom.waitData(t, q.expr, true) })
+	}
+	if t.Failed() {
+		t.FailNow()
 	}
 
 	// Live reload: the icmp handler removed leaves Prometheus (a series
