@@ -42,13 +42,6 @@ var catalogue = sync.OnceValue(func() []*prometheus.Desc {
 	return descs
 })
 
-// sample is a series' count as a scrape read it.
-type sample struct {
-	desc  *prometheus.Desc
-	se    *series
-	count uint64
-}
-
 func (c flowCollector) Collect(ch chan<- prometheus.Metric) {
 	c.m.lost.collect(ch)
 	// Read the counts under the lock and build the metrics after it, so
@@ -60,16 +53,18 @@ func (c flowCollector) Collect(ch chan<- prometheus.Metric) {
 	for _, s := range m.stores {
 		n += len(s.series)
 	}
-	samples := make([]sample, 0, n)
+	samples := make([]sample, n)
+	i := 0
 	for _, s := range m.stores {
 		for _, se := range s.series {
-			samples = append(samples, sample{s.desc, se, se.count})
+			samples[i].st, samples[i].se, samples[i].value = s, se, float64(se.count)
+			i++
 		}
 	}
 	m.mu.Unlock()
-	for _, s := range samples {
-		// A series' values never change once it exists.
-		ch <- prometheus.MustNewConstMetric(s.desc, prometheus.CounterValue, float64(s.count), s.se.values...)
+	labelSamples(samples)
+	for i := range samples {
+		ch <- &samples[i]
 	}
 }
 
