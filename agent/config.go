@@ -34,6 +34,8 @@ const (
 	flagKubeconfig             = "kubeconfig"
 	flagMetricsAddress         = "metrics-address"
 	flagMetrics                = "metrics"
+	flagMetricsConfig          = "metrics-config"
+	flagMetricsConfigInterval  = "metrics-config-interval"
 	flagMetricsSeriesTTL       = "metrics-series-ttl"
 	flagMetricsSeriesLimit     = "metrics-series-limit"
 	flagLocalAddrsRefresh      = "local-addrs-refresh"
@@ -87,6 +89,12 @@ type Config struct {
 	// --hubble-metrics; empty counts none (hubble_lost_events_total is
 	// served regardless).
 	Metrics string
+	// MetricsConfig is a YAML file of Hubble's flow metrics to count, in
+	// the shape of Cilium's dynamic metrics config, applied again whenever
+	// it changes; it replaces Metrics. MetricsConfigInterval is how often
+	// it is read for changes.
+	MetricsConfig         string
+	MetricsConfigInterval time.Duration
 	// MetricsSeriesTTL is how long a flow metric's series naming endpoints
 	// or DNS queries lives after its last flow; MetricsSeriesLimit is the
 	// most series one flow metric holds.
@@ -136,6 +144,9 @@ func (c *Config) Flags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.MetricsAddress, flagMetricsAddress, ":9965", "address to serve Prometheus /metrics on; empty disables it")
 	fs.StringVar(&c.Metrics, flagMetrics, "",
 		"Hubble flow metrics to count, as Cilium's --hubble-metrics: handlers separated by spaces, each optionally followed by a colon and options separated by semicolons, e.g. 'dns:query;ignoreAAAA drop:sourceContext=pod;destinationContext=namespace flow' (handlers: flow, drop, tcp, dns, port-distribution, icmp, flows-to-world)")
+	fs.StringVar(&c.MetricsConfig, flagMetricsConfig, "",
+		"YAML file of Hubble flow metrics to count, in the shape of Cilium's dynamic metrics config (metrics: [{name, contextOptions: [{name, values}], includeFilters, excludeFilters}]); re-read when it changes, a bad version keeping the metrics as they were (instead of --"+flagMetrics+")")
+	fs.DurationVar(&c.MetricsConfigInterval, flagMetricsConfigInterval, 2*time.Second, "how often to read the --"+flagMetricsConfig+" file for changes")
 	fs.DurationVar(&c.MetricsSeriesTTL, flagMetricsSeriesTTL, flowmetrics.DefaultSeriesTTL,
 		"how long a flow metric's series naming a pod, workload, address or DNS query lives after its last flow")
 	fs.IntVar(&c.MetricsSeriesLimit, flagMetricsSeriesLimit, flowmetrics.DefaultSeriesLimit,

@@ -7,27 +7,40 @@ import (
 	flowpb "github.com/cilium/cilium/api/v1/flow"
 
 	"github.com/foveanet/fovea/agent/flowmetrics"
+	"github.com/foveanet/fovea/agent/metricsconfig"
 	"github.com/foveanet/fovea/api/observer"
 )
 
-// newFlowMetrics builds Hubble's flow metrics over the datapath's records.
-// Streams the ring overtook count as Hubble's ring-buffer losses.
-func newFlowMetrics(cfg Config, dp *datapath, obs *observer.Server, log *slog.Logger) (*flowmetrics.Metrics, error) {
+// newFlowMetrics builds Hubble's flow metrics over the datapath's records,
+// as --metrics says or as the --metrics-config file does: then it also
+// returns the file's watcher, which publishes its reloads and refusals as
+// agent events. Streams the ring overtook count as Hubble's ring-buffer
+// losses.
+func newFlowMetrics(cfg Config, dp *datapath, obs *observer.Server, log *slog.Logger) (*flowmetrics.Metrics, *metricsconfig.Watcher, error) {
 	spec, err := cfg.flowMetrics()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	m, err := flowmetrics.New(spec, dp.node,
 		flowmetrics.WithSeriesTTL(cfg.MetricsSeriesTTL), flowmetrics.WithSeriesLimit(cfg.MetricsSeriesLimit),
 		flowmetrics.WithLostEvents(flowpb.LostEventSource_HUBBLE_RING_BUFFER, obs.StreamLostEvents))
 	if err != nil {
-		return nil, fmt.Errorf("--%s: %w", flagMetrics, err)
+		return nil, nil, fmt.Errorf("--%s: %w", flagMetrics, err)
 	}
-	if len(spec.Metrics) > 0 {
-		log.Info("counting Hubble flow metrics", "metrics", cfg.Metrics,
-			"series_ttl", cfg.MetricsSeriesTTL, "series_limit", cfg.MetricsSeriesLimit)
+	if cfg.MetricsConfig == "" {
+		if len(spec.Metrics) > 0 {
+			log.Info("counting Hubble flow metrics", "metrics", cfg.Metrics,
+				"series_ttl", cfg.MetricsSeriesTTL, "series_limit", cfg.MetricsSeriesLimit)
+		}
+		return m, nil, nil
 	}
-	return m, nil
+	notify := func(typ, detail string) { dp.events.Publish(unknownAgentEvent(typ, detail)) }
+	w, err := metricsconfig.New(cfg.MetricsConfig, m, metricsconfig.WithLogger(log),
+		metricsconfig.WithInterval(cfg.MetricsConfigInterval), metricsconfig.WithNotify(notify))
+	if err != nil {
+		return nil, nil, fmt.Errorf("--%s: %w", flagMetricsConfig, err)
+	}
+	return m, w, nil
 }
 
 // flowMetrics reads --metrics.
@@ -42,13 +55,23 @@ func (c *Config) flowMetrics() (flowmetrics.Config, error) {
 	return spec, nil
 }
 
-// validateFlowMetrics reports the first invalid flow metrics setting.
+// validateFlowMetrics reports the first invalid flow metrics setting. The
+// --metrics-config file is read when the agent starts, not here: it may
+// change until then, and after.
 func (c *Config) validateFlowMetrics() error {
 	if _, err := c.flowMetrics(); err != nil {
 		return err
 	}
-	if c.Metrics != "" && c.MetricsAddress == "" {
-		return fmt.Errorf("--%s: needs --%s to serve them", flagMetrics, flagMetricsAddress)
+	if c.Metrics != "" && c.MetricsConfig != "" {
+		return fmt.Errorf("--%s and --%s: the metrics come from one or the other, not both", flagMetrics, flagMetricsConfig)
+	}
+	for _, f := range []struct{ flag, value string }{{flagMetrics, c.Metrics}, {flagMetricsConfig, c.MetricsConfig}} {
+		if f.value != "" && c.MetricsAddress == "" {
+			return fmt.Errorf("--%s: needs --%s to serve them", f.flag, flagMetricsAddress)
+		}
+	}
+	if c.MetricsConfig != "" && c.MetricsConfigInterval <= 0 {
+		return fmt.Errorf("--%s: %v must be positive", flagMetricsConfigInterval, c.MetricsConfigInterval)
 	}
 	if c.MetricsSeriesTTL <= 0 {
 		return fmt.Errorf("--%s: %v must be positive", flagMetricsSeriesTTL, c.MetricsSeriesTTL)

@@ -66,8 +66,10 @@ type instruments struct {
 	sweeper  *sweep.Sweeper
 	observer *observer.Server
 	// flowMetrics are Hubble's flow metrics (hubble_*, named as Hubble
-	// names them) and their own health.
-	flowMetrics *flowmetrics.Metrics
+	// names them) and their own health; metricsConfig the health of their
+	// config file, if they have one.
+	flowMetrics   *flowmetrics.Metrics
+	metricsConfig prometheus.Collector
 	// feed are the series of what feeds the endpoints index (the inventory
 	// file, or the Kubernetes API and its health), if anything does.
 	feed []prometheus.Collector
@@ -79,8 +81,12 @@ func (in instruments) register(reg *metrics.Registry) error {
 	if err := reg.RegisterUnprefixed(in.flowMetrics.FlowCollector()); err != nil {
 		return err
 	}
-	return reg.Register(append([]prometheus.Collector{
+	cs := append([]prometheus.Collector{
 		in.ring, in.tables.Collector(), in.l7.Collector(), in.names.Collector(), in.parser.Collector(),
 		in.source.Collector(), in.sweeper.Collector(), in.observer.Collector(), in.flowMetrics.Collector(),
-	}, in.feed...)...)
+	}, in.feed...)
+	if in.metricsConfig != nil {
+		cs = append(cs, in.metricsConfig)
+	}
+	return reg.Register(cs...)
 }

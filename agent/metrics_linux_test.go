@@ -40,8 +40,14 @@ func TestMetricsGolden(t *testing.T) {
 	fromInventory, fromKubernetes := base, base
 	fromInventory.Inventory, fromInventory.InventoryInterval = inventory, time.Second
 	fromKubernetes.Kubeconfig = kubeconfig
+	// The flow metrics from a config file add its health.
+	metricsConfig := filepath.Join(dir, "metrics.yaml")
+	if err := os.WriteFile(metricsConfig, []byte("metrics: [{name: flow}]\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	fromFile := Config{NodeName: "node1", InternSweepInterval: time.Second, MetricsConfig: metricsConfig, MetricsConfigInterval: time.Second}
 	metricstest.Golden(t, filepath.Join("testdata", "metrics.golden"),
-		registry(t, fromInventory), registry(t, fromKubernetes))
+		registry(t, fromInventory), registry(t, fromKubernetes), registry(t, fromFile))
 }
 
 // registry builds what Run builds for cfg, with a datapath that is
@@ -77,7 +83,7 @@ func unloadedAgent(t *testing.T, cfg Config, log *slog.Logger) (*agent, *observe
 	if err != nil {
 		t.Fatal(err)
 	}
-	if a.flowMetrics, err = newFlowMetrics(cfg, a.dp, obs, log); err != nil {
+	if a.flowMetrics, a.metricsConfig, err = newFlowMetrics(cfg, a.dp, obs, log); err != nil {
 		t.Fatal(err)
 	}
 	a.enr.pipeline.flowMetrics = a.flowMetrics

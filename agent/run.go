@@ -18,6 +18,7 @@ import (
 	"github.com/foveanet/fovea/agent/flowmetrics"
 	"github.com/foveanet/fovea/agent/inventory"
 	"github.com/foveanet/fovea/agent/kube"
+	"github.com/foveanet/fovea/agent/metricsconfig"
 	"github.com/foveanet/fovea/agent/periodic"
 	"github.com/foveanet/fovea/agent/sweep"
 	"github.com/foveanet/fovea/api/kubeclient"
@@ -62,7 +63,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	if a.flowMetrics, err = newFlowMetrics(cfg, a.dp, obs, log); err != nil {
+	if a.flowMetrics, a.metricsConfig, err = newFlowMetrics(cfg, a.dp, obs, log); err != nil {
 		return err
 	}
 	a.enr.pipeline.flowMetrics = a.flowMetrics
@@ -90,8 +91,10 @@ type agent struct {
 	srv        *server.Server
 	metricsLis net.Listener // nil: no metrics endpoint
 
-	// flowMetrics are Hubble's flow metrics, fed by the pipeline.
-	flowMetrics *flowmetrics.Metrics
+	// flowMetrics are Hubble's flow metrics, fed by the pipeline;
+	// metricsConfig applies their config file, if they have one.
+	flowMetrics   *flowmetrics.Metrics
+	metricsConfig *metricsconfig.Watcher
 }
 
 // datapath is what captures: the packet source, the ring it writes and the
@@ -207,11 +210,15 @@ func newServer(cfg Config, dp *datapath, obs *observer.Server, log *slog.Logger)
 
 // instruments are the agent's components that expose series.
 func (a *agent) instruments(obs *observer.Server) instruments {
-	return instruments{
+	in := instruments{
 		ring: newRingCollector(a.dp.ring, &a.enr.pipeline.seen), tables: a.dp.tables, l7: a.dp.l7,
 		names: a.dp.names, parser: a.dp.parser, source: a.dp.src, sweeper: a.enr.sweeper, observer: obs,
 		flowMetrics: a.flowMetrics, feed: a.enr.feedMetrics,
 	}
+	if a.metricsConfig != nil {
+		in.metricsConfig = a.metricsConfig.Collector()
+	}
+	return in
 }
 
 // listenMetrics listens on addr, unless it is empty (then nil).
@@ -249,6 +256,9 @@ func (a *agent) run(ctx context.Context) error {
 	g.Go(func() error { return a.dp.src.Run(ctx, a.enr.pipeline.emit) })
 	g.Go(func() error { return a.enr.sweeper.Run(ctx) })
 	g.Go(func() error { return a.flowMetrics.Run(ctx) })
+	if a.metricsConfig != nil {
+		g.Go(func() error { return a.metricsConfig.Run(ctx) })
+	}
 	if a.enr.feedPods != nil {
 		g.Go(func() error { return a.enr.feedPods(ctx) })
 	}

@@ -1,6 +1,8 @@
 package flowmetrics
 
 import (
+	"sync"
+
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -11,19 +13,34 @@ func (m *Metrics) FlowCollector() prometheus.Collector { return flowCollector{m}
 
 type flowCollector struct{ m *Metrics }
 
+// Describe announces every metric a handler can count, whether enabled or
+// not, since Apply may enable any of them after registration. A registry
+// tells descriptors apart by name, not by label names, so a metric is the
+// same one whatever labels its options add.
 func (c flowCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- lostDesc
-	for _, s := range c.m.stores {
-		ch <- s.desc
+	for _, d := range catalogue() {
+		ch <- d
 	}
 }
 
-// sample is a series' count as a scrape read it.
-type sample struct {
-	desc  *prometheus.Desc
-	se    *series
-	count uint64
-}
+// catalogue describes every handler's metrics, with the labels they have
+// without options.
+var catalogue = sync.OnceValue(func() []*prometheus.Desc {
+	var cfg Config
+	for _, k := range handlerKinds {
+		cfg.Metrics = append(cfg.Metrics, MetricConfig{Name: k.name})
+	}
+	// Every handler compiles without options.
+	hs, _ := compile(cfg, 1)
+	var descs []*prometheus.Desc
+	for _, h := range hs {
+		for _, s := range h.stores() {
+			descs = append(descs, s.desc)
+		}
+	}
+	return descs
+})
 
 func (c flowCollector) Collect(ch chan<- prometheus.Metric) {
 	c.m.lost.collect(ch)
@@ -36,16 +53,18 @@ func (c flowCollector) Collect(ch chan<- prometheus.Metric) {
 	for _, s := range m.stores {
 		n += len(s.series)
 	}
-	samples := make([]sample, 0, n)
+	samples := make([]sample, n)
+	i := 0
 	for _, s := range m.stores {
 		for _, se := range s.series {
-			samples = append(samples, sample{s.desc, se, se.count})
+			samples[i].st, samples[i].se, samples[i].value = s, se, float64(se.count)
+			i++
 		}
 	}
 	m.mu.Unlock()
-	for _, s := range samples {
-		// A series' values never change once it exists.
-		ch <- prometheus.MustNewConstMetric(s.desc, prometheus.CounterValue, float64(s.count), s.se.values...)
+	labelSamples(samples)
+	for i := range samples {
+		ch <- &samples[i]
 	}
 }
 

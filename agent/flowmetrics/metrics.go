@@ -3,7 +3,9 @@ package flowmetrics
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	flowpb "github.com/cilium/cilium/api/v1/flow"
@@ -33,11 +35,13 @@ type Metrics struct {
 	queue *queue
 	lost  lostEvents
 	// active is false when no handler is enabled: records are not queued.
-	active bool
+	active atomic.Bool
 
-	// mu guards the handlers' state and series against scrapes.
+	// mu guards the handlers, their state and series against scrapes and
+	// Apply.
 	mu       sync.Mutex
 	handlers []handler
+	configs  []MetricConfig // what each handler was compiled from
 	stores   []*store
 	ev       event // the handlers' goroutine's view, reused
 }
@@ -84,15 +88,34 @@ func New(cfg Config, node *flowview.Node, opts ...Option) (*Metrics, error) {
 	if m.ttl <= 0 || m.limit <= 0 {
 		return nil, fmt.Errorf("create flow metrics: series TTL %v and limit %d must be positive", m.ttl, m.limit)
 	}
-	hs, err := compile(cfg, m.limit)
-	if err != nil {
+	if err := m.Apply(cfg); err != nil {
 		return nil, err
 	}
-	m.handlers, m.active = hs, len(hs) > 0
+	return m, nil
+}
+
+// Apply replaces the handlers with those cfg enables, or returns why it
+// cannot and keeps them. A handler cfg enables as it was keeps its series;
+// one removed takes its series out of the next scrape, and one whose
+// options or filters changed starts anew, since its labels may have.
+func (m *Metrics) Apply(cfg Config) error {
+	hs, err := compile(cfg, m.limit)
+	if err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for i, c := range cfg.Metrics {
+		if j := slices.IndexFunc(m.configs, c.equal); j >= 0 {
+			hs[i] = m.handlers[j]
+		}
+	}
+	m.handlers, m.configs, m.stores = hs, slices.Clone(cfg.Metrics), nil
 	for _, h := range hs {
 		m.stores = append(m.stores, h.stores()...)
 	}
-	return m, nil
+	m.active.Store(len(hs) > 0)
+	return nil
 }
 
 // Observe hands r to the handlers. It is called by the pipeline's single
@@ -103,18 +126,15 @@ func (m *Metrics) Observe(r *record.Record) {
 		m.lost.record(r.LostSource, r.Count)
 		return
 	}
-	if m.active {
+	if m.active.Load() {
 		m.queue.push(r)
 	}
 }
 
 // Run counts the queued records until ctx ends, and deletes expired series
-// even when nothing scrapes them.
+// even when nothing scrapes them. It runs even without handlers, since
+// Apply may enable some.
 func (m *Metrics) Run(ctx context.Context) error {
-	if !m.active {
-		<-ctx.Done()
-		return nil
-	}
 	// Scrapes expire series exactly; this bounds memory between them.
 	sweep := time.NewTicker(min(m.ttl/4, 30*time.Second))
 	defer sweep.Stop()

@@ -1,6 +1,9 @@
 package flowmetrics
 
 import (
+	"slices"
+	"strings"
+
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -9,6 +12,9 @@ import (
 type store struct {
 	name   string
 	labels []string
+	// sorted are the indexes of labels in the order of their names, in
+	// which a scrape lists them.
+	sorted []int
 	desc   *prometheus.Desc
 	// expires is set for a metric whose labels name endpoints or DNS
 	// queries: its series are deleted ttl after their last update.
@@ -28,9 +34,15 @@ type series struct {
 }
 
 func newStore(name, help string, labels []string, expires bool, limit int) *store {
+	sorted := make([]int, len(labels))
+	for i := range sorted {
+		sorted[i] = i
+	}
+	slices.SortFunc(sorted, func(a, b int) int { return strings.Compare(labels[a], labels[b]) })
 	return &store{
 		name:    name,
 		labels:  labels,
+		sorted:  sorted,
 		desc:    prometheus.NewDesc(name, help, labels, nil),
 		expires: expires,
 		limit:   limit,
