@@ -68,5 +68,9 @@ func compileRetina(c RetinaConfig, limit int) ([]handler, error) {
 	if c.Mode == "" {
 		return nil, nil
 	}
-	return []handler{newRetinaDNSHandler(limit)}, nil
+	hs := []handler{newRetinaDNSHandler(limit)}
+	if c.Mode == RetinaAdvanced {
+		hs = append(hs, newRetinaAdvHandler(c, limit))
+	}
+	return hs, nil
 }

@@ -5,7 +5,10 @@ import (
 	"testing"
 	"time"
 
+	flowpb "github.com/cilium/cilium/api/v1/flow"
+
 	"github.com/foveanet/fovea/model/flowview"
+	"github.com/foveanet/fovea/model/record"
 )
 
 // newRetinaMetrics returns metrics counting Retina's flow series as c says.
@@ -76,5 +79,45 @@ func TestRetinaApplyKeepsSeries(t *testing.T) {
 	}
 	if after := scrape(t, m.RetinaCollector()); after != "" {
 		t.Errorf("series left after switching Retina off:\n%s", after)
+	}
+}
+
+// retinaExtraFlows are what sampleFlows lack for the adv_* series: an
+// aggregated report, a retransmission, drops with the kernel's reason in
+// both directions, and flows of a pod in an excluded namespace.
+func retinaExtraFlows(t *testing.T, n *flowview.Node) []record.Record {
+	t.Helper()
+	out := []record.Record{
+		rec{src: "10.0.0.1", dst: "10.0.0.2", sport: 40000, dport: 8080, proto: record.ProtoTCP, tcp: ack, obs: fromEndpoint, reply: no, srcEP: podA, dstEP: podB}.record(n),
+		rec{src: "10.0.0.1", dst: "10.0.0.2", sport: 40000, dport: 8080, proto: record.ProtoTCP, tcp: psh | ack, obs: fromEndpoint, reply: no, srcEP: podA, dstEP: podB}.record(n),
+		rec{kind: record.KindDrop, src: "10.0.0.1", dst: "203.0.113.7", sport: 40011, dport: 443, proto: record.ProtoTCP, tcp: syn, verdict: dropped, srcEP: podA, dstEP: world}.record(n),
+		rec{kind: record.KindDrop, src: "203.0.113.7", dst: "10.0.0.2", sport: 443, dport: 40012, proto: record.ProtoTCP, tcp: ack, verdict: dropped, srcEP: world, dstEP: podB}.record(n),
+		rec{src: "10.0.0.53", dst: "10.0.0.1", sport: 53, dport: 50000, proto: record.ProtoUDP, obs: fromEndpoint, reply: yes, srcEP: coreDNS, dstEP: podA}.record(n),
+	}
+	out[1].Count, out[1].Bytes = 10, 15000
+	ref := n.Tables.Names.Intern("skb_drop_reason/NETFILTER_DROP", func() []string { return []string{"NETFILTER_DROP"} })
+	out[2].Ext, out[2].Bytes, out[2].Flags = ref, 60, out[2].Flags|record.FlagSent
+	out[3].Ext, out[3].Bytes = ref, 52
+	retrans := rec{src: "10.0.0.1", dst: "10.0.0.2", sport: 40000, dport: 8080, proto: record.ProtoTCP, tcp: psh | ack,
+		obs: flowpb.TraceObservationPoint_FROM_STACK, reply: no, srcEP: podA, dstEP: podB}.record(n)
+	retrans.Retransmit = true
+	return append(out, retrans)
+}
+
+func feedRecords(m *Metrics, recs []record.Record) { m.count(recs) }
+
+// TestRetinaAdvancedGolden: the pods' series in both context modes, for
+// pods of the selected namespaces only (kube-system excluded).
+func TestRetinaAdvancedGolden(t *testing.T) {
+	for _, mode := range []string{ContextRemote, ContextLocal} {
+		t.Run(mode, func(t *testing.T) {
+			now := time.Unix(1000, 0)
+			m, n := newRetinaMetrics(t, RetinaConfig{Mode: RetinaAdvanced, ContextMode: mode,
+				Namespaces: NamespaceSelector{Exclude: []string{"kube-system"}}}, &now)
+			feed(m, n, sampleFlows...)
+			feedRecords(m, retinaExtraFlows(t, n))
+			golden(t, "retina-"+mode+".golden", expose(t, gather(t, m.RetinaCollector()),
+				"networkobservability_dns_request_count", "networkobservability_dns_response_count"))
+		})
 	}
 }

@@ -66,4 +66,9 @@ const retinaPrefix = "networkobservability_"
 
 // RetinaCounterNames are the counters of Retina's flow series whose names,
 // Retina's contract, lack the _total of Prometheus' conventions.
-var RetinaCounterNames = []string{retinaPrefix + "dns_request_count", retinaPrefix + "dns_response_count"}
+var RetinaCounterNames = []string{
+	retinaPrefix + "dns_request_count", retinaPrefix + "dns_response_count",
+	retinaPrefix + "adv_forward_count", retinaPrefix + "adv_forward_bytes", retinaPrefix + "adv_drop_count",
+	retinaPrefix + "adv_drop_bytes", retinaPrefix + "adv_tcpflags_count", retinaPrefix + "adv_tcpretrans_count",
+	retinaPrefix + "adv_dns_request_count", retinaPrefix + "adv_dns_response_count",
+}

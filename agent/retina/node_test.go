@@ -123,6 +123,15 @@ var promtoolExceptions = map[string][]string{
 	"networkobservability_drop_bytes":         {suffixTotal},
 	"networkobservability_dns_request_count":  {suffixTotal, suffixCount},
 	"networkobservability_dns_response_count": {suffixTotal, suffixCount},
+	// The pod series (agent/flowmetrics), checked by TestRetinaPodSeriesPassPromtool.
+	"networkobservability_adv_forward_count":      {suffixTotal, suffixCount},
+	"networkobservability_adv_forward_bytes":      {suffixTotal},
+	"networkobservability_adv_drop_count":         {suffixTotal, suffixCount},
+	"networkobservability_adv_drop_bytes":         {suffixTotal},
+	"networkobservability_adv_tcpflags_count":     {suffixTotal, suffixCount},
+	"networkobservability_adv_tcpretrans_count":   {suffixTotal, suffixCount},
+	"networkobservability_adv_dns_request_count":  {suffixTotal, suffixCount},
+	"networkobservability_adv_dns_response_count": {suffixTotal, suffixCount},
 }
 
 const (
@@ -152,4 +161,14 @@ func checkPromtool(t *testing.T, scrape []byte) {
 
 func TestNodeSeriesPassPromtool(t *testing.T) {
 	checkPromtool(t, scrape(t, fixedNode(t).Collector()))
+}
+
+// TestRetinaPodSeriesPassPromtool: the pod series counted from flows pass
+// promtool but for the listed exceptions.
+func TestRetinaPodSeriesPassPromtool(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("..", "flowmetrics", "testdata", "retina-remote.golden"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkPromtool(t, data)
 }
