@@ -121,3 +121,35 @@ func TestRetinaAdvancedGolden(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkRetinaHandlers is the cost per flow of Retina's flow series
+// once their series exist: one op is one flow of the sample mix and the
+// extra flows, counted by the basic DNS handler and, advanced, the pods'.
+func BenchmarkRetinaHandlers(b *testing.B) {
+	for _, c := range []RetinaConfig{
+		{Mode: RetinaBasic},
+		{Mode: RetinaAdvanced, ContextMode: ContextRemote},
+		{Mode: RetinaAdvanced, ContextMode: ContextLocal},
+	} {
+		name := c.Mode
+		if c.ContextMode != "" {
+			name += "-" + c.ContextMode
+		}
+		b.Run("mode="+name, func(b *testing.B) {
+			now := time.Unix(1700000000, 0)
+			n := testNode(b)
+			m, err := New(Config{Retina: c}, n, WithClock(func() time.Time { return now }))
+			if err != nil {
+				b.Fatal(err)
+			}
+			recs := benchRecords(n)
+			m.count(recs)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := range b.N {
+				j := i % len(recs)
+				m.count(recs[j : j+1])
+			}
+		})
+	}
+}
