@@ -99,4 +99,10 @@ func TestRetinaMetrics(t *testing.T) {
 	}
 	// No collector failed on any node.
 	prom.waitData(t, `fovea_retina_collector_success == 0`, false)
+	// Every panel of the Retina dashboard shows this traffic.
+	for _, q := range dashboardQueries(t, retinaDashboard) {
+		t.Run("dashboard/"+q.panel, func(t *testing.T) { prom.waitData(t, q.expr, true) })
+	}
 }
+
+const retinaDashboard = "../../helm/fovea/dashboards/retina.json"
