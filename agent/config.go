@@ -38,6 +38,7 @@ const (
 	flagMetricsConfigInterval  = "metrics-config-interval"
 	flagMetricsSeriesTTL       = "metrics-series-ttl"
 	flagMetricsSeriesLimit     = "metrics-series-limit"
+	flagRetinaMetrics          = "retina-metrics"
 	flagLocalAddrsRefresh      = "local-addrs-refresh"
 	flagInternSweepInterval    = "intern-sweep-interval"
 )
@@ -100,6 +101,11 @@ type Config struct {
 	// most series one flow metric holds.
 	MetricsSeriesTTL   time.Duration
 	MetricsSeriesLimit int
+	// RetinaMetrics serves Retina's series (networkobservability_*): ""
+	// none, basic the node's, advanced the node's and the pods' (adv_*,
+	// with remote context, for pods of every namespace unless the
+	// --metrics-config file's retina section selects otherwise).
+	RetinaMetrics string
 	// LocalAddrsRefresh is how often the node's own addresses are re-read.
 	LocalAddrsRefresh time.Duration
 	// InternSweepInterval is how often the intern tables are swept of
@@ -151,6 +157,9 @@ func (c *Config) Flags(fs *pflag.FlagSet) {
 		"how long a flow metric's series naming a pod, workload, address or DNS query lives after its last flow")
 	fs.IntVar(&c.MetricsSeriesLimit, flagMetricsSeriesLimit, flowmetrics.DefaultSeriesLimit,
 		"most series one flow metric holds; flows that would add more are counted in fovea_metrics_series_dropped_total")
+	fs.StringVar(&c.RetinaMetrics, flagRetinaMetrics, "",
+		"serve Retina's networkobservability_* series: basic (the node's forward, drop, TCP, UDP, IP, interface, DNS and conntrack series) or advanced "+
+			"(also the pods' adv_* series; the --"+flagMetricsConfig+" file's retina section selects pods and context); empty serves none")
 	fs.DurationVar(&c.LocalAddrsRefresh, flagLocalAddrsRefresh, 30*time.Second, "how often to re-read the node's own addresses")
 	fs.DurationVar(&c.InternSweepInterval, flagInternSweepInterval, 10*time.Second,
 		"how often to free the pods, services, DNS names and interfaces no flow in the ring and nothing current references")

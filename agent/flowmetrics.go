@@ -35,7 +35,7 @@ func newFlowMetrics(cfg Config, dp *datapath, obs *observer.Server, log *slog.Lo
 		return m, nil, nil
 	}
 	notify := func(typ, detail string) { dp.events.Publish(unknownAgentEvent(typ, detail)) }
-	w, err := metricsconfig.New(cfg.MetricsConfig, m, metricsconfig.WithLogger(log),
+	w, err := metricsconfig.New(cfg.MetricsConfig, retinaDefault{m, cfg.RetinaMetrics}, metricsconfig.WithLogger(log),
 		metricsconfig.WithInterval(cfg.MetricsConfigInterval), metricsconfig.WithNotify(notify))
 	if err != nil {
 		return nil, nil, fmt.Errorf("--%s: %w", flagMetricsConfig, err)
@@ -43,9 +43,24 @@ func newFlowMetrics(cfg Config, dp *datapath, obs *observer.Server, log *slog.Lo
 	return m, w, nil
 }
 
-// flowMetrics reads --metrics.
+// retinaDefault applies a metrics config file whose retina section names
+// no mode with the mode of --retina-metrics.
+type retinaDefault struct {
+	metrics *flowmetrics.Metrics
+	mode    string
+}
+
+func (r retinaDefault) Apply(cfg flowmetrics.Config) error {
+	if cfg.Retina.Mode == "" {
+		cfg.Retina.Mode = r.mode
+	}
+	return r.metrics.Apply(cfg)
+}
+
+// flowMetrics reads --metrics and --retina-metrics.
 func (c *Config) flowMetrics() (flowmetrics.Config, error) {
 	spec, err := flowmetrics.ParseSpec(c.Metrics)
+	spec.Retina.Mode = c.RetinaMetrics
 	if err == nil {
 		err = spec.Validate()
 	}
@@ -59,8 +74,16 @@ func (c *Config) flowMetrics() (flowmetrics.Config, error) {
 // --metrics-config file is read when the agent starts, not here: it may
 // change until then, and after.
 func (c *Config) validateFlowMetrics() error {
+	switch c.RetinaMetrics {
+	case "", flowmetrics.RetinaBasic, flowmetrics.RetinaAdvanced:
+	default:
+		return fmt.Errorf("--%s: %q is neither %s nor %s", flagRetinaMetrics, c.RetinaMetrics, flowmetrics.RetinaBasic, flowmetrics.RetinaAdvanced)
+	}
 	if _, err := c.flowMetrics(); err != nil {
 		return err
+	}
+	if c.RetinaMetrics != "" && c.MetricsAddress == "" {
+		return fmt.Errorf("--%s: needs --%s to serve them", flagRetinaMetrics, flagMetricsAddress)
 	}
 	if c.Metrics != "" && c.MetricsConfig != "" {
 		return fmt.Errorf("--%s and --%s: the metrics come from one or the other, not both", flagMetrics, flagMetricsConfig)

@@ -1,12 +1,14 @@
 package agent
 
 import (
+	"slices"
 	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/foveanet/fovea/agent/dns"
 	"github.com/foveanet/fovea/agent/flowmetrics"
+	"github.com/foveanet/fovea/agent/retina"
 	"github.com/foveanet/fovea/agent/sweep"
 	"github.com/foveanet/fovea/api/metrics"
 	"github.com/foveanet/fovea/api/observer"
@@ -73,12 +75,29 @@ type instruments struct {
 	// feed are the series of what feeds the endpoints index (the inventory
 	// file, or the Kubernetes API and its health), if anything does.
 	feed []prometheus.Collector
+	// retinaNode are Retina's node series, nil when off; every Retina
+	// series carries retinaLabels.
+	retinaNode   *retina.Node
+	retinaLabels prometheus.Labels
 }
 
 // register registers every series the agent exposes with reg: the one list
 // of them, which testdata/metrics.golden shows.
 func (in instruments) register(reg *metrics.Registry) error {
 	if err := reg.RegisterUnprefixed(in.flowMetrics.FlowCollector()); err != nil {
+		return err
+	}
+	// Retina's series are named as Retina names them, its counters
+	// without _total.
+	reg.AllowCounterNames(append(slices.Clone(retina.CounterNames), flowmetrics.RetinaCounterNames...)...)
+	retinaSeries := []prometheus.Collector{prometheus.WrapCollectorWith(in.retinaLabels, in.flowMetrics.RetinaCollector())}
+	if in.retinaNode != nil {
+		retinaSeries = append(retinaSeries, prometheus.WrapCollectorWith(in.retinaLabels, in.retinaNode.Collector()))
+		if err := reg.Register(in.retinaNode.HealthCollector()); err != nil {
+			return err
+		}
+	}
+	if err := reg.RegisterUnprefixed(retinaSeries...); err != nil {
 		return err
 	}
 	cs := append([]prometheus.Collector{

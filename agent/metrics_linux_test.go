@@ -36,7 +36,7 @@ func TestMetricsGolden(t *testing.T) {
 	}
 	// Every handler, so that every Hubble series is listed.
 	base := Config{NodeName: "node1", InternSweepInterval: time.Second,
-		Metrics: "flow drop tcp dns port-distribution icmp flows-to-world"}
+		Metrics: "flow drop tcp dns port-distribution icmp flows-to-world", RetinaMetrics: "advanced"}
 	fromInventory, fromKubernetes := base, base
 	fromInventory.Inventory, fromInventory.InventoryInterval = inventory, time.Second
 	fromKubernetes.Kubeconfig = kubeconfig
@@ -87,6 +87,9 @@ func unloadedAgent(t *testing.T, cfg Config, log *slog.Logger) (*agent, *observe
 		t.Fatal(err)
 	}
 	a.enr.pipeline.flowMetrics = a.flowMetrics
+	if a.retinaNode, err = newRetinaNode(cfg, a.dp.src, log); err != nil {
+		t.Fatal(err)
+	}
 	return a, obs
 }
 
@@ -100,6 +103,10 @@ func (datapathSeries) Close() error                                    { return 
 func (datapathSeries) Collector() prometheus.Collector {
 	return describeOnly{new(bpf.Source).Collector()}
 }
+
+// The counters Retina's node series read, empty.
+func (datapathSeries) ForwardCounts() ([]bpf.ForwardCount, error) { return nil, nil }
+func (datapathSeries) DropCounts() []bpf.DropCount                { return nil }
 
 type describeOnly struct{ prometheus.Collector }
 

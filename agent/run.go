@@ -20,6 +20,7 @@ import (
 	"github.com/foveanet/fovea/agent/kube"
 	"github.com/foveanet/fovea/agent/metricsconfig"
 	"github.com/foveanet/fovea/agent/periodic"
+	"github.com/foveanet/fovea/agent/retina"
 	"github.com/foveanet/fovea/agent/sweep"
 	"github.com/foveanet/fovea/api/kubeclient"
 	"github.com/foveanet/fovea/api/metrics"
@@ -67,6 +68,9 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		return err
 	}
 	a.enr.pipeline.flowMetrics = a.flowMetrics
+	if a.retinaNode, err = newRetinaNode(cfg, a.dp.src, log); err != nil {
+		return err
+	}
 	if a.srv, err = newServer(cfg, a.dp, obs, log); err != nil {
 		return err
 	}
@@ -95,6 +99,8 @@ type agent struct {
 	// metricsConfig applies their config file, if they have one.
 	flowMetrics   *flowmetrics.Metrics
 	metricsConfig *metricsconfig.Watcher
+	// retinaNode are Retina's node series, nil when they are off.
+	retinaNode *retina.Node
 }
 
 // datapath is what captures: the packet source, the ring it writes and the
@@ -214,6 +220,7 @@ func (a *agent) instruments(obs *observer.Server) instruments {
 		ring: newRingCollector(a.dp.ring, &a.enr.pipeline.seen), tables: a.dp.tables, l7: a.dp.l7,
 		names: a.dp.names, parser: a.dp.parser, source: a.dp.src, sweeper: a.enr.sweeper, observer: obs,
 		flowMetrics: a.flowMetrics, feed: a.enr.feedMetrics,
+		retinaNode: a.retinaNode, retinaLabels: retinaLabels(a.cfg),
 	}
 	if a.metricsConfig != nil {
 		in.metricsConfig = a.metricsConfig.Collector()

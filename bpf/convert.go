@@ -83,6 +83,9 @@ func (ev *KernelEvent) fillDrop(rec *record.Record, bootToUnix int64, iface inte
 	rec.DropReason = uint16(hubble)
 	rec.KernelDropReason = ev.DropReason
 	rec.Ext = nameRef
+	if ev.Dir == Egress {
+		rec.Flags |= record.FlagSent
+	}
 }
 
 // fillRetransmit writes a KindRetransmit event into rec as a trace from the

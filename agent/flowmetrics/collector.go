@@ -44,18 +44,27 @@ var catalogue = sync.OnceValue(func() []*prometheus.Desc {
 
 func (c flowCollector) Collect(ch chan<- prometheus.Metric) {
 	c.m.lost.collect(ch)
+	c.m.collect(ch, false)
+}
+
+// collect sends the series of Hubble's handlers, or with retina those of
+// Retina's.
+func (m *Metrics) collect(ch chan<- prometheus.Metric, retina bool) {
 	// Read the counts under the lock and build the metrics after it, so
 	// that the handlers wait for a copy, not for the exposition.
-	m := c.m
 	m.mu.Lock()
 	m.expireLocked()
+	stores := m.stores[:m.retinaFrom]
+	if retina {
+		stores = m.stores[m.retinaFrom:]
+	}
 	n := 0
-	for _, s := range m.stores {
+	for _, s := range stores {
 		n += len(s.series)
 	}
 	samples := make([]sample, n)
 	i := 0
-	for _, s := range m.stores {
+	for _, s := range stores {
 		for _, se := range s.series {
 			samples[i].st, samples[i].se, samples[i].value = s, se, float64(se.count)
 			i++
@@ -67,6 +76,34 @@ func (c flowCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- &samples[i]
 	}
 }
+
+// RetinaCollector returns Retina's flow series (networkobservability_*),
+// to be registered without Fovea's prefix.
+func (m *Metrics) RetinaCollector() prometheus.Collector { return retinaCollector{m} }
+
+type retinaCollector struct{ m *Metrics }
+
+// Describe announces every series Retina's handlers can count.
+func (c retinaCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range retinaCatalogue() {
+		ch <- d
+	}
+}
+
+func (c retinaCollector) Collect(ch chan<- prometheus.Metric) { c.m.collect(ch, true) }
+
+// retinaCatalogue describes the series of Retina's advanced mode, which
+// has every handler.
+var retinaCatalogue = sync.OnceValue(func() []*prometheus.Desc {
+	hs, _ := compileRetina(RetinaConfig{Mode: RetinaAdvanced}, 1)
+	var descs []*prometheus.Desc
+	for _, h := range hs {
+		for _, s := range h.stores() {
+			descs = append(descs, s.desc)
+		}
+	}
+	return descs
+})
 
 // Collector returns the series of the handlers' own health: the series
 // each metric holds, what its limit refused and its TTL deleted, and the

@@ -12,6 +12,8 @@ import (
 // flag serves both.
 type Config struct {
 	Metrics []MetricConfig `json:"metrics,omitempty"`
+	// Retina enables Retina's flow series, beside Hubble's.
+	Retina RetinaConfig `json:"retina,omitzero"`
 }
 
 // MetricConfig enables one handler.
@@ -38,8 +40,10 @@ type ContextOption struct {
 // Validate reports the first handler, option or value Fovea does not know,
 // naming it.
 func (c Config) Validate() error {
-	_, err := compile(c, DefaultSeriesLimit)
-	return err
+	if _, err := compile(c, DefaultSeriesLimit); err != nil {
+		return err
+	}
+	return c.Retina.validate()
 }
 
 // equal reports whether m and o enable the same handler the same way.

@@ -16,6 +16,7 @@ import (
 // entry it is in.
 type configFile struct {
 	Metrics []json.RawMessage `json:"metrics"`
+	Retina  json.RawMessage   `json:"retina"`
 }
 
 type metricFile struct {
@@ -34,11 +35,16 @@ type metricFile struct {
 //	  - {name: sourceContext, values: [pod]}
 //	  includeFilters:
 //	  - {source_pod: [shop/]}
+//	retina:
+//	  mode: advanced
+//	  contextMode: local
+//	  namespaces: {include: [shop]}
 //
 // with Hubble FlowFilters, their fields named as in the proto (source_pod)
 // or in JSON (sourcePod). Unknown or repeated keys and filters that do not
 // decode are errors naming the entry they are in; Validate checks the
-// handlers', options' and labels' names.
+// handlers', options' and labels' names. Its retina section enables
+// Retina's flow series (RetinaConfig).
 func ParseConfig(data []byte) (Config, error) {
 	js, err := yaml.YAMLToJSONStrict(data)
 	if err != nil {
@@ -55,6 +61,11 @@ func ParseConfig(data []byte) (Config, error) {
 			return Config{}, fmt.Errorf("parse metrics config: metrics[%d]%s: %w", i, nameOf(raw), err)
 		}
 		cfg.Metrics = append(cfg.Metrics, m)
+	}
+	if f.Retina != nil {
+		if err := decodeStrict(f.Retina, &cfg.Retina); err != nil {
+			return Config{}, fmt.Errorf("parse metrics config: retina: %w", err)
+		}
 	}
 	return cfg, nil
 }

@@ -42,8 +42,15 @@ type Metrics struct {
 	mu       sync.Mutex
 	handlers []handler
 	configs  []MetricConfig // what each handler was compiled from
-	stores   []*store
-	ev       event // the handlers' goroutine's view, reused
+	// retina are the handlers of Retina's series, compiled from
+	// retinaConfig.
+	retina       []handler
+	retinaConfig RetinaConfig
+	// stores are every handler's, Hubble's first; retinaFrom is where
+	// Retina's start.
+	stores     []*store
+	retinaFrom int
+	ev         event // the handlers' goroutine's view, reused
 }
 
 // Option configures New.
@@ -103,6 +110,10 @@ func (m *Metrics) Apply(cfg Config) error {
 	if err != nil {
 		return err
 	}
+	rs, err := compileRetina(cfg.Retina, m.limit)
+	if err != nil {
+		return err
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for i, c := range cfg.Metrics {
@@ -110,11 +121,19 @@ func (m *Metrics) Apply(cfg Config) error {
 			hs[i] = m.handlers[j]
 		}
 	}
+	if cfg.Retina.equal(m.retinaConfig) {
+		rs = m.retina
+	}
 	m.handlers, m.configs, m.stores = hs, slices.Clone(cfg.Metrics), nil
+	m.retina, m.retinaConfig = rs, cfg.Retina
 	for _, h := range hs {
 		m.stores = append(m.stores, h.stores()...)
 	}
-	m.active.Store(len(hs) > 0)
+	m.retinaFrom = len(m.stores)
+	for _, h := range rs {
+		m.stores = append(m.stores, h.stores()...)
+	}
+	m.active.Store(len(hs)+len(rs) > 0)
 	return nil
 }
 
@@ -167,6 +186,9 @@ func (m *Metrics) count(records []record.Record) {
 		ev.dir = flowview.Direction(&ev.Rec)
 		ev.now = now
 		for _, h := range m.handlers {
+			h.observe(ev)
+		}
+		for _, h := range m.retina {
 			h.observe(ev)
 		}
 	}

@@ -51,9 +51,12 @@ func newStore(name, help string, labels []string, expires bool, limit int) *stor
 }
 
 // inc counts one in the series key names, creating it if the limit allows.
-func (s *store) inc(key []byte, now int64) {
+func (s *store) inc(key []byte, now int64) { s.add(key, 1, now) }
+
+// add counts n in the series key names, creating it if the limit allows.
+func (s *store) add(key []byte, n uint64, now int64) {
 	if se, ok := s.series[string(key)]; ok {
-		se.count++
+		se.count += n
 		se.last = now
 		return
 	}
@@ -62,7 +65,7 @@ func (s *store) inc(key []byte, now int64) {
 		return
 	}
 	k := string(key)
-	s.series[k] = &series{values: decodeKey(k), count: 1, last: now}
+	s.series[k] = &series{values: decodeKey(k), count: n, last: now}
 }
 
 // expire deletes the series not updated since before deadline, if the

@@ -17,6 +17,20 @@ type Registry struct {
 	// registered are the collectors as registered, prefixed, so that Series
 	// can describe the series that have no value yet.
 	registered []prometheus.Collector
+	// foreignCounters are counters another project named without _total.
+	foreignCounters map[string]bool
+}
+
+// AllowCounterNames lets counters of these names lack _total: names
+// another project gave them, which its dashboards query (Retina's
+// networkobservability_forward_count).
+func (r *Registry) AllowCounterNames(names ...string) {
+	if r.foreignCounters == nil {
+		r.foreignCounters = map[string]bool{}
+	}
+	for _, n := range names {
+		r.foreignCounters[n] = true
+	}
 }
 
 // NewRegistry returns an empty registry; Serve adds the Go runtime's and

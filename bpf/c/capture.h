@@ -43,7 +43,9 @@ struct event {
 	__u16 tcp_flags; /* FIN..CWR in bits 0-7, NS in bit 8 */
 	__u8 proto;      /* IANA protocol of the L4 header */
 	__u8 family;     /* EV_FAMILY_* */
-	__u8 dir;        /* DIR_* */
+	__u8 dir;        /* DIR_*; of a drop: DIR_INGRESS when a device had
+			  * received the packet, DIR_EGRESS when a local
+			  * socket had sent it */
 	__u8 flags;      /* EV_* */
 	__u8 icmp_type;
 	__u8 icmp_code;

@@ -42,6 +42,11 @@ const (
 	// what it carries (WireGuard, IPsec): the packet left or reached the
 	// node encrypted.
 	FlagEncrypted
+	// FlagSent marks a KindDrop record of a packet a local socket (the
+	// node's or a pod's) had sent: its drop is egress. Without it a device
+	// had received the packet (from the network, a pod or a tunnel), and
+	// the drop is ingress.
+	FlagSent
 )
 
 // TCP flag bits as they appear in TCPFlags (the TCP header's bit order).
