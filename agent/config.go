@@ -38,6 +38,15 @@ const (
 	flagMetricsSeriesLimit     = "metrics-series-limit"
 	flagLocalAddrsRefresh      = "local-addrs-refresh"
 	flagInternSweepInterval    = "intern-sweep-interval"
+	// The flow log flags are Cilium's --hubble-export-* without the
+	// hubble- prefix, as --metrics is Cilium's --hubble-metrics.
+	flagExportFilePath       = "export-file-path"
+	flagExportFileMaxSizeMB  = "export-file-max-size-mb"
+	flagExportFileMaxBackups = "export-file-max-backups"
+	flagExportFileCompress   = "export-file-compress"
+	flagExportAllowlist      = "export-allowlist"
+	flagExportDenylist       = "export-denylist"
+	flagExportFieldMask      = "export-fieldmask"
 )
 
 // Config is everything an agent needs to run.
@@ -99,6 +108,19 @@ type Config struct {
 	// and nothing live references any more; a value is freed two to three
 	// intervals after its last use.
 	InternSweepInterval time.Duration
+	// ExportFilePath is where the static flow log is written ("stdout" for
+	// standard output); empty writes none. The file is rotated at
+	// ExportFileMaxSizeMB, ExportFileMaxBackups rotated files are kept, and
+	// compressed if ExportFileCompress.
+	ExportFilePath       string
+	ExportFileMaxSizeMB  int
+	ExportFileMaxBackups int
+	ExportFileCompress   bool
+	// ExportAllowlist and ExportDenylist are FlowFilters in JSON, one
+	// object after the other, that select the flows logged;
+	// ExportFieldMask the flow fields written (empty: all).
+	ExportAllowlist, ExportDenylist string
+	ExportFieldMask                 []string
 	// Version is reported by ServerStatus, GetNodes and flow emitters.
 	Version string
 	Server  server.Config
@@ -143,6 +165,7 @@ func (c *Config) Flags(fs *pflag.FlagSet) {
 	fs.DurationVar(&c.LocalAddrsRefresh, flagLocalAddrsRefresh, 30*time.Second, "how often to re-read the node's own addresses")
 	fs.DurationVar(&c.InternSweepInterval, flagInternSweepInterval, 10*time.Second,
 		"how often to free the pods, services, DNS names and interfaces no flow in the ring and nothing current references")
+	c.exportFlags(fs)
 	c.Server.Flags(fs, server.Config{SocketPath: "/var/run/fovea/hubble.sock", ListenAddress: ":4244"})
 }
 
@@ -198,6 +221,9 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("--%s: %v must be positive", flagInternSweepInterval, c.InternSweepInterval)
 	}
 	if err := c.validateFlowMetrics(); err != nil {
+		return err
+	}
+	if _, err := c.exportSpec(); err != nil {
 		return err
 	}
 	if err := c.Server.Validate(); err != nil {

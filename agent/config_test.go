@@ -75,3 +75,39 @@ func TestFlagDefaultsAreValid(t *testing.T) {
 		t.Fatalf("defaults not bound: %+v", c)
 	}
 }
+
+func TestValidateExport(t *testing.T) {
+	withLog := func(edit func(*Config)) func(*Config) {
+		return func(c *Config) {
+			c.ExportFilePath, c.ExportFileMaxSizeMB, c.ExportFileMaxBackups = "/var/log/fovea/flows.log", 10, 5
+			edit(c)
+		}
+	}
+	for _, tc := range []struct {
+		name string
+		edit func(*Config)
+		flag string // "" when valid
+	}{
+		{"no flow log", func(c *Config) { c.ExportAllowlist = "not even JSON" }, ""},
+		{"flow log", withLog(func(c *Config) {
+			c.ExportAllowlist, c.ExportDenylist = `{"source_pod":["a/"]} {"verdict":["DROPPED"]}`, `{"destination_port":["53"]}`
+			c.ExportFieldMask = []string{"time", "source.pod_name"}
+		}), ""},
+		{"zero size", withLog(func(c *Config) { c.ExportFileMaxSizeMB = 0 }), "--export-file-max-size-mb"},
+		{"negative backups", withLog(func(c *Config) { c.ExportFileMaxBackups = -1 }), "--export-file-max-backups"},
+		{"allowlist not JSON", withLog(func(c *Config) { c.ExportAllowlist = `{"source_pod":` }), "--export-allowlist"},
+		{"bad allow filter", withLog(func(c *Config) { c.ExportAllowlist = `{"source_ip":["x"]}` }), "--export-allowlist"},
+		{"bad deny filter", withLog(func(c *Config) { c.ExportDenylist = `{"source_ip":["x"]}` }), "--export-denylist"},
+		{"bad field", withLog(func(c *Config) { c.ExportFieldMask = []string{"no_such_field"} }), "--export-fieldmask"},
+	} {
+		c := validConfig()
+		tc.edit(&c)
+		err := c.Validate()
+		switch {
+		case tc.flag == "" && err != nil:
+			t.Errorf("%s: %v", tc.name, err)
+		case tc.flag != "" && (err == nil || !strings.HasPrefix(err.Error(), tc.flag+":")):
+			t.Errorf("%s: error %v, want one naming %s", tc.name, err, tc.flag)
+		}
+	}
+}

@@ -81,6 +81,9 @@ func unloadedAgent(t *testing.T, cfg Config, log *slog.Logger) (*agent, *observe
 		t.Fatal(err)
 	}
 	a.enr.pipeline.flowMetrics = a.flowMetrics
+	if a.export, err = newExport(cfg, a.dp, log); err != nil {
+		t.Fatal(err)
+	}
 	return a, obs
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/foveanet/fovea/agent/dns"
 	"github.com/foveanet/fovea/agent/endpoints"
 	"github.com/foveanet/fovea/agent/enrich"
+	"github.com/foveanet/fovea/agent/export"
 	"github.com/foveanet/fovea/agent/flowmetrics"
 	"github.com/foveanet/fovea/agent/inventory"
 	"github.com/foveanet/fovea/agent/kube"
@@ -66,6 +67,9 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		return err
 	}
 	a.enr.pipeline.flowMetrics = a.flowMetrics
+	if a.export, err = newExport(cfg, a.dp, log); err != nil {
+		return err
+	}
 	if a.srv, err = newServer(cfg, a.dp, obs, log); err != nil {
 		return err
 	}
@@ -92,6 +96,8 @@ type agent struct {
 
 	// flowMetrics are Hubble's flow metrics, fed by the pipeline.
 	flowMetrics *flowmetrics.Metrics
+	// export runs the flow logs, each following the ring.
+	export *export.Manager
 }
 
 // datapath is what captures: the packet source, the ring it writes and the
@@ -210,7 +216,7 @@ func (a *agent) instruments(obs *observer.Server) instruments {
 	return instruments{
 		ring: newRingCollector(a.dp.ring, &a.enr.pipeline.seen), tables: a.dp.tables, l7: a.dp.l7,
 		names: a.dp.names, parser: a.dp.parser, source: a.dp.src, sweeper: a.enr.sweeper, observer: obs,
-		flowMetrics: a.flowMetrics, feed: a.enr.feedMetrics,
+		flowMetrics: a.flowMetrics, export: a.export, feed: a.enr.feedMetrics,
 	}
 }
 
@@ -249,6 +255,7 @@ func (a *agent) run(ctx context.Context) error {
 	g.Go(func() error { return a.dp.src.Run(ctx, a.enr.pipeline.emit) })
 	g.Go(func() error { return a.enr.sweeper.Run(ctx) })
 	g.Go(func() error { return a.flowMetrics.Run(ctx) })
+	g.Go(func() error { return a.export.Run(ctx) })
 	if a.enr.feedPods != nil {
 		g.Go(func() error { return a.enr.feedPods(ctx) })
 	}

@@ -1,0 +1,88 @@
+package agent
+
+import (
+	"fmt"
+	"log/slog"
+	"strings"
+
+	"github.com/spf13/pflag"
+
+	"github.com/foveanet/fovea/agent/export"
+)
+
+// staticLog names the flow log the flags describe, in metrics and logs.
+const staticLog = "static"
+
+func (c *Config) exportFlags(fs *pflag.FlagSet) {
+	fs.StringVar(&c.ExportFilePath, flagExportFilePath, "",
+		"file to write a Hubble flow log to, one observer.ExportEvent in JSON a line as Cilium's --hubble-export-file-path ('stdout': standard output); empty writes none")
+	fs.IntVar(&c.ExportFileMaxSizeMB, flagExportFileMaxSizeMB, export.DefaultFileMaxSizeMB, "size in MB at which the flow log file is rotated")
+	fs.IntVar(&c.ExportFileMaxBackups, flagExportFileMaxBackups, export.DefaultFileMaxBackups, "rotated flow log files to keep")
+	fs.BoolVar(&c.ExportFileCompress, flagExportFileCompress, false, "gzip rotated flow log files")
+	fs.StringVar(&c.ExportAllowlist, flagExportAllowlist, "",
+		`flows to log: Hubble FlowFilters in JSON, one object after the other, e.g. '{"source_pod":["kube-system/"]} {"verdict":["DROPPED"]}'; a flow matching any is logged (default: all)`)
+	fs.StringVar(&c.ExportDenylist, flagExportDenylist, "", "flows not to log: Hubble FlowFilters in JSON, as --"+flagExportAllowlist)
+	fs.StringSliceVar(&c.ExportFieldMask, flagExportFieldMask, nil,
+		"flow fields to write, e.g. 'time,source.pod_name,destination.pod_name,verdict' (default: all)")
+}
+
+// exportSpec reads the static flow log flags; the spec is nil without
+// --export-file-path.
+func (c *Config) exportSpec() (*export.Spec, error) {
+	if c.ExportFilePath == "" {
+		return nil, nil
+	}
+	if c.ExportFileMaxSizeMB <= 0 {
+		return nil, fmt.Errorf("--%s: %d must be positive", flagExportFileMaxSizeMB, c.ExportFileMaxSizeMB)
+	}
+	if c.ExportFileMaxBackups < 0 {
+		return nil, fmt.Errorf("--%s: %d must not be negative", flagExportFileMaxBackups, c.ExportFileMaxBackups)
+	}
+	allow, err := export.ParseFilters(c.ExportAllowlist)
+	if err != nil {
+		return nil, fmt.Errorf("--%s: %w", flagExportAllowlist, err)
+	}
+	deny, err := export.ParseFilters(c.ExportDenylist)
+	if err != nil {
+		return nil, fmt.Errorf("--%s: %w", flagExportDenylist, err)
+	}
+	spec := &export.Spec{
+		Name: staticLog, FilePath: c.ExportFilePath, FieldMask: c.ExportFieldMask,
+		IncludeFilters: allow, ExcludeFilters: deny,
+		FileMaxSizeMB: c.ExportFileMaxSizeMB, FileMaxBackups: c.ExportFileMaxBackups, FileCompress: c.ExportFileCompress,
+	}
+	if err := spec.Validate(); err != nil {
+		return nil, fmt.Errorf("--%s: %w", specFlag(err), err)
+	}
+	return spec, nil
+}
+
+// specFlag names the flag behind a flow log spec's error.
+func specFlag(err error) string {
+	switch msg := err.Error(); {
+	case strings.HasPrefix(msg, "includeFilters"):
+		return flagExportAllowlist
+	case strings.HasPrefix(msg, "excludeFilters"):
+		return flagExportDenylist
+	case strings.HasPrefix(msg, "fieldMask"):
+		return flagExportFieldMask
+	}
+	return flagExportFilePath
+}
+
+// newExport builds the exporters that follow the ring: the static flow
+// log, if the flags ask for one.
+func newExport(cfg Config, dp *datapath, log *slog.Logger) (*export.Manager, error) {
+	m := export.NewManager(dp.ring, dp.node, export.WithLogger(log),
+		export.WithNotify(func(typ, detail string) { dp.events.Publish(unknownAgentEvent(typ, detail)) }))
+	spec, err := cfg.exportSpec()
+	if err != nil || spec == nil {
+		return m, err
+	}
+	if err := m.AddLog(*spec); err != nil {
+		return nil, fmt.Errorf("--%s: %w", flagExportFilePath, err)
+	}
+	log.Info("writing a flow log", "path", spec.FilePath, "max_size_mb", spec.FileMaxSizeMB,
+		"max_backups", spec.FileMaxBackups, "compress", spec.FileCompress)
+	return m, nil
+}

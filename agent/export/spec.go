@@ -1,0 +1,114 @@
+package export
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	flowpb "github.com/cilium/cilium/api/v1/flow"
+	"google.golang.org/protobuf/encoding/protojson"
+
+	"github.com/foveanet/fovea/api/fieldmask"
+	"github.com/foveanet/fovea/api/filters"
+)
+
+// The rotation defaults are Cilium's.
+const (
+	DefaultFileMaxSizeMB  = 10
+	DefaultFileMaxBackups = 5
+)
+
+// Spec describes one flow log, in the shape and JSON names of an entry of
+// Cilium's dynamic exporter configuration (flowLogs).
+type Spec struct {
+	Name     string `json:"name"`
+	FilePath string `json:"filePath"`
+	// FieldMask lists the flow fields written; empty writes all of them.
+	FieldMask []string `json:"fieldMask,omitempty"`
+	// IncludeFilters and ExcludeFilters select the flows written: those
+	// matching any include filter (all, if none) and no exclude filter.
+	IncludeFilters []*flowpb.FlowFilter `json:"includeFilters,omitempty"`
+	ExcludeFilters []*flowpb.FlowFilter `json:"excludeFilters,omitempty"`
+	// FileMaxSizeMB and FileMaxBackups are zero for the defaults.
+	FileMaxSizeMB  int  `json:"fileMaxSizeMb,omitempty"`
+	FileMaxBackups int  `json:"fileMaxBackups,omitempty"`
+	FileCompress   bool `json:"fileCompress,omitempty"`
+	// End stops the log at that time; nil never does.
+	End *time.Time `json:"end,omitempty"`
+}
+
+// compiled is a Spec's filter and mask.
+type compiled struct {
+	filter filters.Func
+	mask   *fieldmask.Mask
+}
+
+// Validate reports what in s would keep the log from running, naming the
+// field.
+func (s *Spec) Validate() error {
+	_, err := s.compile()
+	return err
+}
+
+// compile checks s and builds its filter and mask; errors name the field.
+func (s *Spec) compile() (compiled, error) {
+	switch {
+	case s.Name == "":
+		return compiled{}, errors.New("name: must not be empty")
+	case s.FilePath == "":
+		return compiled{}, errors.New("filePath: must not be empty")
+	case s.FileMaxSizeMB < 0:
+		return compiled{}, fmt.Errorf("fileMaxSizeMb: %d is negative", s.FileMaxSizeMB)
+	case s.FileMaxBackups < 0:
+		return compiled{}, fmt.Errorf("fileMaxBackups: %d is negative", s.FileMaxBackups)
+	}
+	filter, err := filters.Build(s.IncludeFilters, s.ExcludeFilters)
+	if err != nil {
+		// Build names the lists as a request's whitelist and blacklist.
+		msg := strings.NewReplacer("whitelist", "includeFilters", "blacklist", "excludeFilters").Replace(err.Error())
+		return compiled{}, errors.New(msg)
+	}
+	mask, err := fieldmask.New(s.FieldMask...)
+	if err != nil {
+		return compiled{}, fmt.Errorf("fieldMask: %w", err)
+	}
+	return compiled{filter: filter, mask: mask}, nil
+}
+
+// fileOptions are s's rotation settings, defaults filled in.
+func (s *Spec) fileOptions() FileOptions {
+	o := FileOptions{MaxSizeMB: s.FileMaxSizeMB, MaxBackups: s.FileMaxBackups, Compress: s.FileCompress}
+	if o.MaxSizeMB == 0 {
+		o.MaxSizeMB = DefaultFileMaxSizeMB
+	}
+	if o.MaxBackups == 0 {
+		o.MaxBackups = DefaultFileMaxBackups
+	}
+	return o
+}
+
+// ParseFilters reads FlowFilters as Cilium's --hubble-export-allowlist and
+// --hubble-export-denylist take them: JSON objects one after the other,
+// separated by white space.
+func ParseFilters(s string) ([]*flowpb.FlowFilter, error) {
+	var out []*flowpb.FlowFilter
+	dec := json.NewDecoder(strings.NewReader(s))
+	for {
+		var raw json.RawMessage
+		err := dec.Decode(&raw)
+		if errors.Is(err, io.EOF) {
+			return out, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("decode flow filter %d: %w", len(out), err)
+		}
+		var f flowpb.FlowFilter
+		if err := protojson.Unmarshal(raw, &f); err != nil {
+			return nil, fmt.Errorf("decode flow filter %d: %w", len(out), err)
+		}
+		out = append(out, &f)
+	}
+}
