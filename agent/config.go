@@ -47,6 +47,9 @@ const (
 	flagExportAllowlist      = "export-allowlist"
 	flagExportDenylist       = "export-denylist"
 	flagExportFieldMask      = "export-fieldmask"
+	// Cilium's --hubble-flowlogs-config-path.
+	flagFlowlogsConfig         = "flowlogs-config"
+	flagFlowlogsConfigInterval = "flowlogs-config-interval"
 )
 
 // Config is everything an agent needs to run.
@@ -121,6 +124,11 @@ type Config struct {
 	// ExportFieldMask the flow fields written (empty: all).
 	ExportAllowlist, ExportDenylist string
 	ExportFieldMask                 []string
+	// FlowlogsConfig is a file of flow logs in the shape of Cilium's
+	// dynamic exporter configuration, applied again whenever it changes
+	// (checked every FlowlogsConfigInterval); empty means none.
+	FlowlogsConfig         string
+	FlowlogsConfigInterval time.Duration
 	// Version is reported by ServerStatus, GetNodes and flow emitters.
 	Version string
 	Server  server.Config
@@ -223,7 +231,7 @@ func (c *Config) Validate() error {
 	if err := c.validateFlowMetrics(); err != nil {
 		return err
 	}
-	if _, err := c.exportSpec(); err != nil {
+	if err := c.validateExport(); err != nil {
 		return err
 	}
 	if err := c.Server.Validate(); err != nil {

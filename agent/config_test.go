@@ -99,6 +99,8 @@ func TestValidateExport(t *testing.T) {
 		{"bad allow filter", withLog(func(c *Config) { c.ExportAllowlist = `{"source_ip":["x"]}` }), "--export-allowlist"},
 		{"bad deny filter", withLog(func(c *Config) { c.ExportDenylist = `{"source_ip":["x"]}` }), "--export-denylist"},
 		{"bad field", withLog(func(c *Config) { c.ExportFieldMask = []string{"no_such_field"} }), "--export-fieldmask"},
+		{"flow log file", func(c *Config) { c.FlowlogsConfig, c.FlowlogsConfigInterval = "/etc/fovea/flowlogs.yaml", time.Second }, ""},
+		{"zero file interval", func(c *Config) { c.FlowlogsConfig = "/etc/fovea/flowlogs.yaml" }, "--flowlogs-config-interval"},
 	} {
 		c := validConfig()
 		tc.edit(&c)

@@ -1,11 +1,15 @@
 package agent
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"strings"
+	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/pflag"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/foveanet/fovea/agent/export"
 )
@@ -24,6 +28,22 @@ func (c *Config) exportFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.ExportDenylist, flagExportDenylist, "", "flows not to log: Hubble FlowFilters in JSON, as --"+flagExportAllowlist)
 	fs.StringSliceVar(&c.ExportFieldMask, flagExportFieldMask, nil,
 		"flow fields to write, e.g. 'time,source.pod_name,destination.pod_name,verdict' (default: all)")
+	fs.StringVar(&c.FlowlogsConfig, flagFlowlogsConfig, "",
+		"YAML file of flow logs, as Cilium's --hubble-flowlogs-config-path: 'flowLogs: [{name, filePath, fieldMask, includeFilters, excludeFilters, fileMaxSizeMb, fileMaxBackups, fileCompress, end}]'; "+
+			"logs are added, changed and removed when it changes, and stop at their end")
+	fs.DurationVar(&c.FlowlogsConfigInterval, flagFlowlogsConfigInterval, 5*time.Second, "how often to check the --"+flagFlowlogsConfig+" file for changes")
+}
+
+// validateExport reports the first invalid flow log setting; the file of
+// --flowlogs-config is read when the agent starts.
+func (c *Config) validateExport() error {
+	if _, err := c.exportSpec(); err != nil {
+		return err
+	}
+	if c.FlowlogsConfig != "" && c.FlowlogsConfigInterval <= 0 {
+		return fmt.Errorf("--%s: %v must be positive", flagFlowlogsConfigInterval, c.FlowlogsConfigInterval)
+	}
+	return nil
 }
 
 // exportSpec reads the static flow log flags; the spec is nil without
@@ -70,19 +90,52 @@ func specFlag(err error) string {
 	return flagExportFilePath
 }
 
+// exporting is what follows the ring to export flows.
+type exporting struct {
+	manager *export.Manager
+	// watcher applies --flowlogs-config; nil without it.
+	watcher *export.ConfigWatcher
+}
+
 // newExport builds the exporters that follow the ring: the static flow
-// log, if the flags ask for one.
-func newExport(cfg Config, dp *datapath, log *slog.Logger) (*export.Manager, error) {
-	m := export.NewManager(dp.ring, dp.node, export.WithLogger(log),
-		export.WithNotify(func(typ, detail string) { dp.events.Publish(unknownAgentEvent(typ, detail)) }))
+// log, if the flags ask for one, and those of --flowlogs-config.
+func newExport(cfg Config, dp *datapath, log *slog.Logger) (*exporting, error) {
+	notify := func(typ, detail string) { dp.events.Publish(unknownAgentEvent(typ, detail)) }
+	x := &exporting{manager: export.NewManager(dp.ring, dp.node, export.WithLogger(log), export.WithNotify(notify))}
 	spec, err := cfg.exportSpec()
-	if err != nil || spec == nil {
-		return m, err
+	if err != nil {
+		return nil, err
 	}
-	if err := m.AddLog(*spec); err != nil {
-		return nil, fmt.Errorf("--%s: %w", flagExportFilePath, err)
+	if spec != nil {
+		if err := x.manager.AddLog(*spec); err != nil {
+			return nil, fmt.Errorf("--%s: %w", flagExportFilePath, err)
+		}
+		log.Info("writing a flow log", "path", spec.FilePath, "max_size_mb", spec.FileMaxSizeMB,
+			"max_backups", spec.FileMaxBackups, "compress", spec.FileCompress)
 	}
-	log.Info("writing a flow log", "path", spec.FilePath, "max_size_mb", spec.FileMaxSizeMB,
-		"max_backups", spec.FileMaxBackups, "compress", spec.FileCompress)
-	return m, nil
+	if cfg.FlowlogsConfig != "" {
+		x.watcher, err = export.NewConfigWatcher(cfg.FlowlogsConfig, x.manager, export.WithWatchLogger(log),
+			export.WithWatchNotify(notify), export.WithWatchInterval(cfg.FlowlogsConfigInterval))
+		if err != nil {
+			return nil, fmt.Errorf("--%s: %w", flagFlowlogsConfig, err)
+		}
+	}
+	return x, nil
+}
+
+// run runs the exporters and the watcher of their file until ctx ends.
+func (x *exporting) run(ctx context.Context, g *errgroup.Group) {
+	g.Go(func() error { return x.manager.Run(ctx) })
+	if x.watcher != nil {
+		g.Go(func() error { return x.watcher.Run(ctx) })
+	}
+}
+
+// collectors are the exporters' series, and the watcher's if it runs.
+func (x *exporting) collectors() []prometheus.Collector {
+	cs := []prometheus.Collector{x.manager.Collector()}
+	if x.watcher != nil {
+		cs = append(cs, x.watcher.Collector())
+	}
+	return cs
 }

@@ -6,7 +6,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/foveanet/fovea/agent/dns"
-	"github.com/foveanet/fovea/agent/export"
 	"github.com/foveanet/fovea/agent/flowmetrics"
 	"github.com/foveanet/fovea/agent/sweep"
 	"github.com/foveanet/fovea/api/metrics"
@@ -70,7 +69,7 @@ type instruments struct {
 	// names them) and their own health.
 	flowMetrics *flowmetrics.Metrics
 	// export are the flow logs' counts.
-	export *export.Manager
+	export *exporting
 	// feed are the series of what feeds the endpoints index (the inventory
 	// file, or the Kubernetes API and its health), if anything does.
 	feed []prometheus.Collector
@@ -85,6 +84,5 @@ func (in instruments) register(reg *metrics.Registry) error {
 	return reg.Register(append([]prometheus.Collector{
 		in.ring, in.tables.Collector(), in.l7.Collector(), in.names.Collector(), in.parser.Collector(),
 		in.source.Collector(), in.sweeper.Collector(), in.observer.Collector(), in.flowMetrics.Collector(),
-		in.export.Collector(),
-	}, in.feed...)...)
+	}, append(in.export.collectors(), in.feed...)...)...)
 }

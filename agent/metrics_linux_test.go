@@ -39,6 +39,12 @@ func TestMetricsGolden(t *testing.T) {
 		Metrics: "flow drop tcp dns port-distribution icmp flows-to-world"}
 	fromInventory, fromKubernetes := base, base
 	fromInventory.Inventory, fromInventory.InventoryInterval = inventory, time.Second
+	// A flow log configuration, so that its watcher's series are listed.
+	flowlogs := filepath.Join(dir, "flowlogs.yaml")
+	if err := os.WriteFile(flowlogs, []byte("flowLogs: []\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	fromInventory.FlowlogsConfig, fromInventory.FlowlogsConfigInterval = flowlogs, time.Second
 	fromKubernetes.Kubeconfig = kubeconfig
 	metricstest.Golden(t, filepath.Join("testdata", "metrics.golden"),
 		registry(t, fromInventory), registry(t, fromKubernetes))

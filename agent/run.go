@@ -15,7 +15,6 @@ import (
 	"github.com/foveanet/fovea/agent/dns"
 	"github.com/foveanet/fovea/agent/endpoints"
 	"github.com/foveanet/fovea/agent/enrich"
-	"github.com/foveanet/fovea/agent/export"
 	"github.com/foveanet/fovea/agent/flowmetrics"
 	"github.com/foveanet/fovea/agent/inventory"
 	"github.com/foveanet/fovea/agent/kube"
@@ -97,7 +96,7 @@ type agent struct {
 	// flowMetrics are Hubble's flow metrics, fed by the pipeline.
 	flowMetrics *flowmetrics.Metrics
 	// export runs the flow logs, each following the ring.
-	export *export.Manager
+	export *exporting
 }
 
 // datapath is what captures: the packet source, the ring it writes and the
@@ -255,7 +254,7 @@ func (a *agent) run(ctx context.Context) error {
 	g.Go(func() error { return a.dp.src.Run(ctx, a.enr.pipeline.emit) })
 	g.Go(func() error { return a.enr.sweeper.Run(ctx) })
 	g.Go(func() error { return a.flowMetrics.Run(ctx) })
-	g.Go(func() error { return a.export.Run(ctx) })
+	a.export.run(ctx, g)
 	if a.enr.feedPods != nil {
 		g.Go(func() error { return a.enr.feedPods(ctx) })
 	}

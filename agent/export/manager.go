@@ -32,8 +32,9 @@ type Manager struct {
 // entry is one exporter, running or not.
 type entry struct {
 	name string
-	// spec describes a file log.
-	spec *Spec
+	// spec describes a file log; dynamic ones come from SetLogs.
+	spec    *Spec
+	dynamic bool
 	compiled
 	newSink func(*Status) Sink
 	status  *Status
@@ -75,15 +76,15 @@ func (m *Manager) AddLog(spec Spec) error {
 	if _, ok := m.entries[spec.Name]; ok {
 		return fmt.Errorf("add flow log %q: the name is taken", spec.Name)
 	}
-	m.addLocked(m.fileEntry(&spec, c))
+	m.addLocked(m.fileEntry(&spec, c, false))
 	return nil
 }
 
 // fileEntry returns the exporter of a file log.
-func (m *Manager) fileEntry(spec *Spec, c compiled) *entry {
+func (m *Manager) fileEntry(spec *Spec, c compiled, dynamic bool) *entry {
 	opts, nodeName := spec.fileOptions(), m.node.AbsoluteName()
 	return &entry{
-		name: spec.Name, spec: spec, compiled: c,
+		name: spec.Name, spec: spec, dynamic: dynamic, compiled: c,
 		newSink: func(st *Status) Sink { return newFileSink(spec.FilePath, opts, nodeName, st) },
 	}
 }
@@ -140,4 +141,14 @@ func (m *Manager) startLocked(e *entry) {
 		}
 		m.log.Info("flow export stopped", "exporter", e.name, "ended", f.ended(m.now()))
 	})
+}
+
+// stopLocked stops e for why and waits until its sink is closed, so that
+// a log replacing it on the same file starts after it.
+func (m *Manager) stopLocked(e *entry, why error) {
+	if e.cancel == nil {
+		return
+	}
+	e.cancel(why)
+	<-e.done
 }

@@ -23,6 +23,7 @@ func (collector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- eventsDesc
 	ch <- droppedDesc
 	ch <- healthyDesc
+	ch <- runningDesc
 }
 
 func (c collector) Collect(ch chan<- prometheus.Metric) {
@@ -39,4 +40,48 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 		}
 		ch <- prometheus.MustNewConstMetric(healthyDesc, prometheus.GaugeValue, healthy, name)
 	}
+	for name, e := range c.m.entries {
+		if e.done == nil {
+			continue // not started yet
+		}
+		running := 1.0
+		select {
+		case <-e.done:
+			running = 0
+		default:
+		}
+		ch <- prometheus.MustNewConstMetric(runningDesc, prometheus.GaugeValue, running, name)
+	}
+}
+
+var (
+	runningDesc = prometheus.NewDesc("export_running",
+		"1 while an exporter runs, 0 once it has stopped (a flow log past its end).", []string{"exporter"}, nil)
+	reloadsDesc = prometheus.NewDesc("export_config_reloads_total",
+		"Flow log configuration file loads, by result (success, failure); a failed load leaves the flow logs as they were.", []string{"result"}, nil)
+	lastOKDesc = prometheus.NewDesc("export_config_last_reload_successful",
+		"1 if the last flow log configuration load succeeded, 0 if the flow logs run an older one.", nil, nil)
+)
+
+// Collector returns the watcher's metrics, read at scrape time.
+func (w *ConfigWatcher) Collector() prometheus.Collector { return watcherCollector{w} }
+
+type watcherCollector struct{ w *ConfigWatcher }
+
+func (watcherCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- reloadsDesc
+	ch <- lastOKDesc
+}
+
+func (c watcherCollector) Collect(ch chan<- prometheus.Metric) {
+	for result, n := range map[string]uint64{"success": c.w.loads.Load(), "failure": c.w.failures.Load()} {
+		if n > 0 {
+			ch <- prometheus.MustNewConstMetric(reloadsDesc, prometheus.CounterValue, float64(n), result)
+		}
+	}
+	ok := 0.0
+	if c.w.lastOK.Load() {
+		ok = 1
+	}
+	ch <- prometheus.MustNewConstMetric(lastOKDesc, prometheus.GaugeValue, ok)
 }

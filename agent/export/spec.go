@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
 	flowpb "github.com/cilium/cilium/api/v1/flow"
 	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/foveanet/fovea/api/fieldmask"
 	"github.com/foveanet/fovea/api/filters"
@@ -111,4 +113,21 @@ func ParseFilters(s string) ([]*flowpb.FlowFilter, error) {
 		}
 		out = append(out, &f)
 	}
+}
+
+// equal reports whether s and o describe the same log, so that a reload
+// leaves it running untouched.
+func (s *Spec) equal(o *Spec) bool {
+	return s.Name == o.Name && s.FilePath == o.FilePath && slices.Equal(s.FieldMask, o.FieldMask) &&
+		filtersEqual(s.IncludeFilters, o.IncludeFilters) && filtersEqual(s.ExcludeFilters, o.ExcludeFilters) &&
+		s.FileMaxSizeMB == o.FileMaxSizeMB && s.FileMaxBackups == o.FileMaxBackups &&
+		s.FileCompress == o.FileCompress && timesEqual(s.End, o.End)
+}
+
+func filtersEqual(a, b []*flowpb.FlowFilter) bool {
+	return slices.EqualFunc(a, b, func(x, y *flowpb.FlowFilter) bool { return proto.Equal(x, y) })
+}
+
+func timesEqual(a, b *time.Time) bool {
+	return a == nil && b == nil || a != nil && b != nil && a.Equal(*b)
 }
