@@ -50,6 +50,22 @@ const (
 	// Cilium's --hubble-flowlogs-config-path.
 	flagFlowlogsConfig         = "flowlogs-config"
 	flagFlowlogsConfigInterval = "flowlogs-config-interval"
+	// OTLP logs, the TLS flags named as the relay's --peer-tls-*.
+	flagOTLPEndpoint      = "otlp-endpoint"
+	flagOTLPInsecure      = "otlp-insecure"
+	flagOTLPTLSCAFiles    = "otlp-tls-ca-files"
+	flagOTLPTLSCertFile   = "otlp-tls-cert-file"
+	flagOTLPTLSKeyFile    = "otlp-tls-key-file"
+	flagOTLPTLSServerName = "otlp-tls-server-name"
+	flagOTLPHeaders       = "otlp-headers"
+	flagOTLPCompression   = "otlp-compression"
+	flagOTLPAllowlist     = "otlp-allowlist"
+	flagOTLPDenylist      = "otlp-denylist"
+	flagOTLPFieldMask     = "otlp-fieldmask"
+	flagOTLPBatchSize     = "otlp-batch-size"
+	flagOTLPBatchTimeout  = "otlp-batch-timeout"
+	flagOTLPQueueSize     = "otlp-queue-size"
+	flagOTLPTimeout       = "otlp-timeout"
 )
 
 // Config is everything an agent needs to run.
@@ -129,6 +145,8 @@ type Config struct {
 	// (checked every FlowlogsConfigInterval); empty means none.
 	FlowlogsConfig         string
 	FlowlogsConfigInterval time.Duration
+	// OTLP sends flows to an OpenTelemetry Collector as logs.
+	OTLP OTLPConfig
 	// Version is reported by ServerStatus, GetNodes and flow emitters.
 	Version string
 	Server  server.Config
@@ -174,6 +192,7 @@ func (c *Config) Flags(fs *pflag.FlagSet) {
 	fs.DurationVar(&c.InternSweepInterval, flagInternSweepInterval, 10*time.Second,
 		"how often to free the pods, services, DNS names and interfaces no flow in the ring and nothing current references")
 	c.exportFlags(fs)
+	c.OTLP.flags(fs)
 	c.Server.Flags(fs, server.Config{SocketPath: "/var/run/fovea/hubble.sock", ListenAddress: ":4244"})
 }
 
@@ -232,6 +251,9 @@ func (c *Config) Validate() error {
 		return err
 	}
 	if err := c.validateExport(); err != nil {
+		return err
+	}
+	if err := c.OTLP.validate(); err != nil {
 		return err
 	}
 	if err := c.Server.Validate(); err != nil {

@@ -98,7 +98,8 @@ type exporting struct {
 }
 
 // newExport builds the exporters that follow the ring: the static flow
-// log, if the flags ask for one, and those of --flowlogs-config.
+// log and the OTLP exporter, if the flags ask for them, and the flow logs
+// of --flowlogs-config.
 func newExport(cfg Config, dp *datapath, log *slog.Logger) (*exporting, error) {
 	notify := func(typ, detail string) { dp.events.Publish(unknownAgentEvent(typ, detail)) }
 	x := &exporting{manager: export.NewManager(dp.ring, dp.node, export.WithLogger(log), export.WithNotify(notify))}
@@ -112,6 +113,9 @@ func newExport(cfg Config, dp *datapath, log *slog.Logger) (*exporting, error) {
 		}
 		log.Info("writing a flow log", "path", spec.FilePath, "max_size_mb", spec.FileMaxSizeMB,
 			"max_backups", spec.FileMaxBackups, "compress", spec.FileCompress)
+	}
+	if err := cfg.OTLP.addTo(x.manager, log); err != nil {
+		return nil, err
 	}
 	if cfg.FlowlogsConfig != "" {
 		x.watcher, err = export.NewConfigWatcher(cfg.FlowlogsConfig, x.manager, export.WithWatchLogger(log),

@@ -121,3 +121,10 @@ func (n *notes) get() []string {
 	defer n.mu.Unlock()
 	return append([]string(nil), n.types...)
 }
+
+// statusOf returns the status of m's exporter name, nil before it starts.
+func statusOf(m *Manager, name string) *Status {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.statuses[name]
+}

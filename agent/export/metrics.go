@@ -8,10 +8,13 @@ var (
 	eventsDesc = prometheus.NewDesc("export_events_total",
 		"Events (flows, lost events, node statuses) an exporter wrote or sent.", []string{"exporter"}, nil)
 	droppedDesc = prometheus.NewDesc("export_dropped_events_total",
-		"Events an exporter did not export, by reason: ring_overwritten (the ring's writer overtook it), encode_failed, write_failed (e.g. a full disk).",
+		"Events an exporter did not export, by reason: ring_overwritten (the ring's writer overtook it), encode_failed, write_failed (e.g. a full disk), "+
+			"queue_full (the OTLP queue had no room), send_failed (the collector refused a batch or did not take it in time), rejected (the collector rejected records of a batch it took).",
 		[]string{"exporter", "reason"}, nil)
 	healthyDesc = prometheus.NewDesc("export_healthy",
-		"0 from an exporter's failed write until one succeeds, 1 otherwise.", []string{"exporter"}, nil)
+		"0 from an exporter's failed write or send until one succeeds, 1 otherwise.", []string{"exporter"}, nil)
+	queuedDesc = prometheus.NewDesc("export_queue_records",
+		"Records an OTLP exporter holds in its queue, waiting to be sent.", []string{"exporter"}, nil)
 )
 
 // Collector returns the exporters' metrics, read at scrape time.
@@ -23,6 +26,7 @@ func (collector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- eventsDesc
 	ch <- droppedDesc
 	ch <- healthyDesc
+	ch <- queuedDesc
 	ch <- runningDesc
 }
 
@@ -39,6 +43,9 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 			healthy = 1
 		}
 		ch <- prometheus.MustNewConstMetric(healthyDesc, prometheus.GaugeValue, healthy, name)
+		if st.queued != nil {
+			ch <- prometheus.MustNewConstMetric(queuedDesc, prometheus.GaugeValue, float64(st.queued.Load()), name)
+		}
 	}
 	for name, e := range c.m.entries {
 		if e.done == nil {

@@ -35,7 +35,7 @@ func TestFileLogRotatesAndCompresses(t *testing.T) {
 			t.Fatalf("no two compressed backups after %d rounds: %v", round, backups)
 		}
 		e.write(1000) // ≈ 0.3 MB of flows
-		eventually(t, "the round exported", func() bool { return m.statuses["rotated"].exported.Load() >= uint64(e.next) })
+		eventually(t, "the round exported", func() bool { return statusOf(m, "rotated").exported.Load() >= uint64(e.next) })
 		var err error
 		if backups, err = filepath.Glob(filepath.Join(dir, "flows-*.log.gz")); err != nil {
 			t.Fatal(err)

@@ -67,13 +67,26 @@ func (s *Spec) compile() (compiled, error) {
 	case s.FileMaxBackups < 0:
 		return compiled{}, fmt.Errorf("fileMaxBackups: %d is negative", s.FileMaxBackups)
 	}
-	filter, err := filters.Build(s.IncludeFilters, s.ExcludeFilters)
+	return compileSelection(s.IncludeFilters, s.ExcludeFilters, s.FieldMask)
+}
+
+// ValidateSelection reports what in filters and a field mask would keep
+// an exporter from running, naming the field as Spec.Validate does.
+func ValidateSelection(include, exclude []*flowpb.FlowFilter, fieldMask []string) error {
+	_, err := compileSelection(include, exclude, fieldMask)
+	return err
+}
+
+// compileSelection builds the filter and mask of what an exporter exports;
+// errors name the field as a flow log spec does.
+func compileSelection(include, exclude []*flowpb.FlowFilter, fieldMask []string) (compiled, error) {
+	filter, err := filters.Build(include, exclude)
 	if err != nil {
 		// Build names the lists as a request's whitelist and blacklist.
 		msg := strings.NewReplacer("whitelist", "includeFilters", "blacklist", "excludeFilters").Replace(err.Error())
 		return compiled{}, errors.New(msg)
 	}
-	mask, err := fieldmask.New(s.FieldMask...)
+	mask, err := fieldmask.New(fieldMask...)
 	if err != nil {
 		return compiled{}, fmt.Errorf("fieldMask: %w", err)
 	}

@@ -20,6 +20,14 @@ const (
 	ReasonEncodeFailed
 	// ReasonWriteFailed: the file or stdout refused the write (a full disk).
 	ReasonWriteFailed
+	// ReasonQueueFull: the OTLP queue had no room for the batch.
+	ReasonQueueFull
+	// ReasonSendFailed: the collector refused the batch, or did not take it
+	// before its retries ran out or the agent stopped.
+	ReasonSendFailed
+	// ReasonRejected: the collector took the batch but rejected these
+	// records (an OTLP partial success).
+	ReasonRejected
 	numReasons
 )
 
@@ -27,6 +35,9 @@ var reasonNames = [numReasons]string{
 	ReasonOverwritten:  "ring_overwritten",
 	ReasonEncodeFailed: "encode_failed",
 	ReasonWriteFailed:  "write_failed",
+	ReasonQueueFull:    "queue_full",
+	ReasonSendFailed:   "send_failed",
+	ReasonRejected:     "rejected",
 }
 
 func (r Reason) String() string { return reasonNames[r] }
@@ -51,11 +62,15 @@ type Status struct {
 	exported atomic.Uint64
 	dropped  [numReasons]atomic.Uint64
 	healthy  atomic.Bool
+	// queued counts the records an exporter with a queue holds; nil for
+	// the others.
+	queued *atomic.Int64
 
-	mu         sync.Mutex
-	pending    [numReasons]uint64 // dropped since the last report
-	outage     uint64             // dropped since the last success
-	lastReport time.Time
+	mu          sync.Mutex
+	pending     [numReasons]uint64 // dropped since the last report
+	outage      uint64             // dropped since the last success
+	lastReport  time.Time
+	lastFailure time.Time // last report of a failure being retried
 }
 
 func newStatus(name string, log *slog.Logger, notify Notify, now func() time.Time) *Status {
@@ -116,4 +131,20 @@ func (s *Status) Dropped(reason Reason, n uint64, err error) {
 	}
 	s.log.Warn("flow export dropped events", attrs...)
 	s.notify("export_dropped", detail)
+}
+
+// Failing reports a failure whose events are kept and retried: the
+// exporter is unhealthy until Exported, and says so at most once per
+// reportEvery.
+func (s *Status) Failing(err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	becameUnhealthy := s.healthy.Swap(false)
+	now := s.now()
+	if !becameUnhealthy && now.Sub(s.lastFailure) < reportEvery {
+		return
+	}
+	s.lastFailure = now
+	s.log.Warn("flow export failing; retrying", "exporter", s.name, "err", err)
+	s.notify("export_failing", s.name+": retrying: "+err.Error())
 }
