@@ -68,7 +68,7 @@ type Status struct {
 
 	mu          sync.Mutex
 	pending     [numReasons]uint64 // dropped since the last report
-	outage      uint64             // dropped since the last success
+	outage      uint64             // dropped while unhealthy
 	lastReport  time.Time
 	lastFailure time.Time // last report of a failure being retried
 }
@@ -107,7 +107,7 @@ func (s *Status) Dropped(reason Reason, n uint64, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.pending[reason] += n
-	if err != nil {
+	if err != nil || !s.healthy.Load() {
 		s.outage += n
 	}
 	becameUnhealthy := err != nil && s.healthy.Swap(false)
