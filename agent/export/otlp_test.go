@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -27,11 +28,14 @@ import (
 // stopped and started again on the same port.
 type fakeCollector struct {
 	collogspb.UnimplementedLogsServiceServer
-	t    *testing.T
+	t    testing.TB
 	addr string
 	gs   *grpc.Server
 	// fail, if set, answers each call instead of taking it.
 	fail func() error
+	// discard counts records instead of keeping them.
+	discard  bool
+	received atomic.Int64
 
 	mu      sync.Mutex
 	records []*logspb.LogRecord
@@ -39,7 +43,7 @@ type fakeCollector struct {
 	auth    []string
 }
 
-func newCollector(t *testing.T) *fakeCollector {
+func newCollector(t testing.TB) *fakeCollector {
 	c := &fakeCollector{t: t, addr: "127.0.0.1:0"}
 	c.start()
 	t.Cleanup(c.stop)
@@ -67,6 +71,14 @@ func (c *fakeCollector) Export(ctx context.Context, req *collogspb.ExportLogsSer
 		if err := c.fail(); err != nil {
 			return nil, err
 		}
+	}
+	if c.discard {
+		for _, rl := range req.GetResourceLogs() {
+			for _, sl := range rl.GetScopeLogs() {
+				c.received.Add(int64(len(sl.GetLogRecords())))
+			}
+		}
+		return &collogspb.ExportLogsServiceResponse{}, nil
 	}
 	md, _ := metadata.FromIncomingContext(ctx)
 	c.auth = append(c.auth, md.Get("authorization")...)
