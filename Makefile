@@ -8,6 +8,7 @@ HUBBLE := $(BIN)/hubble
 STATICCHECK := $(BIN)/staticcheck
 ETCD := $(BIN)/etcd
 KUBE_APISERVER := $(BIN)/kube-apiserver
+OTELCOL := $(BIN)/otelcol
 # Tests that run a real control plane (test/kube, test/e2e) find it here.
 KUBE_ENV := ETCD_BIN=$(ETCD) KUBE_APISERVER_BIN=$(KUBE_APISERVER)
 # pinned MODULE,GOMOD: the version GOMOD requires of MODULE.
@@ -18,6 +19,8 @@ KUBE_VERSION := $(call pinned,k8s.io/kubernetes,tools/kube/go.mod)
 KUBE_SEMVER := $(subst ., ,$(patsubst v%,%,$(KUBE_VERSION)))
 KUBE_LDFLAGS := -X k8s.io/component-base/version.gitVersion=$(KUBE_VERSION) \
 	-X k8s.io/component-base/version.gitMajor=$(word 1,$(KUBE_SEMVER)) -X k8s.io/component-base/version.gitMinor=$(word 2,$(KUBE_SEMVER))
+# The OpenTelemetry Collector reports the release tools/otelcol/go.mod pins.
+OTELCOL_VERSION := $(call pinned,go.opentelemetry.io/collector/otelcol,tools/otelcol/go.mod)
 # Fuzz budgets are execution counts, not durations: with a duration, Go 1.26's
 # fuzz coordinator can fail a target at the deadline with "context deadline
 # exceeded" and no crasher (golang/go#75804, fixed in Go 1.27).
@@ -25,7 +28,7 @@ FUZZTIME ?= 100000x
 FUZZMINIMIZETIME ?= 2000x
 export PATH := $(BIN):$(PATH)
 
-.PHONY: all build deps tools kube-tools generate check-generate lint unit fuzz e2e test bench demo clean
+.PHONY: all build deps tools kube-tools otel-tools generate check-generate lint unit fuzz e2e test bench demo clean
 
 all: build
 
@@ -64,6 +67,12 @@ kube-tools: $(ETCD) $(KUBE_APISERVER)
 $(eval $(call tool,etcd,tools/kube,go.etcd.io/etcd/server/v3,go.etcd.io/etcd/server/v3))
 $(eval $(call tool,kube-apiserver,tools/kube,k8s.io/kubernetes,k8s.io/kubernetes/cmd/kube-apiserver,-ldflags '$(KUBE_LDFLAGS)'))
 
+## otel-tools: an OpenTelemetry Collector (OTLP receiver, file exporter)
+## for the OTLP export tests, built once from tools/otelcol/go.mod (its own
+## module: the collector's dependency graph stays out of the main module's).
+otel-tools: $(OTELCOL)
+$(eval $(call tool,otelcol,tools/otelcol,go.opentelemetry.io/collector/otelcol,.,-ldflags '-X main.version=$(OTELCOL_VERSION)'))
+
 ## generate: rebuild the eBPF objects and their Go bindings with bpf2go.
 generate:
 	$(GO) generate ./bpf/...
@@ -92,8 +101,8 @@ fuzz:
 	done
 
 ## e2e: the netns cluster with real agents, asserted with the real hubble CLI.
-e2e: $(FOVEA) $(HUBBLE) kube-tools
-	FOVEA_BIN=$(FOVEA) HUBBLE_BIN=$(HUBBLE) $(KUBE_ENV) $(GO) test -count=1 -v -timeout 15m ./test/e2e/...
+e2e: $(FOVEA) $(HUBBLE) kube-tools otel-tools
+	FOVEA_BIN=$(FOVEA) HUBBLE_BIN=$(HUBBLE) OTELCOL_BIN=$(OTELCOL) $(KUBE_ENV) $(GO) test -count=1 -v -timeout 15m ./test/e2e/...
 
 ## test: everything CI checks.
 test: deps tools check-generate lint unit fuzz e2e

@@ -41,6 +41,34 @@ const (
 	flagRetinaMetrics          = "retina-metrics"
 	flagLocalAddrsRefresh      = "local-addrs-refresh"
 	flagInternSweepInterval    = "intern-sweep-interval"
+	// The flow log flags are Cilium's --hubble-export-* without the
+	// hubble- prefix, as --metrics is Cilium's --hubble-metrics.
+	flagExportFilePath       = "export-file-path"
+	flagExportFileMaxSizeMB  = "export-file-max-size-mb"
+	flagExportFileMaxBackups = "export-file-max-backups"
+	flagExportFileCompress   = "export-file-compress"
+	flagExportAllowlist      = "export-allowlist"
+	flagExportDenylist       = "export-denylist"
+	flagExportFieldMask      = "export-fieldmask"
+	// Cilium's --hubble-flowlogs-config-path.
+	flagFlowlogsConfig         = "flowlogs-config"
+	flagFlowlogsConfigInterval = "flowlogs-config-interval"
+	// OTLP logs, the TLS flags named as the relay's --peer-tls-*.
+	flagOTLPEndpoint      = "otlp-endpoint"
+	flagOTLPInsecure      = "otlp-insecure"
+	flagOTLPTLSCAFiles    = "otlp-tls-ca-files"
+	flagOTLPTLSCertFile   = "otlp-tls-cert-file"
+	flagOTLPTLSKeyFile    = "otlp-tls-key-file"
+	flagOTLPTLSServerName = "otlp-tls-server-name"
+	flagOTLPHeaders       = "otlp-headers"
+	flagOTLPCompression   = "otlp-compression"
+	flagOTLPAllowlist     = "otlp-allowlist"
+	flagOTLPDenylist      = "otlp-denylist"
+	flagOTLPFieldMask     = "otlp-fieldmask"
+	flagOTLPBatchSize     = "otlp-batch-size"
+	flagOTLPBatchTimeout  = "otlp-batch-timeout"
+	flagOTLPQueueSize     = "otlp-queue-size"
+	flagOTLPTimeout       = "otlp-timeout"
 )
 
 // Config is everything an agent needs to run.
@@ -113,6 +141,26 @@ type Config struct {
 	// and nothing live references any more; a value is freed two to three
 	// intervals after its last use.
 	InternSweepInterval time.Duration
+	// ExportFilePath is where the static flow log is written ("stdout" for
+	// standard output); empty writes none. The file is rotated at
+	// ExportFileMaxSizeMB, ExportFileMaxBackups rotated files are kept, and
+	// compressed if ExportFileCompress.
+	ExportFilePath       string
+	ExportFileMaxSizeMB  int
+	ExportFileMaxBackups int
+	ExportFileCompress   bool
+	// ExportAllowlist and ExportDenylist are FlowFilters in JSON, one
+	// object after the other, that select the flows logged;
+	// ExportFieldMask the flow fields written (empty: all).
+	ExportAllowlist, ExportDenylist string
+	ExportFieldMask                 []string
+	// FlowlogsConfig is a file of flow logs in the shape of Cilium's
+	// dynamic exporter configuration, applied again whenever it changes
+	// (checked every FlowlogsConfigInterval); empty means none.
+	FlowlogsConfig         string
+	FlowlogsConfigInterval time.Duration
+	// OTLP sends flows to an OpenTelemetry Collector as logs.
+	OTLP OTLPConfig
 	// Version is reported by ServerStatus, GetNodes and flow emitters.
 	Version string
 	Server  server.Config
@@ -163,6 +211,8 @@ func (c *Config) Flags(fs *pflag.FlagSet) {
 	fs.DurationVar(&c.LocalAddrsRefresh, flagLocalAddrsRefresh, 30*time.Second, "how often to re-read the node's own addresses")
 	fs.DurationVar(&c.InternSweepInterval, flagInternSweepInterval, 10*time.Second,
 		"how often to free the pods, services, DNS names and interfaces no flow in the ring and nothing current references")
+	c.exportFlags(fs)
+	c.OTLP.flags(fs)
 	c.Server.Flags(fs, server.Config{SocketPath: "/var/run/fovea/hubble.sock", ListenAddress: ":4244"})
 }
 
@@ -218,6 +268,12 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("--%s: %v must be positive", flagInternSweepInterval, c.InternSweepInterval)
 	}
 	if err := c.validateFlowMetrics(); err != nil {
+		return err
+	}
+	if err := c.validateExport(); err != nil {
+		return err
+	}
+	if err := c.OTLP.validate(); err != nil {
 		return err
 	}
 	if err := c.Server.Validate(); err != nil {

@@ -75,3 +75,81 @@ func TestFlagDefaultsAreValid(t *testing.T) {
 		t.Fatalf("defaults not bound: %+v", c)
 	}
 }
+
+func TestValidateExport(t *testing.T) {
+	withLog := func(edit func(*Config)) func(*Config) {
+		return func(c *Config) {
+			c.ExportFilePath, c.ExportFileMaxSizeMB, c.ExportFileMaxBackups = "/var/log/fovea/flows.log", 10, 5
+			edit(c)
+		}
+	}
+	for _, tc := range []struct {
+		name string
+		edit func(*Config)
+		flag string // "" when valid
+	}{
+		{"no flow log", func(c *Config) { c.ExportAllowlist = "not even JSON" }, ""},
+		{"flow log", withLog(func(c *Config) {
+			c.ExportAllowlist, c.ExportDenylist = `{"source_pod":["a/"]} {"verdict":["DROPPED"]}`, `{"destination_port":["53"]}`
+			c.ExportFieldMask = []string{"time", "source.pod_name"}
+		}), ""},
+		{"zero size", withLog(func(c *Config) { c.ExportFileMaxSizeMB = 0 }), "--export-file-max-size-mb"},
+		{"negative backups", withLog(func(c *Config) { c.ExportFileMaxBackups = -1 }), "--export-file-max-backups"},
+		{"allowlist not JSON", withLog(func(c *Config) { c.ExportAllowlist = `{"source_pod":` }), "--export-allowlist"},
+		{"bad allow filter", withLog(func(c *Config) { c.ExportAllowlist = `{"source_ip":["x"]}` }), "--export-allowlist"},
+		{"bad deny filter", withLog(func(c *Config) { c.ExportDenylist = `{"source_ip":["x"]}` }), "--export-denylist"},
+		{"bad field", withLog(func(c *Config) { c.ExportFieldMask = []string{"no_such_field"} }), "--export-fieldmask"},
+		{"flow log file", func(c *Config) { c.FlowlogsConfig, c.FlowlogsConfigInterval = "/etc/fovea/flowlogs.yaml", time.Second }, ""},
+		{"zero file interval", func(c *Config) { c.FlowlogsConfig = "/etc/fovea/flowlogs.yaml" }, "--flowlogs-config-interval"},
+	} {
+		c := validConfig()
+		tc.edit(&c)
+		err := c.Validate()
+		switch {
+		case tc.flag == "" && err != nil:
+			t.Errorf("%s: %v", tc.name, err)
+		case tc.flag != "" && (err == nil || !strings.HasPrefix(err.Error(), tc.flag+":")):
+			t.Errorf("%s: error %v, want one naming %s", tc.name, err, tc.flag)
+		}
+	}
+}
+
+func TestValidateOTLP(t *testing.T) {
+	withEndpoint := func(edit func(*OTLPConfig)) func(*Config) {
+		return func(c *Config) {
+			c.OTLP = OTLPConfig{Endpoint: "collector:4317", Compression: "gzip", BatchSize: 512, QueueSize: 16384,
+				BatchTimeout: time.Second, Timeout: 10 * time.Second}
+			edit(&c.OTLP)
+		}
+	}
+	for _, tc := range []struct {
+		name string
+		edit func(*Config)
+		flag string // "" when valid
+	}{
+		{"no endpoint", func(c *Config) { c.OTLP.Allowlist = "not JSON" }, ""},
+		{"endpoint", withEndpoint(func(*OTLPConfig) {}), ""},
+		{"mutual TLS", withEndpoint(func(o *OTLPConfig) { o.CAFiles, o.CertFile, o.KeyFile = []string{"ca.crt"}, "c.crt", "c.key" }), ""},
+		{"no port", withEndpoint(func(o *OTLPConfig) { o.Endpoint = "collector" }), "--otlp-endpoint"},
+		{"cert without key", withEndpoint(func(o *OTLPConfig) { o.CertFile = "c.crt" }), "--otlp-tls-cert-file, --otlp-tls-key-file"},
+		{"insecure with TLS", withEndpoint(func(o *OTLPConfig) { o.Insecure, o.CAFiles = true, []string{"ca.crt"} }), "--otlp-insecure"},
+		{"compression", withEndpoint(func(o *OTLPConfig) { o.Compression = "zstd" }), "--otlp-compression"},
+		{"zero batch", withEndpoint(func(o *OTLPConfig) { o.BatchSize = 0 }), "--otlp-batch-size"},
+		{"queue below a batch", withEndpoint(func(o *OTLPConfig) { o.QueueSize = 10 }), "--otlp-queue-size"},
+		{"zero batch timeout", withEndpoint(func(o *OTLPConfig) { o.BatchTimeout = 0 }), "--otlp-batch-timeout"},
+		{"zero timeout", withEndpoint(func(o *OTLPConfig) { o.Timeout = 0 }), "--otlp-timeout"},
+		{"bad allowlist", withEndpoint(func(o *OTLPConfig) { o.Allowlist = `{"source_ip":["x"]}` }), "--otlp-allowlist"},
+		{"bad denylist", withEndpoint(func(o *OTLPConfig) { o.Denylist = `{"source_ip":["x"]}` }), "--otlp-denylist"},
+		{"bad field", withEndpoint(func(o *OTLPConfig) { o.FieldMask = []string{"nope"} }), "--otlp-fieldmask"},
+	} {
+		c := validConfig()
+		tc.edit(&c)
+		err := c.Validate()
+		switch {
+		case tc.flag == "" && err != nil:
+			t.Errorf("%s: %v", tc.name, err)
+		case tc.flag != "" && (err == nil || !strings.HasPrefix(err.Error(), tc.flag+":")):
+			t.Errorf("%s: error %v, want one naming %s", tc.name, err, tc.flag)
+		}
+	}
+}

@@ -72,6 +72,8 @@ type instruments struct {
 	// config file, if they have one.
 	flowMetrics   *flowmetrics.Metrics
 	metricsConfig prometheus.Collector
+	// export are the flow logs' counts.
+	export *exporting
 	// feed are the series of what feeds the endpoints index (the inventory
 	// file, or the Kubernetes API and its health), if anything does.
 	feed []prometheus.Collector
@@ -103,7 +105,7 @@ func (in instruments) register(reg *metrics.Registry) error {
 	cs := append([]prometheus.Collector{
 		in.ring, in.tables.Collector(), in.l7.Collector(), in.names.Collector(), in.parser.Collector(),
 		in.source.Collector(), in.sweeper.Collector(), in.observer.Collector(), in.flowMetrics.Collector(),
-	}, in.feed...)
+	}, append(in.export.collectors(), in.feed...)...)
 	if in.metricsConfig != nil {
 		cs = append(cs, in.metricsConfig)
 	}

@@ -39,6 +39,12 @@ func TestMetricsGolden(t *testing.T) {
 		Metrics: "flow drop tcp dns port-distribution icmp flows-to-world", RetinaMetrics: "advanced"}
 	fromInventory, fromKubernetes := base, base
 	fromInventory.Inventory, fromInventory.InventoryInterval = inventory, time.Second
+	// A flow log configuration, so that its watcher's series are listed.
+	flowlogs := filepath.Join(dir, "flowlogs.yaml")
+	if err := os.WriteFile(flowlogs, []byte("flowLogs: []\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	fromInventory.FlowlogsConfig, fromInventory.FlowlogsConfigInterval = flowlogs, time.Second
 	fromKubernetes.Kubeconfig = kubeconfig
 	// The flow metrics from a config file add its health.
 	metricsConfig := filepath.Join(dir, "metrics.yaml")
@@ -88,6 +94,9 @@ func unloadedAgent(t *testing.T, cfg Config, log *slog.Logger) (*agent, *observe
 	}
 	a.enr.pipeline.flowMetrics = a.flowMetrics
 	if a.retinaNode, err = newRetinaNode(cfg, a.dp.src, log); err != nil {
+		t.Fatal(err)
+	}
+	if a.export, err = newExport(cfg, a.dp, log); err != nil {
 		t.Fatal(err)
 	}
 	return a, obs

@@ -71,6 +71,9 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	if a.retinaNode, err = newRetinaNode(cfg, a.dp.src, log); err != nil {
 		return err
 	}
+	if a.export, err = newExport(cfg, a.dp, log); err != nil {
+		return err
+	}
 	if a.srv, err = newServer(cfg, a.dp, obs, log); err != nil {
 		return err
 	}
@@ -101,6 +104,8 @@ type agent struct {
 	metricsConfig *metricsconfig.Watcher
 	// retinaNode are Retina's node series, nil when they are off.
 	retinaNode *retina.Node
+	// export runs the flow logs, each following the ring.
+	export *exporting
 }
 
 // datapath is what captures: the packet source, the ring it writes and the
@@ -219,7 +224,7 @@ func (a *agent) instruments(obs *observer.Server) instruments {
 	in := instruments{
 		ring: newRingCollector(a.dp.ring, &a.enr.pipeline.seen), tables: a.dp.tables, l7: a.dp.l7,
 		names: a.dp.names, parser: a.dp.parser, source: a.dp.src, sweeper: a.enr.sweeper, observer: obs,
-		flowMetrics: a.flowMetrics, feed: a.enr.feedMetrics,
+		flowMetrics: a.flowMetrics, export: a.export, feed: a.enr.feedMetrics,
 		retinaNode: a.retinaNode, retinaLabels: retinaLabels(a.cfg),
 	}
 	if a.metricsConfig != nil {
@@ -266,6 +271,7 @@ func (a *agent) run(ctx context.Context) error {
 	if a.metricsConfig != nil {
 		g.Go(func() error { return a.metricsConfig.Run(ctx) })
 	}
+	a.export.run(ctx, g)
 	if a.enr.feedPods != nil {
 		g.Go(func() error { return a.enr.feedPods(ctx) })
 	}
