@@ -14,7 +14,7 @@ import (
 )
 
 // icmpFilter accepts IPv4 ICMP, keeping snap bytes.
-func icmpFilter(t *testing.T, snap uint32) []netbpf.RawInstruction {
+func icmpFilter(t testing.TB, snap uint32) []netbpf.RawInstruction {
 	t.Helper()
 	prog, err := netbpf.Assemble([]netbpf.Instruction{
 		netbpf.LoadAbsolute{Off: 12, Size: 2},

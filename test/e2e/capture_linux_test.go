@@ -38,7 +38,7 @@ type captureEnv struct {
 	life  context.Context
 }
 
-func setupCapture(t *testing.T) *captureEnv {
+func setupCapture(t testing.TB) *captureEnv {
 	t.Helper()
 	if os.Geteuid() != 0 {
 		t.Skip("needs root: builds network namespaces and loads eBPF programs")
@@ -104,7 +104,7 @@ func setupCapture(t *testing.T) *captureEnv {
 }
 
 // host returns the pod named by its app and replica (0: node1, 1: node2).
-func (ce *captureEnv) host(t *testing.T, app string, replica int) (traffic.Host, cluster.Pod) {
+func (ce *captureEnv) host(t testing.TB, app string, replica int) (traffic.Host, cluster.Pod) {
 	t.Helper()
 	var found []cluster.Pod
 	for _, p := range ce.cluster.Topology.Pods() {
@@ -154,7 +154,7 @@ type captureRun struct {
 
 // startCapture runs `fovea capture start` against the relay with args,
 // writing to a file of t's.
-func (ce *captureEnv) startCapture(t *testing.T, args ...string) *captureRun {
+func (ce *captureEnv) startCapture(t testing.TB, args ...string) *captureRun {
 	t.Helper()
 	r := &captureRun{stderr: &lockedBuffer{}, out: filepath.Join(t.TempDir(), "out.pcapng"), done: make(chan error, 1)}
 	all := append([]string{"capture", "start", "--server", "unix://" + ce.relay, "-o", r.out}, args...)
@@ -174,7 +174,7 @@ func (ce *captureEnv) startCapture(t *testing.T, args ...string) *captureRun {
 
 // waitStarted waits until every node in nodes said its capture started:
 // its sockets are open, so traffic from now on is captured.
-func (r *captureRun) waitStarted(t *testing.T, nodes ...string) {
+func (r *captureRun) waitStarted(t testing.TB, nodes ...string) {
 	t.Helper()
 	eventually(t, 20*time.Second, func() error {
 		select {
@@ -194,7 +194,7 @@ func (r *captureRun) waitStarted(t *testing.T, nodes ...string) {
 
 // wait waits for the capture to exit within limit and returns how long it
 // ran.
-func (r *captureRun) wait(t *testing.T, limit time.Duration) time.Duration {
+func (r *captureRun) wait(t testing.TB, limit time.Duration) time.Duration {
 	t.Helper()
 	select {
 	case err := <-r.done:
@@ -224,7 +224,7 @@ func (p pcapPacket) String() string {
 }
 
 // readCapture reads a pcapng file with tshark.
-func readCapture(t *testing.T, path string) []pcapPacket {
+func readCapture(t testing.TB, path string) []pcapPacket {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
