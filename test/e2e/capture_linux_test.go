@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -20,6 +21,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/foveanet/fovea/agent/inventory"
 	"github.com/foveanet/fovea/test/cluster"
 	"github.com/foveanet/fovea/test/demo"
 	"github.com/foveanet/fovea/test/testca"
@@ -340,7 +342,7 @@ func TestCapture(t *testing.T) {
 	}
 
 	t.Run("selected by label across nodes", func(t *testing.T) {
-		run := ce.startCapture(t, "-n", "demo", "-l", "app=frontend", "--duration", "8s")
+		run := ce.startCapture(t, "-n", "demo", "-l", "app=frontend", "--duration", "10s")
 		run.waitStarted(t, "default/node1", "default/node2")
 		want := []traffic.Conn{
 			mustConn(traffic.TCPShort(ctx, front0, db1, traffic.IPv4)),
@@ -379,6 +381,7 @@ func TestCapture(t *testing.T) {
 		if !strings.Contains(run.stderr.String(), "END_REASON_DURATION") {
 			t.Errorf("the nodes did not end on the duration:\n%s", run.stderr.String())
 		}
+		testCaptureDownload(t, ce, run, len(pkts))
 	})
 
 	t.Run("pcap filter", func(t *testing.T) {
@@ -450,6 +453,92 @@ func TestCapture(t *testing.T) {
 	})
 
 	t.Run("mTLS", func(t *testing.T) { testCaptureMTLS(t, ce) })
+	// Last: the pod it adds is a frontend, which the others would select.
+	t.Run("a deleted pod ends its capture", func(t *testing.T) { testCapturePodDeleted(t, ce) })
+}
+
+var startedPattern = regexp.MustCompile(`capture (\S+) started`)
+
+// testCaptureDownload downloads the capture run made, as one pcapng and as
+// a tar of one per node, and finds the packets it streamed.
+func testCaptureDownload(t *testing.T, ce *captureEnv, run *captureRun, streamed int) {
+	m := startedPattern.FindStringSubmatch(run.stderr.String())
+	if m == nil {
+		t.Fatalf("no capture id in:\n%s", run.stderr.String())
+	}
+	dir := t.TempDir()
+	out := filepath.Join(dir, "again.pcapng")
+	if b, err := exec.Command(ce.fovea, "capture", "download", m[1], "--server", "unix://"+ce.relay, "-o", out).CombinedOutput(); err != nil {
+		t.Fatalf("download: %v\n%s", err, b)
+	}
+	if got := len(readCapture(t, out)); got != streamed {
+		t.Errorf("downloaded %d packets, streamed %d", got, streamed)
+	}
+	tarFile := filepath.Join(dir, "nodes.tar")
+	if b, err := exec.Command(ce.fovea, "capture", "download", m[1], "--server", "unix://"+ce.relay, "-o", tarFile, "--tar").CombinedOutput(); err != nil {
+		t.Fatalf("download --tar: %v\n%s", err, b)
+	}
+	if b, err := exec.Command("tar", "-C", dir, "-xf", tarFile).CombinedOutput(); err != nil {
+		t.Fatalf("untar: %v\n%s", err, b)
+	}
+	total := 0
+	for _, node := range []string{"node1", "node2"} {
+		pkts := readCapture(t, filepath.Join(dir, "default_"+node+".pcapng"))
+		for _, p := range pkts {
+			if !strings.HasSuffix(p.iface, "@"+node) {
+				t.Errorf("%s's file holds packet %s", node, p)
+			}
+		}
+		total += len(pkts)
+	}
+	if total != streamed {
+		t.Errorf("the nodes' files hold %d packets, the capture %d", total, streamed)
+	}
+}
+
+// testCapturePodDeleted captures a pod added for it, then deletes the pod
+// (its network namespace, so its veth, and its inventory entry): the
+// capture ends, naming it.
+func testCapturePodDeleted(t *testing.T, ce *captureEnv) {
+	p, err := ce.cluster.AddPod(t.Context(), "node1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := demo.WriteInventory(ce.inventory, demo.Inventory(ce.cluster.Topology)); err != nil {
+		t.Fatal(err)
+	}
+	// The agent reads the inventory every 200 ms: until it has, the pod
+	// is unknown and the capture NotFound.
+	var run *captureRun
+	eventually(t, 20*time.Second, func() error {
+		run = ce.startCapture(t, "--pod", p.Key(), "--duration", "60s")
+		deadline := time.Now().Add(5 * time.Second)
+		for time.Now().Before(deadline) {
+			select {
+			case err := <-run.done:
+				run.done <- err
+				return fmt.Errorf("capture exited: %v\n%s", err, run.stderr.String())
+			default:
+			}
+			if strings.Contains(run.stderr.String(), "default/node1: capture ") {
+				return nil
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		return fmt.Errorf("capture did not start:\n%s", run.stderr.String())
+	})
+	inv := demo.Inventory(ce.cluster.Topology)
+	inv.Pods = slices.DeleteFunc(inv.Pods, func(ip inventory.Pod) bool { return ip.Namespace == p.Namespace && ip.Name == p.Name })
+	if err := demo.WriteInventory(ce.inventory, inv); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := exec.Command("ip", "netns", "del", p.Netns).CombinedOutput(); err != nil {
+		t.Fatalf("delete pod: %v\n%s", err, b)
+	}
+	run.wait(t, 20*time.Second)
+	if out := run.stderr.String(); !strings.Contains(out, "END_REASON_PODS_DELETED") || !strings.Contains(out, p.Key()) {
+		t.Errorf("the capture did not end saying %s was deleted:\n%s", p.Key(), out)
+	}
 }
 
 func testCaptureLimits(t *testing.T, ce *captureEnv, front0, front1, back0, back1 traffic.Host) {
@@ -472,8 +561,9 @@ func testCaptureLimits(t *testing.T, ce *captureEnv, front0, front1, back0, back
 	t.Run("duration", func(t *testing.T) {
 		run := ce.startCapture(t, "-n", "demo", "-l", "app=frontend", "--duration", "2s")
 		took := run.wait(t, 30*time.Second)
-		// Two seconds from the nodes' start, plus starting and ending.
-		if took < 2*time.Second || took > 6*time.Second {
+		// Two seconds from the nodes' start, plus starting and ending
+		// (under 0.5 s on a quiet machine).
+		if took < 2*time.Second || took > 10*time.Second {
 			t.Errorf("a 2s capture took %v", took)
 		}
 		if n := strings.Count(run.stderr.String(), "END_REASON_DURATION"); n != 2 {
