@@ -87,9 +87,16 @@ func (c *CaptureServer) fanOut(ctx context.Context, send func(*capturepb.Capture
 		}
 		wg.Go(func() {
 			s := nodeStart{node: n.Name}
-			s.stream, s.err = call(ctx, capturepb.NewCaptureClient(n.Conn))
+			// A node that does not answer in time takes no part, rather
+			// than hold the others' start.
+			nctx, ncancel := context.WithCancel(ctx)
+			timer := time.AfterFunc(nodeCallTimeout, ncancel)
+			s.stream, s.err = call(nctx, capturepb.NewCaptureClient(n.Conn))
 			if s.err == nil {
 				s.first, s.err = s.stream.Recv()
+			}
+			if !timer.Stop() {
+				s.err = status.Errorf(codes.DeadlineExceeded, "node %s did not answer within %v", n.Name, nodeCallTimeout)
 			}
 			mu.Lock()
 			starts = append(starts, s)

@@ -26,6 +26,8 @@ type fakeCaptureAgent struct {
 	node    string
 	offsets []time.Duration
 	err     error
+	// silent holds Start without an answer until the call ends.
+	silent bool
 }
 
 // captureBase is in the future, so no packet is late enough to go before
@@ -35,6 +37,10 @@ var captureBase = time.Now().Add(time.Hour)
 func (a *fakeCaptureAgent) Start(req *capturepb.StartRequest, stream capturepb.Capture_StartServer) error {
 	if a.err != nil {
 		return a.err
+	}
+	if a.silent {
+		<-stream.Context().Done()
+		return stream.Context().Err()
 	}
 	send := func(ev *capturepb.CaptureEvent) error {
 		ev.Node, ev.CaptureId = a.node, req.GetId()
@@ -194,5 +200,37 @@ func TestCaptureMergeWaitsForQuietNodes(t *testing.T) {
 	}
 	if !slices.Equal(sent, []string{"a", "a"}) {
 		t.Fatalf("sent %v; a late packet goes after captureLateness", sent)
+	}
+}
+
+// TestCaptureFanOutSkipsSilentNode: a node that does not answer within
+// nodeCallTimeout takes no part; the others' capture goes on.
+func TestCaptureFanOutSkipsSilentNode(t *testing.T) {
+	client := captureRelay(t,
+		&fakeCaptureAgent{node: "default/node1", offsets: []time.Duration{1, 2}},
+		&fakeCaptureAgent{node: "default/node2", silent: true},
+	)
+	ctx, cancel := context.WithTimeout(context.Background(), 4*nodeCallTimeout)
+	defer cancel()
+	stream, err := client.Start(ctx, &capturepb.StartRequest{Selector: &capturepb.Selector{PodSelector: "app=web"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	packets := 0
+	for {
+		ev, err := stream.Recv()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ev.GetNode() != "default/node1" {
+			t.Errorf("an event of the silent node: %v", ev)
+		}
+		packets += len(ev.GetPackets().GetPackets())
+	}
+	if packets != 2 {
+		t.Errorf("%d packets, want node1's 2", packets)
 	}
 }

@@ -1,10 +1,16 @@
 package main
 
 import (
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/spf13/pflag"
+	"github.com/vbauerster/mpb/v8"
+	"google.golang.org/protobuf/types/known/durationpb"
+
+	"github.com/foveanet/fovea/api/capture/capturepb"
 )
 
 func TestByteSize(t *testing.T) {
@@ -48,4 +54,46 @@ func TestStartRequest(t *testing.T) {
 	if _, err := f.request(); err == nil {
 		t.Error("a request without --output")
 	}
+}
+
+// TestBarView draws a node's bar from start to end without blocking.
+func TestBarView(t *testing.T) {
+	var out lockedWriter
+	// mpb draws to a terminal on its own; a buffer needs auto refresh.
+	v := newBarView(&out, mpb.WithAutoRefresh())
+	node := "default/node1"
+	v.event(&capturepb.CaptureEvent{Node: node, Event: &capturepb.CaptureEvent_Started{Started: &capturepb.Started{
+		Limits: &capturepb.Limits{Duration: durationpb.New(30 * time.Second)}}}})
+	v.event(&capturepb.CaptureEvent{Node: node, Event: &capturepb.CaptureEvent_Progress{Progress: &capturepb.Progress{
+		Packets: 12, Bytes: 3 << 20, Elapsed: durationpb.New(10 * time.Second), Remaining: durationpb.New(20 * time.Second)}}})
+	time.Sleep(300 * time.Millisecond) // a refresh
+	v.event(&capturepb.CaptureEvent{Node: node, Event: &capturepb.CaptureEvent_Ended{Ended: &capturepb.Ended{
+		Reason: capturepb.EndReason_END_REASON_STOPPED, Progress: &capturepb.Progress{Packets: 12, Bytes: 3 << 20}}}})
+	done := make(chan struct{})
+	go func() { v.wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the bars did not finish")
+	}
+	if s := out.String(); !strings.Contains(s, node) || !strings.Contains(s, "12 packets") {
+		t.Errorf("bars drew %q", s)
+	}
+}
+
+type lockedWriter struct {
+	mu  sync.Mutex
+	buf strings.Builder
+}
+
+func (w *lockedWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.buf.Write(p)
+}
+
+func (w *lockedWriter) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.buf.String()
 }

@@ -78,8 +78,9 @@ type nodeBar struct {
 	status   string
 }
 
-func newBarView(w io.Writer) *barView {
-	return &barView{p: mpb.New(mpb.WithOutput(w), mpb.WithWidth(40), mpb.WithRefreshRate(200*time.Millisecond)), bars: map[string]*nodeBar{}}
+func newBarView(w io.Writer, opts ...mpb.ContainerOption) *barView {
+	opts = append([]mpb.ContainerOption{mpb.WithOutput(w), mpb.WithRefreshRate(200 * time.Millisecond)}, opts...)
+	return &barView{p: mpb.New(opts...), bars: map[string]*nodeBar{}}
 }
 
 func (v *barView) event(ev *capturepb.CaptureEvent) {
