@@ -655,3 +655,44 @@ func testCaptureMTLS(t *testing.T, ce *captureEnv) {
 		}
 	}
 }
+
+// TestCaptureBridged captures a pod behind flannel's bridge, straight from
+// its node's agent: the route to the pod leaves through cni0, and the
+// pod's veth is the bridge port whose peer holds the address.
+func TestCaptureBridged(t *testing.T) {
+	e := setupOwn(t, cluster.Config{Prefix: "foveacapbr-", Nodes: 2, PodsPerNode: 2, Layout: cluster.LayoutFlannelVXLAN})
+	if _, err := exec.LookPath("tshark"); err != nil {
+		t.Fatal("tshark is needed to read captures back: run scripts/install-deps.sh")
+	}
+	ce := &captureEnv{env: e, relay: e.sockets["node1"]} // startCapture's --server: node1's agent
+	target, pod := ce.hosts[0], ce.cluster.Topology.Nodes[0].Pods[0]
+	remote, local := ce.hosts[2], ce.hosts[1]
+	run := ce.startCapture(t, "--pod", pod.Key(), "--duration", "5s", "-f", "icmp or icmp6")
+	run.waitStarted(t, "default/node1")
+	var conns []traffic.Conn
+	for _, c := range []struct {
+		src traffic.Host
+		fam traffic.Family
+	}{{remote, traffic.IPv4}, {remote, traffic.IPv6}, {local, traffic.IPv4}} {
+		conn, err := traffic.ICMP(t.Context(), c.src, target, c.fam, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conns = append(conns, conn)
+	}
+	run.wait(t, 30*time.Second)
+	pkts := readCapture(t, run.out)
+	if got, want := interfaceNames(pkts), []string{pod.Key() + "@node1"}; !slices.Equal(got, want) {
+		t.Errorf("interfaces %v, want %v", got, want)
+	}
+	for _, p := range pkts {
+		if !p.icmp || !ownPacket(p, pod) {
+			t.Errorf("packet %s is not the pod's ICMP", p)
+		}
+	}
+	for _, c := range conns {
+		if n := connPackets(pkts, c); n < 4 {
+			t.Errorf("%d packets of %s, want its 2 echoes and replies", n, c)
+		}
+	}
+}

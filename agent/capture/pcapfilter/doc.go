@@ -9,7 +9,7 @@
 // It takes the part of the language captures of pod traffic use:
 //
 //	primitives  ip, ip6, arp, tcp, udp, sctp, icmp, icmp6
-//	            [src|dst] host ADDR, [src|dst] net PREFIX (or ADDR mask MASK is not taken)
+//	            [src|dst] host ADDR, [src|dst] net PREFIX (a.b.c.d/n or an IPv6 prefix)
 //	            [src|dst] port N, [src|dst] portrange N-M
 //	            each optionally after a protocol: tcp port 80, ip6 host fd00::1, udp dst portrange 1-1024
 //	operators   not / !, and / &&, or / ||, parentheses; a bare address means host ADDR
