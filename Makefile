@@ -6,6 +6,8 @@ BIN := $(CURDIR)/.bin
 FOVEA := $(BIN)/fovea
 HUBBLE := $(BIN)/hubble
 STATICCHECK := $(BIN)/staticcheck
+PROTOC_GEN_GO := $(BIN)/protoc-gen-go
+PROTOC_GEN_GO_GRPC := $(BIN)/protoc-gen-go-grpc
 ETCD := $(BIN)/etcd
 KUBE_APISERVER := $(BIN)/kube-apiserver
 OTELCOL := $(BIN)/otelcol
@@ -28,7 +30,7 @@ FUZZTIME ?= 100000x
 FUZZMINIMIZETIME ?= 2000x
 export PATH := $(BIN):$(PATH)
 
-.PHONY: all build deps tools kube-tools otel-tools generate check-generate lint unit fuzz e2e test bench demo clean
+.PHONY: all build deps tools proto-tools kube-tools otel-tools generate check-generate lint unit fuzz e2e test bench demo clean
 
 all: build
 
@@ -60,6 +62,11 @@ tools: $(HUBBLE) $(STATICCHECK)
 $(eval $(call tool,hubble,tools,github.com/cilium/cilium,github.com/cilium/cilium/hubble))
 $(eval $(call tool,staticcheck,tools,honnef.co/go/tools,honnef.co/go/tools/cmd/staticcheck))
 
+## proto-tools: the protoc plugins `make generate` runs, from tools/go.mod.
+proto-tools: $(PROTOC_GEN_GO) $(PROTOC_GEN_GO_GRPC)
+$(eval $(call tool,protoc-gen-go,tools,google.golang.org/protobuf,google.golang.org/protobuf/cmd/protoc-gen-go))
+$(eval $(call tool,protoc-gen-go-grpc,tools,google.golang.org/grpc/cmd/protoc-gen-go-grpc,google.golang.org/grpc/cmd/protoc-gen-go-grpc))
+
 ## kube-tools: etcd and kube-apiserver for the tests, built once from
 ## tools/kube/go.mod (its own module: the Kubernetes dependency graph stays
 ## out of the main module's).
@@ -73,13 +80,16 @@ $(eval $(call tool,kube-apiserver,tools/kube,k8s.io/kubernetes,k8s.io/kubernetes
 otel-tools: $(OTELCOL)
 $(eval $(call tool,otelcol,tools/otelcol,go.opentelemetry.io/collector/otelcol,.,-ldflags '-X main.version=$(OTELCOL_VERSION)'))
 
-## generate: rebuild the eBPF objects and their Go bindings with bpf2go.
-generate:
-	$(GO) generate ./bpf/...
+## generate: rebuild the eBPF objects and their Go bindings with bpf2go,
+## and the Capture service's Go code with protoc.
+generate: proto-tools
+	$(GO) generate ./bpf/... ./api/capture/...
 
-## check-generate: fail if the committed bpf2go output differs from the C.
+## check-generate: fail if the committed bpf2go or protoc output differs
+## from its source, or a generated file is missing.
 check-generate: generate
-	@git diff --exit-code -- bpf/ || { echo "bpf2go output is stale: run 'make generate' and commit" >&2; exit 1; }
+	@git diff --exit-code -- bpf/ api/capture/ || { echo "generated code is stale: run 'make generate' and commit" >&2; exit 1; }
+	@untracked=$$(git ls-files --others --exclude-standard -- bpf/ api/capture/); if [ -n "$$untracked" ]; then echo "generated files not committed: $$untracked" >&2; exit 1; fi
 
 lint: $(STATICCHECK)
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted" >&2; exit 1; fi

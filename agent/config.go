@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/foveanet/fovea/agent/capture"
 	"github.com/foveanet/fovea/agent/flowmetrics"
 	"github.com/foveanet/fovea/api/server"
 	"github.com/foveanet/fovea/bpf"
@@ -164,6 +165,8 @@ type Config struct {
 	// Version is reported by ServerStatus, GetNodes and flow emitters.
 	Version string
 	Server  server.Config
+	// Capture bounds the node's packet captures.
+	Capture capture.Config
 }
 
 // Flags registers the agent's flags, with their defaults, bound to c's
@@ -214,6 +217,7 @@ func (c *Config) Flags(fs *pflag.FlagSet) {
 	c.exportFlags(fs)
 	c.OTLP.flags(fs)
 	c.Server.Flags(fs, server.Config{SocketPath: "/var/run/fovea/hubble.sock", ListenAddress: ":4244"})
+	c.Capture.Flags(fs)
 }
 
 // Validate reports the first invalid setting, named as its flag.
@@ -279,7 +283,7 @@ func (c *Config) Validate() error {
 	if err := c.Server.Validate(); err != nil {
 		return fmt.Errorf("validate server config: %w", err)
 	}
-	return nil
+	return c.Capture.Validate()
 }
 
 // ports16 converts ports Validate bounded, keeping an empty list non-nil

@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/foveanet/fovea/agent/capture"
 	"github.com/foveanet/fovea/api/server"
 )
 
@@ -22,6 +23,7 @@ func validConfig() Config {
 		MetricsSeriesTTL:    5 * time.Minute,
 		MetricsSeriesLimit:  10000,
 		Server:              server.Config{SocketPath: "/run/fovea-test.sock"},
+		Capture:             capture.Config{Dir: "/run/fovea-test-captures", MaxConcurrent: 4, MaxStoredBytes: 1 << 30, MaxDuration: time.Hour},
 	}
 }
 
@@ -45,6 +47,9 @@ func TestValidateAggregation(t *testing.T) {
 		{"tunnel ports", func(c *Config) { c.VXLANPorts, c.GenevePorts = []uint{4789, 8472, 6784}, []uint{6081} }, ""},
 		{"vxlan port out of range", func(c *Config) { c.VXLANPorts = []uint{70000} }, "--vxlan-ports"},
 		{"port both vxlan and geneve", func(c *Config) { c.VXLANPorts, c.GenevePorts = []uint{6081}, []uint{6081} }, "--vxlan-ports, --geneve-ports"},
+		{"no capture directory", func(c *Config) { c.Capture.Dir = "" }, "--capture-dir"},
+		{"no concurrent capture", func(c *Config) { c.Capture.MaxConcurrent = 0 }, "--capture-max-concurrent"},
+		{"too little capture storage", func(c *Config) { c.Capture.MaxStoredBytes = 1000 }, "--capture-max-stored-bytes"},
 		{"too many tunnel ports", func(c *Config) { c.VXLANPorts = []uint{1, 2, 3, 4, 5, 6, 7, 8, 9} }, "--vxlan-ports, --geneve-ports"},
 	} {
 		c := validConfig()

@@ -11,7 +11,9 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sync/errgroup"
+	"google.golang.org/grpc"
 
+	"github.com/foveanet/fovea/agent/capture"
 	"github.com/foveanet/fovea/agent/dns"
 	"github.com/foveanet/fovea/agent/endpoints"
 	"github.com/foveanet/fovea/agent/enrich"
@@ -22,6 +24,7 @@ import (
 	"github.com/foveanet/fovea/agent/periodic"
 	"github.com/foveanet/fovea/agent/retina"
 	"github.com/foveanet/fovea/agent/sweep"
+	"github.com/foveanet/fovea/api/capture/capturepb"
 	"github.com/foveanet/fovea/api/kubeclient"
 	"github.com/foveanet/fovea/api/metrics"
 	"github.com/foveanet/fovea/api/observer"
@@ -74,7 +77,11 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	if a.export, err = newExport(cfg, a.dp, log); err != nil {
 		return err
 	}
-	if a.srv, err = newServer(cfg, a.dp, obs, log); err != nil {
+	captures, err := capture.NewServer(cfg.Capture, a.dp.node, a.enr.pods, log.With("component", "capture"))
+	if err != nil {
+		return err
+	}
+	if a.srv, err = newServer(cfg, a.dp, obs, captures, log); err != nil {
 		return err
 	}
 	if err := a.instruments(obs).register(a.reg); err != nil {
@@ -168,6 +175,9 @@ func (dp *datapath) close(log *slog.Logger) {
 type enrichment struct {
 	pipeline *pipeline
 	reserved *enrich.Reserved
+	// pods is the index of pods and services the enricher reads, which
+	// packet captures select pods from.
+	pods     *endpoints.Store
 	feedPods func(context.Context) error // nil: no source of pods
 	// feedMetrics are the series of what feeds pods, if anything does.
 	feedMetrics []prometheus.Collector
@@ -181,7 +191,8 @@ func newEnrichment(cfg Config, dp *datapath, log *slog.Logger) (*enrichment, err
 	// Know the node's addresses before the first packet, or early flows
 	// would name the host as the world.
 	refreshLocalAddrs(reserved, log)
-	pods, feedPods, feedMetrics, err := newEndpoints(cfg, dp.node, dp.events, log)
+	store := endpoints.NewStore()
+	pods, feedPods, feedMetrics, err := newEndpoints(cfg, store, dp.node, dp.events, log)
 	if err != nil {
 		return nil, err
 	}
@@ -192,7 +203,7 @@ func newEnrichment(cfg Config, dp *datapath, log *slog.Logger) (*enrichment, err
 	if err != nil {
 		return nil, err
 	}
-	return &enrichment{pipeline: p, reserved: reserved, feedPods: feedPods, feedMetrics: feedMetrics, sweeper: sweeper}, nil
+	return &enrichment{pipeline: p, reserved: reserved, pods: store, feedPods: feedPods, feedMetrics: feedMetrics, sweeper: sweeper}, nil
 }
 
 // newObserver builds the Hubble Observer of the ring p writes.
@@ -210,9 +221,11 @@ func newObserver(cfg Config, dp *datapath, p *pipeline, log *slog.Logger) (*obse
 	return obs, nil
 }
 
-// newServer builds the gRPC server of obs and the node's Peer service.
-func newServer(cfg Config, dp *datapath, obs *observer.Server, log *slog.Logger) (*server.Server, error) {
-	srv, err := server.New(cfg.Server, log, obs, peer.NewSelf(dp.node, cfg.Server), server.WithVersion(cfg.Version))
+// newServer builds the gRPC server of obs, the node's Peer service and its
+// Capture service.
+func newServer(cfg Config, dp *datapath, obs *observer.Server, captures *capture.Server, log *slog.Logger) (*server.Server, error) {
+	srv, err := server.New(cfg.Server, log, obs, peer.NewSelf(dp.node, cfg.Server), server.WithVersion(cfg.Version),
+		server.WithService(func(r grpc.ServiceRegistrar) { capturepb.RegisterCaptureServer(r, captures) }))
 	if err != nil {
 		return nil, fmt.Errorf("create server: %w", err)
 	}
@@ -303,12 +316,12 @@ func (a *agent) run(ctx context.Context) error {
 // feeds it: the inventory file, the Kubernetes API (--kubeconfig, or the
 // cluster the agent runs in, which also labels node), or nothing (nil),
 // and the feed's metrics.
-func newEndpoints(cfg Config, node *flowview.Node, events *observer.AgentEvents, log *slog.Logger) (*enrich.Endpoints, func(context.Context) error, []prometheus.Collector, error) {
-	store, tables := endpoints.NewStore(), node.Tables
+func newEndpoints(cfg Config, store *endpoints.Store, node *flowview.Node, events *observer.AgentEvents, log *slog.Logger) (*enrich.Endpoints, func(context.Context) error, []prometheus.Collector, error) {
+	tables := node.Tables
 	switch {
 	case cfg.Inventory != "":
 		inv, err := inventory.New(cfg.Inventory, cfg.ClusterName, tables, store,
-			inventory.WithLogger(log), inventory.WithInterval(cfg.InventoryInterval))
+			inventory.WithLogger(log), inventory.WithInterval(cfg.InventoryInterval), inventory.WithLocalNode(cfg.NodeName))
 		if err != nil {
 			return nil, nil, nil, fmt.Errorf("--%s: %w", flagInventory, err)
 		}

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Fovea's build and tests need, if any is missing:
 # clang/llvm for the eBPF objects, bpftool for vmlinux.h, iproute2/iptables/
-# ping for the network-namespace cluster, prometheus (with promtool)
+# ping for the network-namespace cluster, protoc for the Capture service,
+# tshark to read captures back, prometheus (with promtool)
 # for the tests of the Hubble metrics.
 set -euo pipefail
 need=()
-for pair in clang:clang llvm-strip:llvm bpftool:bpftool ip:iproute2 iptables:iptables ping:iputils-ping tc:iproute2 promtool:prometheus; do
+for pair in clang:clang llvm-strip:llvm bpftool:bpftool ip:iproute2 iptables:iptables ping:iputils-ping tc:iproute2 promtool:prometheus protoc:protobuf-compiler tshark:tshark; do
 	command -v "${pair%%:*}" >/dev/null 2>&1 || need+=("${pair#*:}")
 done
 [ -f /usr/include/bpf/bpf_helpers.h ] || need+=(libbpf-dev)

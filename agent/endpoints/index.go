@@ -41,6 +41,8 @@ type Index struct {
 	// One map for pods and services, so a record's two addresses cost two
 	// lookups whatever they turn out to be.
 	addrs map[netip.Addr]addrEntry
+	// local are the pods of the node KeepLocalPods names.
+	local []LocalPod
 	// Pods and Services count what the index was built from, for metrics.
 	Pods, Services int
 }
@@ -53,6 +55,24 @@ type BuildOption func(*buildOptions)
 
 type buildOptions struct {
 	localNode, remoteNodes, kubeAPIServer []netip.Addr
+	// keepNode names the node whose pods the index keeps; keep says
+	// whether any are kept.
+	keepNode string
+	keep     bool
+}
+
+// LocalPod is a pod of the agent's node and its interned endpoint.
+type LocalPod struct {
+	Pod
+	Endpoint intern.Ref
+}
+
+// KeepLocalPods makes the index keep the pods of node, and those whose node
+// is not known, for LocalPods: what packet captures select from. Only one
+// node's pods are kept, so the index holds no more than that node's pod
+// limit beside its addresses.
+func KeepLocalPods(node string) BuildOption {
+	return func(o *buildOptions) { o.keepNode, o.keep = node, true }
 }
 
 // RemoteNodes labels addrs, the addresses of the cluster's other nodes,
@@ -96,6 +116,9 @@ func Build(tables *intern.Tables, pods []Pod, services []Service, opts ...BuildO
 		p := &pods[i]
 		labels := p.IdentityLabels()
 		ref := tables.Endpoints.Intern(p.key(labels), p.Endpoint)
+		if o.keep && (p.Node == o.keepNode || p.Node == "") {
+			ix.local = append(ix.local, LocalPod{Pod: *p, Endpoint: ref})
+		}
 		for _, a := range p.IPs {
 			a = a.Unmap()
 			if prev, dup := owner[a]; dup {
@@ -174,6 +197,10 @@ type servicePort struct {
 	backend bool
 	service intern.Ref
 }
+
+// LocalPods returns the pods KeepLocalPods kept, in the order Build got
+// them. The slice is shared: callers must not change it.
+func (ix *Index) LocalPods() []LocalPod { return ix.local }
 
 // Endpoint returns the endpoint of the pod that has address a, or zero.
 func (ix *Index) Endpoint(a netip.Addr) intern.Ref { return ix.addrs[a].pod }

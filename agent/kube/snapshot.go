@@ -47,12 +47,13 @@ func (l *listers) snapshot(cluster, localNode string) (snapshot, error) {
 	if err != nil {
 		return snapshot{}, err
 	}
-	return snapshot{
-		pods: pods, services: services, nodeLabels: nodes.localLabels,
-		opts: []endpoints.BuildOption{
-			endpoints.LocalNode(nodes.local), endpoints.RemoteNodes(nodes.remote), endpoints.KubeAPIServer(apiserver),
-		},
-	}, nil
+	opts := []endpoints.BuildOption{
+		endpoints.LocalNode(nodes.local), endpoints.RemoteNodes(nodes.remote), endpoints.KubeAPIServer(apiserver),
+	}
+	if localNode != "" {
+		opts = append(opts, endpoints.KeepLocalPods(localNode))
+	}
+	return snapshot{pods: pods, services: services, nodeLabels: nodes.localLabels, opts: opts}, nil
 }
 
 // podList reads the pods that own addresses. Pods that own no address of
