@@ -46,6 +46,8 @@ func TestValidateAggregation(t *testing.T) {
 		{"vxlan port out of range", func(c *Config) { c.VXLANPorts = []uint{70000} }, "--vxlan-ports"},
 		{"port both vxlan and geneve", func(c *Config) { c.VXLANPorts, c.GenevePorts = []uint{6081}, []uint{6081} }, "--vxlan-ports, --geneve-ports"},
 		{"too many tunnel ports", func(c *Config) { c.VXLANPorts = []uint{1, 2, 3, 4, 5, 6, 7, 8, 9} }, "--vxlan-ports, --geneve-ports"},
+		{"API server addresses", func(c *Config) { c.APIServerAddresses = []string{"10.0.0.10", "fd00::10"} }, ""},
+		{"API server hostname", func(c *Config) { c.APIServerAddresses = []string{"kube-api.example"} }, "--apiserver-addresses"},
 	} {
 		c := validConfig()
 		tc.edit(&c)

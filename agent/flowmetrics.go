@@ -3,6 +3,7 @@ package agent
 import (
 	"fmt"
 	"log/slog"
+	"net/netip"
 
 	flowpb "github.com/cilium/cilium/api/v1/flow"
 
@@ -21,7 +22,11 @@ func newFlowMetrics(cfg Config, dp *datapath, obs *observer.Server, log *slog.Lo
 	if err != nil {
 		return nil, nil, err
 	}
-	m, err := flowmetrics.New(spec, dp.node,
+	apiServer, err := cfg.apiServerAddrs()
+	if err != nil {
+		return nil, nil, err
+	}
+	m, err := flowmetrics.New(spec, dp.node, flowmetrics.WithAPIServerAddrs(apiServer),
 		flowmetrics.WithSeriesTTL(cfg.MetricsSeriesTTL), flowmetrics.WithSeriesLimit(cfg.MetricsSeriesLimit),
 		flowmetrics.WithLostEvents(flowpb.LostEventSource_HUBBLE_RING_BUFFER, obs.StreamLostEvents))
 	if err != nil {
@@ -82,6 +87,9 @@ func (c *Config) validateFlowMetrics() error {
 	if _, err := c.flowMetrics(); err != nil {
 		return err
 	}
+	if _, err := c.apiServerAddrs(); err != nil {
+		return err
+	}
 	if c.RetinaMetrics != "" && c.MetricsAddress == "" {
 		return fmt.Errorf("--%s: needs --%s to serve them", flagRetinaMetrics, flagMetricsAddress)
 	}
@@ -103,4 +111,17 @@ func (c *Config) validateFlowMetrics() error {
 		return fmt.Errorf("--%s: %d must be positive", flagMetricsSeriesLimit, c.MetricsSeriesLimit)
 	}
 	return nil
+}
+
+// apiServerAddrs reads --apiserver-addresses.
+func (c *Config) apiServerAddrs() ([]netip.Addr, error) {
+	out := make([]netip.Addr, 0, len(c.APIServerAddresses))
+	for _, a := range c.APIServerAddresses {
+		addr, err := netip.ParseAddr(a)
+		if err != nil {
+			return nil, fmt.Errorf("--%s: %w", flagAPIServerAddresses, err)
+		}
+		out = append(out, addr.Unmap())
+	}
+	return out, nil
 }

@@ -3,6 +3,7 @@ package flowmetrics
 import (
 	"context"
 	"fmt"
+	"net/netip"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -50,7 +51,11 @@ type Metrics struct {
 	// Retina's start.
 	stores     []*store
 	retinaFrom int
-	ev         event // the handlers' goroutine's view, reused
+	// histograms are Retina's handlers'.
+	histograms []*histogram
+	// apiServer are the API server's addresses given to the agent.
+	apiServer []netip.Addr
+	ev        event // the handlers' goroutine's view, reused
 }
 
 // Option configures New.
@@ -65,6 +70,13 @@ func WithSeriesLimit(n int) Option { return func(m *Metrics) { m.limit = n } }
 
 // WithQueueSize sets how many records wait for the handlers at most.
 func WithQueueSize(n int) Option { return func(m *Metrics) { m.queue = newQueue(n) } }
+
+// WithAPIServerAddrs names the API server's addresses, for Retina's
+// adv_node_apiserver_* series; those the endpoints index labels
+// reserved:kube-apiserver count too.
+func WithAPIServerAddrs(addrs []netip.Addr) Option {
+	return func(m *Metrics) { m.apiServer = addrs }
+}
 
 // WithClock sets the clock series' ages are measured with (tests).
 func WithClock(now func() time.Time) Option { return func(m *Metrics) { m.now = now } }
@@ -110,7 +122,7 @@ func (m *Metrics) Apply(cfg Config) error {
 	if err != nil {
 		return err
 	}
-	rs, err := compileRetina(cfg.Retina, m.limit)
+	rs, err := compileRetina(cfg.Retina, m.limit, m.apiServer)
 	if err != nil {
 		return err
 	}
@@ -130,8 +142,12 @@ func (m *Metrics) Apply(cfg Config) error {
 		m.stores = append(m.stores, h.stores()...)
 	}
 	m.retinaFrom = len(m.stores)
+	m.histograms = nil
 	for _, h := range rs {
 		m.stores = append(m.stores, h.stores()...)
+		if hg, ok := h.(histogrammer); ok {
+			m.histograms = append(m.histograms, hg.histograms()...)
+		}
 	}
 	m.active.Store(len(hs)+len(rs) > 0)
 	return nil

@@ -2,6 +2,7 @@ package flowmetrics
 
 import (
 	"fmt"
+	"net/netip"
 	"slices"
 )
 
@@ -60,8 +61,9 @@ func (c RetinaConfig) equal(o RetinaConfig) bool {
 		slices.Equal(c.Namespaces.Include, o.Namespaces.Include) && slices.Equal(c.Namespaces.Exclude, o.Namespaces.Exclude)
 }
 
-// compileRetina builds the handlers of Retina's flow series c enables.
-func compileRetina(c RetinaConfig, limit int) ([]handler, error) {
+// compileRetina builds the handlers of Retina's flow series c enables;
+// apiServer are the API server's addresses the agent was given.
+func compileRetina(c RetinaConfig, limit int, apiServer []netip.Addr) ([]handler, error) {
 	if err := c.validate(); err != nil {
 		return nil, err
 	}
@@ -70,7 +72,12 @@ func compileRetina(c RetinaConfig, limit int) ([]handler, error) {
 	}
 	hs := []handler{newRetinaDNSHandler(limit)}
 	if c.Mode == RetinaAdvanced {
-		hs = append(hs, newRetinaAdvHandler(c, limit))
+		hs = append(hs, newRetinaAdvHandler(c, limit), newRetinaAPIServerHandler(apiServer, limit))
 	}
 	return hs, nil
+}
+
+// histogrammer is a handler that has histograms besides its stores.
+type histogrammer interface {
+	histograms() []*histogram
 }
