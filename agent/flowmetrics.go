@@ -7,6 +7,7 @@ import (
 
 	flowpb "github.com/cilium/cilium/api/v1/flow"
 
+	"github.com/foveanet/fovea/agent/endpoints"
 	"github.com/foveanet/fovea/agent/flowmetrics"
 	"github.com/foveanet/fovea/agent/metricsconfig"
 	"github.com/foveanet/fovea/api/observer"
@@ -16,8 +17,8 @@ import (
 // as --metrics says or as the --metrics-config file does: then it also
 // returns the file's watcher, which publishes its reloads and refusals as
 // agent events. Streams the ring overtook count as Hubble's ring-buffer
-// losses.
-func newFlowMetrics(cfg Config, dp *datapath, obs *observer.Server, log *slog.Logger) (*flowmetrics.Metrics, *metricsconfig.Watcher, error) {
+// losses; pods tells which pods carry Retina's annotation.
+func newFlowMetrics(cfg Config, dp *datapath, obs *observer.Server, pods *endpoints.Store, log *slog.Logger) (*flowmetrics.Metrics, *metricsconfig.Watcher, error) {
 	spec, err := cfg.flowMetrics()
 	if err != nil {
 		return nil, nil, err
@@ -26,7 +27,8 @@ func newFlowMetrics(cfg Config, dp *datapath, obs *observer.Server, log *slog.Lo
 	if err != nil {
 		return nil, nil, err
 	}
-	m, err := flowmetrics.New(spec, dp.node, flowmetrics.WithAPIServerAddrs(apiServer),
+	observed := func(namespace, pod string) bool { return pods.Load().Observed(namespace, pod) }
+	m, err := flowmetrics.New(spec, dp.node, flowmetrics.WithAPIServerAddrs(apiServer), flowmetrics.WithObservedPods(observed),
 		flowmetrics.WithSeriesTTL(cfg.MetricsSeriesTTL), flowmetrics.WithSeriesLimit(cfg.MetricsSeriesLimit),
 		flowmetrics.WithLostEvents(flowpb.LostEventSource_HUBBLE_RING_BUFFER, obs.StreamLostEvents))
 	if err != nil {

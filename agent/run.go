@@ -64,7 +64,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	if a.flowMetrics, a.metricsConfig, err = newFlowMetrics(cfg, a.dp, obs, log); err != nil {
+	if a.flowMetrics, a.metricsConfig, err = newFlowMetrics(cfg, a.dp, obs, a.enr.pods, log); err != nil {
 		return err
 	}
 	a.enr.pipeline.flowMetrics = a.flowMetrics
@@ -163,6 +163,8 @@ func (dp *datapath) close(log *slog.Logger) {
 type enrichment struct {
 	pipeline *pipeline
 	reserved *enrich.Reserved
+	// pods is the endpoint index the enricher reads.
+	pods     *endpoints.Store
 	feedPods func(context.Context) error // nil: no source of pods
 	// feedMetrics are the series of what feeds pods, if anything does.
 	feedMetrics []prometheus.Collector
@@ -176,7 +178,8 @@ func newEnrichment(cfg Config, dp *datapath, log *slog.Logger) (*enrichment, err
 	// Know the node's addresses before the first packet, or early flows
 	// would name the host as the world.
 	refreshLocalAddrs(reserved, log)
-	pods, feedPods, feedMetrics, err := newEndpoints(cfg, dp.node, dp.events, log)
+	index := endpoints.NewStore()
+	pods, feedPods, feedMetrics, err := newEndpoints(cfg, dp.node, index, dp.events, log)
 	if err != nil {
 		return nil, err
 	}
@@ -187,7 +190,7 @@ func newEnrichment(cfg Config, dp *datapath, log *slog.Logger) (*enrichment, err
 	if err != nil {
 		return nil, err
 	}
-	return &enrichment{pipeline: p, reserved: reserved, feedPods: feedPods, feedMetrics: feedMetrics, sweeper: sweeper}, nil
+	return &enrichment{pipeline: p, reserved: reserved, pods: index, feedPods: feedPods, feedMetrics: feedMetrics, sweeper: sweeper}, nil
 }
 
 // newObserver builds the Hubble Observer of the ring p writes.
@@ -297,8 +300,8 @@ func (a *agent) run(ctx context.Context) error {
 // feeds it: the inventory file, the Kubernetes API (--kubeconfig, or the
 // cluster the agent runs in, which also labels node), or nothing (nil),
 // and the feed's metrics.
-func newEndpoints(cfg Config, node *flowview.Node, events *observer.AgentEvents, log *slog.Logger) (*enrich.Endpoints, func(context.Context) error, []prometheus.Collector, error) {
-	store, tables := endpoints.NewStore(), node.Tables
+func newEndpoints(cfg Config, node *flowview.Node, store *endpoints.Store, events *observer.AgentEvents, log *slog.Logger) (*enrich.Endpoints, func(context.Context) error, []prometheus.Collector, error) {
+	tables := node.Tables
 	switch {
 	case cfg.Inventory != "":
 		inv, err := inventory.New(cfg.Inventory, cfg.ClusterName, tables, store,

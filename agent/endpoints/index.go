@@ -41,9 +41,15 @@ type Index struct {
 	// One map for pods and services, so a record's two addresses cost two
 	// lookups whatever they turn out to be.
 	addrs map[netip.Addr]addrEntry
+	// observed are the pods Retina's annotation selects.
+	observed map[podName]struct{}
 	// Pods and Services count what the index was built from, for metrics.
 	Pods, Services int
 }
+
+// podName is a pod's namespace and name; a struct, so that a lookup
+// builds no string.
+type podName struct{ namespace, name string }
 
 // Empty is an index that knows nothing.
 var Empty = &Index{}
@@ -94,6 +100,12 @@ func Build(tables *intern.Tables, pods []Pod, services []Service, opts ...BuildO
 	owner := make(map[netip.Addr]string, len(pods))
 	for i := range pods {
 		p := &pods[i]
+		if p.Observed {
+			if ix.observed == nil {
+				ix.observed = map[podName]struct{}{}
+			}
+			ix.observed[podName{p.Namespace, p.Name}] = struct{}{}
+		}
 		labels := p.IdentityLabels()
 		ref := tables.Endpoints.Intern(p.key(labels), p.Endpoint)
 		for _, a := range p.IPs {
@@ -173,6 +185,13 @@ type servicePort struct {
 	proto   uint8
 	backend bool
 	service intern.Ref
+}
+
+// Observed reports whether the pod namespace/name carries Retina's
+// ObserveAnnotation, itself or through its namespace.
+func (ix *Index) Observed(namespace, name string) bool {
+	_, ok := ix.observed[podName{namespace, name}]
+	return ok
 }
 
 // Endpoint returns the endpoint of the pod that has address a, or zero.

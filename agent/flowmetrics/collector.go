@@ -104,7 +104,7 @@ func (c retinaCollector) Collect(ch chan<- prometheus.Metric) { c.m.collect(ch, 
 // retinaCatalogue describes the series of Retina's advanced mode, which
 // has every handler.
 var retinaCatalogue = sync.OnceValue(func() []*prometheus.Desc {
-	hs, _ := compileRetina(RetinaConfig{Mode: RetinaAdvanced}, 1, nil)
+	hs, _ := compileRetina(RetinaConfig{Mode: RetinaAdvanced}, 1, retinaNode{})
 	var descs []*prometheus.Desc
 	for _, h := range hs {
 		for _, s := range h.stores() {

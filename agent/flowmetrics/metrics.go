@@ -53,9 +53,9 @@ type Metrics struct {
 	retinaFrom int
 	// histograms are Retina's handlers'.
 	histograms []*histogram
-	// apiServer are the API server's addresses given to the agent.
-	apiServer []netip.Addr
-	ev        event // the handlers' goroutine's view, reused
+	// retinaNode is what Retina's handlers know of the node.
+	retinaNode retinaNode
+	ev         event // the handlers' goroutine's view, reused
 }
 
 // Option configures New.
@@ -75,7 +75,15 @@ func WithQueueSize(n int) Option { return func(m *Metrics) { m.queue = newQueue(
 // adv_node_apiserver_* series; those the endpoints index labels
 // reserved:kube-apiserver count too.
 func WithAPIServerAddrs(addrs []netip.Addr) Option {
-	return func(m *Metrics) { m.apiServer = addrs }
+	return func(m *Metrics) { m.retinaNode.apiServer = addrs }
+}
+
+// WithObservedPods tells which pods carry Retina's annotation
+// retina.sh: observe, themselves or through their namespace, for a retina
+// section that selects pods by annotation. It is called on the handlers'
+// goroutine, once per counted flow of a pod.
+func WithObservedPods(observed func(namespace, pod string) bool) Option {
+	return func(m *Metrics) { m.retinaNode.observed = observed }
 }
 
 // WithClock sets the clock series' ages are measured with (tests).
@@ -122,7 +130,7 @@ func (m *Metrics) Apply(cfg Config) error {
 	if err != nil {
 		return err
 	}
-	rs, err := compileRetina(cfg.Retina, m.limit, m.apiServer)
+	rs, err := compileRetina(cfg.Retina, m.limit, m.retinaNode)
 	if err != nil {
 		return err
 	}

@@ -28,8 +28,12 @@ type RetinaConfig struct {
 	// receives).
 	ContextMode string `json:"contextMode,omitempty"`
 	// Namespaces select the pods the adv_* series count: those in Include
-	// (every namespace when empty) and not in Exclude.
+	// (every namespace when empty, unless Annotations) and not in Exclude.
 	Namespaces NamespaceSelector `json:"namespaces,omitzero"`
+	// Annotations selects, as Retina's enableAnnotations does, the pods
+	// that carry the annotation retina.sh: observe, themselves or through
+	// their namespace, besides those of Namespaces.Include.
+	Annotations bool `json:"annotations,omitempty"`
 }
 
 // NamespaceSelector selects namespaces by name.
@@ -50,20 +54,27 @@ func (c RetinaConfig) validate() error {
 	default:
 		return fmt.Errorf("retina: contextMode %q is none of %s, %s", c.ContextMode, ContextRemote, ContextLocal)
 	}
-	if c.Mode != RetinaAdvanced && (c.ContextMode != "" || len(c.Namespaces.Include)+len(c.Namespaces.Exclude) > 0) {
-		return fmt.Errorf("retina: contextMode and namespaces select pods for the advanced mode, not %q", c.Mode)
+	if c.Mode != RetinaAdvanced && (c.ContextMode != "" || c.Annotations || len(c.Namespaces.Include)+len(c.Namespaces.Exclude) > 0) {
+		return fmt.Errorf("retina: contextMode, namespaces and annotations select pods for the advanced mode, not %q", c.Mode)
 	}
 	return nil
 }
 
 func (c RetinaConfig) equal(o RetinaConfig) bool {
-	return c.Mode == o.Mode && c.ContextMode == o.ContextMode &&
+	return c.Mode == o.Mode && c.ContextMode == o.ContextMode && c.Annotations == o.Annotations &&
 		slices.Equal(c.Namespaces.Include, o.Namespaces.Include) && slices.Equal(c.Namespaces.Exclude, o.Namespaces.Exclude)
 }
 
-// compileRetina builds the handlers of Retina's flow series c enables;
-// apiServer are the API server's addresses the agent was given.
-func compileRetina(c RetinaConfig, limit int, apiServer []netip.Addr) ([]handler, error) {
+// retinaNode is what Retina's handlers know of the node beyond flows: the
+// API server's addresses the agent was given, and which pods carry
+// Retina's annotation (nil: none).
+type retinaNode struct {
+	apiServer []netip.Addr
+	observed  func(namespace, pod string) bool
+}
+
+// compileRetina builds the handlers of Retina's flow series c enables.
+func compileRetina(c RetinaConfig, limit int, node retinaNode) ([]handler, error) {
 	if err := c.validate(); err != nil {
 		return nil, err
 	}
@@ -72,7 +83,7 @@ func compileRetina(c RetinaConfig, limit int, apiServer []netip.Addr) ([]handler
 	}
 	hs := []handler{newRetinaDNSHandler(limit)}
 	if c.Mode == RetinaAdvanced {
-		hs = append(hs, newRetinaAdvHandler(c, limit), newRetinaAPIServerHandler(apiServer, limit))
+		hs = append(hs, newRetinaAdvHandler(newRetinaContext(c, node.observed), limit), newRetinaAPIServerHandler(node.apiServer, limit))
 	}
 	return hs, nil
 }
