@@ -13,7 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/foveanet/fovea/agent/endpoints"
 	"github.com/foveanet/fovea/test/cluster"
+	"github.com/foveanet/fovea/test/demo"
 	"github.com/foveanet/fovea/test/traffic"
 )
 
@@ -37,10 +39,13 @@ var apiServerAddr = netip.MustParseAddr("198.51.100.10")
 // Prometheus server: the handshakes of a node's connections to an "API
 // server" on the fabric whose SYN-ACKs an NFQUEUE holds for 2 ms, in
 // Retina's buckets; the SYNs it never answers on another port as no
-// response; and a pod's retransmissions under random loss.
+// response; and the retransmissions under random loss of a pod selected
+// by Retina's annotation, and nothing of a pod without it.
 func TestRetinaAPIServerAndRetransmissions(t *testing.T) {
 	config := filepath.Join(t.TempDir(), "metrics.yaml")
-	writeMetricsConfig(t, config, "retina: {mode: advanced}\n")
+	// The pods the advanced series count are those Retina's annotation
+	// selects: the client's, below.
+	writeMetricsConfig(t, config, "retina: {mode: advanced, annotations: true}\n")
 	m := startMetricsCluster(t, retinaTCPPrefix, "--cluster-name="+retinaTCPCluster, "--retina-metrics=basic",
 		"--metrics-config="+config, "--metrics-config-interval=200ms", "--apiserver-addresses="+apiServerAddr.String())
 	ctx, life, c, hosts, prom := m.ctx, m.life, m.cluster, m.hosts, m.prom
@@ -65,10 +70,22 @@ func TestRetinaAPIServerAndRetransmissions(t *testing.T) {
 
 	client, server := hosts[0], hosts[1]
 	clientPod, _ := c.Topology.Pod(client.Name)
+	serverPod, _ := c.Topology.Pod(server.Name)
 	serverNS, err := c.PodNetns(server.Name)
 	if err != nil {
 		t.Fatal(err)
 	}
+	inv := demo.Inventory(c.Topology)
+	for i, p := range inv.Pods {
+		if p.Namespace == clientPod.Namespace && p.Name == clientPod.Name {
+			inv.Pods[i].Annotations = map[string]string{endpoints.ObserveAnnotation: endpoints.ObserveValue}
+		}
+	}
+	if err := demo.WriteInventory(m.inventory, inv); err != nil {
+		t.Fatal(err)
+	}
+	// Every agent has loaded the annotated inventory.
+	prom.waitData(t, `min(fovea_inventory_reloads_total{result="success"}) >= 2`, true)
 	// A third of what reaches the server is lost: the client retransmits.
 	if out, err := serverNS.Exec(ctx, "iptables", "-A", "INPUT", "-p", "tcp", "--dport", fmt.Sprint(traffic.TCPPort),
 		"-m", "statistic", "--mode", "random", "--probability", "0.33", "-j", "DROP"); err != nil {
@@ -92,9 +109,12 @@ func TestRetinaAPIServerAndRetransmissions(t *testing.T) {
 		fmt.Sprintf(`%s - ignoring(le) %s >= 1`, hist("tcp_handshake_latency", "4.5"), hist("tcp_handshake_latency", "1.5")),
 		fmt.Sprintf(`networkobservability_adv_node_apiserver_no_response{%s,no_response="no_response"} >= 1`, sel),
 		fmt.Sprintf(`sum(networkobservability_adv_tcpretrans_count{%s,source_pod=%q}) > 0`, sel, clientPod.Name),
+		fmt.Sprintf(`sum(networkobservability_adv_forward_count{%s,direction="egress",source_pod=%q}) > 0`, sel, clientPod.Name),
 	} {
 		prom.waitData(t, q, true)
 	}
+	// The server carries no annotation: what it sends is not counted.
+	prom.waitData(t, fmt.Sprintf(`networkobservability_adv_forward_count{direction="egress",source_pod=%q}`, serverPod.Name), false)
 	for _, le := range []string{"1.5", "2", "2.5", "3", "4.5", "+Inf"} {
 		v, err := prom.query(ctx, hist("tcp_handshake_latency", le))
 		t.Logf("handshakes le=%s: %v %v", le, v, err)
