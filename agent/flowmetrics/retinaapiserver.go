@@ -34,7 +34,7 @@ func newRetinaAPIServerHandler(addrs []netip.Addr, limit int) *retinaAPIServerHa
 	for _, a := range addrs {
 		set[a.Unmap()] = true
 	}
-	return &retinaAPIServerHandler{
+	h := &retinaAPIServerHandler{
 		addrs:     set,
 		latency:   newHistogram(retinaPrefix+"adv_node_apiserver_latency", "Latency of node apiserver in ms", apiServerBuckets),
 		handshake: newHistogram(retinaPrefix+"adv_node_apiserver_tcp_handshake_latency", "Latency of node apiserver tcp handshake in ms", apiServerBuckets),
@@ -44,6 +44,10 @@ func newRetinaAPIServerHandler(addrs []netip.Addr, limit int) *retinaAPIServerHa
 			[]string{"no_response"}, false, limit),
 		key: appendName(nil, "no_response"),
 	}
+	// The counter's one series exists from the start, so that a rate sees
+	// its first increment.
+	h.noResponse.add(h.key, 0, 0)
+	return h
 }
 
 func (h *retinaAPIServerHandler) stores() []*store { return []*store{h.noResponse} }

@@ -113,6 +113,13 @@ func TestRetinaAPIServerAndRetransmissions(t *testing.T) {
 	} {
 		prom.waitData(t, q, true)
 	}
+	// The dashboard's API-server panels show this node's handshakes and
+	// unanswered SYNs.
+	for _, q := range dashboardQueries(t, retinaDashboard) {
+		if strings.HasPrefix(q.panel, "API server") {
+			prom.waitData(t, q.expr+" > 0", true)
+		}
+	}
 	// The server carries no annotation: what it sends is not counted.
 	prom.waitData(t, fmt.Sprintf(`networkobservability_adv_forward_count{direction="egress",source_pod=%q}`, serverPod.Name), false)
 	for _, le := range []string{"1.5", "2", "2.5", "3", "4.5", "+Inf"} {
