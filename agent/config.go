@@ -40,6 +40,7 @@ const (
 	flagMetricsSeriesTTL       = "metrics-series-ttl"
 	flagMetricsSeriesLimit     = "metrics-series-limit"
 	flagRetinaMetrics          = "retina-metrics"
+	flagAPIServerAddresses     = "apiserver-addresses"
 	flagLocalAddrsRefresh      = "local-addrs-refresh"
 	flagInternSweepInterval    = "intern-sweep-interval"
 	// The flow log flags are Cilium's --hubble-export-* without the
@@ -135,6 +136,10 @@ type Config struct {
 	// with remote context, for pods of every namespace unless the
 	// --metrics-config file's retina section selects otherwise).
 	RetinaMetrics string
+	// APIServerAddresses are addresses of the kube-apiserver, for Retina's
+	// adv_node_apiserver_* series, besides those the Kubernetes API names
+	// (the default/kubernetes service's backends and cluster IPs).
+	APIServerAddresses []string
 	// LocalAddrsRefresh is how often the node's own addresses are re-read.
 	LocalAddrsRefresh time.Duration
 	// InternSweepInterval is how often the intern tables are swept of
@@ -211,6 +216,8 @@ func (c *Config) Flags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.RetinaMetrics, flagRetinaMetrics, "",
 		"serve Retina's networkobservability_* series: basic (the node's forward, drop, TCP, UDP, IP, interface, DNS and conntrack series) or advanced "+
 			"(also the pods' adv_* series; the --"+flagMetricsConfig+" file's retina section selects pods and context); empty serves none")
+	fs.StringSliceVar(&c.APIServerAddresses, flagAPIServerAddresses, nil,
+		"addresses of the kube-apiserver whose handshakes Retina's adv_node_apiserver_* series time, besides those of the default/kubernetes service")
 	fs.DurationVar(&c.LocalAddrsRefresh, flagLocalAddrsRefresh, 30*time.Second, "how often to re-read the node's own addresses")
 	fs.DurationVar(&c.InternSweepInterval, flagInternSweepInterval, 10*time.Second,
 		"how often to free the pods, services, DNS names and interfaces no flow in the ring and nothing current references")

@@ -51,6 +51,8 @@ func TestValidateAggregation(t *testing.T) {
 		{"no concurrent capture", func(c *Config) { c.Capture.MaxConcurrent = 0 }, "--capture-max-concurrent"},
 		{"too little capture storage", func(c *Config) { c.Capture.MaxStoredBytes = 1000 }, "--capture-max-stored-bytes"},
 		{"too many tunnel ports", func(c *Config) { c.VXLANPorts = []uint{1, 2, 3, 4, 5, 6, 7, 8, 9} }, "--vxlan-ports, --geneve-ports"},
+		{"API server addresses", func(c *Config) { c.APIServerAddresses = []string{"10.0.0.10", "fd00::10"} }, ""},
+		{"API server hostname", func(c *Config) { c.APIServerAddresses = []string{"kube-api.example"} }, "--apiserver-addresses"},
 	} {
 		c := validConfig()
 		tc.edit(&c)

@@ -3,9 +3,11 @@ package agent
 import (
 	"fmt"
 	"log/slog"
+	"net/netip"
 
 	flowpb "github.com/cilium/cilium/api/v1/flow"
 
+	"github.com/foveanet/fovea/agent/endpoints"
 	"github.com/foveanet/fovea/agent/flowmetrics"
 	"github.com/foveanet/fovea/agent/metricsconfig"
 	"github.com/foveanet/fovea/api/observer"
@@ -15,13 +17,18 @@ import (
 // as --metrics says or as the --metrics-config file does: then it also
 // returns the file's watcher, which publishes its reloads and refusals as
 // agent events. Streams the ring overtook count as Hubble's ring-buffer
-// losses.
-func newFlowMetrics(cfg Config, dp *datapath, obs *observer.Server, log *slog.Logger) (*flowmetrics.Metrics, *metricsconfig.Watcher, error) {
+// losses; pods tells which pods carry Retina's annotation.
+func newFlowMetrics(cfg Config, dp *datapath, obs *observer.Server, pods *endpoints.Store, log *slog.Logger) (*flowmetrics.Metrics, *metricsconfig.Watcher, error) {
 	spec, err := cfg.flowMetrics()
 	if err != nil {
 		return nil, nil, err
 	}
-	m, err := flowmetrics.New(spec, dp.node,
+	apiServer, err := cfg.apiServerAddrs()
+	if err != nil {
+		return nil, nil, err
+	}
+	observed := func(namespace, pod string) bool { return pods.Load().Observed(namespace, pod) }
+	m, err := flowmetrics.New(spec, dp.node, flowmetrics.WithAPIServerAddrs(apiServer), flowmetrics.WithObservedPods(observed),
 		flowmetrics.WithSeriesTTL(cfg.MetricsSeriesTTL), flowmetrics.WithSeriesLimit(cfg.MetricsSeriesLimit),
 		flowmetrics.WithLostEvents(flowpb.LostEventSource_HUBBLE_RING_BUFFER, obs.StreamLostEvents))
 	if err != nil {
@@ -82,6 +89,9 @@ func (c *Config) validateFlowMetrics() error {
 	if _, err := c.flowMetrics(); err != nil {
 		return err
 	}
+	if _, err := c.apiServerAddrs(); err != nil {
+		return err
+	}
 	if c.RetinaMetrics != "" && c.MetricsAddress == "" {
 		return fmt.Errorf("--%s: needs --%s to serve them", flagRetinaMetrics, flagMetricsAddress)
 	}
@@ -103,4 +113,17 @@ func (c *Config) validateFlowMetrics() error {
 		return fmt.Errorf("--%s: %d must be positive", flagMetricsSeriesLimit, c.MetricsSeriesLimit)
 	}
 	return nil
+}
+
+// apiServerAddrs reads --apiserver-addresses.
+func (c *Config) apiServerAddrs() ([]netip.Addr, error) {
+	out := make([]netip.Addr, 0, len(c.APIServerAddresses))
+	for _, a := range c.APIServerAddresses {
+		addr, err := netip.ParseAddr(a)
+		if err != nil {
+			return nil, fmt.Errorf("--%s: %w", flagAPIServerAddresses, err)
+		}
+		out = append(out, addr.Unmap())
+	}
+	return out, nil
 }

@@ -32,7 +32,7 @@ func TestScrapePassesPromtool(t *testing.T) {
 		t.Fatalf("promtool (Debian package prometheus) is needed; scripts/install-deps.sh installs it: %v", err)
 	}
 	log := slog.New(slog.DiscardHandler)
-	cfg := Config{NodeName: "node1", ClusterName: "c1", InternSweepInterval: time.Second, RetinaMetrics: "basic",
+	cfg := Config{NodeName: "node1", ClusterName: "c1", InternSweepInterval: time.Second, RetinaMetrics: "advanced",
 		Metrics: "flow:sourceContext=pod|ip;destinationContext=pod|ip drop tcp dns:query port-distribution icmp flows-to-world:port"}
 	a, obs := unloadedAgent(t, cfg, log)
 	reg := metrics.NewRegistry()

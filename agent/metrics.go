@@ -92,6 +92,7 @@ func (in instruments) register(reg *metrics.Registry) error {
 	// Retina's series are named as Retina names them, its counters
 	// without _total.
 	reg.AllowCounterNames(append(slices.Clone(retina.CounterNames), flowmetrics.RetinaCounterNames...)...)
+	reg.DeclareHistograms(flowmetrics.RetinaHistogramNames...)
 	retinaSeries := []prometheus.Collector{prometheus.WrapCollectorWith(in.retinaLabels, in.flowMetrics.RetinaCollector())}
 	if in.retinaNode != nil {
 		retinaSeries = append(retinaSeries, prometheus.WrapCollectorWith(in.retinaLabels, in.retinaNode.Collector()))

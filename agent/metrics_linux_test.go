@@ -89,7 +89,7 @@ func unloadedAgent(t *testing.T, cfg Config, log *slog.Logger) (*agent, *observe
 	if err != nil {
 		t.Fatal(err)
 	}
-	if a.flowMetrics, a.metricsConfig, err = newFlowMetrics(cfg, a.dp, obs, log); err != nil {
+	if a.flowMetrics, a.metricsConfig, err = newFlowMetrics(cfg, a.dp, obs, a.enr.pods, log); err != nil {
 		t.Fatal(err)
 	}
 	a.enr.pipeline.flowMetrics = a.flowMetrics

@@ -142,7 +142,7 @@ func testDrops(t *testing.T, podNS string) {
 			t.Errorf("%s: verdict %d reason %v, want DROPPED %v", w.name, r.Verdict, flowpb.DropReason(r.DropReason), w.hubble)
 		}
 		if names := c.tables.Names.Get(r.Ext); len(names) != 1 || names[0] != w.kernel {
-			t.Errorf("%s: kernel reason %v (code %d), want %s", w.name, names, r.KernelDropReason, w.kernel)
+			t.Errorf("%s: kernel reason %v (code %d), want %s", w.name, names, r.KernelDropReason(), w.kernel)
 		}
 		if sent := r.Flags&record.FlagSent != 0; sent != w.sent {
 			t.Errorf("%s: sent by a local socket %v, want %v", w.name, sent, w.sent)
@@ -154,8 +154,8 @@ func testDrops(t *testing.T, podNS string) {
 		if reply, known := r.Reply(); !known || reply {
 			t.Errorf("%s: reply=%v known=%v, want a known request", w.name, reply, known)
 		}
-		if r.KernelDropReason == 0 || r.SrcPort == 0 {
-			t.Errorf("%s: kernel code %d, source port %d", w.name, r.KernelDropReason, r.SrcPort)
+		if r.KernelDropReason() == 0 || r.SrcPort == 0 {
+			t.Errorf("%s: kernel code %d, source port %d", w.name, r.KernelDropReason(), r.SrcPort)
 		}
 		wantIf := hostIf
 		if w.inPod {
@@ -349,7 +349,7 @@ func testUnspecifiedDrops(t *testing.T, podNS string) {
 		send(t)
 		r := c.waitRecord(t, "multicast no one listens to", ours)
 		if names := c.tables.Names.Get(r.Ext); len(names) != 1 || names[0] != unspecifiedReason {
-			t.Errorf("kernel reason %v (code %d), want %s", names, r.KernelDropReason, unspecifiedReason)
+			t.Errorf("kernel reason %v (code %d), want %s", names, r.KernelDropReason(), unspecifiedReason)
 		}
 		if r.Verdict != uint8(flowpb.Verdict_DROPPED) || flowpb.DropReason(r.DropReason) != flowpb.DropReason_DROP_REASON_UNKNOWN {
 			t.Errorf("verdict %d reason %v, want DROPPED DROP_REASON_UNKNOWN", r.Verdict, flowpb.DropReason(r.DropReason))

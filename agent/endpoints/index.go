@@ -43,9 +43,15 @@ type Index struct {
 	addrs map[netip.Addr]addrEntry
 	// local are the pods of the node KeepLocalPods names.
 	local []LocalPod
+	// observed are the pods Retina's annotation selects.
+	observed map[podName]struct{}
 	// Pods and Services count what the index was built from, for metrics.
 	Pods, Services int
 }
+
+// podName is a pod's namespace and name; a struct, so that a lookup
+// builds no string.
+type podName struct{ namespace, name string }
 
 // Empty is an index that knows nothing.
 var Empty = &Index{}
@@ -114,6 +120,12 @@ func Build(tables *intern.Tables, pods []Pod, services []Service, opts ...BuildO
 	owner := make(map[netip.Addr]string, len(pods))
 	for i := range pods {
 		p := &pods[i]
+		if p.Observed {
+			if ix.observed == nil {
+				ix.observed = map[podName]struct{}{}
+			}
+			ix.observed[podName{p.Namespace, p.Name}] = struct{}{}
+		}
 		labels := p.IdentityLabels()
 		ref := tables.Endpoints.Intern(p.key(labels), p.Endpoint)
 		if o.keep && (p.Node == o.keepNode || p.Node == "") {
@@ -201,6 +213,13 @@ type servicePort struct {
 // LocalPods returns the pods KeepLocalPods kept, in the order Build got
 // them. The slice is shared: callers must not change it.
 func (ix *Index) LocalPods() []LocalPod { return ix.local }
+
+// Observed reports whether the pod namespace/name carries Retina's
+// ObserveAnnotation, itself or through its namespace.
+func (ix *Index) Observed(namespace, name string) bool {
+	_, ok := ix.observed[podName{namespace, name}]
+	return ok
+}
 
 // Endpoint returns the endpoint of the pod that has address a, or zero.
 func (ix *Index) Endpoint(a netip.Addr) intern.Ref { return ix.addrs[a].pod }

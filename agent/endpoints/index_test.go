@@ -222,3 +222,20 @@ func TestKeepLocalPods(t *testing.T) {
 		t.Errorf("local pods %v, want %v", names, want)
 	}
 }
+
+func TestBuildObserved(t *testing.T) {
+	pods := []Pod{
+		{Namespace: "shop", Name: "a", IPs: []netip.Addr{netip.MustParseAddr("10.0.0.1")}, Observed: true},
+		{Namespace: "shop", Name: "b", IPs: []netip.Addr{netip.MustParseAddr("10.0.0.2")}},
+	}
+	ix, err := Build(intern.NewTables(), pods, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !ix.Observed("shop", "a") || ix.Observed("shop", "b") || ix.Observed("other", "a") || Empty.Observed("shop", "a") {
+		t.Error("Observed does not follow the pods' annotation")
+	}
+	if !Observes(map[string]string{"retina.sh": "observe"}) || Observes(map[string]string{"retina.sh": "ignore"}) || Observes(nil) {
+		t.Error("Observes does not read Retina's annotation")
+	}
+}

@@ -70,10 +70,19 @@ func (m *Metrics) collect(ch chan<- prometheus.Metric, retina bool) {
 			i++
 		}
 	}
+	var hists []prometheus.Metric
+	if retina {
+		for _, h := range m.histograms {
+			hists = append(hists, h.metric())
+		}
+	}
 	m.mu.Unlock()
 	labelSamples(samples)
 	for i := range samples {
 		ch <- &samples[i]
+	}
+	for _, h := range hists {
+		ch <- h
 	}
 }
 
@@ -95,11 +104,16 @@ func (c retinaCollector) Collect(ch chan<- prometheus.Metric) { c.m.collect(ch, 
 // retinaCatalogue describes the series of Retina's advanced mode, which
 // has every handler.
 var retinaCatalogue = sync.OnceValue(func() []*prometheus.Desc {
-	hs, _ := compileRetina(RetinaConfig{Mode: RetinaAdvanced}, 1)
+	hs, _ := compileRetina(RetinaConfig{Mode: RetinaAdvanced}, 1, retinaNode{})
 	var descs []*prometheus.Desc
 	for _, h := range hs {
 		for _, s := range h.stores() {
 			descs = append(descs, s.desc)
+		}
+		if hg, ok := h.(histogrammer); ok {
+			for _, x := range hg.histograms() {
+				descs = append(descs, x.desc)
+			}
 		}
 	}
 	return descs

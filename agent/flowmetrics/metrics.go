@@ -3,6 +3,7 @@ package flowmetrics
 import (
 	"context"
 	"fmt"
+	"net/netip"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -50,6 +51,10 @@ type Metrics struct {
 	// Retina's start.
 	stores     []*store
 	retinaFrom int
+	// histograms are Retina's handlers'.
+	histograms []*histogram
+	// retinaNode is what Retina's handlers know of the node.
+	retinaNode retinaNode
 	ev         event // the handlers' goroutine's view, reused
 }
 
@@ -65,6 +70,21 @@ func WithSeriesLimit(n int) Option { return func(m *Metrics) { m.limit = n } }
 
 // WithQueueSize sets how many records wait for the handlers at most.
 func WithQueueSize(n int) Option { return func(m *Metrics) { m.queue = newQueue(n) } }
+
+// WithAPIServerAddrs names the API server's addresses, for Retina's
+// adv_node_apiserver_* series; those the endpoints index labels
+// reserved:kube-apiserver count too.
+func WithAPIServerAddrs(addrs []netip.Addr) Option {
+	return func(m *Metrics) { m.retinaNode.apiServer = addrs }
+}
+
+// WithObservedPods tells which pods carry Retina's annotation
+// retina.sh: observe, themselves or through their namespace, for a retina
+// section that selects pods by annotation. It is called on the handlers'
+// goroutine, once per counted flow of a pod.
+func WithObservedPods(observed func(namespace, pod string) bool) Option {
+	return func(m *Metrics) { m.retinaNode.observed = observed }
+}
 
 // WithClock sets the clock series' ages are measured with (tests).
 func WithClock(now func() time.Time) Option { return func(m *Metrics) { m.now = now } }
@@ -110,7 +130,7 @@ func (m *Metrics) Apply(cfg Config) error {
 	if err != nil {
 		return err
 	}
-	rs, err := compileRetina(cfg.Retina, m.limit)
+	rs, err := compileRetina(cfg.Retina, m.limit, m.retinaNode)
 	if err != nil {
 		return err
 	}
@@ -130,8 +150,12 @@ func (m *Metrics) Apply(cfg Config) error {
 		m.stores = append(m.stores, h.stores()...)
 	}
 	m.retinaFrom = len(m.stores)
+	m.histograms = nil
 	for _, h := range rs {
 		m.stores = append(m.stores, h.stores()...)
+		if hg, ok := h.(histogrammer); ok {
+			m.histograms = append(m.histograms, hg.histograms()...)
+		}
 	}
 	m.active.Store(len(hs)+len(rs) > 0)
 	return nil

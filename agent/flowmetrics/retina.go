@@ -2,6 +2,7 @@ package flowmetrics
 
 import (
 	"fmt"
+	"net/netip"
 	"slices"
 )
 
@@ -27,8 +28,12 @@ type RetinaConfig struct {
 	// receives).
 	ContextMode string `json:"contextMode,omitempty"`
 	// Namespaces select the pods the adv_* series count: those in Include
-	// (every namespace when empty) and not in Exclude.
+	// (every namespace when empty, unless Annotations) and not in Exclude.
 	Namespaces NamespaceSelector `json:"namespaces,omitzero"`
+	// Annotations selects, as Retina's enableAnnotations does, the pods
+	// that carry the annotation retina.sh: observe, themselves or through
+	// their namespace, besides those of Namespaces.Include.
+	Annotations bool `json:"annotations,omitempty"`
 }
 
 // NamespaceSelector selects namespaces by name.
@@ -49,19 +54,27 @@ func (c RetinaConfig) validate() error {
 	default:
 		return fmt.Errorf("retina: contextMode %q is none of %s, %s", c.ContextMode, ContextRemote, ContextLocal)
 	}
-	if c.Mode != RetinaAdvanced && (c.ContextMode != "" || len(c.Namespaces.Include)+len(c.Namespaces.Exclude) > 0) {
-		return fmt.Errorf("retina: contextMode and namespaces select pods for the advanced mode, not %q", c.Mode)
+	if c.Mode != RetinaAdvanced && (c.ContextMode != "" || c.Annotations || len(c.Namespaces.Include)+len(c.Namespaces.Exclude) > 0) {
+		return fmt.Errorf("retina: contextMode, namespaces and annotations select pods for the advanced mode, not %q", c.Mode)
 	}
 	return nil
 }
 
 func (c RetinaConfig) equal(o RetinaConfig) bool {
-	return c.Mode == o.Mode && c.ContextMode == o.ContextMode &&
+	return c.Mode == o.Mode && c.ContextMode == o.ContextMode && c.Annotations == o.Annotations &&
 		slices.Equal(c.Namespaces.Include, o.Namespaces.Include) && slices.Equal(c.Namespaces.Exclude, o.Namespaces.Exclude)
 }
 
+// retinaNode is what Retina's handlers know of the node beyond flows: the
+// API server's addresses the agent was given, and which pods carry
+// Retina's annotation (nil: none).
+type retinaNode struct {
+	apiServer []netip.Addr
+	observed  func(namespace, pod string) bool
+}
+
 // compileRetina builds the handlers of Retina's flow series c enables.
-func compileRetina(c RetinaConfig, limit int) ([]handler, error) {
+func compileRetina(c RetinaConfig, limit int, node retinaNode) ([]handler, error) {
 	if err := c.validate(); err != nil {
 		return nil, err
 	}
@@ -70,7 +83,12 @@ func compileRetina(c RetinaConfig, limit int) ([]handler, error) {
 	}
 	hs := []handler{newRetinaDNSHandler(limit)}
 	if c.Mode == RetinaAdvanced {
-		hs = append(hs, newRetinaAdvHandler(c, limit))
+		hs = append(hs, newRetinaAdvHandler(newRetinaContext(c, node.observed), limit), newRetinaAPIServerHandler(node.apiServer, limit))
 	}
 	return hs, nil
+}
+
+// histogrammer is a handler that has histograms besides its stores.
+type histogrammer interface {
+	histograms() []*histogram
 }

@@ -48,7 +48,7 @@ func TestParseRetinaConfig(t *testing.T) {
 	for data, wantErr := range map[string]string{
 		"retina: {mode: fancy}":                             `retina: mode "fancy" is none of basic, advanced`,
 		"retina: {mode: advanced, contextMode: far}":        `retina: contextMode "far" is none of remote, local`,
-		"retina: {mode: basic, namespaces: {include: [a]}}": `retina: contextMode and namespaces select pods for the advanced mode, not "basic"`,
+		"retina: {mode: basic, namespaces: {include: [a]}}": `retina: contextMode, namespaces and annotations select pods for the advanced mode, not "basic"`,
 		"retina: {mode: basic, pods: [a]}":                  `parse metrics config: retina: json: unknown field "pods"`,
 	} {
 		cfg, err := ParseConfig([]byte(data))
@@ -151,5 +151,44 @@ func BenchmarkRetinaHandlers(b *testing.B) {
 				m.count(recs[j : j+1])
 			}
 		})
+	}
+}
+
+// TestRetinaAnnotations: with annotations, the pods carrying Retina's
+// annotation are counted besides those of the included namespaces, and
+// no other; the same config applied again keeps the series.
+func TestRetinaAnnotations(t *testing.T) {
+	now := time.Unix(1000, 0)
+	n := testNode(t)
+	observed := func(namespace, pod string) bool { return namespace == podA.Namespace && pod == podA.PodName }
+	c := RetinaConfig{Mode: RetinaAdvanced, Annotations: true, Namespaces: NamespaceSelector{Include: []string{"kube-system"}}}
+	m, err := New(Config{Retina: c}, n, WithClock(func() time.Time { return now }), WithObservedPods(observed))
+	if err != nil {
+		t.Fatal(err)
+	}
+	feed(m, n, sampleFlows...)
+	got := scrape(t, m.RetinaCollector())
+	for _, want := range []string{
+		`networkobservability_adv_forward_count{destination_ip="10.0.0.2",destination_namespace="shop",destination_pod="cart-0"`,
+		`direction="egress",source_ip="10.0.0.1",source_namespace="shop",source_pod="frontend-7d9f-abcde"`,
+		`source_pod="coredns-1"`,
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("scrape lacks %s:\n%s", want, got)
+		}
+	}
+	// podB's own side is never the counted one: its egress and ingress
+	// are not counted.
+	if strings.Contains(got, `direction="egress",source_ip="10.0.0.2"`) || strings.Contains(got, `direction="ingress",source_ip="10.0.0.1"`) {
+		t.Errorf("a pod without the annotation is counted:\n%s", got)
+	}
+	if err := m.Apply(Config{Retina: c}); err != nil {
+		t.Fatal(err)
+	}
+	if after := scrape(t, m.RetinaCollector()); after != got {
+		t.Errorf("series changed by applying the same config")
+	}
+	if cfg, err := ParseConfig([]byte("retina: {mode: basic, annotations: true}")); err != nil || cfg.Validate() == nil {
+		t.Errorf("annotations in basic mode: %v, accepted", err)
 	}
 }

@@ -27,8 +27,7 @@ type retinaAdvHandler struct {
 	key, tail                            []byte
 }
 
-func newRetinaAdvHandler(c RetinaConfig, limit int) handler {
-	ctx := newRetinaContext(c)
+func newRetinaAdvHandler(ctx retinaContext, limit int) handler {
 	st := func(name, help string, own ...string) *store {
 		return newStore(retinaPrefix+name, help, ctx.labels(own...), true, limit)
 	}

@@ -21,10 +21,22 @@ var (
 type retinaContext struct {
 	local            bool
 	include, exclude []string
+	// observed, when pods are selected by annotation, reports whether a
+	// pod carries it; nil otherwise.
+	observed func(namespace, pod string) bool
 }
 
-func newRetinaContext(c RetinaConfig) retinaContext {
-	return retinaContext{local: c.ContextMode == ContextLocal, include: c.Namespaces.Include, exclude: c.Namespaces.Exclude}
+// newRetinaContext is c's context; observed tells the pods that carry
+// Retina's annotation, for c.Annotations.
+func newRetinaContext(c RetinaConfig, observed func(namespace, pod string) bool) retinaContext {
+	ctx := retinaContext{local: c.ContextMode == ContextLocal, include: c.Namespaces.Include, exclude: c.Namespaces.Exclude}
+	if c.Annotations {
+		ctx.observed = func(string, string) bool { return false }
+		if observed != nil {
+			ctx.observed = observed
+		}
+	}
+	return ctx
 }
 
 // labels are the context's label names, after own.
@@ -40,6 +52,9 @@ func (c retinaContext) selects(ep *flowpb.Endpoint) bool {
 	ns := ep.GetNamespace()
 	if ep.GetPodName() == "" || slices.Contains(c.exclude, ns) {
 		return false
+	}
+	if c.observed != nil {
+		return slices.Contains(c.include, ns) || c.observed(ns, ep.GetPodName())
 	}
 	return len(c.include) == 0 || slices.Contains(c.include, ns)
 }

@@ -71,4 +71,10 @@ var RetinaCounterNames = []string{
 	retinaPrefix + "adv_forward_count", retinaPrefix + "adv_forward_bytes", retinaPrefix + "adv_drop_count",
 	retinaPrefix + "adv_drop_bytes", retinaPrefix + "adv_tcpflags_count", retinaPrefix + "adv_tcpretrans_count",
 	retinaPrefix + "adv_dns_request_count", retinaPrefix + "adv_dns_response_count",
+	retinaPrefix + "adv_node_apiserver_no_response",
+}
+
+// RetinaHistogramNames are the histograms of Retina's flow series.
+var RetinaHistogramNames = []string{
+	retinaPrefix + "adv_node_apiserver_latency", retinaPrefix + "adv_node_apiserver_tcp_handshake_latency",
 }

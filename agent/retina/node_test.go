@@ -124,14 +124,15 @@ var promtoolExceptions = map[string][]string{
 	"networkobservability_dns_request_count":  {suffixTotal, suffixCount},
 	"networkobservability_dns_response_count": {suffixTotal, suffixCount},
 	// The pod series (agent/flowmetrics), checked by TestRetinaPodSeriesPassPromtool.
-	"networkobservability_adv_forward_count":      {suffixTotal, suffixCount},
-	"networkobservability_adv_forward_bytes":      {suffixTotal},
-	"networkobservability_adv_drop_count":         {suffixTotal, suffixCount},
-	"networkobservability_adv_drop_bytes":         {suffixTotal},
-	"networkobservability_adv_tcpflags_count":     {suffixTotal, suffixCount},
-	"networkobservability_adv_tcpretrans_count":   {suffixTotal, suffixCount},
-	"networkobservability_adv_dns_request_count":  {suffixTotal, suffixCount},
-	"networkobservability_adv_dns_response_count": {suffixTotal, suffixCount},
+	"networkobservability_adv_forward_count":              {suffixTotal, suffixCount},
+	"networkobservability_adv_forward_bytes":              {suffixTotal},
+	"networkobservability_adv_drop_count":                 {suffixTotal, suffixCount},
+	"networkobservability_adv_drop_bytes":                 {suffixTotal},
+	"networkobservability_adv_tcpflags_count":             {suffixTotal, suffixCount},
+	"networkobservability_adv_tcpretrans_count":           {suffixTotal, suffixCount},
+	"networkobservability_adv_dns_request_count":          {suffixTotal, suffixCount},
+	"networkobservability_adv_dns_response_count":         {suffixTotal, suffixCount},
+	"networkobservability_adv_node_apiserver_no_response": {suffixTotal},
 }
 
 const (

@@ -19,6 +19,20 @@ type Registry struct {
 	registered []prometheus.Collector
 	// foreignCounters are counters another project named without _total.
 	foreignCounters map[string]bool
+	// histograms are the histograms, whose type Series cannot read from a
+	// description alone.
+	histograms map[string]bool
+}
+
+// DeclareHistograms names the histograms among the registered series, so
+// that Series lists them as such while they have no value to gather.
+func (r *Registry) DeclareHistograms(names ...string) {
+	if r.histograms == nil {
+		r.histograms = map[string]bool{}
+	}
+	for _, n := range names {
+		r.histograms[n] = true
+	}
 }
 
 // AllowCounterNames lets counters of these names lack _total: names

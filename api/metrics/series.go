@@ -51,6 +51,8 @@ func (r *Registry) Series() ([]Series, error) {
 			typ, gathered := types[s.Name]
 			counter := strings.HasSuffix(s.Name, "_total") || r.foreignCounters[s.Name]
 			switch {
+			case !gathered && r.histograms[s.Name]:
+				typ = "histogram"
 			case !gathered && counter:
 				typ = "counter"
 			case !gathered:

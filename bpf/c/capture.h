@@ -50,9 +50,14 @@ struct event {
 	__u8 icmp_type;
 	__u8 icmp_code;
 	union {
-		__u32 reason;  /* EV_DROP: enum skb_drop_reason */
-		__u32 packets; /* packet events: packets the report stands for
-				* (len is their byte total); 0 means 1 */
+		__u32 reason;       /* EV_DROP: enum skb_drop_reason */
+		__u32 packets;      /* other packet events: packets the report
+				     * stands for (len is their byte total); 0
+				     * means 1 */
+		__u32 handshake_us; /* a packet event of a TCP SYN-ACK (SYN and
+				     * ACK set): microseconds since the latest SYN
+				     * of its connection was seen on this node, 0
+				     * when none was; it stands for itself alone */
 	};
 };
 

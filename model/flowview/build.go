@@ -74,6 +74,8 @@ func build(e *Flow) *flowpb.Flow {
 		f.IP.Encrypted = r.Flags&record.FlagEncrypted != 0
 		if r.Retransmit {
 			f.Summary = RetransmissionSummary(r)
+		} else if r.Handshake() > 0 {
+			f.Summary = HandshakeSummary(r)
 		}
 		if Aggregated(r) {
 			f.Summary = AggregateSummary(r)

@@ -227,6 +227,8 @@ type metricsCluster struct {
 	hosts     []traffic.Host
 	inventory string
 	prom      *promServer
+	// sockets are the agents' Hubble sockets, in node order.
+	sockets []string
 }
 
 // startMetricsCluster builds a 2-node cluster named by prefix, runs agents
@@ -265,8 +267,9 @@ func startMetricsCluster(t *testing.T, prefix string, agentArgs ...string) *metr
 	if err := demo.WriteInventory(inv, demo.Inventory(c.Topology)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := demo.StartAgents(life, c, fovea, 65535, demo.WithInventory(inv),
-		demo.WithMetricsAddress(fmt.Sprintf(":%d", metMetricsPort)), demo.WithAgentArgs(agentArgs...)); err != nil {
+	sockets, err := demo.StartAgents(life, c, fovea, 65535, demo.WithInventory(inv),
+		demo.WithMetricsAddress(fmt.Sprintf(":%d", metMetricsPort)), demo.WithAgentArgs(agentArgs...))
+	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
@@ -285,7 +288,7 @@ func startMetricsCluster(t *testing.T, prefix string, agentArgs ...string) *metr
 	}
 	prom := startPrometheus(t, life, c, stateDir, metMetricsPort)
 	prom.waitFor(t, `sum(up{job="fovea"})`, float64(len(c.Topology.Nodes)))
-	return &metricsCluster{ctx: ctx, life: life, cluster: c, hosts: hosts, inventory: inv, prom: prom}
+	return &metricsCluster{ctx: ctx, life: life, cluster: c, hosts: hosts, inventory: inv, prom: prom, sockets: sockets}
 }
 
 // sendToWorld sends one UDP datagram from h to addr.
