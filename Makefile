@@ -6,8 +6,11 @@ BIN := $(CURDIR)/.bin
 FOVEA := $(BIN)/fovea
 HUBBLE := $(BIN)/hubble
 STATICCHECK := $(BIN)/staticcheck
+PROTOC_GEN_GO := $(BIN)/protoc-gen-go
+PROTOC_GEN_GO_GRPC := $(BIN)/protoc-gen-go-grpc
 ETCD := $(BIN)/etcd
 KUBE_APISERVER := $(BIN)/kube-apiserver
+OTELCOL := $(BIN)/otelcol
 # Tests that run a real control plane (test/kube, test/e2e) find it here.
 KUBE_ENV := ETCD_BIN=$(ETCD) KUBE_APISERVER_BIN=$(KUBE_APISERVER)
 # pinned MODULE,GOMOD: the version GOMOD requires of MODULE, in a require
@@ -40,6 +43,8 @@ PROMETHEUS_OPERATOR_VERSION := v0.85.0
 CRD_FILES := cert-manager.io_certificates.yaml cert-manager.io_issuers.yaml monitoring.coreos.com_servicemonitors.yaml
 CRDS := $(BIN)/crds/cert-manager-$(CERT_MANAGER_VERSION)+prometheus-operator-$(PROMETHEUS_OPERATOR_VERSION)
 SCHEMAS := $(BIN)/k8s-schemas/$(KUBE_VERSION)+cert-manager-$(CERT_MANAGER_VERSION)+prometheus-operator-$(PROMETHEUS_OPERATOR_VERSION)
+# The OpenTelemetry Collector reports the release tools/otelcol/go.mod pins.
+OTELCOL_VERSION := $(call pinned,go.opentelemetry.io/collector/otelcol,tools/otelcol/go.mod)
 # Fuzz budgets are execution counts, not durations: with a duration, Go 1.26's
 # fuzz coordinator can fail a target at the deadline with "context deadline
 # exceeded" and no crasher (golang/go#75804, fixed in Go 1.27).
@@ -47,7 +52,7 @@ FUZZTIME ?= 100000x
 FUZZMINIMIZETIME ?= 2000x
 export PATH := $(BIN):$(PATH)
 
-.PHONY: all build deps tools kube-tools kube-node-tools kube-node chart-tools chart chart-docs image image-test generate check-generate lint unit fuzz e2e test bench demo clean
+.PHONY: all build deps tools proto-tools kube-tools otel-tools kube-node-tools kube-node chart-tools chart chart-docs image image-test generate check-generate lint unit fuzz e2e test bench demo clean
 
 all: build
 
@@ -78,6 +83,11 @@ endef
 tools: $(HUBBLE) $(STATICCHECK)
 $(eval $(call tool,hubble,tools,github.com/cilium/cilium,github.com/cilium/cilium/hubble))
 $(eval $(call tool,staticcheck,tools,honnef.co/go/tools,honnef.co/go/tools/cmd/staticcheck))
+
+## proto-tools: the protoc plugins `make generate` runs, from tools/go.mod.
+proto-tools: $(PROTOC_GEN_GO) $(PROTOC_GEN_GO_GRPC)
+$(eval $(call tool,protoc-gen-go,tools,google.golang.org/protobuf,google.golang.org/protobuf/cmd/protoc-gen-go))
+$(eval $(call tool,protoc-gen-go-grpc,tools,google.golang.org/grpc/cmd/protoc-gen-go-grpc,google.golang.org/grpc/cmd/protoc-gen-go-grpc))
 
 ## kube-tools: etcd and kube-apiserver for the tests, built once from
 ## tools/kube/go.mod (its own module: the Kubernetes dependency graph stays
@@ -168,13 +178,22 @@ chart-docs: $(VALUESDOC)
 image-test: $(IMAGE_TAR) $(OCIBUILD)
 	FOVEA_IMAGE=$(IMAGE_TAR) OCIBUILD_BIN=$(OCIBUILD) $(GO) test -count=1 ./test/image/
 
-## generate: rebuild the eBPF objects and their Go bindings with bpf2go.
-generate:
-	$(GO) generate ./bpf/...
+## otel-tools: an OpenTelemetry Collector (OTLP receiver, file exporter)
+## for the OTLP export tests, built once from tools/otelcol/go.mod (its own
+## module: the collector's dependency graph stays out of the main module's).
+otel-tools: $(OTELCOL)
+$(eval $(call tool,otelcol,tools/otelcol,go.opentelemetry.io/collector/otelcol,.,-ldflags '-X main.version=$(OTELCOL_VERSION)'))
 
-## check-generate: fail if the committed bpf2go output differs from the C.
+## generate: rebuild the eBPF objects and their Go bindings with bpf2go,
+## and the Capture service's Go code with protoc.
+generate: proto-tools
+	$(GO) generate ./bpf/... ./api/capture/...
+
+## check-generate: fail if the committed bpf2go or protoc output differs
+## from its source, or a generated file is missing.
 check-generate: generate
-	@git diff --exit-code -- bpf/ || { echo "bpf2go output is stale: run 'make generate' and commit" >&2; exit 1; }
+	@git diff --exit-code -- bpf/ api/capture/ || { echo "generated code is stale: run 'make generate' and commit" >&2; exit 1; }
+	@untracked=$$(git ls-files --others --exclude-standard -- bpf/ api/capture/); if [ -n "$$untracked" ]; then echo "generated files not committed: $$untracked" >&2; exit 1; fi
 
 lint: $(STATICCHECK)
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted" >&2; exit 1; fi
@@ -197,8 +216,8 @@ fuzz:
 	done
 
 ## e2e: the netns cluster with real agents, asserted with the real hubble CLI.
-e2e: $(FOVEA) $(HUBBLE) kube-tools
-	FOVEA_BIN=$(FOVEA) HUBBLE_BIN=$(HUBBLE) $(KUBE_ENV) $(GO) test -count=1 -v -timeout 15m ./test/e2e/...
+e2e: $(FOVEA) $(HUBBLE) kube-tools otel-tools
+	FOVEA_BIN=$(FOVEA) HUBBLE_BIN=$(HUBBLE) OTELCOL_BIN=$(OTELCOL) $(KUBE_ENV) $(GO) test -count=1 -v -timeout 15m ./test/e2e/...
 
 ## test: everything CI checks.
 test: deps tools check-generate lint unit image-test chart kube-node fuzz e2e

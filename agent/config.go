@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/foveanet/fovea/agent/capture"
 	"github.com/foveanet/fovea/agent/flowmetrics"
 	"github.com/foveanet/fovea/api/server"
 	"github.com/foveanet/fovea/bpf"
@@ -34,10 +35,42 @@ const (
 	flagKubeconfig             = "kubeconfig"
 	flagMetricsAddress         = "metrics-address"
 	flagMetrics                = "metrics"
+	flagMetricsConfig          = "metrics-config"
+	flagMetricsConfigInterval  = "metrics-config-interval"
 	flagMetricsSeriesTTL       = "metrics-series-ttl"
 	flagMetricsSeriesLimit     = "metrics-series-limit"
+	flagRetinaMetrics          = "retina-metrics"
+	flagAPIServerAddresses     = "apiserver-addresses"
 	flagLocalAddrsRefresh      = "local-addrs-refresh"
 	flagInternSweepInterval    = "intern-sweep-interval"
+	// The flow log flags are Cilium's --hubble-export-* without the
+	// hubble- prefix, as --metrics is Cilium's --hubble-metrics.
+	flagExportFilePath       = "export-file-path"
+	flagExportFileMaxSizeMB  = "export-file-max-size-mb"
+	flagExportFileMaxBackups = "export-file-max-backups"
+	flagExportFileCompress   = "export-file-compress"
+	flagExportAllowlist      = "export-allowlist"
+	flagExportDenylist       = "export-denylist"
+	flagExportFieldMask      = "export-fieldmask"
+	// Cilium's --hubble-flowlogs-config-path.
+	flagFlowlogsConfig         = "flowlogs-config"
+	flagFlowlogsConfigInterval = "flowlogs-config-interval"
+	// OTLP logs, the TLS flags named as the relay's --peer-tls-*.
+	flagOTLPEndpoint      = "otlp-endpoint"
+	flagOTLPInsecure      = "otlp-insecure"
+	flagOTLPTLSCAFiles    = "otlp-tls-ca-files"
+	flagOTLPTLSCertFile   = "otlp-tls-cert-file"
+	flagOTLPTLSKeyFile    = "otlp-tls-key-file"
+	flagOTLPTLSServerName = "otlp-tls-server-name"
+	flagOTLPHeaders       = "otlp-headers"
+	flagOTLPCompression   = "otlp-compression"
+	flagOTLPAllowlist     = "otlp-allowlist"
+	flagOTLPDenylist      = "otlp-denylist"
+	flagOTLPFieldMask     = "otlp-fieldmask"
+	flagOTLPBatchSize     = "otlp-batch-size"
+	flagOTLPBatchTimeout  = "otlp-batch-timeout"
+	flagOTLPQueueSize     = "otlp-queue-size"
+	flagOTLPTimeout       = "otlp-timeout"
 )
 
 // Config is everything an agent needs to run.
@@ -87,11 +120,26 @@ type Config struct {
 	// --hubble-metrics; empty counts none (hubble_lost_events_total is
 	// served regardless).
 	Metrics string
+	// MetricsConfig is a YAML file of Hubble's flow metrics to count, in
+	// the shape of Cilium's dynamic metrics config, applied again whenever
+	// it changes; it replaces Metrics. MetricsConfigInterval is how often
+	// it is read for changes.
+	MetricsConfig         string
+	MetricsConfigInterval time.Duration
 	// MetricsSeriesTTL is how long a flow metric's series naming endpoints
 	// or DNS queries lives after its last flow; MetricsSeriesLimit is the
 	// most series one flow metric holds.
 	MetricsSeriesTTL   time.Duration
 	MetricsSeriesLimit int
+	// RetinaMetrics serves Retina's series (networkobservability_*): ""
+	// none, basic the node's, advanced the node's and the pods' (adv_*,
+	// with remote context, for pods of every namespace unless the
+	// --metrics-config file's retina section selects otherwise).
+	RetinaMetrics string
+	// APIServerAddresses are addresses of the kube-apiserver, for Retina's
+	// adv_node_apiserver_* series, besides those the Kubernetes API names
+	// (the default/kubernetes service's backends and cluster IPs).
+	APIServerAddresses []string
 	// LocalAddrsRefresh is how often the node's own addresses are re-read.
 	LocalAddrsRefresh time.Duration
 	// InternSweepInterval is how often the intern tables are swept of
@@ -99,9 +147,31 @@ type Config struct {
 	// and nothing live references any more; a value is freed two to three
 	// intervals after its last use.
 	InternSweepInterval time.Duration
+	// ExportFilePath is where the static flow log is written ("stdout" for
+	// standard output); empty writes none. The file is rotated at
+	// ExportFileMaxSizeMB, ExportFileMaxBackups rotated files are kept, and
+	// compressed if ExportFileCompress.
+	ExportFilePath       string
+	ExportFileMaxSizeMB  int
+	ExportFileMaxBackups int
+	ExportFileCompress   bool
+	// ExportAllowlist and ExportDenylist are FlowFilters in JSON, one
+	// object after the other, that select the flows logged;
+	// ExportFieldMask the flow fields written (empty: all).
+	ExportAllowlist, ExportDenylist string
+	ExportFieldMask                 []string
+	// FlowlogsConfig is a file of flow logs in the shape of Cilium's
+	// dynamic exporter configuration, applied again whenever it changes
+	// (checked every FlowlogsConfigInterval); empty means none.
+	FlowlogsConfig         string
+	FlowlogsConfigInterval time.Duration
+	// OTLP sends flows to an OpenTelemetry Collector as logs.
+	OTLP OTLPConfig
 	// Version is reported by ServerStatus, GetNodes and flow emitters.
 	Version string
 	Server  server.Config
+	// Capture bounds the node's packet captures.
+	Capture capture.Config
 }
 
 // Flags registers the agent's flags, with their defaults, bound to c's
@@ -136,14 +206,25 @@ func (c *Config) Flags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.MetricsAddress, flagMetricsAddress, ":9965", "address to serve Prometheus /metrics on; empty disables it")
 	fs.StringVar(&c.Metrics, flagMetrics, "",
 		"Hubble flow metrics to count, as Cilium's --hubble-metrics: handlers separated by spaces, each optionally followed by a colon and options separated by semicolons, e.g. 'dns:query;ignoreAAAA drop:sourceContext=pod;destinationContext=namespace flow' (handlers: flow, drop, tcp, dns, port-distribution, icmp, flows-to-world)")
+	fs.StringVar(&c.MetricsConfig, flagMetricsConfig, "",
+		"YAML file of Hubble flow metrics to count, in the shape of Cilium's dynamic metrics config (metrics: [{name, contextOptions: [{name, values}], includeFilters, excludeFilters}]); re-read when it changes, a bad version keeping the metrics as they were (instead of --"+flagMetrics+")")
+	fs.DurationVar(&c.MetricsConfigInterval, flagMetricsConfigInterval, 2*time.Second, "how often to read the --"+flagMetricsConfig+" file for changes")
 	fs.DurationVar(&c.MetricsSeriesTTL, flagMetricsSeriesTTL, flowmetrics.DefaultSeriesTTL,
 		"how long a flow metric's series naming a pod, workload, address or DNS query lives after its last flow")
 	fs.IntVar(&c.MetricsSeriesLimit, flagMetricsSeriesLimit, flowmetrics.DefaultSeriesLimit,
 		"most series one flow metric holds; flows that would add more are counted in fovea_metrics_series_dropped_total")
+	fs.StringVar(&c.RetinaMetrics, flagRetinaMetrics, "",
+		"serve Retina's networkobservability_* series: basic (the node's forward, drop, TCP, UDP, IP, interface, DNS and conntrack series) or advanced "+
+			"(also the pods' adv_* series; the --"+flagMetricsConfig+" file's retina section selects pods and context); empty serves none")
+	fs.StringSliceVar(&c.APIServerAddresses, flagAPIServerAddresses, nil,
+		"addresses of the kube-apiserver whose handshakes Retina's adv_node_apiserver_* series time, besides those of the default/kubernetes service")
 	fs.DurationVar(&c.LocalAddrsRefresh, flagLocalAddrsRefresh, 30*time.Second, "how often to re-read the node's own addresses")
 	fs.DurationVar(&c.InternSweepInterval, flagInternSweepInterval, 10*time.Second,
 		"how often to free the pods, services, DNS names and interfaces no flow in the ring and nothing current references")
+	c.exportFlags(fs)
+	c.OTLP.flags(fs)
 	c.Server.Flags(fs, server.Config{SocketPath: "/var/run/fovea/hubble.sock", ListenAddress: ":4244"})
+	c.Capture.Flags(fs)
 }
 
 // Validate reports the first invalid setting, named as its flag.
@@ -200,10 +281,16 @@ func (c *Config) Validate() error {
 	if err := c.validateFlowMetrics(); err != nil {
 		return err
 	}
+	if err := c.validateExport(); err != nil {
+		return err
+	}
+	if err := c.OTLP.validate(); err != nil {
+		return err
+	}
 	if err := c.Server.Validate(); err != nil {
 		return fmt.Errorf("validate server config: %w", err)
 	}
-	return nil
+	return c.Capture.Validate()
 }
 
 // ports16 converts ports Validate bounded, keeping an empty list non-nil

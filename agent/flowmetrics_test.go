@@ -3,6 +3,7 @@ package agent
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestValidateFlowMetrics(t *testing.T) {
@@ -21,6 +22,15 @@ func TestValidateFlowMetrics(t *testing.T) {
 		{"unknown context", func(c *Config) { c.Metrics = "drop:sourceContext=pods" }, `--metrics: metric drop: option sourceContext: unknown context "pods"`},
 		{"unknown label", func(c *Config) { c.Metrics = "flow:labelsContext=source_ip,pod" }, `--metrics: metric flow: option labelsContext: unknown label "pod"`},
 		{"nowhere to serve", func(c *Config) { c.Metrics, c.MetricsAddress = "flow", "" }, "--metrics: needs --metrics-address"},
+		{"config file", func(c *Config) { c.MetricsConfig, c.MetricsConfigInterval = "/etc/fovea/metrics.yaml", time.Second }, ""},
+		{"flag and file", func(c *Config) {
+			c.Metrics, c.MetricsConfig, c.MetricsConfigInterval = "flow", "/etc/fovea/metrics.yaml", time.Second
+		},
+			"--metrics and --metrics-config: the metrics come from one or the other, not both"},
+		{"file nowhere to serve", func(c *Config) {
+			c.MetricsConfig, c.MetricsConfigInterval, c.MetricsAddress = "/etc/fovea/metrics.yaml", time.Second, ""
+		}, "--metrics-config: needs --metrics-address"},
+		{"zero config interval", func(c *Config) { c.MetricsConfig = "/etc/fovea/metrics.yaml" }, "--metrics-config-interval: 0s must be positive"},
 		{"zero ttl", func(c *Config) { c.MetricsSeriesTTL = 0 }, "--metrics-series-ttl: 0s must be positive"},
 		{"zero limit", func(c *Config) { c.MetricsSeriesLimit = 0 }, "--metrics-series-limit: 0 must be positive"},
 	} {

@@ -1,12 +1,14 @@
 package agent
 
 import (
+	"slices"
 	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/foveanet/fovea/agent/dns"
 	"github.com/foveanet/fovea/agent/flowmetrics"
+	"github.com/foveanet/fovea/agent/retina"
 	"github.com/foveanet/fovea/agent/sweep"
 	"github.com/foveanet/fovea/api/metrics"
 	"github.com/foveanet/fovea/api/observer"
@@ -66,11 +68,19 @@ type instruments struct {
 	sweeper  *sweep.Sweeper
 	observer *observer.Server
 	// flowMetrics are Hubble's flow metrics (hubble_*, named as Hubble
-	// names them) and their own health.
-	flowMetrics *flowmetrics.Metrics
+	// names them) and their own health; metricsConfig the health of their
+	// config file, if they have one.
+	flowMetrics   *flowmetrics.Metrics
+	metricsConfig prometheus.Collector
+	// export are the flow logs' counts.
+	export *exporting
 	// feed are the series of what feeds the endpoints index (the inventory
 	// file, or the Kubernetes API and its health), if anything does.
 	feed []prometheus.Collector
+	// retinaNode are Retina's node series, nil when off; every Retina
+	// series carries retinaLabels.
+	retinaNode   *retina.Node
+	retinaLabels prometheus.Labels
 }
 
 // register registers every series the agent exposes with reg: the one list
@@ -79,8 +89,26 @@ func (in instruments) register(reg *metrics.Registry) error {
 	if err := reg.RegisterUnprefixed(in.flowMetrics.FlowCollector()); err != nil {
 		return err
 	}
-	return reg.Register(append([]prometheus.Collector{
+	// Retina's series are named as Retina names them, its counters
+	// without _total.
+	reg.AllowCounterNames(append(slices.Clone(retina.CounterNames), flowmetrics.RetinaCounterNames...)...)
+	reg.DeclareHistograms(flowmetrics.RetinaHistogramNames...)
+	retinaSeries := []prometheus.Collector{prometheus.WrapCollectorWith(in.retinaLabels, in.flowMetrics.RetinaCollector())}
+	if in.retinaNode != nil {
+		retinaSeries = append(retinaSeries, prometheus.WrapCollectorWith(in.retinaLabels, in.retinaNode.Collector()))
+		if err := reg.Register(in.retinaNode.HealthCollector()); err != nil {
+			return err
+		}
+	}
+	if err := reg.RegisterUnprefixed(retinaSeries...); err != nil {
+		return err
+	}
+	cs := append([]prometheus.Collector{
 		in.ring, in.tables.Collector(), in.l7.Collector(), in.names.Collector(), in.parser.Collector(),
 		in.source.Collector(), in.sweeper.Collector(), in.observer.Collector(), in.flowMetrics.Collector(),
-	}, in.feed...)...)
+	}, append(in.export.collectors(), in.feed...)...)
+	if in.metricsConfig != nil {
+		cs = append(cs, in.metricsConfig)
+	}
+	return reg.Register(cs...)
 }

@@ -36,12 +36,24 @@ func TestMetricsGolden(t *testing.T) {
 	}
 	// Every handler, so that every Hubble series is listed.
 	base := Config{NodeName: "node1", InternSweepInterval: time.Second,
-		Metrics: "flow drop tcp dns port-distribution icmp flows-to-world"}
+		Metrics: "flow drop tcp dns port-distribution icmp flows-to-world", RetinaMetrics: "advanced"}
 	fromInventory, fromKubernetes := base, base
 	fromInventory.Inventory, fromInventory.InventoryInterval = inventory, time.Second
+	// A flow log configuration, so that its watcher's series are listed.
+	flowlogs := filepath.Join(dir, "flowlogs.yaml")
+	if err := os.WriteFile(flowlogs, []byte("flowLogs: []\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	fromInventory.FlowlogsConfig, fromInventory.FlowlogsConfigInterval = flowlogs, time.Second
 	fromKubernetes.Kubeconfig = kubeconfig
+	// The flow metrics from a config file add its health.
+	metricsConfig := filepath.Join(dir, "metrics.yaml")
+	if err := os.WriteFile(metricsConfig, []byte("metrics: [{name: flow}]\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	fromFile := Config{NodeName: "node1", InternSweepInterval: time.Second, MetricsConfig: metricsConfig, MetricsConfigInterval: time.Second}
 	metricstest.Golden(t, filepath.Join("testdata", "metrics.golden"),
-		registry(t, fromInventory), registry(t, fromKubernetes))
+		registry(t, fromInventory), registry(t, fromKubernetes), registry(t, fromFile))
 }
 
 // registry builds what Run builds for cfg, with a datapath that is
@@ -77,10 +89,16 @@ func unloadedAgent(t *testing.T, cfg Config, log *slog.Logger) (*agent, *observe
 	if err != nil {
 		t.Fatal(err)
 	}
-	if a.flowMetrics, err = newFlowMetrics(cfg, a.dp, obs, log); err != nil {
+	if a.flowMetrics, a.metricsConfig, err = newFlowMetrics(cfg, a.dp, obs, a.enr.pods, log); err != nil {
 		t.Fatal(err)
 	}
 	a.enr.pipeline.flowMetrics = a.flowMetrics
+	if a.retinaNode, err = newRetinaNode(cfg, a.dp.src, log); err != nil {
+		t.Fatal(err)
+	}
+	if a.export, err = newExport(cfg, a.dp, log); err != nil {
+		t.Fatal(err)
+	}
 	return a, obs
 }
 
@@ -94,6 +112,10 @@ func (datapathSeries) Close() error                                    { return 
 func (datapathSeries) Collector() prometheus.Collector {
 	return describeOnly{new(bpf.Source).Collector()}
 }
+
+// The counters Retina's node series read, empty.
+func (datapathSeries) ForwardCounts() ([]bpf.ForwardCount, error) { return nil, nil }
+func (datapathSeries) DropCounts() []bpf.DropCount                { return nil }
 
 type describeOnly struct{ prometheus.Collector }
 

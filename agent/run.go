@@ -11,15 +11,20 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sync/errgroup"
+	"google.golang.org/grpc"
 
+	"github.com/foveanet/fovea/agent/capture"
 	"github.com/foveanet/fovea/agent/dns"
 	"github.com/foveanet/fovea/agent/endpoints"
 	"github.com/foveanet/fovea/agent/enrich"
 	"github.com/foveanet/fovea/agent/flowmetrics"
 	"github.com/foveanet/fovea/agent/inventory"
 	"github.com/foveanet/fovea/agent/kube"
+	"github.com/foveanet/fovea/agent/metricsconfig"
 	"github.com/foveanet/fovea/agent/periodic"
+	"github.com/foveanet/fovea/agent/retina"
 	"github.com/foveanet/fovea/agent/sweep"
+	"github.com/foveanet/fovea/api/capture/capturepb"
 	"github.com/foveanet/fovea/api/kubeclient"
 	"github.com/foveanet/fovea/api/metrics"
 	"github.com/foveanet/fovea/api/observer"
@@ -62,11 +67,21 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	if a.flowMetrics, err = newFlowMetrics(cfg, a.dp, obs, log); err != nil {
+	if a.flowMetrics, a.metricsConfig, err = newFlowMetrics(cfg, a.dp, obs, a.enr.pods, log); err != nil {
 		return err
 	}
 	a.enr.pipeline.flowMetrics = a.flowMetrics
-	if a.srv, err = newServer(cfg, a.dp, obs, log); err != nil {
+	if a.retinaNode, err = newRetinaNode(cfg, a.dp.src, log); err != nil {
+		return err
+	}
+	if a.export, err = newExport(cfg, a.dp, log); err != nil {
+		return err
+	}
+	captures, err := capture.NewServer(cfg.Capture, a.dp.node, a.enr.pods, log.With("component", "capture"))
+	if err != nil {
+		return err
+	}
+	if a.srv, err = newServer(cfg, a.dp, obs, captures, log); err != nil {
 		return err
 	}
 	if err := a.instruments(obs).register(a.reg); err != nil {
@@ -90,8 +105,14 @@ type agent struct {
 	srv        *server.Server
 	metricsLis net.Listener // nil: no metrics endpoint
 
-	// flowMetrics are Hubble's flow metrics, fed by the pipeline.
-	flowMetrics *flowmetrics.Metrics
+	// flowMetrics are Hubble's flow metrics, fed by the pipeline;
+	// metricsConfig applies their config file, if they have one.
+	flowMetrics   *flowmetrics.Metrics
+	metricsConfig *metricsconfig.Watcher
+	// retinaNode are Retina's node series, nil when they are off.
+	retinaNode *retina.Node
+	// export runs the flow logs, each following the ring.
+	export *exporting
 }
 
 // datapath is what captures: the packet source, the ring it writes and the
@@ -154,6 +175,9 @@ func (dp *datapath) close(log *slog.Logger) {
 type enrichment struct {
 	pipeline *pipeline
 	reserved *enrich.Reserved
+	// pods is the index of pods and services the enricher reads, which
+	// packet captures select pods from.
+	pods     *endpoints.Store
 	feedPods func(context.Context) error // nil: no source of pods
 	// feedMetrics are the series of what feeds pods, if anything does.
 	feedMetrics []prometheus.Collector
@@ -167,7 +191,8 @@ func newEnrichment(cfg Config, dp *datapath, log *slog.Logger) (*enrichment, err
 	// Know the node's addresses before the first packet, or early flows
 	// would name the host as the world.
 	refreshLocalAddrs(reserved, log)
-	pods, feedPods, feedMetrics, err := newEndpoints(cfg, dp.node, dp.events, log)
+	store := endpoints.NewStore()
+	pods, feedPods, feedMetrics, err := newEndpoints(cfg, store, dp.node, dp.events, log)
 	if err != nil {
 		return nil, err
 	}
@@ -178,7 +203,7 @@ func newEnrichment(cfg Config, dp *datapath, log *slog.Logger) (*enrichment, err
 	if err != nil {
 		return nil, err
 	}
-	return &enrichment{pipeline: p, reserved: reserved, feedPods: feedPods, feedMetrics: feedMetrics, sweeper: sweeper}, nil
+	return &enrichment{pipeline: p, reserved: reserved, pods: store, feedPods: feedPods, feedMetrics: feedMetrics, sweeper: sweeper}, nil
 }
 
 // newObserver builds the Hubble Observer of the ring p writes.
@@ -196,9 +221,11 @@ func newObserver(cfg Config, dp *datapath, p *pipeline, log *slog.Logger) (*obse
 	return obs, nil
 }
 
-// newServer builds the gRPC server of obs and the node's Peer service.
-func newServer(cfg Config, dp *datapath, obs *observer.Server, log *slog.Logger) (*server.Server, error) {
-	srv, err := server.New(cfg.Server, log, obs, peer.NewSelf(dp.node, cfg.Server), server.WithVersion(cfg.Version))
+// newServer builds the gRPC server of obs, the node's Peer service and its
+// Capture service.
+func newServer(cfg Config, dp *datapath, obs *observer.Server, captures *capture.Server, log *slog.Logger) (*server.Server, error) {
+	srv, err := server.New(cfg.Server, log, obs, peer.NewSelf(dp.node, cfg.Server), server.WithVersion(cfg.Version),
+		server.WithService(func(r grpc.ServiceRegistrar) { capturepb.RegisterCaptureServer(r, captures) }))
 	if err != nil {
 		return nil, fmt.Errorf("create server: %w", err)
 	}
@@ -207,11 +234,16 @@ func newServer(cfg Config, dp *datapath, obs *observer.Server, log *slog.Logger)
 
 // instruments are the agent's components that expose series.
 func (a *agent) instruments(obs *observer.Server) instruments {
-	return instruments{
+	in := instruments{
 		ring: newRingCollector(a.dp.ring, &a.enr.pipeline.seen), tables: a.dp.tables, l7: a.dp.l7,
 		names: a.dp.names, parser: a.dp.parser, source: a.dp.src, sweeper: a.enr.sweeper, observer: obs,
-		flowMetrics: a.flowMetrics, feed: a.enr.feedMetrics,
+		flowMetrics: a.flowMetrics, export: a.export, feed: a.enr.feedMetrics,
+		retinaNode: a.retinaNode, retinaLabels: retinaLabels(a.cfg),
 	}
+	if a.metricsConfig != nil {
+		in.metricsConfig = a.metricsConfig.Collector()
+	}
+	return in
 }
 
 // listenMetrics listens on addr, unless it is empty (then nil).
@@ -249,6 +281,10 @@ func (a *agent) run(ctx context.Context) error {
 	g.Go(func() error { return a.dp.src.Run(ctx, a.enr.pipeline.emit) })
 	g.Go(func() error { return a.enr.sweeper.Run(ctx) })
 	g.Go(func() error { return a.flowMetrics.Run(ctx) })
+	if a.metricsConfig != nil {
+		g.Go(func() error { return a.metricsConfig.Run(ctx) })
+	}
+	a.export.run(ctx, g)
 	if a.enr.feedPods != nil {
 		g.Go(func() error { return a.enr.feedPods(ctx) })
 	}
@@ -280,12 +316,12 @@ func (a *agent) run(ctx context.Context) error {
 // feeds it: the inventory file, the Kubernetes API (--kubeconfig, or the
 // cluster the agent runs in, which also labels node), or nothing (nil),
 // and the feed's metrics.
-func newEndpoints(cfg Config, node *flowview.Node, events *observer.AgentEvents, log *slog.Logger) (*enrich.Endpoints, func(context.Context) error, []prometheus.Collector, error) {
-	store, tables := endpoints.NewStore(), node.Tables
+func newEndpoints(cfg Config, store *endpoints.Store, node *flowview.Node, events *observer.AgentEvents, log *slog.Logger) (*enrich.Endpoints, func(context.Context) error, []prometheus.Collector, error) {
+	tables := node.Tables
 	switch {
 	case cfg.Inventory != "":
 		inv, err := inventory.New(cfg.Inventory, cfg.ClusterName, tables, store,
-			inventory.WithLogger(log), inventory.WithInterval(cfg.InventoryInterval))
+			inventory.WithLogger(log), inventory.WithInterval(cfg.InventoryInterval), inventory.WithLocalNode(cfg.NodeName))
 		if err != nil {
 			return nil, nil, nil, fmt.Errorf("--%s: %w", flagInventory, err)
 		}

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 
 	"github.com/foveanet/fovea/agent/dns"
+	"github.com/foveanet/fovea/agent/retina"
 	"github.com/foveanet/fovea/api/observer"
 	"github.com/foveanet/fovea/bpf"
 	"github.com/foveanet/fovea/model/intern"
@@ -47,4 +48,13 @@ func newSource(cfg Config, log *slog.Logger, tables *intern.Tables, l7 *dns.Pars
 		return nil, fmt.Errorf("load eBPF datapath: %w", err)
 	}
 	return src, nil
+}
+
+// retinaDatapath reads Retina's forward and drop series from the source,
+// when it is the eBPF datapath.
+func retinaDatapath(src Source) []retina.Option {
+	if dp, ok := src.(retina.Datapath); ok {
+		return []retina.Option{retina.WithDatapath(dp)}
+	}
+	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"runtime"
 
 	"github.com/foveanet/fovea/agent/dns"
+	"github.com/foveanet/fovea/agent/retina"
 	"github.com/foveanet/fovea/api/observer"
 	"github.com/foveanet/fovea/model/intern"
 )
@@ -17,3 +18,6 @@ import (
 func newSource(Config, *slog.Logger, *intern.Tables, *dns.Parser, *observer.AgentEvents, func()) (Source, error) {
 	return nil, fmt.Errorf("load packet source: no datapath for %s", runtime.GOOS)
 }
+
+// retinaDatapath is none: no datapath exists here yet.
+func retinaDatapath(Source) []retina.Option { return nil }

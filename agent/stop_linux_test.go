@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/foveanet/fovea/agent/capture"
 	"github.com/foveanet/fovea/api/server"
 )
 
@@ -24,8 +25,12 @@ func TestStopIsLogged(t *testing.T) {
 		Server: server.Config{SocketPath: filepath.Join(t.TempDir(), "hubble.sock")},
 	}
 	a, obs := unloadedAgent(t, cfg, log)
-	var err error
-	if a.srv, err = newServer(cfg, a.dp, obs, log); err != nil {
+	captures, err := capture.NewServer(capture.Config{Dir: t.TempDir(), MaxConcurrent: 1, MaxStoredBytes: 1 << 20, MaxDuration: time.Minute},
+		a.dp.node, a.enr.pods, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.srv, err = newServer(cfg, a.dp, obs, captures, log); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancelCause(context.Background())

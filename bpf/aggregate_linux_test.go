@@ -131,3 +131,18 @@ func TestAggregationConfig(t *testing.T) {
 		t.Error(`ParseAggregation("flow") accepted`)
 	}
 }
+
+// A SYN-ACK's report carries its handshake latency instead of a count, so
+// it stands for itself; what its entry absorbed goes into the next report.
+func TestAggregationSynAckStandsAlone(t *testing.T) {
+	s := newTestSource(t, Config{})
+	const ack = record.TCPAck
+	srv := func(flags uint16) []byte { return tcp4("10.25.0.2", "10.25.0.1", 80, 41000, flags) }
+	runAggSteps(t, s, []aggStep{
+		{"syn-ack", srv(record.TCPSyn | ack), 1},
+		{"ack", srv(ack), 0},
+		{"ack 2", srv(ack), 0},
+		{"retransmitted syn-ack", srv(record.TCPSyn | ack), 1},
+		{"psh: a new flag, counting the absorbed", srv(ack | record.TCPPsh), 3},
+	})
+}

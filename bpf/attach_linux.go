@@ -16,9 +16,10 @@ import (
 
 // attachment is the capture programs attached to one interface.
 type attachment struct {
-	name   string
-	role   role
-	detach func() error
+	name      string
+	role      role
+	encrypted bool
+	detach    func() error
 	// podNetns is the inode of the pod namespace behind a veth whose
 	// drops and retransmissions are reported, or 0.
 	podNetns uint32
@@ -27,15 +28,16 @@ type attachment struct {
 // attach hooks both directions of an interface in the role d decided,
 // preferring tcx links and falling back to tc clsact filters once the
 // kernel is found to lack tcx. Attaching an already attached interface
-// only follows a rename or a change of role. For a pod's veth, peerNsid
+// only follows a rename or a change of role. l3 selects the programs for a
+// device whose packets start at the IP header. For a pod's veth, peerNsid
 // (the id of the namespace holding its peer, -1 when none) selects the pod
 // namespace whose drops are reported too.
-func (s *Source) attach(index int, name string, d decision, peerNsid int) error {
+func (s *Source) attach(index int, name string, d decision, peerNsid int, l3 bool) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	r := d.role
 	if a, ok := s.attached[index]; ok {
-		if a.name != name || a.role != r {
+		if a.name != name || a.role != r || a.encrypted != d.encrypted {
 			if a.role != r {
 				s.log.Info("interface changed role", "iface", name, "ifindex", index, "role", r, "was", a.role, "reason", d.reason)
 				s.unwatchPodNetns(a.podNetns)
@@ -44,37 +46,42 @@ func (s *Source) attach(index int, name string, d decision, peerNsid int) error 
 					a.podNetns = s.watchPodNetns(name, peerNsid)
 				}
 			}
-			a.name, a.role = name, r
-			s.publishIface(index, name, r)
+			a.name, a.role, a.encrypted = name, r, d.encrypted
+			s.publishIface(index, name, r, d.encrypted)
 		}
 		return nil
 	}
 	// Published before attaching so the first packets already resolve.
-	s.publishIface(index, name, r)
+	s.publishIface(index, name, r, d.encrypted)
 	var (
 		detach func() error
 		err    error
 	)
+	ingress, egress := s.objs.CaptureIngress, s.objs.CaptureEgress
+	if l3 {
+		ingress, egress = s.objs.CaptureIngressL3, s.objs.CaptureEgressL3
+	}
 	if !s.useTC {
-		detach, err = s.attachTCX(index)
+		detach, err = s.attachTCX(index, ingress, egress)
 		if errors.Is(err, ebpf.ErrNotSupported) {
 			s.log.Info("kernel lacks tcx, attaching through tc clsact")
 			s.useTC = true
 		}
 	}
 	if s.useTC {
-		detach, err = attachTC(index, s.objs.CaptureIngress, s.objs.CaptureEgress)
+		detach, err = attachTC(index, ingress, egress)
 	}
 	if err != nil {
 		s.unpublishIface(index)
 		return fmt.Errorf("attach to %s: %w", name, err)
 	}
-	a := &attachment{name: name, role: r, detach: detach}
+	a := &attachment{name: name, role: r, encrypted: d.encrypted, detach: detach}
 	if r == roleEndpoint {
 		a.podNetns = s.watchPodNetns(name, peerNsid)
 	}
 	s.attached[index] = a
-	s.log.Info("capturing on interface", "iface", name, "ifindex", index, "role", r, "reason", d.reason, "tc", s.useTC)
+	s.log.Info("capturing on interface", "iface", name, "ifindex", index, "role", r, "reason", d.reason,
+		"encrypted", d.encrypted, "l3", l3, "tc", s.useTC)
 	if s.opts.attachHook != nil {
 		s.opts.attachHook(name, index, true)
 	}
@@ -86,15 +93,15 @@ func (s *Source) attach(index int, name string, d decision, peerNsid int) error 
 // and a program after it would miss the packet or see the node's address
 // where the pod's was. Both pass every packet on (TCX_NEXT), so the order
 // of the others is kept.
-func (s *Source) attachTCX(index int) (func() error, error) {
+func (s *Source) attachTCX(index int, ingress, egress *ebpf.Program) (func() error, error) {
 	in, err := link.AttachTCX(link.TCXOptions{
-		Interface: index, Program: s.objs.CaptureIngress, Attach: ebpf.AttachTCXIngress, Anchor: link.Head(),
+		Interface: index, Program: ingress, Attach: ebpf.AttachTCXIngress, Anchor: link.Head(),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("attach tcx ingress: %w", err)
 	}
 	out, err := link.AttachTCX(link.TCXOptions{
-		Interface: index, Program: s.objs.CaptureEgress, Attach: ebpf.AttachTCXEgress, Anchor: link.Head(),
+		Interface: index, Program: egress, Attach: ebpf.AttachTCXEgress, Anchor: link.Head(),
 	})
 	if err != nil {
 		_ = in.Close()
@@ -141,13 +148,13 @@ func (s *Source) detachAll() int {
 }
 
 // publishIface makes an interface known to the reader. Callers hold s.mu.
-func (s *Source) publishIface(index int, name string, r role) {
+func (s *Source) publishIface(index int, name string, r role, encrypted bool) {
 	key := strconv.Itoa(index) + "/" + name
 	ref := s.tables.Interfaces.Intern(key, func() *flowpb.NetworkInterface {
 		return &flowpb.NetworkInterface{Index: uint32(index), Name: name}
 	})
 	next := maps.Clone(*s.ifaces.Load())
-	next[uint32(index)] = ifaceInfo{role: r, ref: ref}
+	next[uint32(index)] = ifaceInfo{role: r, encrypted: encrypted, ref: ref}
 	s.ifaces.Store(&next)
 }
 

@@ -46,6 +46,7 @@ func BenchmarkProgram(b *testing.B) {
 		}
 		defer rd.Close()
 		rds[src.objs.CaptureIngress] = rd
+		rds[src.objs.CaptureEgress] = rd
 	}
 
 	tcp4 := ethFrame(0x0800, ipv4Packet("10.0.0.1", "10.0.0.2", 6, tcpSegment(40000, 80, record.TCPAck|record.TCPPsh)))
@@ -59,6 +60,11 @@ func BenchmarkProgram(b *testing.B) {
 	geneve4 := ethFrame(0x0800, ipv4Packet("172.30.0.1", "172.30.0.2", 17,
 		udpWith(51000, 6081, geneveHeader(0, 2, 0x6558, 1), tcp4)))
 	udp4 := ethFrame(0x0800, ipv4Packet("10.0.0.1", "10.0.0.2", 17, udpDatagram(40000, 5000)))
+	// A handshake's packets are always reported and update the connection
+	// table; the SYN-ACK's connection has seen its SYN.
+	syn4 := ethFrame(0x0800, ipv4Packet("10.0.0.3", "10.0.0.4", 6, tcpSegment(40001, 443, record.TCPSyn)))
+	synAck4 := ethFrame(0x0800, ipv4Packet("10.0.0.4", "10.0.0.3", 6, tcpSegment(443, 40001, record.TCPSyn|record.TCPAck)))
+	runProg(b, s.objs.CaptureEgress, syn4)
 	for _, bc := range []struct {
 		name  string
 		prog  *ebpf.Program
@@ -68,6 +74,9 @@ func BenchmarkProgram(b *testing.B) {
 		{"capture/tcp4-aggregated", s.objs.CaptureIngress, tcp4},
 		{"capture/udp6-ext-aggregated", s.objs.CaptureIngress, udp6ext},
 		{"capture/tcp4-every-packet", every.objs.CaptureIngress, tcp4},
+		// Egress reports also ask connection tracking whether the source
+		// was translated (untranslate): here it finds no connection.
+		{"capture-egress/tcp4-every-packet", every.objs.CaptureEgress, tcp4},
 		{"capture/udp6-ext-every-packet", every.objs.CaptureIngress, udp6ext},
 		{"capture/arp", s.objs.CaptureIngress, arp},
 		{"capture/udp4-dns-snippet", s.objs.CaptureIngress, dns4},
@@ -75,6 +84,8 @@ func BenchmarkProgram(b *testing.B) {
 		{"capture/vxlan4-tcp4-aggregated", s.objs.CaptureIngress, vxlan4},
 		{"capture/geneve4-tcp4-aggregated", s.objs.CaptureIngress, geneve4},
 		{"capture/vxlan4-tcp4-every-packet", every.objs.CaptureIngress, vxlan4},
+		{"capture-egress/tcp4-syn", s.objs.CaptureEgress, syn4},
+		{"capture/tcp4-syn-ack", s.objs.CaptureIngress, synAck4},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			const repeat = 10000

@@ -86,7 +86,9 @@ const (
 	captureMapReserveFailures      = "reserve_failures"
 	captureMapSnippetBuf           = "snippet_buf"
 	captureProgCaptureEgress       = "capture_egress"
+	captureProgCaptureEgressL3     = "capture_egress_l3"
 	captureProgCaptureIngress      = "capture_ingress"
+	captureProgCaptureIngressL3    = "capture_ingress_l3"
 	captureVarAggregation          = "aggregation"
 	captureVarReportIntervalNs     = "report_interval_ns"
 	captureVarSampleRate           = "sample_rate"
@@ -138,8 +140,10 @@ type captureSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type captureProgramSpecs struct {
-	CaptureEgress  *ebpf.ProgramSpec `ebpf:"capture_egress"`
-	CaptureIngress *ebpf.ProgramSpec `ebpf:"capture_ingress"`
+	CaptureEgress    *ebpf.ProgramSpec `ebpf:"capture_egress"`
+	CaptureEgressL3  *ebpf.ProgramSpec `ebpf:"capture_egress_l3"`
+	CaptureIngress   *ebpf.ProgramSpec `ebpf:"capture_ingress"`
+	CaptureIngressL3 *ebpf.ProgramSpec `ebpf:"capture_ingress_l3"`
 }
 
 // captureMapSpecs contains maps before they are loaded into the kernel.
@@ -229,14 +233,18 @@ type captureVariables struct {
 //
 // It can be passed to loadCaptureObjects or ebpf.CollectionSpec.LoadAndAssign.
 type capturePrograms struct {
-	CaptureEgress  *ebpf.Program `ebpf:"capture_egress"`
-	CaptureIngress *ebpf.Program `ebpf:"capture_ingress"`
+	CaptureEgress    *ebpf.Program `ebpf:"capture_egress"`
+	CaptureEgressL3  *ebpf.Program `ebpf:"capture_egress_l3"`
+	CaptureIngress   *ebpf.Program `ebpf:"capture_ingress"`
+	CaptureIngressL3 *ebpf.Program `ebpf:"capture_ingress_l3"`
 }
 
 func (p *capturePrograms) Close() error {
 	return _CaptureClose(
 		p.CaptureEgress,
+		p.CaptureEgressL3,
 		p.CaptureIngress,
+		p.CaptureIngressL3,
 	)
 }
 

@@ -7,8 +7,9 @@ type linkFacts struct {
 	// veth: the link is one end of a veth pair; peerElsewhere: its peer
 	// is in another network namespace.
 	veth, peerElsewhere bool
-	// tunnel: the link encapsulates (VXLAN, Geneve, IP-in-IP).
-	tunnel bool
+	// tunnel: the link encapsulates (VXLAN, Geneve, IP-in-IP, WireGuard,
+	// IPsec); encrypted: what it carries is encrypted on the wire.
+	tunnel, encrypted bool
 	// defaultRoute: a default route leaves through the link.
 	defaultRoute bool
 	// subnetAddr: the link has a global address on a subnet (a prefix
@@ -25,6 +26,8 @@ type linkFacts struct {
 type decision struct {
 	capture bool
 	role    role
+	// encrypted: the interface's packets leave the node encrypted.
+	encrypted bool
 	// reason says why, for the log.
 	reason string
 }
@@ -38,6 +41,8 @@ func classify(f linkFacts) decision {
 	switch {
 	case f.defaultRoute:
 		return decision{capture: true, role: roleNetwork, reason: "default route"}
+	case f.tunnel && f.encrypted:
+		return decision{capture: true, role: roleOverlay, encrypted: true, reason: "encrypting tunnel device"}
 	case f.tunnel:
 		return decision{capture: true, role: roleOverlay, reason: "tunnel device"}
 	case !f.veth:

@@ -25,10 +25,11 @@ func TestClassify(t *testing.T) {
 		{"NIC in the uplink bridge", linkFacts{veth: true, peerElsewhere: true, uplinkPort: true}, false, roleNetwork},
 		{"cilium_host/cilium_net pair", linkFacts{veth: true}, false, roleNetwork},
 		{"flannel.1, vxlan.calico, cilium_vxlan, genev_sys_6081", linkFacts{tunnel: true}, true, roleOverlay},
+		{"wireguard.cali, cilium_wg0", linkFacts{tunnel: true, encrypted: true}, true, roleOverlay},
 		{"bond or second NIC without the default route", linkFacts{}, false, roleNetwork},
 	} {
 		d := classify(tc.facts)
-		if d.capture != tc.capture || d.role != tc.role || d.reason == "" {
+		if d.capture != tc.capture || d.role != tc.role || d.reason == "" || d.encrypted != tc.facts.encrypted {
 			t.Errorf("%s: %+v, want capture %v role %v and a reason", tc.name, d, tc.capture, tc.role)
 		}
 	}

@@ -1,6 +1,8 @@
 package bpf
 
 import (
+	"time"
+
 	flowpb "github.com/cilium/cilium/api/v1/flow"
 
 	"github.com/foveanet/fovea/model/intern"
@@ -50,6 +52,7 @@ func (ev *KernelEvent) fillRecord(rec *record.Record, bootToUnix int64, r role, 
 	if ev.Packets > 1 {
 		rec.Count = ev.Packets
 	}
+	rec.Detail = uint32(ev.Handshake / time.Microsecond)
 	rec.SetAddrs(ev.Src, ev.Dst)
 	if ev.ReplyKnown {
 		rec.SetReply(ev.Reply)
@@ -81,8 +84,11 @@ func (ev *KernelEvent) fillDrop(rec *record.Record, bootToUnix int64, iface inte
 	rec.Verdict = uint8(flowpb.Verdict_DROPPED)
 	rec.ObsPoint = uint8(flowpb.TraceObservationPoint_UNKNOWN_POINT)
 	rec.DropReason = uint16(hubble)
-	rec.KernelDropReason = ev.DropReason
+	rec.Detail = ev.DropReason
 	rec.Ext = nameRef
+	if ev.Dir == Egress {
+		rec.Flags |= record.FlagSent
+	}
 }
 
 // fillRetransmit writes a KindRetransmit event into rec as a trace from the

@@ -3,6 +3,7 @@ package bpf
 import (
 	"net/netip"
 	"testing"
+	"time"
 
 	flowpb "github.com/cilium/cilium/api/v1/flow"
 
@@ -45,6 +46,14 @@ func TestFillRecord(t *testing.T) {
 	}
 	if reply, known := rec.Reply(); !reply || !known {
 		t.Fatalf("tcp reply = %v, %v", reply, known)
+	}
+
+	// A SYN-ACK's handshake latency travels in the record's Detail.
+	synAck := tcp
+	synAck.TCPFlags, synAck.Handshake = record.TCPSyn|record.TCPAck, 1234*time.Microsecond
+	synAck.fillRecord(&rec, 0, roleNetwork, 9)
+	if rec.Handshake() != 1234*time.Microsecond || rec.Count != 0 {
+		t.Fatalf("syn-ack record: handshake %v, count %d", rec.Handshake(), rec.Count)
 	}
 
 	icmp := base

@@ -17,18 +17,22 @@ const fwdSlots = 4096
 // one direction since it attached there.
 type ForwardCount struct {
 	Interface string
-	Dir       Direction
-	Packets   uint64
-	Bytes     uint64
+	// Network says the interface faces the network (its role is
+	// network): its packets are the node's traffic, each counted once,
+	// where a pod's packet is also counted on its veth.
+	Network bool
+	Dir     Direction
+	Packets uint64
+	Bytes   uint64
 }
 
 // ForwardCounts sums the per-CPU counters of every attached interface.
 // Interfaces that saw no packet yet are left out.
 func (s *Source) ForwardCounts() ([]ForwardCount, error) {
 	s.mu.Lock()
-	names := make(map[uint32]string, len(s.attached))
+	names := make(map[uint32]counted, len(s.attached))
 	for index, a := range s.attached {
-		names[uint32(index)] = a.name
+		names[uint32(index)] = counted{a.name, a.role == roleNetwork}
 	}
 	s.mu.Unlock()
 
@@ -37,7 +41,7 @@ func (s *Source) ForwardCounts() ([]ForwardCount, error) {
 		perCPU []captureFwdVal
 		out    []ForwardCount
 	)
-	for index, name := range names {
+	for index, a := range names {
 		if index >= fwdSlots {
 			continue
 		}
@@ -45,20 +49,20 @@ func (s *Source) ForwardCounts() ([]ForwardCount, error) {
 			if err := s.objs.ForwardSlots.Lookup(fwdSlot(index, d), &perCPU); err != nil {
 				return nil, fmt.Errorf("look up forward_slots: %w", err)
 			}
-			if c := sumForward(name, d, perCPU); c.Packets > 0 {
+			if c := sumForward(a, d, perCPU); c.Packets > 0 {
 				out = append(out, c)
 			}
 		}
 	}
 	it := s.objs.ForwardCounters.Iterate()
 	for it.Next(&key, &perCPU) {
-		name, ok := names[key.Ifindex]
+		a, ok := names[key.Ifindex]
 		if !ok || key.Dir > uint32(Egress) {
 			// Detached while being read, or a new attachment's first
 			// packets arriving before its name was recorded.
 			continue
 		}
-		out = append(out, sumForward(name, Direction(key.Dir), perCPU))
+		out = append(out, sumForward(a, Direction(key.Dir), perCPU))
 	}
 	if err := it.Err(); err != nil {
 		return nil, fmt.Errorf("iterate forward_counters: %w", err)
@@ -68,8 +72,15 @@ func (s *Source) ForwardCounts() ([]ForwardCount, error) {
 
 func fwdSlot(index uint32, d Direction) uint32 { return index*2 + uint32(d) }
 
-func sumForward(name string, d Direction, perCPU []captureFwdVal) ForwardCount {
-	c := ForwardCount{Interface: name, Dir: d}
+// counted is what a forward count says of its interface, copied under the
+// source's lock.
+type counted struct {
+	name    string
+	network bool
+}
+
+func sumForward(a counted, d Direction, perCPU []captureFwdVal) ForwardCount {
+	c := ForwardCount{Interface: a.name, Network: a.network, Dir: d}
 	for _, v := range perCPU {
 		c.Packets += v.Packets
 		c.Bytes += v.Bytes

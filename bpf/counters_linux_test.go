@@ -87,7 +87,7 @@ func testForwardCounters(t *testing.T) {
 		if err := c.src.objs.ForwardSlots.Lookup(fwdSlot(uint32(ifc.Index), d), &perCPU); err != nil {
 			t.Fatalf("look up forward_slots: %v", err)
 		}
-		if left := sumForward(hostIf, d, perCPU); left.Packets != 0 || left.Bytes != 0 {
+		if left := sumForward(counted{name: hostIf}, d, perCPU); left.Packets != 0 || left.Bytes != 0 {
 			t.Errorf("counters %+v left after detaching", left)
 		}
 	}
@@ -106,6 +106,9 @@ func forwardCounts(t *testing.T, s *Source) map[Direction]ForwardCount {
 	for _, fc := range counts {
 		if fc.Interface != hostIf {
 			t.Errorf("counts for %q, captured only %q", fc.Interface, hostIf)
+		}
+		if fc.Network {
+			t.Errorf("counts %+v of a pod's veth say it faces the network", fc)
 		}
 		out[fc.Dir] = fc
 	}

@@ -155,7 +155,7 @@ func (p *benchPair) ingressPackets(b *testing.B) uint64 {
 	if err := p.src.objs.ForwardSlots.Lookup(fwdSlot(uint32(idx), Ingress), &perCPU); err != nil {
 		b.Fatalf("look up forward_slots: %v", err)
 	}
-	return sumForward(benchIfB, Ingress, perCPU).Packets
+	return sumForward(counted{name: benchIfB}, Ingress, perCPU).Packets
 }
 
 // BenchmarkDatapath measures what the capture programs cost the traffic

@@ -7,17 +7,21 @@ import (
 
 // DropCount is how many packets the kernel dropped for one reason on one
 // interface ("" when the drop happened off the captured interfaces, e.g. in
-// a socket), as the source reported them.
+// a socket) in one direction, as the source reported them.
 type DropCount struct {
 	Reason    string // the kernel's skb_drop_reason name
 	Interface string
-	Packets   uint64
-	Bytes     uint64
+	// Dir is Ingress for packets a device had received (from the network,
+	// a pod or a tunnel), Egress for packets a local socket had sent.
+	Dir     Direction
+	Packets uint64
+	Bytes   uint64
 }
 
 type dropKey struct {
 	reason uint32
 	iface  string
+	dir    Direction
 }
 
 // dropCounter totals the drops the source reports. Every drop is an event
@@ -29,23 +33,23 @@ type dropCounter struct {
 	counts map[dropKey]*DropCount
 }
 
-func (d *dropCounter) add(reason uint32, name, iface string, bytes uint32) {
+func (d *dropCounter) add(reason uint32, name, iface string, dir Direction, bytes uint32) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	k := dropKey{reason, iface}
+	k := dropKey{reason, iface, dir}
 	c := d.counts[k]
 	if c == nil {
 		if d.counts == nil {
 			d.counts = map[dropKey]*DropCount{}
 		}
-		c = &DropCount{Reason: name, Interface: iface}
+		c = &DropCount{Reason: name, Interface: iface, Dir: dir}
 		d.counts[k] = c
 	}
 	c.Packets++
 	c.Bytes += uint64(bytes)
 }
 
-// snapshot returns the counts sorted by reason, then interface.
+// snapshot returns the counts sorted by reason, interface and direction.
 func (d *dropCounter) snapshot() []DropCount {
 	d.mu.Lock()
 	out := make([]DropCount, 0, len(d.counts))
@@ -57,7 +61,10 @@ func (d *dropCounter) snapshot() []DropCount {
 		if out[i].Reason != out[j].Reason {
 			return out[i].Reason < out[j].Reason
 		}
-		return out[i].Interface < out[j].Interface
+		if out[i].Interface != out[j].Interface {
+			return out[i].Interface < out[j].Interface
+		}
+		return out[i].Dir < out[j].Dir
 	})
 	return out
 }

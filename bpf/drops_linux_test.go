@@ -75,6 +75,10 @@ func testDrops(t *testing.T, podNS string) {
 	defer func() {
 		_ = exec.Command("iptables", "-D", "INPUT", "-p", "tcp", "--dport", "7001", "-j", "DROP").Run()
 	}()
+	sh(t, "iptables", "-A", "OUTPUT", "-p", "udp", "--dport", "7007", "-j", "DROP")
+	defer func() {
+		_ = exec.Command("iptables", "-D", "OUTPUT", "-p", "udp", "--dport", "7007", "-j", "DROP").Run()
+	}()
 
 	c := startCapture(t, Config{Interfaces: []string{hostIf}})
 	c.waitHook(t, hostIf+":true", 5*time.Second)
@@ -102,6 +106,11 @@ func testDrops(t *testing.T, podNS string) {
 	// A VXLAN packet no socket takes in the pod: the drop is the inner
 	// packet's, as on a node whose tunnel endpoint is down.
 	sendVXLAN(t, podIPv4, ipv4Packet("10.244.1.10", "10.244.2.20", record.ProtoTCP, tcpSegment(40000, 7006, record.TCPSyn)))
+	// A packet the node's own socket sends, dropped on its way out.
+	if conn, err := net.Dial("udp", net.JoinHostPort(podIPv4, "7007")); err == nil {
+		_, _ = conn.Write([]byte("x"))
+		conn.Close()
+	}
 
 	for _, w := range []struct {
 		name     string
@@ -114,13 +123,16 @@ func testDrops(t *testing.T, podNS string) {
 		// inPod: dropped in the pod's namespace, whose interfaces are
 		// not the source's.
 		inPod bool
+		// sent: a local socket sent the packet, which no capture saw.
+		sent bool
 	}{
-		{"netfilter", pod4, host4, record.ProtoTCP, 7001, record.TCPSyn, "NETFILTER_DROP", flowpb.DropReason_POLICY_DENIED, false},
-		{"tcp no socket", pod4, host4, record.ProtoTCP, 7002, record.TCPSyn, "NO_SOCKET", flowpb.DropReason_SOCKET_LOOKUP_FAILED, false},
-		{"udp4 no socket", pod4, host4, record.ProtoUDP, 7003, 0, "NO_SOCKET", flowpb.DropReason_SOCKET_LOOKUP_FAILED, false},
-		{"udp6 no socket", pod6, host6, record.ProtoUDP, 7003, 0, "NO_SOCKET", flowpb.DropReason_SOCKET_LOOKUP_FAILED, false},
-		{"no socket in the pod", host4, pod4, record.ProtoTCP, 7004, record.TCPSyn, "NO_SOCKET", flowpb.DropReason_SOCKET_LOOKUP_FAILED, true},
-		{"tunnelled", netip.MustParseAddr("10.244.1.10"), netip.MustParseAddr("10.244.2.20"), record.ProtoTCP, 7006, record.TCPSyn, "NO_SOCKET", flowpb.DropReason_SOCKET_LOOKUP_FAILED, true},
+		{"netfilter", pod4, host4, record.ProtoTCP, 7001, record.TCPSyn, "NETFILTER_DROP", flowpb.DropReason_POLICY_DENIED, false, false},
+		{"tcp no socket", pod4, host4, record.ProtoTCP, 7002, record.TCPSyn, "NO_SOCKET", flowpb.DropReason_SOCKET_LOOKUP_FAILED, false, false},
+		{"udp4 no socket", pod4, host4, record.ProtoUDP, 7003, 0, "NO_SOCKET", flowpb.DropReason_SOCKET_LOOKUP_FAILED, false, false},
+		{"udp6 no socket", pod6, host6, record.ProtoUDP, 7003, 0, "NO_SOCKET", flowpb.DropReason_SOCKET_LOOKUP_FAILED, false, false},
+		{"no socket in the pod", host4, pod4, record.ProtoTCP, 7004, record.TCPSyn, "NO_SOCKET", flowpb.DropReason_SOCKET_LOOKUP_FAILED, true, false},
+		{"tunnelled", netip.MustParseAddr("10.244.1.10"), netip.MustParseAddr("10.244.2.20"), record.ProtoTCP, 7006, record.TCPSyn, "NO_SOCKET", flowpb.DropReason_SOCKET_LOOKUP_FAILED, true, false},
+		{"sent", host4, pod4, record.ProtoUDP, 7007, 0, "NETFILTER_DROP", flowpb.DropReason_POLICY_DENIED, false, true},
 	} {
 		r := c.waitRecord(t, w.name, func(r *record.Record) bool {
 			return r.Kind == record.KindDrop && r.SrcAddr() == w.src && r.DstAddr() == w.dst &&
@@ -130,14 +142,20 @@ func testDrops(t *testing.T, podNS string) {
 			t.Errorf("%s: verdict %d reason %v, want DROPPED %v", w.name, r.Verdict, flowpb.DropReason(r.DropReason), w.hubble)
 		}
 		if names := c.tables.Names.Get(r.Ext); len(names) != 1 || names[0] != w.kernel {
-			t.Errorf("%s: kernel reason %v (code %d), want %s", w.name, names, r.KernelDropReason, w.kernel)
+			t.Errorf("%s: kernel reason %v (code %d), want %s", w.name, names, r.KernelDropReason(), w.kernel)
+		}
+		if sent := r.Flags&record.FlagSent != 0; sent != w.sent {
+			t.Errorf("%s: sent by a local socket %v, want %v", w.name, sent, w.sent)
+		}
+		if w.sent {
+			continue
 		}
 		// The capture program saw the dropped packet open its connection.
 		if reply, known := r.Reply(); !known || reply {
 			t.Errorf("%s: reply=%v known=%v, want a known request", w.name, reply, known)
 		}
-		if r.KernelDropReason == 0 || r.SrcPort == 0 {
-			t.Errorf("%s: kernel code %d, source port %d", w.name, r.KernelDropReason, r.SrcPort)
+		if r.KernelDropReason() == 0 || r.SrcPort == 0 {
+			t.Errorf("%s: kernel code %d, source port %d", w.name, r.KernelDropReason(), r.SrcPort)
 		}
 		wantIf := hostIf
 		if w.inPod {
@@ -156,6 +174,10 @@ func testDrops(t *testing.T, podNS string) {
 		}
 		totals[d.Reason+"@"+d.Interface] += d.Packets
 		totals[d.Reason] += d.Packets
+		totals[d.Reason+"/"+d.Dir.String()] += d.Packets
+	}
+	if totals["NETFILTER_DROP/egress"] < 1 || totals["NO_SOCKET/egress"] != 0 {
+		t.Errorf("drop counts %v: want the sent packet's NETFILTER_DROP egress, every NO_SOCKET ingress", c.src.DropCounts())
 	}
 	if totals["NETFILTER_DROP@"+hostIf] < 1 || totals["NO_SOCKET"] < 5 {
 		t.Errorf("drop counts %v: want NETFILTER_DROP on %s and five NO_SOCKET", c.src.DropCounts(), hostIf)
@@ -327,7 +349,7 @@ func testUnspecifiedDrops(t *testing.T, podNS string) {
 		send(t)
 		r := c.waitRecord(t, "multicast no one listens to", ours)
 		if names := c.tables.Names.Get(r.Ext); len(names) != 1 || names[0] != unspecifiedReason {
-			t.Errorf("kernel reason %v (code %d), want %s", names, r.KernelDropReason, unspecifiedReason)
+			t.Errorf("kernel reason %v (code %d), want %s", names, r.KernelDropReason(), unspecifiedReason)
 		}
 		if r.Verdict != uint8(flowpb.Verdict_DROPPED) || flowpb.DropReason(r.DropReason) != flowpb.DropReason_DROP_REASON_UNKNOWN {
 			t.Errorf("verdict %d reason %v, want DROPPED DROP_REASON_UNKNOWN", r.Verdict, flowpb.DropReason(r.DropReason))

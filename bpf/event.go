@@ -3,7 +3,10 @@ package bpf
 import (
 	"fmt"
 	"net/netip"
+	"time"
 	"unsafe"
+
+	"github.com/foveanet/fovea/model/record"
 )
 
 // EventSize is the size of one raw event (struct event in c/capture.h). A
@@ -48,6 +51,10 @@ const (
 	evKnownFlags = evL4 | evReplyKnown | evReply | evKindFlags | evPodNS | evWire
 )
 
+// synAck are the flags of a SYN-ACK, whose packet event carries its
+// handshake latency where others carry their packet count.
+const synAck = record.TCPSyn | record.TCPAck
+
 // Aggregation modes of the capture program (AGG_* in c/aggregate.h).
 const (
 	aggNone       = 0
@@ -84,8 +91,13 @@ type KernelEvent struct {
 	Len uint32
 	// Packets is how many packets a KindPacket or KindSnippet event stands
 	// for: the reported one and those aggregation counted since the
-	// connection's previous report. At least 1.
+	// connection's previous report. At least 1; always 1 for a TCP SYN-ACK,
+	// whose event carries Handshake instead.
 	Packets uint32
+	// Handshake is, for a KindPacket or KindSnippet event of a TCP
+	// SYN-ACK, the time since the capture program saw its connection's
+	// latest SYN (microsecond resolution); zero when it saw none.
+	Handshake time.Duration
 	// Proto is the IANA protocol number following the IP header(s).
 	Proto uint8
 	// HasL4 says SrcPort/DstPort, TCPFlags or ICMPType/ICMPCode were parsed;
@@ -136,7 +148,8 @@ func Decode(raw []byte) (KernelEvent, error) {
 		ICMPCode: ce.IcmpCode,
 	}
 	// bpf2go names the union after its first member, reason: it is the
-	// drop reason of a drop and the packet count of a packet event.
+	// drop reason of a drop, the handshake latency of a SYN-ACK and the
+	// packet count of another packet event.
 	last := ce.Reason
 	switch ce.Family {
 	case 4:
@@ -194,7 +207,11 @@ func Decode(raw []byte) (KernelEvent, error) {
 			return KernelEvent{}, fmt.Errorf("decode event: drop reason %d on an event that is no drop", last)
 		}
 	default:
-		ev.Packets = max(last, 1)
+		if ce.Proto == record.ProtoTCP && flags&evL4 != 0 && ev.TCPFlags&synAck == synAck {
+			ev.Packets, ev.Handshake = 1, time.Duration(last)*time.Microsecond
+		} else {
+			ev.Packets = max(last, 1)
+		}
 	}
 	if flags&evPodNS != 0 && ev.Kind != KindDrop && ev.Kind != KindRetransmit {
 		return KernelEvent{}, fmt.Errorf("decode event: flags %#x place a packet event in a pod namespace", flags)

@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"reflect"
 	"testing"
+	"time"
 	"unsafe"
 
 	"github.com/foveanet/fovea/model/record"
@@ -60,6 +61,18 @@ func TestDecode(t *testing.T) {
 		t.Fatalf("Decode v6: %+v", ev)
 	}
 
+	// The last word is a SYN-ACK's handshake latency, another packet
+	// event's count.
+	synAck := testEvent(4, 0, evL4, v4s, v4d)
+	synAck.TcpFlags, synAck.Reason = record.TCPSyn|record.TCPAck, 1500
+	if ev, err = Decode(eventBytes(synAck)); err != nil || ev.Handshake != 1500*time.Microsecond || ev.Packets != 1 {
+		t.Fatalf("Decode SYN-ACK: %+v, %v", ev, err)
+	}
+	synAck.TcpFlags = record.TCPAck
+	if ev, err = Decode(eventBytes(synAck)); err != nil || ev.Handshake != 0 || ev.Packets != 1500 {
+		t.Fatalf("Decode ACK: %+v, %v", ev, err)
+	}
+
 	drop := testEvent(4, 0, evL4|evDrop, v4s, v4d)
 	drop.Reason = 12
 	if ev, err = Decode(eventBytes(drop)); err != nil || ev.Kind != KindDrop || ev.DropReason != 12 || !ev.HasL4 {
@@ -75,7 +88,7 @@ func TestDecode(t *testing.T) {
 
 	// An aggregated report's last word counts the packets it stands for.
 	agg := testEvent(4, 0, evL4|evReplyKnown, v4s, v4d)
-	agg.Reason = 5
+	agg.TcpFlags, agg.Reason = record.TCPAck|record.TCPPsh, 5
 	if ev, err = Decode(eventBytes(agg)); err != nil || ev.Kind != KindPacket || ev.Packets != 5 || ev.DropReason != 0 {
 		t.Fatalf("Decode aggregated report: %+v, %v", ev, err)
 	}

@@ -133,20 +133,30 @@ func (s *Source) consider(l netlink.Link, defaultRoute map[int]bool) {
 		s.detach(attrs.Index, false)
 		return
 	}
-	// The program parses from an Ethernet header; L3 devices have none.
-	if attrs.EncapType != "ether" {
-		s.log.Info("not capturing on interface without Ethernet framing", "iface", attrs.Name, "encap", attrs.EncapType)
+	l3 := l3Framings[attrs.EncapType]
+	if attrs.EncapType != "ether" && !l3 {
+		s.log.Info("not capturing on interface whose framing the programs cannot parse", "iface", attrs.Name, "encap", attrs.EncapType)
 		return
 	}
-	if err := s.attach(attrs.Index, attrs.Name, d, attrs.NetNsID); err != nil {
+	if err := s.attach(attrs.Index, attrs.Name, d, attrs.NetNsID, l3); err != nil {
 		s.log.Error("capture attach failed", "iface", attrs.Name, "ifindex", attrs.Index, "err", err)
 	}
 }
 
 // tunnelLinkTypes are the link types of tunnel devices, whatever their
-// names: flannel.1, vxlan.calico and cilium_vxlan are "vxlan",
-// genev_sys_6081 "geneve", tunl0 "ipip".
-var tunnelLinkTypes = map[string]bool{"vxlan": true, "geneve": true, "ipip": true, "sit": true, "ip6tnl": true}
+// names, and whether they encrypt: flannel.1, vxlan.calico and
+// cilium_vxlan are "vxlan", genev_sys_6081 "geneve", tunl0 "ipip",
+// wireguard.cali and cilium_wg0 "wireguard", IPsec interfaces "xfrm".
+var tunnelLinkTypes = map[string]struct{ encrypted bool }{
+	"vxlan": {}, "geneve": {}, "ipip": {}, "sit": {}, "ip6tnl": {},
+	"wireguard": {encrypted: true}, "xfrm": {encrypted: true},
+}
+
+// l3Framings are the encapsulation types (netlink's names for ARPHRD_*)
+// of devices whose packets start at the IP header: TUN and WireGuard
+// ("none"), IP-in-IP, SIT, ip6tnl and GRE. They get the capture programs
+// that parse from there.
+var l3Framings = map[string]bool{"none": true, "ipip": true, "sit": true, "tunnel6": true, "gre": true}
 
 // linkFacts reads what classify needs to know about l.
 func (s *Source) linkFacts(l netlink.Link, defaultRoute map[int]bool) linkFacts {
@@ -154,10 +164,11 @@ func (s *Source) linkFacts(l netlink.Link, defaultRoute map[int]bool) linkFacts 
 	f := linkFacts{
 		name:         attrs.Name,
 		veth:         l.Type() == "veth",
-		tunnel:       tunnelLinkTypes[l.Type()],
 		defaultRoute: defaultRoute[attrs.Index],
 		uplinkPort:   attrs.MasterIndex > 0 && defaultRoute[attrs.MasterIndex],
 	}
+	t, tunnel := tunnelLinkTypes[l.Type()]
+	f.tunnel, f.encrypted = tunnel, t.encrypted
 	f.peerElsewhere = f.veth && attrs.NetNsID >= 0
 	if f.veth && !f.defaultRoute {
 		addrs, err := netlink.AddrList(l, netlink.FAMILY_ALL)

@@ -96,7 +96,15 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 			ch <- prometheus.MustNewConstMetric(descForwardBytes, prometheus.CounterValue, float64(fc.Bytes), fc.Dir.String(), fc.Interface)
 		}
 	}
-	for _, d := range c.s.DropCounts() {
+	// The series have no direction: the counts of both are summed. The
+	// snapshot lists a reason and interface's directions side by side.
+	counts := c.s.DropCounts()
+	for i := 0; i < len(counts); {
+		d := counts[i]
+		for i++; i < len(counts) && counts[i].Reason == d.Reason && counts[i].Interface == d.Interface; i++ {
+			d.Packets += counts[i].Packets
+			d.Bytes += counts[i].Bytes
+		}
 		ch <- prometheus.MustNewConstMetric(descDropPackets, prometheus.CounterValue, float64(d.Packets), d.Reason, d.Interface)
 		ch <- prometheus.MustNewConstMetric(descDropBytes, prometheus.CounterValue, float64(d.Bytes), d.Reason, d.Interface)
 	}

@@ -19,12 +19,20 @@ import (
 var netnsDirs = []string{"/run/netns", "/var/run/netns"}
 
 // peerNetnsInode finds the inode of the namespace holding a veth's peer.
-// The link names that namespace only by its id relative to ours (nsid), so
-// each pinned namespace is asked for its id until one matches. It returns
-// false when none does (the peer is in our namespace, or not pinned).
+// It returns false when none does (the peer is in our namespace, or not
+// pinned).
 func peerNetnsInode(nsid int) (uint32, bool, error) {
+	_, ino, ok, err := pinnedNetns(nsid)
+	return ino, ok, err
+}
+
+// pinnedNetns finds the pinned namespace whose id relative to ours is nsid:
+// a link names its peer's namespace only by that id, so each pinned
+// namespace is asked for its id until one matches. It returns the pin's
+// path and the namespace's inode, or false when none matches.
+func pinnedNetns(nsid int) (string, uint32, bool, error) {
 	if nsid < 0 {
-		return 0, false, nil
+		return "", 0, false, nil
 	}
 	seen := make(map[uint64]bool)
 	for _, dir := range netnsDirs {
@@ -33,16 +41,16 @@ func peerNetnsInode(nsid int) (uint32, bool, error) {
 			continue
 		}
 		if err != nil {
-			return 0, false, fmt.Errorf("list %s: %w", dir, err)
+			return "", 0, false, fmt.Errorf("list %s: %w", dir, err)
 		}
 		for _, e := range entries {
-			ino, ok := netnsWithID(filepath.Join(dir, e.Name()), nsid, seen)
-			if ok {
-				return ino, true, nil
+			path := filepath.Join(dir, e.Name())
+			if ino, ok := netnsWithID(path, nsid, seen); ok {
+				return path, ino, true, nil
 			}
 		}
 	}
-	return 0, false, nil
+	return "", 0, false, nil
 }
 
 // netnsWithID returns the inode of the namespace pinned at path if its id

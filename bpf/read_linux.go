@@ -98,7 +98,7 @@ func (s *Source) handle(raw []byte, rec, l7 *record.Record, emit func(*record.Re
 		// Drops happen on any device, or none; name the interface only
 		// when it is one the source captures on.
 		ev.fillDrop(rec, s.bootToUnix, info.ref, s.dropNames.hubble(ev.DropReason), s.dropNameRef(ev.DropReason))
-		s.drops.add(ev.DropReason, s.dropNames.name(ev.DropReason), s.tables.Interfaces.Get(info.ref).GetName(), ev.Len)
+		s.drops.add(ev.DropReason, s.dropNames.name(ev.DropReason), s.tables.Interfaces.Get(info.ref).GetName(), ev.Dir, ev.Len)
 	case KindRetransmit:
 		s.retransmissions.Add(1)
 		ev.fillRetransmit(rec, s.bootToUnix, 0)
@@ -109,6 +109,9 @@ func (s *Source) handle(raw []byte, rec, l7 *record.Record, emit func(*record.Re
 			return
 		}
 		ev.fillRecord(rec, s.bootToUnix, info.role, info.ref)
+		if info.encrypted {
+			rec.Flags |= record.FlagEncrypted
+		}
 		switch {
 		case !ev.HasWire:
 		case ev.Wire.Kind == WireSNAT:

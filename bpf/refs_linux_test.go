@@ -24,8 +24,8 @@ func TestSourceKeepsItsInternRefs(t *testing.T) {
 		}
 	}
 	s.mu.Lock()
-	s.publishIface(1001, "kept0", roleEndpoint)
-	s.publishIface(1002, "gone0", roleEndpoint)
+	s.publishIface(1001, "kept0", roleEndpoint, false)
+	s.publishIface(1002, "gone0", roleEndpoint, false)
 	kept, gone := (*s.ifaces.Load())[1001].ref, (*s.ifaces.Load())[1002].ref
 	s.unpublishIface(1002)
 	s.mu.Unlock()

@@ -63,7 +63,9 @@ type Source struct {
 // ifaceInfo is what decoding an event needs to know about its interface.
 type ifaceInfo struct {
 	role role
-	ref  intern.Ref
+	// encrypted: the interface encrypts what it carries (WireGuard).
+	encrypted bool
+	ref       intern.Ref
 }
 
 // DropCounts returns the drops reported so far, by kernel reason and

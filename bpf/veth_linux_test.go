@@ -96,7 +96,9 @@ func runVethChild(t *testing.T, podNS string) {
 	t.Run("snippets", testSnippets)
 	t.Run("forward counters", testForwardCounters)
 	t.Run("coexistence", testCoexistence)
+	t.Run("l3 device", testL3Device)
 	t.Run("masquerade", func(t *testing.T) { testMasquerade(t, podNS) })
+	t.Run("packet socket", testPacketSocket)
 	for _, mode := range []struct {
 		name    string
 		forceTC bool

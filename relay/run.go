@@ -8,7 +8,9 @@ import (
 
 	peerpb "github.com/cilium/cilium/api/v1/peer"
 	"golang.org/x/sync/errgroup"
+	"google.golang.org/grpc"
 
+	"github.com/foveanet/fovea/api/capture/capturepb"
 	"github.com/foveanet/fovea/api/kubeclient"
 	"github.com/foveanet/fovea/api/metrics"
 	"github.com/foveanet/fovea/api/server"
@@ -35,8 +37,10 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		return err
 	}
 	// The relay serves no peer service of its own, as in Hubble.
+	captures := NewCaptureServer(pool, log.With("component", "capture"))
 	srv, err := server.New(cfg.Server, log, obs, peerpb.UnimplementedPeerServer{},
-		server.WithVersionHeader(VersionHeader, cfg.Version), server.WithGRPCOptions(ServerOptions()...))
+		server.WithVersionHeader(VersionHeader, cfg.Version), server.WithGRPCOptions(ServerOptions()...),
+		server.WithService(func(r grpc.ServiceRegistrar) { capturepb.RegisterCaptureServer(r, captures) }))
 	if err != nil {
 		return fmt.Errorf("create relay server: %w", err)
 	}

@@ -41,9 +41,17 @@ type Index struct {
 	// One map for pods and services, so a record's two addresses cost two
 	// lookups whatever they turn out to be.
 	addrs map[netip.Addr]addrEntry
+	// local are the pods of the node KeepLocalPods names.
+	local []LocalPod
+	// observed are the pods Retina's annotation selects.
+	observed map[podName]struct{}
 	// Pods and Services count what the index was built from, for metrics.
 	Pods, Services int
 }
+
+// podName is a pod's namespace and name; a struct, so that a lookup
+// builds no string.
+type podName struct{ namespace, name string }
 
 // Empty is an index that knows nothing.
 var Empty = &Index{}
@@ -53,6 +61,24 @@ type BuildOption func(*buildOptions)
 
 type buildOptions struct {
 	localNode, remoteNodes, kubeAPIServer []netip.Addr
+	// keepNode names the node whose pods the index keeps; keep says
+	// whether any are kept.
+	keepNode string
+	keep     bool
+}
+
+// LocalPod is a pod of the agent's node and its interned endpoint.
+type LocalPod struct {
+	Pod
+	Endpoint intern.Ref
+}
+
+// KeepLocalPods makes the index keep the pods of node, and those whose node
+// is not known, for LocalPods: what packet captures select from. Only one
+// node's pods are kept, so the index holds no more than that node's pod
+// limit beside its addresses.
+func KeepLocalPods(node string) BuildOption {
+	return func(o *buildOptions) { o.keepNode, o.keep = node, true }
 }
 
 // RemoteNodes labels addrs, the addresses of the cluster's other nodes,
@@ -94,8 +120,17 @@ func Build(tables *intern.Tables, pods []Pod, services []Service, opts ...BuildO
 	owner := make(map[netip.Addr]string, len(pods))
 	for i := range pods {
 		p := &pods[i]
+		if p.Observed {
+			if ix.observed == nil {
+				ix.observed = map[podName]struct{}{}
+			}
+			ix.observed[podName{p.Namespace, p.Name}] = struct{}{}
+		}
 		labels := p.IdentityLabels()
 		ref := tables.Endpoints.Intern(p.key(labels), p.Endpoint)
+		if o.keep && (p.Node == o.keepNode || p.Node == "") {
+			ix.local = append(ix.local, LocalPod{Pod: *p, Endpoint: ref})
+		}
 		for _, a := range p.IPs {
 			a = a.Unmap()
 			if prev, dup := owner[a]; dup {
@@ -173,6 +208,17 @@ type servicePort struct {
 	proto   uint8
 	backend bool
 	service intern.Ref
+}
+
+// LocalPods returns the pods KeepLocalPods kept, in the order Build got
+// them. The slice is shared: callers must not change it.
+func (ix *Index) LocalPods() []LocalPod { return ix.local }
+
+// Observed reports whether the pod namespace/name carries Retina's
+// ObserveAnnotation, itself or through its namespace.
+func (ix *Index) Observed(namespace, name string) bool {
+	_, ok := ix.observed[podName{namespace, name}]
+	return ok
 }
 
 // Endpoint returns the endpoint of the pod that has address a, or zero.

@@ -192,3 +192,50 @@ func TestBuildKubeAPIServer(t *testing.T) {
 		t.Errorf("a pod's address was relabelled %v", ep)
 	}
 }
+
+func TestKeepLocalPods(t *testing.T) {
+	tables := intern.NewTables()
+	pods := []Pod{
+		{Namespace: "prod", Name: "here", Node: "node1", IPs: []netip.Addr{netip.MustParseAddr("10.0.1.1")}},
+		{Namespace: "prod", Name: "there", Node: "node2", IPs: []netip.Addr{netip.MustParseAddr("10.0.2.1")}},
+		{Namespace: "prod", Name: "unplaced", IPs: []netip.Addr{netip.MustParseAddr("10.0.3.1")}},
+	}
+	ix, err := Build(tables, pods, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := ix.LocalPods(); len(got) != 0 {
+		t.Errorf("without KeepLocalPods the index kept %d pods", len(got))
+	}
+	ix, err = Build(tables, pods, nil, KeepLocalPods("node1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, p := range ix.LocalPods() {
+		names = append(names, p.Name)
+		if p.Endpoint != ix.Endpoint(p.IPs[0]) {
+			t.Errorf("pod %s keeps endpoint %d, its address resolves to %d", p.Name, p.Endpoint, ix.Endpoint(p.IPs[0]))
+		}
+	}
+	if want := []string{"here", "unplaced"}; !slices.Equal(names, want) {
+		t.Errorf("local pods %v, want %v", names, want)
+	}
+}
+
+func TestBuildObserved(t *testing.T) {
+	pods := []Pod{
+		{Namespace: "shop", Name: "a", IPs: []netip.Addr{netip.MustParseAddr("10.0.0.1")}, Observed: true},
+		{Namespace: "shop", Name: "b", IPs: []netip.Addr{netip.MustParseAddr("10.0.0.2")}},
+	}
+	ix, err := Build(intern.NewTables(), pods, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !ix.Observed("shop", "a") || ix.Observed("shop", "b") || ix.Observed("other", "a") || Empty.Observed("shop", "a") {
+		t.Error("Observed does not follow the pods' annotation")
+	}
+	if !Observes(map[string]string{"retina.sh": "observe"}) || Observes(map[string]string{"retina.sh": "ignore"}) || Observes(nil) {
+		t.Error("Observes does not read Retina's annotation")
+	}
+}

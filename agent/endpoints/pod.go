@@ -38,6 +38,21 @@ type Pod struct {
 	IPs []netip.Addr
 	// Workload is the pod's owner; the zero Workload means a bare pod.
 	Workload Workload
+	// Observed says the pod or its namespace carries Retina's
+	// ObserveAnnotation, which selects pods for Retina's adv_* series.
+	Observed bool
+}
+
+// Retina's annotation of the pods and namespaces whose pods its advanced
+// metrics observe, and its value.
+const (
+	ObserveAnnotation = "retina.sh"
+	ObserveValue      = "observe"
+)
+
+// Observes reports whether annotations carry Retina's ObserveAnnotation.
+func Observes(annotations map[string]string) bool {
+	return annotations[ObserveAnnotation] == ObserveValue
 }
 
 // IdentityLabels returns the pod's identity labels in Cilium's form

@@ -1,6 +1,8 @@
 package flowmetrics
 
 import (
+	"sync"
+
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -11,43 +13,111 @@ func (m *Metrics) FlowCollector() prometheus.Collector { return flowCollector{m}
 
 type flowCollector struct{ m *Metrics }
 
+// Describe announces every metric a handler can count, whether enabled or
+// not, since Apply may enable any of them after registration. A registry
+// tells descriptors apart by name, not by label names, so a metric is the
+// same one whatever labels its options add.
 func (c flowCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- lostDesc
-	for _, s := range c.m.stores {
-		ch <- s.desc
+	for _, d := range catalogue() {
+		ch <- d
 	}
 }
 
-// sample is a series' count as a scrape read it.
-type sample struct {
-	desc  *prometheus.Desc
-	se    *series
-	count uint64
-}
+// catalogue describes every handler's metrics, with the labels they have
+// without options.
+var catalogue = sync.OnceValue(func() []*prometheus.Desc {
+	var cfg Config
+	for _, k := range handlerKinds {
+		cfg.Metrics = append(cfg.Metrics, MetricConfig{Name: k.name})
+	}
+	// Every handler compiles without options.
+	hs, _ := compile(cfg, 1)
+	var descs []*prometheus.Desc
+	for _, h := range hs {
+		for _, s := range h.stores() {
+			descs = append(descs, s.desc)
+		}
+	}
+	return descs
+})
 
 func (c flowCollector) Collect(ch chan<- prometheus.Metric) {
 	c.m.lost.collect(ch)
+	c.m.collect(ch, false)
+}
+
+// collect sends the series of Hubble's handlers, or with retina those of
+// Retina's.
+func (m *Metrics) collect(ch chan<- prometheus.Metric, retina bool) {
 	// Read the counts under the lock and build the metrics after it, so
 	// that the handlers wait for a copy, not for the exposition.
-	m := c.m
 	m.mu.Lock()
 	m.expireLocked()
+	stores := m.stores[:m.retinaFrom]
+	if retina {
+		stores = m.stores[m.retinaFrom:]
+	}
 	n := 0
-	for _, s := range m.stores {
+	for _, s := range stores {
 		n += len(s.series)
 	}
-	samples := make([]sample, 0, n)
-	for _, s := range m.stores {
+	samples := make([]sample, n)
+	i := 0
+	for _, s := range stores {
 		for _, se := range s.series {
-			samples = append(samples, sample{s.desc, se, se.count})
+			samples[i].st, samples[i].se, samples[i].value = s, se, float64(se.count)
+			i++
+		}
+	}
+	var hists []prometheus.Metric
+	if retina {
+		for _, h := range m.histograms {
+			hists = append(hists, h.metric())
 		}
 	}
 	m.mu.Unlock()
-	for _, s := range samples {
-		// A series' values never change once it exists.
-		ch <- prometheus.MustNewConstMetric(s.desc, prometheus.CounterValue, float64(s.count), s.se.values...)
+	labelSamples(samples)
+	for i := range samples {
+		ch <- &samples[i]
+	}
+	for _, h := range hists {
+		ch <- h
 	}
 }
+
+// RetinaCollector returns Retina's flow series (networkobservability_*),
+// to be registered without Fovea's prefix.
+func (m *Metrics) RetinaCollector() prometheus.Collector { return retinaCollector{m} }
+
+type retinaCollector struct{ m *Metrics }
+
+// Describe announces every series Retina's handlers can count.
+func (c retinaCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range retinaCatalogue() {
+		ch <- d
+	}
+}
+
+func (c retinaCollector) Collect(ch chan<- prometheus.Metric) { c.m.collect(ch, true) }
+
+// retinaCatalogue describes the series of Retina's advanced mode, which
+// has every handler.
+var retinaCatalogue = sync.OnceValue(func() []*prometheus.Desc {
+	hs, _ := compileRetina(RetinaConfig{Mode: RetinaAdvanced}, 1, retinaNode{})
+	var descs []*prometheus.Desc
+	for _, h := range hs {
+		for _, s := range h.stores() {
+			descs = append(descs, s.desc)
+		}
+		if hg, ok := h.(histogrammer); ok {
+			for _, x := range hg.histograms() {
+				descs = append(descs, x.desc)
+			}
+		}
+	}
+	return descs
+})
 
 // Collector returns the series of the handlers' own health: the series
 // each metric holds, what its limit refused and its TTL deleted, and the

@@ -1,7 +1,10 @@
 package flowmetrics
 
 import (
+	"slices"
+
 	flowpb "github.com/cilium/cilium/api/v1/flow"
+	"google.golang.org/protobuf/proto"
 )
 
 // Config is the set of metrics to count, in the shape of Cilium's Hubble
@@ -9,6 +12,8 @@ import (
 // flag serves both.
 type Config struct {
 	Metrics []MetricConfig `json:"metrics,omitempty"`
+	// Retina enables Retina's flow series, beside Hubble's.
+	Retina RetinaConfig `json:"retina,omitzero"`
 }
 
 // MetricConfig enables one handler.
@@ -35,6 +40,19 @@ type ContextOption struct {
 // Validate reports the first handler, option or value Fovea does not know,
 // naming it.
 func (c Config) Validate() error {
-	_, err := compile(c, DefaultSeriesLimit)
-	return err
+	if _, err := compile(c, DefaultSeriesLimit); err != nil {
+		return err
+	}
+	return c.Retina.validate()
+}
+
+// equal reports whether m and o enable the same handler the same way.
+func (m MetricConfig) equal(o MetricConfig) bool {
+	sameFilter := func(a, b *flowpb.FlowFilter) bool { return proto.Equal(a, b) }
+	sameOption := func(a, b ContextOption) bool {
+		return a.Name == b.Name && slices.Equal(a.Values, b.Values)
+	}
+	return m.Name == o.Name && slices.EqualFunc(m.ContextOptions, o.ContextOptions, sameOption) &&
+		slices.EqualFunc(m.IncludeFilters, o.IncludeFilters, sameFilter) &&
+		slices.EqualFunc(m.ExcludeFilters, o.ExcludeFilters, sameFilter)
 }

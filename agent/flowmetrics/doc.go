@@ -11,6 +11,12 @@
 // series exists, allocates nothing: a series is found by a key its label
 // values are appended to in a reused buffer.
 //
+// The handlers are those a Config enables: ParseSpec reads one from
+// --metrics, ParseConfig from a file in the shape of Cilium's dynamic
+// metrics config. Apply replaces them while flows are counted and scraped,
+// under the lock the counting holds, so a collector reads the series of
+// one Config's handlers or the other's, never a mix.
+//
 // Unlike Hubble's, the series are bounded: a metric holds at most a limit
 // of series (what the limit refuses is counted), and the series of a
 // metric whose labels name endpoints or DNS queries expire a TTL after

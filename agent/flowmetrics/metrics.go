@@ -3,7 +3,10 @@ package flowmetrics
 import (
 	"context"
 	"fmt"
+	"net/netip"
+	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	flowpb "github.com/cilium/cilium/api/v1/flow"
@@ -33,13 +36,26 @@ type Metrics struct {
 	queue *queue
 	lost  lostEvents
 	// active is false when no handler is enabled: records are not queued.
-	active bool
+	active atomic.Bool
 
-	// mu guards the handlers' state and series against scrapes.
+	// mu guards the handlers, their state and series against scrapes and
+	// Apply.
 	mu       sync.Mutex
 	handlers []handler
-	stores   []*store
-	ev       event // the handlers' goroutine's view, reused
+	configs  []MetricConfig // what each handler was compiled from
+	// retina are the handlers of Retina's series, compiled from
+	// retinaConfig.
+	retina       []handler
+	retinaConfig RetinaConfig
+	// stores are every handler's, Hubble's first; retinaFrom is where
+	// Retina's start.
+	stores     []*store
+	retinaFrom int
+	// histograms are Retina's handlers'.
+	histograms []*histogram
+	// retinaNode is what Retina's handlers know of the node.
+	retinaNode retinaNode
+	ev         event // the handlers' goroutine's view, reused
 }
 
 // Option configures New.
@@ -54,6 +70,21 @@ func WithSeriesLimit(n int) Option { return func(m *Metrics) { m.limit = n } }
 
 // WithQueueSize sets how many records wait for the handlers at most.
 func WithQueueSize(n int) Option { return func(m *Metrics) { m.queue = newQueue(n) } }
+
+// WithAPIServerAddrs names the API server's addresses, for Retina's
+// adv_node_apiserver_* series; those the endpoints index labels
+// reserved:kube-apiserver count too.
+func WithAPIServerAddrs(addrs []netip.Addr) Option {
+	return func(m *Metrics) { m.retinaNode.apiServer = addrs }
+}
+
+// WithObservedPods tells which pods carry Retina's annotation
+// retina.sh: observe, themselves or through their namespace, for a retina
+// section that selects pods by annotation. It is called on the handlers'
+// goroutine, once per counted flow of a pod.
+func WithObservedPods(observed func(namespace, pod string) bool) Option {
+	return func(m *Metrics) { m.retinaNode.observed = observed }
+}
 
 // WithClock sets the clock series' ages are measured with (tests).
 func WithClock(now func() time.Time) Option { return func(m *Metrics) { m.now = now } }
@@ -84,15 +115,50 @@ func New(cfg Config, node *flowview.Node, opts ...Option) (*Metrics, error) {
 	if m.ttl <= 0 || m.limit <= 0 {
 		return nil, fmt.Errorf("create flow metrics: series TTL %v and limit %d must be positive", m.ttl, m.limit)
 	}
-	hs, err := compile(cfg, m.limit)
-	if err != nil {
+	if err := m.Apply(cfg); err != nil {
 		return nil, err
 	}
-	m.handlers, m.active = hs, len(hs) > 0
+	return m, nil
+}
+
+// Apply replaces the handlers with those cfg enables, or returns why it
+// cannot and keeps them. A handler cfg enables as it was keeps its series;
+// one removed takes its series out of the next scrape, and one whose
+// options or filters changed starts anew, since its labels may have.
+func (m *Metrics) Apply(cfg Config) error {
+	hs, err := compile(cfg, m.limit)
+	if err != nil {
+		return err
+	}
+	rs, err := compileRetina(cfg.Retina, m.limit, m.retinaNode)
+	if err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for i, c := range cfg.Metrics {
+		if j := slices.IndexFunc(m.configs, c.equal); j >= 0 {
+			hs[i] = m.handlers[j]
+		}
+	}
+	if cfg.Retina.equal(m.retinaConfig) {
+		rs = m.retina
+	}
+	m.handlers, m.configs, m.stores = hs, slices.Clone(cfg.Metrics), nil
+	m.retina, m.retinaConfig = rs, cfg.Retina
 	for _, h := range hs {
 		m.stores = append(m.stores, h.stores()...)
 	}
-	return m, nil
+	m.retinaFrom = len(m.stores)
+	m.histograms = nil
+	for _, h := range rs {
+		m.stores = append(m.stores, h.stores()...)
+		if hg, ok := h.(histogrammer); ok {
+			m.histograms = append(m.histograms, hg.histograms()...)
+		}
+	}
+	m.active.Store(len(hs)+len(rs) > 0)
+	return nil
 }
 
 // Observe hands r to the handlers. It is called by the pipeline's single
@@ -103,18 +169,15 @@ func (m *Metrics) Observe(r *record.Record) {
 		m.lost.record(r.LostSource, r.Count)
 		return
 	}
-	if m.active {
+	if m.active.Load() {
 		m.queue.push(r)
 	}
 }
 
 // Run counts the queued records until ctx ends, and deletes expired series
-// even when nothing scrapes them.
+// even when nothing scrapes them. It runs even without handlers, since
+// Apply may enable some.
 func (m *Metrics) Run(ctx context.Context) error {
-	if !m.active {
-		<-ctx.Done()
-		return nil
-	}
 	// Scrapes expire series exactly; this bounds memory between them.
 	sweep := time.NewTicker(min(m.ttl/4, 30*time.Second))
 	defer sweep.Stop()
@@ -147,6 +210,9 @@ func (m *Metrics) count(records []record.Record) {
 		ev.dir = flowview.Direction(&ev.Rec)
 		ev.now = now
 		for _, h := range m.handlers {
+			h.observe(ev)
+		}
+		for _, h := range m.retina {
 			h.observe(ev)
 		}
 	}

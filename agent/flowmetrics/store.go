@@ -1,6 +1,9 @@
 package flowmetrics
 
 import (
+	"slices"
+	"strings"
+
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -9,6 +12,9 @@ import (
 type store struct {
 	name   string
 	labels []string
+	// sorted are the indexes of labels in the order of their names, in
+	// which a scrape lists them.
+	sorted []int
 	desc   *prometheus.Desc
 	// expires is set for a metric whose labels name endpoints or DNS
 	// queries: its series are deleted ttl after their last update.
@@ -28,9 +34,15 @@ type series struct {
 }
 
 func newStore(name, help string, labels []string, expires bool, limit int) *store {
+	sorted := make([]int, len(labels))
+	for i := range sorted {
+		sorted[i] = i
+	}
+	slices.SortFunc(sorted, func(a, b int) int { return strings.Compare(labels[a], labels[b]) })
 	return &store{
 		name:    name,
 		labels:  labels,
+		sorted:  sorted,
 		desc:    prometheus.NewDesc(name, help, labels, nil),
 		expires: expires,
 		limit:   limit,
@@ -39,9 +51,12 @@ func newStore(name, help string, labels []string, expires bool, limit int) *stor
 }
 
 // inc counts one in the series key names, creating it if the limit allows.
-func (s *store) inc(key []byte, now int64) {
+func (s *store) inc(key []byte, now int64) { s.add(key, 1, now) }
+
+// add counts n in the series key names, creating it if the limit allows.
+func (s *store) add(key []byte, n uint64, now int64) {
 	if se, ok := s.series[string(key)]; ok {
-		se.count++
+		se.count += n
 		se.last = now
 		return
 	}
@@ -50,7 +65,7 @@ func (s *store) inc(key []byte, now int64) {
 		return
 	}
 	k := string(key)
-	s.series[k] = &series{values: decodeKey(k), count: 1, last: now}
+	s.series[k] = &series{values: decodeKey(k), count: n, last: now}
 }
 
 // expire deletes the series not updated since before deadline, if the

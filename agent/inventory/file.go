@@ -30,6 +30,8 @@ type Pod struct {
 	Node           string            `json:"node,omitempty"`
 	ServiceAccount string            `json:"serviceAccount,omitempty"`
 	Workload       *Workload         `json:"workload,omitempty"`
+	// Annotations are the pod's; only Retina's retina.sh: observe is read.
+	Annotations map[string]string `json:"annotations,omitempty"`
 }
 
 // Workload names a pod's owning controller (Deployment, StatefulSet, …).
@@ -137,7 +139,7 @@ func (p *Pod) endpoint(cluster string) (endpoints.Pod, error) {
 	}
 	pod := endpoints.Pod{
 		Cluster: cluster, Namespace: p.Namespace, Name: p.Name, Labels: p.Labels,
-		ServiceAccount: p.ServiceAccount, Node: p.Node, IPs: ips,
+		ServiceAccount: p.ServiceAccount, Node: p.Node, IPs: ips, Observed: endpoints.Observes(p.Annotations),
 	}
 	if w := p.Workload; w != nil {
 		if w.Kind == "" || w.Name == "" {

@@ -18,6 +18,7 @@ pods:
   node: node1
   serviceAccount: web
   workload: {kind: Deployment, name: frontend}
+  annotations: {retina.sh: observe}
 - namespace: demo
   name: bare
 services:
@@ -41,7 +42,7 @@ func TestParse(t *testing.T) {
 	p := pods[0]
 	if p.Cluster != "c1" || p.Namespace != "demo" || p.Name != "frontend-1" || p.ServiceAccount != "web" ||
 		p.Node != "node1" || p.Labels["app"] != "frontend" || p.Workload != (endpoints.Workload{Kind: "Deployment", Name: "frontend"}) ||
-		len(p.IPs) != 2 || p.IPs[0] != netip.MustParseAddr("10.244.1.11") {
+		len(p.IPs) != 2 || p.IPs[0] != netip.MustParseAddr("10.244.1.11") || !p.Observed || pods[1].Observed {
 		t.Errorf("pod = %+v", p)
 	}
 	want := []endpoints.Frontend{

@@ -20,11 +20,13 @@ import (
 // costs one syscall per interval, and needs no dependency.
 type Watcher struct {
 	path, cluster string
-	tables        *intern.Tables
-	store         *endpoints.Store
-	log           *slog.Logger
-	interval      time.Duration
-	counts        counts
+	// node is the agent's node, whose pods the index keeps.
+	node     string
+	tables   *intern.Tables
+	store    *endpoints.Store
+	log      *slog.Logger
+	interval time.Duration
+	counts   counts
 
 	stamp   stamp  // of the file last read, good or bad
 	lastErr string // last reload error reported, so a broken file is logged once
@@ -40,6 +42,10 @@ type Option func(*Watcher)
 
 // WithLogger sets where reloads and their errors are logged.
 func WithLogger(log *slog.Logger) Option { return func(w *Watcher) { w.log = log } }
+
+// WithLocalNode names the agent's node, whose pods (and those the file
+// gives no node) the index keeps for packet captures.
+func WithLocalNode(name string) Option { return func(w *Watcher) { w.node = name } }
 
 // WithInterval sets how often the file is checked for changes.
 func WithInterval(d time.Duration) Option { return func(w *Watcher) { w.interval = d } }
@@ -117,7 +123,11 @@ func (w *Watcher) reload() error {
 	if err != nil {
 		return err
 	}
-	ix, err := endpoints.Build(w.tables, pods, services)
+	var opts []endpoints.BuildOption
+	if w.node != "" {
+		opts = append(opts, endpoints.KeepLocalPods(w.node))
+	}
+	ix, err := endpoints.Build(w.tables, pods, services, opts...)
 	if err != nil {
 		return fmt.Errorf("parse inventory: %w", err)
 	}

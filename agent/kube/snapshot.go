@@ -47,12 +47,13 @@ func (l *listers) snapshot(cluster, localNode string) (snapshot, error) {
 	if err != nil {
 		return snapshot{}, err
 	}
-	return snapshot{
-		pods: pods, services: services, nodeLabels: nodes.localLabels,
-		opts: []endpoints.BuildOption{
-			endpoints.LocalNode(nodes.local), endpoints.RemoteNodes(nodes.remote), endpoints.KubeAPIServer(apiserver),
-		},
-	}, nil
+	opts := []endpoints.BuildOption{
+		endpoints.LocalNode(nodes.local), endpoints.RemoteNodes(nodes.remote), endpoints.KubeAPIServer(apiserver),
+	}
+	if localNode != "" {
+		opts = append(opts, endpoints.KeepLocalPods(localNode))
+	}
+	return snapshot{pods: pods, services: services, nodeLabels: nodes.localLabels, opts: opts}, nil
 }
 
 // podList reads the pods that own addresses. Pods that own no address of
@@ -61,13 +62,14 @@ func (l *listers) snapshot(cluster, localNode string) (snapshot, error) {
 // new pod may hold. Where two pods still claim one address, the one not
 // being deleted, then the newer, has it.
 func (l *listers) podList(cluster string) ([]endpoints.Pod, error) {
-	nsLabels := map[string]map[string]string{}
+	nsLabels, nsObserved := map[string]map[string]string{}, map[string]bool{}
 	namespaces, err := l.namespaces.List(labels.Everything())
 	if err != nil {
 		return nil, fmt.Errorf("list namespaces: %w", err)
 	}
 	for _, ns := range namespaces {
 		nsLabels[ns.Name] = ns.Labels
+		nsObserved[ns.Name] = endpoints.Observes(ns.Annotations)
 	}
 	pods, err := l.pods.List(labels.Everything())
 	if err != nil {
@@ -93,7 +95,7 @@ func (l *listers) podList(cluster string) ([]endpoints.Pod, error) {
 		out = append(out, endpoints.Pod{
 			Cluster: cluster, Namespace: p.Namespace, Name: p.Name, Labels: p.Labels,
 			NamespaceLabels: nsLabels[p.Namespace], ServiceAccount: p.Spec.ServiceAccountName, Node: p.Spec.NodeName,
-			Workload: workloadOf(p), IPs: addrs,
+			Workload: workloadOf(p), IPs: addrs, Observed: nsObserved[p.Namespace] || endpoints.Observes(p.Annotations),
 		})
 	}
 	return out, nil

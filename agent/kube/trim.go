@@ -5,6 +5,8 @@ import (
 	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/cache"
+
+	"github.com/foveanet/fovea/agent/endpoints"
 )
 
 // trimmer returns the informers' transform for an agent on localNode (all
@@ -14,9 +16,10 @@ import (
 // for their managed fields: they are at most the node's pod limit, and
 // they are the pods whose whole spec the node's own features may read. A
 // pod elsewhere keeps only what labels its flows here (name, labels,
-// controller, node, service account, phase, addresses); an EndpointSlice
-// its service, serving addresses and ports; a Node its labels and
-// addresses; any other object loses its managed fields and annotations.
+// controller, node, service account, phase, addresses, Retina's
+// annotation); an EndpointSlice its service, serving addresses and ports;
+// a Node its labels and addresses; any other object loses its managed
+// fields and annotations but Retina's (which selects a namespace's pods).
 func trimmer(localNode string) cache.TransformFunc {
 	return func(obj any) (any, error) {
 		switch o := obj.(type) {
@@ -35,7 +38,7 @@ func trimmer(localNode string) cache.TransformFunc {
 			}, nil
 		case metav1.Object:
 			o.SetManagedFields(nil)
-			o.SetAnnotations(nil)
+			o.SetAnnotations(observeAnnotation(o.GetAnnotations()))
 		}
 		return obj, nil
 	}
@@ -47,6 +50,7 @@ func podMeta(o *corev1.Pod) metav1.ObjectMeta {
 	m := metav1.ObjectMeta{
 		Name: o.Name, Namespace: o.Namespace, ResourceVersion: o.ResourceVersion, Labels: o.Labels,
 		CreationTimestamp: o.CreationTimestamp, DeletionTimestamp: o.DeletionTimestamp,
+		Annotations: observeAnnotation(o.Annotations),
 	}
 	if c := metav1.GetControllerOfNoCopy(o); c != nil {
 		m.OwnerReferences = []metav1.OwnerReference{{Kind: c.Kind, Name: c.Name, Controller: c.Controller}}
@@ -95,4 +99,13 @@ func trimEndpointSlice(o *discoveryv1.EndpointSlice) *discoveryv1.EndpointSlice 
 // connections it has, which flows keep attributing to the service.
 func serving(c discoveryv1.EndpointConditions) bool {
 	return c.Ready == nil || *c.Ready || (c.Serving != nil && *c.Serving)
+}
+
+// observeAnnotation keeps of annotations only Retina's, which selects pods
+// (on a pod or its namespace) for Retina's adv_* series.
+func observeAnnotation(annotations map[string]string) map[string]string {
+	if !endpoints.Observes(annotations) {
+		return nil
+	}
+	return map[string]string{endpoints.ObserveAnnotation: endpoints.ObserveValue}
 }

@@ -11,6 +11,7 @@ import (
 	goruntime "runtime"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -590,4 +591,24 @@ func gathered(t *testing.T, reg prometheus.Gatherer, name string, values ...stri
 		}
 	}
 	return -1
+}
+
+// TestWatcherObservedPods: Retina's annotation on a pod (on this node or
+// another, whose trimmed pods keep it) or on its namespace selects it.
+func TestWatcherObservedPods(t *testing.T) {
+	observe := map[string]string{endpoints.ObserveAnnotation: endpoints.ObserveValue}
+	watched := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "watched", Annotations: observe}}
+	annotated := func(p *corev1.Pod) { p.Annotations = observe }
+	remote := func(p *corev1.Pod) { p.Spec.NodeName = "node2" }
+	f := start(t, watched, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "demo"}},
+		pod("watched", "a", "10.244.1.21"), pod("demo", "b", "10.244.1.22", annotated),
+		pod("demo", "c", "10.244.2.23", annotated, remote), pod("demo", "d", "10.244.1.24"))
+	waitFor(t, "the pods", func() bool { return f.podAt("10.244.1.24") != "" })
+	ix := f.store.Load()
+	for name, want := range map[string]bool{"watched/a": true, "demo/b": true, "demo/c": true, "demo/d": false} {
+		ns, pod, _ := strings.Cut(name, "/")
+		if got := ix.Observed(ns, pod); got != want {
+			t.Errorf("%s observed %v, want %v", name, got, want)
+		}
+	}
 }

@@ -17,6 +17,34 @@ type Registry struct {
 	// registered are the collectors as registered, prefixed, so that Series
 	// can describe the series that have no value yet.
 	registered []prometheus.Collector
+	// foreignCounters are counters another project named without _total.
+	foreignCounters map[string]bool
+	// histograms are the histograms, whose type Series cannot read from a
+	// description alone.
+	histograms map[string]bool
+}
+
+// DeclareHistograms names the histograms among the registered series, so
+// that Series lists them as such while they have no value to gather.
+func (r *Registry) DeclareHistograms(names ...string) {
+	if r.histograms == nil {
+		r.histograms = map[string]bool{}
+	}
+	for _, n := range names {
+		r.histograms[n] = true
+	}
+}
+
+// AllowCounterNames lets counters of these names lack _total: names
+// another project gave them, which its dashboards query (Retina's
+// networkobservability_forward_count).
+func (r *Registry) AllowCounterNames(names ...string) {
+	if r.foreignCounters == nil {
+		r.foreignCounters = map[string]bool{}
+	}
+	for _, n := range names {
+		r.foreignCounters[n] = true
+	}
 }
 
 // NewRegistry returns an empty registry; Serve adds the Go runtime's and

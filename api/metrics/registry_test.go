@@ -92,3 +92,19 @@ func TestSeriesRejectsMisnamedCounters(t *testing.T) {
 		}
 	}
 }
+
+func TestAllowCounterNames(t *testing.T) {
+	reg := NewRegistry()
+	c := prometheus.NewCounter(prometheus.CounterOpts{Name: "other_forward_count", Help: "Another project's counter."})
+	if err := reg.RegisterUnprefixed(c); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := reg.Series(); err == nil {
+		t.Fatal("a counter without _total passed")
+	}
+	reg.AllowCounterNames("other_forward_count")
+	series, err := reg.Series()
+	if err != nil || len(series) != 1 || series[0].Type != "counter" {
+		t.Fatalf("series %v, %v", series, err)
+	}
+}

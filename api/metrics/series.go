@@ -30,7 +30,8 @@ func (s Series) String() string {
 // Series lists every registered series by name, whether it has a value
 // yet or not (a vector nothing has counted in, a datapath not loaded). One
 // with no value is typed by its name: counters' names, and only theirs, end
-// in _total, which Series checks of every series that has a value.
+// in _total (but those AllowCounterNames lets lack it), which Series
+// checks of every series that has a value.
 func (r *Registry) Series() ([]Series, error) {
 	families, err := r.reg.Gather()
 	if err != nil {
@@ -48,8 +49,10 @@ func (r *Registry) Series() ([]Series, error) {
 				return nil, err
 			}
 			typ, gathered := types[s.Name]
-			counter := strings.HasSuffix(s.Name, "_total")
+			counter := strings.HasSuffix(s.Name, "_total") || r.foreignCounters[s.Name]
 			switch {
+			case !gathered && r.histograms[s.Name]:
+				typ = "histogram"
 			case !gathered && counter:
 				typ = "counter"
 			case !gathered:

@@ -54,6 +54,12 @@ func WithGRPCOptions(opts ...grpc.ServerOption) Option {
 	return func(s *Server) { s.grpcOpts = append(s.grpcOpts, opts...) }
 }
 
+// WithService registers another service, such as the Capture service, on
+// every gRPC server, behind the same listeners and TLS as the Hubble API.
+func WithService(register func(grpc.ServiceRegistrar)) Option {
+	return func(s *Server) { s.services = append(s.services, register) }
+}
+
 // Server is the agent's Hubble gRPC server.
 type Server struct {
 	cfg     Config
@@ -65,6 +71,7 @@ type Server struct {
 	peer       peerpb.PeerServer
 	certs      *tlsfiles.Reloader[*tls.Config]
 	grpcOpts   []grpc.ServerOption
+	services   []func(grpc.ServiceRegistrar)
 	grace      time.Duration
 }
 
@@ -188,6 +195,9 @@ func (s *Server) newGRPC(hs *health.Server, opts ...grpc.ServerOption) *grpc.Ser
 	srv := grpc.NewServer(opts...)
 	observerpb.RegisterObserverServer(srv, s.observer)
 	peerpb.RegisterPeerServer(srv, s.peer)
+	for _, register := range s.services {
+		register(srv)
+	}
 	healthpb.RegisterHealthServer(srv, hs)
 	reflection.Register(srv)
 	return srv

@@ -77,6 +77,16 @@ static __always_inline int aggregate(struct event *ev, const struct ct_key *ct, 
 	if ((fl & TCP_SYN) && (!(fl & TCP_ACK) || (v->seen & (TCP_FIN | TCP_RST))))
 		v->seen = 0;
 
+	/* A SYN-ACK's report carries its handshake latency where other
+	 * reports carry their count (capture.h): it stands for itself, and
+	 * what was absorbed before it waits for the entry's next report. */
+	if ((fl & (TCP_SYN | TCP_ACK)) == (TCP_SYN | TCP_ACK)) {
+		v->seen |= fl;
+		v->reported = now;
+		ev->packets = 1;
+		return 1;
+	}
+
 	__u64 packets = v->packets, bytes = v->bytes;
 	if (!force && !(fl & ~v->seen) && !(fl & (TCP_SYN | TCP_FIN | TCP_RST)) &&
 	    now - v->reported < report_interval_ns && bytes < AGG_BYTES_LIMIT &&

@@ -94,10 +94,24 @@ static __always_inline int load(struct __sk_buff *skb, __u32 off, void *to, cons
 	return bpf_skb_load_bytes(skb, off, to, len);
 }
 
+/* Classifies ev against its connection, adding the connection if new. A
+ * TCP SYN (HINT_SRC) stores when it was seen; a SYN-ACK (HINT_DST) answering
+ * it gets the time since in ev->handshake_us. Both read the report's clock
+ * here, so a handshake's latency is the difference of its two reports'
+ * times, and costs no clock read of its own. */
 static __always_inline void classify(struct event *ev, enum hint hint, const struct ct_key *key, int src_is_a)
 {
 	__u8 src_init = hint != HINT_DST;
 	__u8 initiator_is_a;
+	int handshake = ev->proto == IPPROTO_TCP && hint != HINT_NONE;
+	__u32 now_us = 0;
+
+	if (handshake) {
+		ev->ktime = bpf_ktime_get_boot_ns();
+		now_us = (__u32)(ev->ktime / 1000);
+		if (hint == HINT_DST)
+			ev->handshake_us = 0;
+	}
 
 	struct ct_val *val = bpf_map_lookup_elem(&conntrack, key);
 	if (!val) {
@@ -109,15 +123,27 @@ static __always_inline void classify(struct event *ev, enum hint hint, const str
 		struct ct_val nv = {
 			.initiator_is_a = want_a,
 			.definitive = hint != HINT_NONE,
+			.syn_seen = handshake && hint == HINT_SRC,
+			.syn_us = now_us,
 		};
 		bpf_map_update_elem(&conntrack, key, &nv, BPF_ANY);
 		initiator_is_a = want_a;
 	} else {
+		/* A SYN-ACK from the end the SYN went to; a SYN makes its
+		 * sender the initiator, so no guess is corrected then. */
+		if (handshake && hint == HINT_DST && val->syn_seen && (__u8)src_is_a != val->initiator_is_a) {
+			__u32 us = now_us - val->syn_us;
+			ev->handshake_us = us ? us : 1;
+		}
 		/* A new SYN or echo request restarts the connection (port reuse);
 		 * a SYN-ACK or echo reply only corrects a guess. */
 		if (hint == HINT_SRC || (hint == HINT_DST && !val->definitive)) {
 			val->initiator_is_a = src_init ? src_is_a : !src_is_a;
 			val->definitive = 1;
+		}
+		if (handshake && hint == HINT_SRC) {
+			val->syn_us = now_us;
+			val->syn_seen = 1;
 		}
 		initiator_is_a = val->initiator_is_a;
 	}
@@ -380,7 +406,10 @@ static __always_inline int to_tunnel_port(struct __sk_buff *skb, __u32 l4off)
 	return !load(skb, l4off + 2, p, 2) && tunnel_port((__u16)p[0] << 8 | p[1]);
 }
 
-static __always_inline void capture(struct __sk_buff *skb, __u8 dir)
+/* l3 is set for devices without a link-layer header (TUN, WireGuard,
+ * IP-in-IP): the packet starts with its IP header, whose version
+ * skb->protocol gives. */
+static __always_inline void capture(struct __sk_buff *skb, __u8 dir, int l3)
 {
 	/* The tunnel part is written only when decap finds one. */
 	struct wire_event we;
@@ -392,15 +421,21 @@ static __always_inline void capture(struct __sk_buff *skb, __u8 dir)
 	__builtin_memset(ev, 0, sizeof(*ev));
 	count_forward(skb->ifindex, dir, skb->len);
 
-	/* EtherType and, if tagged, the inner EtherType of one VLAN tag. */
-	if (load(skb, 12, eth, 2))
-		return;
-	proto = (__u16)eth[0] << 8 | eth[1];
-	if (proto == ETH_P_8021Q || proto == ETH_P_8021AD) {
-		if (load(skb, 16, eth, 2))
+	if (l3) {
+		proto = bpf_ntohs(skb->protocol);
+		off = 0;
+	} else {
+		/* EtherType and, if tagged, the inner EtherType of one VLAN
+		 * tag. */
+		if (load(skb, 12, eth, 2))
 			return;
 		proto = (__u16)eth[0] << 8 | eth[1];
-		off += 4;
+		if (proto == ETH_P_8021Q || proto == ETH_P_8021AD) {
+			if (load(skb, 16, eth, 2))
+				return;
+			proto = (__u16)eth[0] << 8 | eth[1];
+			off += 4;
+		}
 	}
 
 	__u32 l4off = 0;
@@ -461,7 +496,9 @@ static __always_inline void capture(struct __sk_buff *skb, __u8 dir)
 	    (ev->proto == IPPROTO_TCP || ev->proto == IPPROTO_UDP) && untranslate(skb, ev, &we.wire))
 		ev->flags |= EV_WIRE;
 
-	ev->ktime = bpf_ktime_get_boot_ns();
+	/* A handshake's packets read it in classify. */
+	if (!ev->ktime)
+		ev->ktime = bpf_ktime_get_boot_ns();
 	if (ev->flags & EV_WIRE) {
 		ring_output(&we, sizeof(we));
 		return;
@@ -474,14 +511,28 @@ static __always_inline void capture(struct __sk_buff *skb, __u8 dir)
 SEC("tc")
 int capture_ingress(struct __sk_buff *skb)
 {
-	capture(skb, DIR_INGRESS);
+	capture(skb, DIR_INGRESS, 0);
 	return PASS;
 }
 
 SEC("tc")
 int capture_egress(struct __sk_buff *skb)
 {
-	capture(skb, DIR_EGRESS);
+	capture(skb, DIR_EGRESS, 0);
+	return PASS;
+}
+
+SEC("tc")
+int capture_ingress_l3(struct __sk_buff *skb)
+{
+	capture(skb, DIR_INGRESS, 1);
+	return PASS;
+}
+
+SEC("tc")
+int capture_egress_l3(struct __sk_buff *skb)
+{
+	capture(skb, DIR_EGRESS, 1);
 	return PASS;
 }
 

@@ -43,14 +43,21 @@ struct event {
 	__u16 tcp_flags; /* FIN..CWR in bits 0-7, NS in bit 8 */
 	__u8 proto;      /* IANA protocol of the L4 header */
 	__u8 family;     /* EV_FAMILY_* */
-	__u8 dir;        /* DIR_* */
+	__u8 dir;        /* DIR_*; of a drop: DIR_INGRESS when a device had
+			  * received the packet, DIR_EGRESS when a local
+			  * socket had sent it */
 	__u8 flags;      /* EV_* */
 	__u8 icmp_type;
 	__u8 icmp_code;
 	union {
-		__u32 reason;  /* EV_DROP: enum skb_drop_reason */
-		__u32 packets; /* packet events: packets the report stands for
-				* (len is their byte total); 0 means 1 */
+		__u32 reason;       /* EV_DROP: enum skb_drop_reason */
+		__u32 packets;      /* other packet events: packets the report
+				     * stands for (len is their byte total); 0
+				     * means 1 */
+		__u32 handshake_us; /* a packet event of a TCP SYN-ACK (SYN and
+				     * ACK set): microseconds since the latest SYN
+				     * of its connection was seen on this node, 0
+				     * when none was; it stands for itself alone */
 	};
 };
 

@@ -18,7 +18,12 @@ struct ct_key {
 struct ct_val {
 	__u8 initiator_is_a; /* end a sent the connection's first packet */
 	__u8 definitive;     /* learned from a SYN / echo, not guessed */
-	__u8 _pad[2];
+	__u8 syn_seen;       /* capture.c saw a SYN of the connection */
+	__u8 _pad;
+	/* The boot clock in microseconds, modulo 2^32 (71 minutes), when
+	 * capture.c last saw the connection's SYN: a SYN-ACK's handshake
+	 * latency is measured from it. The table's 8-byte values had room. */
+	__u32 syn_us;
 };
 
 struct {

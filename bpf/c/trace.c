@@ -305,7 +305,11 @@ int BPF_PROG(report_drop, struct sk_buff *skb, void *location, enum skb_drop_rea
 		ct_lookup(&ev);
 
 	struct net_device *dev = BPF_CORE_READ(skb, dev);
-	ev.ifindex = dev ? BPF_CORE_READ(dev, ifindex) : BPF_CORE_READ(skb, skb_iif);
+	__u32 iif = BPF_CORE_READ(skb, skb_iif);
+	ev.ifindex = dev ? BPF_CORE_READ(dev, ifindex) : iif;
+	/* A packet some device received has an input interface; one a local
+	 * socket sent has none. */
+	ev.dir = iif ? DIR_INGRESS : DIR_EGRESS;
 	ev.ktime = bpf_ktime_get_boot_ns();
 	ev.len = BPF_CORE_READ(skb, len);
 	ev.flags |= EV_DROP | (ns == NS_POD ? EV_POD_NS : 0);

@@ -57,7 +57,7 @@ func newRootCommand() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newAgentCommand(), newDemoCommand(), newRelayCommand())
+	root.AddCommand(newAgentCommand(), newCaptureCommand(), newDemoCommand(), newRelayCommand())
 	return root
 }
 

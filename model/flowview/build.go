@@ -3,7 +3,6 @@ package flowview
 import (
 	flowpb "github.com/cilium/cilium/api/v1/flow"
 	"google.golang.org/protobuf/types/known/timestamppb"
-	"google.golang.org/protobuf/types/known/wrapperspb"
 
 	"github.com/foveanet/fovea/model/record"
 )
@@ -31,13 +30,18 @@ func EventType(r *record.Record) (typ, subType int32, ok bool) {
 
 func build(e *Flow) *flowpb.Flow {
 	r := &e.Rec
-	f := &flowpb.Flow{
-		Time:             timestamppb.New(timeOf(e)),
-		Uuid:             uuidOf(e.node.BootID, e.Seq),
+	m := new(messages)
+	strs := stringsBuf{b: make([]byte, 0, flowStringsLen)}
+	t := timeOf(e)
+	m.time.Seconds, m.time.Nanos = t.Unix(), int32(t.Nanosecond())
+	f := &m.flow
+	*f = flowpb.Flow{
+		Time:             &m.time,
+		Uuid:             strs.add(func(b []byte) []byte { return appendUUID(b, e.node.BootID, e.Seq) }),
 		Emitter:          e.node.emitter,
 		Verdict:          flowpb.Verdict(r.Verdict),
-		IP:               buildIP(r),
-		L4:               buildL4(r),
+		IP:               buildIP(r, &m.ip, &strs),
+		L4:               buildL4(r, m),
 		Source:           e.SrcEndpoint(),
 		Destination:      e.DstEndpoint(),
 		Type:             flowpb.FlowType_L3_L4,
@@ -56,17 +60,22 @@ func build(e *Flow) *flowpb.Flow {
 		f.DestinationService = ep
 	}
 	if reply, known := r.Reply(); known {
-		f.IsReply = wrapperspb.Bool(reply)
+		m.isReply.Value = reply
+		f.IsReply = &m.isReply
 		f.Reply = reply
 	}
 	if typ, sub, ok := EventType(r); ok {
-		f.EventType = &flowpb.CiliumEventType{Type: typ, SubType: sub}
+		m.eventType.Type, m.eventType.SubType = typ, sub
+		f.EventType = &m.eventType
 	}
 	switch r.Kind {
 	case record.KindTrace:
 		f.TraceObservationPoint = flowpb.TraceObservationPoint(r.ObsPoint)
+		f.IP.Encrypted = r.Flags&record.FlagEncrypted != 0
 		if r.Retransmit {
 			f.Summary = RetransmissionSummary(r)
+		} else if r.Handshake() > 0 {
+			f.Summary = HandshakeSummary(r)
 		}
 		if Aggregated(r) {
 			f.Summary = AggregateSummary(r)
@@ -92,47 +101,43 @@ func build(e *Flow) *flowpb.Flow {
 	return f
 }
 
-func buildIP(r *record.Record) *flowpb.IP {
-	ip := &flowpb.IP{
-		Source:      r.SrcAddr().String(),
-		Destination: r.DstAddr().String(),
-		IpVersion:   flowpb.IPVersion_IPv4,
-	}
+func buildIP(r *record.Record, ip *flowpb.IP, strs *stringsBuf) *flowpb.IP {
+	ip.Source = strs.add(r.SrcAddr().AppendTo)
+	ip.Destination = strs.add(r.DstAddr().AppendTo)
+	ip.IpVersion = flowpb.IPVersion_IPv4
 	if r.IsIPv6() {
 		ip.IpVersion = flowpb.IPVersion_IPv6
 	}
 	return ip
 }
 
-func buildL4(r *record.Record) *flowpb.Layer4 {
+func buildL4(r *record.Record, m *messages) *flowpb.Layer4 {
 	sp, dp := uint32(r.SrcPort), uint32(r.DstPort)
 	switch r.Proto {
 	case record.ProtoTCP:
-		return &flowpb.Layer4{Protocol: &flowpb.Layer4_TCP{TCP: &flowpb.TCP{
-			SourcePort: sp, DestinationPort: dp, Flags: tcpFlags(r.TCPFlags),
-		}}}
+		m.tcpM.SourcePort, m.tcpM.DestinationPort, m.tcpM.Flags = sp, dp, tcpFlagMessages[r.TCPFlags&tcpFlagMask]
+		m.tcp.TCP = &m.tcpM
+		m.l4.Protocol = &m.tcp
 	case record.ProtoUDP:
-		return &flowpb.Layer4{Protocol: &flowpb.Layer4_UDP{UDP: &flowpb.UDP{SourcePort: sp, DestinationPort: dp}}}
+		m.udpM.SourcePort, m.udpM.DestinationPort = sp, dp
+		m.udp.UDP = &m.udpM
+		m.l4.Protocol = &m.udp
 	case record.ProtoSCTP:
-		return &flowpb.Layer4{Protocol: &flowpb.Layer4_SCTP{SCTP: &flowpb.SCTP{SourcePort: sp, DestinationPort: dp}}}
+		m.sctpM.SourcePort, m.sctpM.DestinationPort = sp, dp
+		m.sctp.SCTP = &m.sctpM
+		m.l4.Protocol = &m.sctp
 	case record.ProtoICMP:
-		return &flowpb.Layer4{Protocol: &flowpb.Layer4_ICMPv4{ICMPv4: &flowpb.ICMPv4{
-			Type: uint32(r.ICMPType), Code: uint32(r.ICMPCode),
-		}}}
+		m.icmpM.Type, m.icmpM.Code = uint32(r.ICMPType), uint32(r.ICMPCode)
+		m.icmp4.ICMPv4 = &m.icmpM
+		m.l4.Protocol = &m.icmp4
 	case record.ProtoICMPv6:
-		return &flowpb.Layer4{Protocol: &flowpb.Layer4_ICMPv6{ICMPv6: &flowpb.ICMPv6{
-			Type: uint32(r.ICMPType), Code: uint32(r.ICMPCode),
-		}}}
+		m.icmp6M.Type, m.icmp6M.Code = uint32(r.ICMPType), uint32(r.ICMPCode)
+		m.icmp6.ICMPv6 = &m.icmp6M
+		m.l4.Protocol = &m.icmp6
+	default:
+		return nil
 	}
-	return nil
-}
-
-func tcpFlags(b uint16) *flowpb.TCPFlags {
-	return &flowpb.TCPFlags{
-		FIN: b&record.TCPFin != 0, SYN: b&record.TCPSyn != 0, RST: b&record.TCPRst != 0,
-		PSH: b&record.TCPPsh != 0, ACK: b&record.TCPAck != 0, URG: b&record.TCPUrg != 0,
-		ECE: b&record.TCPEce != 0, CWR: b&record.TCPCwr != 0, NS: b&record.TCPNs != 0,
-	}
+	return &m.l4
 }
 
 func buildLost(e *Flow) *flowpb.LostEvent {

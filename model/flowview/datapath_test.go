@@ -14,7 +14,7 @@ func TestDropFlowKernelReason(t *testing.T) {
 	rec.TCPFlags = record.TCPSyn
 	rec.Kind, rec.Verdict, rec.ObsPoint = record.KindDrop, uint8(flowpb.Verdict_DROPPED), 0
 	rec.DropReason = uint16(flowpb.DropReason_POLICY_DENIED)
-	rec.KernelDropReason = 12
+	rec.Detail = 12
 	rec.Ext = node.Tables.Names.Intern("skb_drop_reason/NETFILTER_DROP", func() []string { return []string{"NETFILTER_DROP"} })
 	var e Flow
 	e.Reset(node, &rec, 1)

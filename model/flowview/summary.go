@@ -14,7 +14,7 @@ import (
 func Summary(r *record.Record) string {
 	switch r.Proto {
 	case record.ProtoTCP:
-		return "TCP Flags: " + TCPFlagNames(r.TCPFlags)
+		return tcpSummaries[r.TCPFlags&tcpFlagMask]
 	case record.ProtoUDP:
 		return "UDP"
 	case record.ProtoSCTP:
@@ -43,7 +43,7 @@ func DropSummary(r *record.Record, kernelReason string) string {
 // retransmission event; the prefix keeps them apart from the "TCP Flags: "
 // of other traces when grepping `hubble observe` output.
 func RetransmissionSummary(r *record.Record) string {
-	return "TCP Retransmission, Flags: " + TCPFlagNames(r.TCPFlags)
+	return retransmissionSummaries[r.TCPFlags&tcpFlagMask]
 }
 
 // tcpFlagOrder is the order Hubble lists flags in (not the header's).

@@ -65,3 +65,18 @@ func TestFlowSourceXlated(t *testing.T) {
 		t.Errorf("flow %v: want the pod's source and no tunnel", f)
 	}
 }
+
+func TestFlowEncrypted(t *testing.T) {
+	rec := tcpRecord()
+	rec.Flags |= record.FlagEncrypted
+	var e Flow
+	e.Reset(testNode(), &rec, 1)
+	if !e.Flow().GetIP().GetEncrypted() {
+		t.Error("a record seen on an encrypting device gives a flow without IP.encrypted")
+	}
+	rec.Flags &^= record.FlagEncrypted
+	e.Reset(testNode(), &rec, 1)
+	if e.Flow().GetIP().GetEncrypted() {
+		t.Error("IP.encrypted set without the flag")
+	}
+}

@@ -7,6 +7,11 @@ import "encoding/hex"
 // agent run, stable for every client that reads the same flow. The version
 // nibble says 8 (vendor-defined, RFC 9562) and the variant is RFC 4122.
 func uuidOf(boot [8]byte, seq uint64) string {
+	return string(appendUUID(nil, boot, seq))
+}
+
+// appendUUID appends uuidOf's text to b.
+func appendUUID(b []byte, boot [8]byte, seq uint64) []byte {
 	var u [16]byte
 	copy(u[:8], boot[:])
 	for i := range 8 {
@@ -24,5 +29,5 @@ func uuidOf(boot [8]byte, seq uint64) string {
 	hex.Encode(s[19:23], u[8:10])
 	s[23] = '-'
 	hex.Encode(s[24:], u[10:])
-	return string(s[:])
+	return append(b, s[:]...)
 }

@@ -2,6 +2,7 @@ package record
 
 import (
 	"net/netip"
+	"time"
 
 	"github.com/foveanet/fovea/model/intern"
 )
@@ -38,6 +39,15 @@ const (
 	// source translated: Src is the source before translation, and Ext
 	// references the translated address in Tables.Names.
 	FlagSNAT
+	// FlagEncrypted marks a trace record seen on a device that encrypts
+	// what it carries (WireGuard, IPsec): the packet left or reached the
+	// node encrypted.
+	FlagEncrypted
+	// FlagSent marks a KindDrop record of a packet a local socket (the
+	// node's or a pod's) had sent: its drop is egress. Without it a device
+	// had received the packet (from the network, a pod or a tunnel), and
+	// the drop is ingress.
+	FlagSent
 )
 
 // TCP flag bits as they appear in TCPFlags (the TCP header's bit order).
@@ -116,9 +126,32 @@ type Record struct {
 	// TunnelSrcPort is the outer UDP source port of a decapsulated packet:
 	// it varies per inner flow, so it is not part of the interned tunnel.
 	TunnelSrcPort uint16
-	// KernelDropReason is the kernel's enum skb_drop_reason value of a
-	// KindDrop record; Ext then references its name in Tables.Names.
-	KernelDropReason uint32
+	// Detail is what a kind has beyond the fixed fields as a number, as
+	// Ext is as a reference, so that no kind's makes every record larger:
+	// the kernel's enum skb_drop_reason value of a KindDrop record (see
+	// KernelDropReason), the handshake latency in microseconds of a
+	// KindTrace record of a TCP SYN-ACK (see Handshake), else zero.
+	Detail uint32
+}
+
+// KernelDropReason returns the kernel's enum skb_drop_reason value of a
+// KindDrop record, whose Ext references its name in Tables.Names; zero
+// for other kinds.
+func (r *Record) KernelDropReason() uint32 {
+	if r.Kind != KindDrop {
+		return 0
+	}
+	return r.Detail
+}
+
+// Handshake returns, for a KindTrace record of a TCP SYN-ACK, the time
+// between the datapath's sight of its connection's latest SYN and its own
+// on this node; zero when the SYN was not seen, and for other records.
+func (r *Record) Handshake() time.Duration {
+	if r.Kind != KindTrace {
+		return 0
+	}
+	return time.Duration(r.Detail) * time.Microsecond
 }
 
 // IsIPv6 reports whether the record's addresses are IPv6.

@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"reflect"
 	"testing"
+	"time"
 	"unsafe"
 )
 
@@ -62,5 +63,16 @@ func TestReply(t *testing.T) {
 	r.SetReply(false)
 	if reply, known := r.Reply(); reply || !known {
 		t.Fatalf("Reply() = %v, %v after SetReply(false)", reply, known)
+	}
+}
+
+func TestDetailIsTheKinds(t *testing.T) {
+	r := Record{Kind: KindDrop, Detail: 5}
+	if r.KernelDropReason() != 5 || r.Handshake() != 0 {
+		t.Errorf("drop: reason %d, handshake %v", r.KernelDropReason(), r.Handshake())
+	}
+	r.Kind = KindTrace
+	if r.KernelDropReason() != 0 || r.Handshake() != 5*time.Microsecond {
+		t.Errorf("trace: reason %d, handshake %v", r.KernelDropReason(), r.Handshake())
 	}
 }

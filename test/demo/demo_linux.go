@@ -144,7 +144,9 @@ func startAgent(ctx context.Context, c *cluster.Cluster, node, agent string, rin
 	}
 	sock := filepath.Join(c.NodeStateDir(node), "hubble.sock")
 	args := []string{"agent", "--node-name", node, "--socket-path", sock,
-		"--listen-address", o.listen, "--metrics-address", o.metrics, "--ring-capacity", strconv.Itoa(ringCapacity)}
+		"--listen-address", o.listen, "--metrics-address", o.metrics, "--ring-capacity", strconv.Itoa(ringCapacity),
+		// Nodes share the machine's file system; each keeps its own captures.
+		"--capture-dir", filepath.Join(c.NodeStateDir(node), "captures")}
 	if o.listen != "" {
 		args = append(args, "--insecure")
 	}

@@ -19,7 +19,7 @@ import (
 
 // hubble runs the hubble CLI against socket and returns its stdout; a
 // non-zero exit fails the test with stderr.
-func (e *env) hubble(t *testing.T, socket string, args ...string) string {
+func (e *env) hubble(t testing.TB, socket string, args ...string) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -62,7 +62,7 @@ func decodeFlows(t *testing.T, out string) []*flowpb.Flow {
 }
 
 // eventually retries check every 200ms until it returns nil or limit passes.
-func eventually(t *testing.T, limit time.Duration, check func() error) {
+func eventually(t testing.TB, limit time.Duration, check func() error) {
 	t.Helper()
 	deadline := time.Now().Add(limit)
 	for {

@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -23,23 +24,44 @@ import (
 const (
 	metPrefix      = "foveamet-"
 	metMetricsPort = 9965
-	// metSpec enables every handler, with the pod labels the assertions
-	// select this test's traffic by (the scrapes cross the nodes too).
-	metSpec = "flow:sourceContext=pod;destinationContext=pod tcp:sourceContext=pod;destinationContext=pod " +
-		"dns:query;sourceContext=pod drop:sourceContext=pod port-distribution:destinationContext=pod " +
-		"icmp:sourceContext=pod;destinationContext=pod flows-to-world:port;sourceContext=pod"
+	// metConfig enables every handler, with the pod labels the assertions
+	// select this test's traffic by (the scrapes cross the nodes too); the
+	// filter keeps nothing out of what the test counts, but makes the
+	// agents decode and apply one.
+	metConfig = `metrics:
+- name: flow
+  contextOptions: [{name: sourceContext, values: [pod]}, {name: destinationContext, values: [pod]}]
+- name: tcp
+  contextOptions: [{name: sourceContext, values: [pod]}, {name: destinationContext, values: [pod]}]
+- name: dns
+  contextOptions: [{name: query}, {name: sourceContext, values: [pod]}]
+- name: drop
+  contextOptions: [{name: sourceContext, values: [pod]}]
+- name: port-distribution
+  contextOptions: [{name: destinationContext, values: [pod]}]
+- name: icmp
+  contextOptions: [{name: sourceContext, values: [pod]}, {name: destinationContext, values: [pod]}]
+- name: flows-to-world
+  contextOptions: [{name: port}, {name: sourceContext, values: [pod]}]
+  includeFilters: [{protocol: [udp]}]
+`
 	// metWorldPort is where pods send datagrams outside the cluster.
 	metWorldPort = 9
 )
 
-// TestHubbleMetrics runs agents with every Hubble metrics handler in a
-// cluster of its own, generates traffic between two pods of one node (so
-// that one agent sees each packet at two observation points, leaving one
-// pod and entering the other) and reads the counts back through a real
-// Prometheus server's query API: each series moves by what the traffic
-// makes it.
+// TestHubbleMetrics runs agents with every Hubble metrics handler, from a
+// --metrics-config file, in a cluster of its own, generates traffic
+// between two pods of one node (so that one agent sees each packet at two
+// observation points, leaving one pod and entering the other) and reads
+// the counts back through a real Prometheus server's query API: each
+// series moves by what the traffic makes it, and every query of the Helm
+// chart's Grafana dashboard returns data. Then the file changes under the
+// running agents: a handler removed leaves Prometheus, a broken file keeps
+// the others counting and is counted.
 func TestHubbleMetrics(t *testing.T) {
-	m := startMetricsCluster(t, metPrefix, "--metrics="+metSpec)
+	config := filepath.Join(t.TempDir(), "metrics.yaml")
+	writeMetricsConfig(t, config, metConfig)
+	m := startMetricsCluster(t, metPrefix, "--metrics-config="+config, "--metrics-config-interval=200ms")
 	ctx, life, c, hosts, prom := m.ctx, m.life, m.cluster, m.hosts, m.prom
 
 	// Pods 0 and 1 share the first node: its agent sees every packet
@@ -135,6 +157,65 @@ func TestHubbleMetrics(t *testing.T) {
 			return nil
 		})
 	}
+
+	// Every panel of the dashboard shows this traffic.
+	for _, q := range dashboardQueries(t, hubbleDashboard) {
+		t.Run("dashboard/"+q.panel, func(t *testing.T) { prom.waitData(t, q.expr, true) })
+	}
+	if t.Failed() {
+		t.FailNow()
+	}
+
+	// Live reload: the icmp handler removed leaves Prometheus (a series
+	// missing from a scrape is marked stale at once), the others stay.
+	nodes := float64(len(c.Topology.Nodes))
+	writeMetricsConfig(t, config, withoutHandler(t, metConfig, "icmp"))
+	prom.waitFor(t, `sum(fovea_metrics_config_loads_total)`, 2*nodes)
+	prom.waitData(t, `hubble_icmp_total`, false)
+	prom.waitData(t, `fovea_metrics_series{metric="hubble_icmp_total"}`, false)
+	prom.waitData(t, `hubble_tcp_flags_total`, true)
+	// A broken file: refused by each agent once, the handlers counting on.
+	writeMetricsConfig(t, config, metConfig+"- name: kafka\n")
+	prom.waitFor(t, `sum(fovea_metrics_config_errors_total)`, nodes)
+	prom.waitFor(t, `max(fovea_metrics_config_last_reload_successful)`, 0)
+	syns := fmt.Sprintf(`sum(hubble_tcp_flags_total{flag="SYN",source=%q,destination=%q})`, src, dst)
+	before, err := prom.query(ctx, syns)
+	if err != nil || len(before) != 1 {
+		t.Fatalf("%s = %v, %v", syns, before, err)
+	}
+	if conn, err := traffic.TCPShort(ctx, client, server, traffic.IPv4); err != nil {
+		t.Fatalf("%s: %v", conn, err)
+	}
+	prom.waitFor(t, syns, before[0]+2)
+	prom.waitData(t, `hubble_icmp_total`, false)
+}
+
+// writeMetricsConfig writes a --metrics-config file as a ConfigMap update
+// does: the new file renamed over the old.
+func writeMetricsConfig(t *testing.T, path, data string) {
+	t.Helper()
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, []byte(data), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// withoutHandler is config, a list of handlers each starting "- name: ",
+// without the one named handler.
+func withoutHandler(t *testing.T, config, handler string) string {
+	t.Helper()
+	start := strings.Index(config, "- name: "+handler+"\n")
+	if start < 0 {
+		t.Fatalf("no handler %s in the config", handler)
+	}
+	end := strings.Index(config[start+1:], "- name: ")
+	if end < 0 {
+		return config[:start]
+	}
+	return config[:start] + config[start+1+end:]
 }
 
 // metricsCluster is a cluster of its own with agents counting Hubble
@@ -146,6 +227,8 @@ type metricsCluster struct {
 	hosts     []traffic.Host
 	inventory string
 	prom      *promServer
+	// sockets are the agents' Hubble sockets, in node order.
+	sockets []string
 }
 
 // startMetricsCluster builds a 2-node cluster named by prefix, runs agents
@@ -184,8 +267,9 @@ func startMetricsCluster(t *testing.T, prefix string, agentArgs ...string) *metr
 	if err := demo.WriteInventory(inv, demo.Inventory(c.Topology)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := demo.StartAgents(life, c, fovea, 65535, demo.WithInventory(inv),
-		demo.WithMetricsAddress(fmt.Sprintf(":%d", metMetricsPort)), demo.WithAgentArgs(agentArgs...)); err != nil {
+	sockets, err := demo.StartAgents(life, c, fovea, 65535, demo.WithInventory(inv),
+		demo.WithMetricsAddress(fmt.Sprintf(":%d", metMetricsPort)), demo.WithAgentArgs(agentArgs...))
+	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
@@ -204,7 +288,7 @@ func startMetricsCluster(t *testing.T, prefix string, agentArgs ...string) *metr
 	}
 	prom := startPrometheus(t, life, c, stateDir, metMetricsPort)
 	prom.waitFor(t, `sum(up{job="fovea"})`, float64(len(c.Topology.Nodes)))
-	return &metricsCluster{ctx: ctx, life: life, cluster: c, hosts: hosts, inventory: inv, prom: prom}
+	return &metricsCluster{ctx: ctx, life: life, cluster: c, hosts: hosts, inventory: inv, prom: prom, sockets: sockets}
 }
 
 // sendToWorld sends one UDP datagram from h to addr.

@@ -46,6 +46,10 @@ func startPrometheus(t *testing.T, ctx context.Context, c *cluster.Cluster, stat
   scrape_timeout: 900ms
 scrape_configs:
   - job_name: fovea
+    # Retina's series carry their node as instance, which dashboards
+    # written for Retina read; Fovea's and Hubble's have no instance of
+    # their own and keep the target's.
+    honor_labels: true
     static_configs:
       - targets: [%s]
 `, strings.Join(targets, ", "))
