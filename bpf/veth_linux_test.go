@@ -120,13 +120,15 @@ type capture struct {
 	tables  *intern.Tables
 	src     *Source
 	cancel  context.CancelFunc
-	done    chan error
+	done    chan struct{} // closed when Run has returned runErr
+	runErr  error
 	hookSig chan struct{}
+	stopped bool
 }
 
 func startCapture(t *testing.T, cfg Config, opts ...Option) *capture {
 	t.Helper()
-	c := &capture{tables: intern.NewTables(), done: make(chan error, 1), hookSig: make(chan struct{}, 64)}
+	c := &capture{tables: intern.NewTables(), done: make(chan struct{}), hookSig: make(chan struct{}, 64)}
 	opts = append(opts, WithAttachHook(func(iface string, ifindex int, attached bool) {
 		c.mu.Lock()
 		c.hooks = append(c.hooks, fmt.Sprintf("%s:%v", iface, attached))
@@ -142,23 +144,32 @@ func startCapture(t *testing.T, cfg Config, opts ...Option) *capture {
 	ctx, cancel := context.WithCancel(context.Background())
 	c.cancel = cancel
 	go func() {
-		c.done <- src.Run(ctx, func(r *record.Record) {
+		defer close(c.done)
+		c.runErr = src.Run(ctx, func(r *record.Record) {
 			c.mu.Lock()
 			c.recs = append(c.recs, *r)
 			c.mu.Unlock()
 		})
 	}()
+	// A test that failed before stop must not leave its programs attached
+	// for the next one.
+	t.Cleanup(func() {
+		if !c.stopped {
+			c.stop(t)
+		}
+	})
 	return c
 }
 
 // stop ends Run and releases the source.
 func (c *capture) stop(t *testing.T) {
 	t.Helper()
+	c.stopped = true
 	c.cancel()
 	select {
-	case err := <-c.done:
-		if err != nil {
-			t.Errorf("Run: %v", err)
+	case <-c.done:
+		if c.runErr != nil {
+			t.Errorf("Run: %v", c.runErr)
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("Run did not return after cancel")
