@@ -43,6 +43,10 @@ const (
 )
 
 func TestCaptureVeth(t *testing.T) {
+	if mode := os.Getenv(agentEnv); mode != "" {
+		runAgent(t, mode)
+		return
+	}
 	if pod := os.Getenv(childEnv); pod != "" {
 		runVethChild(t, pod)
 		return
@@ -95,7 +99,7 @@ func runVethChild(t *testing.T, podNS string) {
 	t.Run("retransmissions", func(t *testing.T) { testRetransmissions(t, podNS) })
 	t.Run("snippets", testSnippets)
 	t.Run("forward counters", testForwardCounters)
-	t.Run("coexistence", testCoexistence)
+	t.Run("coexistence", func(t *testing.T) { testCoexistence(t, podNS) })
 	t.Run("l3 device", testL3Device)
 	t.Run("masquerade", func(t *testing.T) { testMasquerade(t, podNS) })
 	for _, mode := range []struct {
