@@ -27,7 +27,13 @@ import (
 // the agent attaches to the host side of two pods' veths.
 type benchPair struct {
 	nsA, nsB string
-	src      *Source
+	// dst is the address in b the traffic goes to; ends are the devices
+	// the programs attach to; counted is b's device whose ingress counts
+	// the packets received.
+	dst     string
+	ends    []benchEnd
+	counted string
+	src     *Source
 	// empty, attached instead of the capture programs, tells the cost of
 	// the hook itself from the programs'.
 	empty           *ebpf.Program
@@ -35,6 +41,9 @@ type benchPair struct {
 	links           []link.Link
 	events          atomic.Uint64
 }
+
+// benchEnd is a device in a namespace.
+type benchEnd struct{ ns, dev string }
 
 const (
 	benchIfA, benchIfB = "fbench0", "fbench1"
@@ -47,20 +56,18 @@ func newBenchPair(b *testing.B) *benchPair {
 	p := &benchPair{
 		nsA: fmt.Sprintf("fovea-bench-a-%d", os.Getpid()),
 		nsB: fmt.Sprintf("fovea-bench-b-%d", os.Getpid()),
+		dst: benchIPB,
 	}
-	run := func(args ...string) {
-		if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
-			b.Fatalf("ip %v: %v\n%s", args, err, out)
-		}
-	}
+	p.ends = []benchEnd{{p.nsA, benchIfA}, {p.nsB, benchIfB}}
+	p.counted = benchIfB
 	for _, ns := range []string{p.nsA, p.nsB} {
-		run("netns", "add", ns)
+		benchIP(b, "netns", "add", ns)
 		b.Cleanup(func() { _ = exec.Command("ip", "netns", "del", ns).Run() })
 	}
-	run("-n", p.nsA, "link", "add", benchIfA, "type", "veth", "peer", "name", benchIfB, "netns", p.nsB)
+	benchIP(b, "-n", p.nsA, "link", "add", benchIfA, "type", "veth", "peer", "name", benchIfB, "netns", p.nsB)
 	for _, c := range []struct{ ns, dev, ip string }{{p.nsA, benchIfA, benchIPA}, {p.nsB, benchIfB, benchIPB}} {
-		run("-n", c.ns, "addr", "add", c.ip+"/24", "dev", c.dev)
-		run("-n", c.ns, "link", "set", c.dev, "up")
+		benchIP(b, "-n", c.ns, "addr", "add", c.ip+"/24", "dev", c.dev)
+		benchIP(b, "-n", c.ns, "link", "set", c.dev, "up")
 	}
 
 	p.src = newTestSource(b, Config{})
@@ -104,6 +111,12 @@ func newBenchPair(b *testing.B) *benchPair {
 	return p
 }
 
+func benchIP(b *testing.B, args ...string) {
+	if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
+		b.Fatalf("ip %v: %v\n%s", args, err, out)
+	}
+}
+
 // inNS runs fn switched into namespace ns; sockets fn opens stay there.
 func inNS(b *testing.B, ns string, fn func()) {
 	if err := cluster.NewNetns(ns).Do(func() error { fn(); return nil }); err != nil {
@@ -112,7 +125,7 @@ func inNS(b *testing.B, ns string, fn func()) {
 }
 
 func (p *benchPair) attach(b *testing.B) {
-	for _, end := range []struct{ ns, dev string }{{p.nsA, benchIfA}, {p.nsB, benchIfB}} {
+	for _, end := range p.ends {
 		inNS(b, end.ns, func() {
 			ifc, err := net.InterfaceByName(end.dev)
 			if err != nil {
@@ -141,13 +154,13 @@ func (p *benchPair) detach(b *testing.B) {
 	p.links = nil
 }
 
-// ingressPackets is what the counters saw arrive at b's end.
+// ingressPackets is what the counters saw arrive at b's counted device.
 func (p *benchPair) ingressPackets(b *testing.B) uint64 {
 	var idx int
 	inNS(b, p.nsB, func() {
-		ifc, err := net.InterfaceByName(benchIfB)
+		ifc, err := net.InterfaceByName(p.counted)
 		if err != nil {
-			b.Fatalf("interface %s: %v", benchIfB, err)
+			b.Fatalf("interface %s: %v", p.counted, err)
 		}
 		idx = ifc.Index
 	})
@@ -155,7 +168,7 @@ func (p *benchPair) ingressPackets(b *testing.B) uint64 {
 	if err := p.src.objs.ForwardSlots.Lookup(fwdSlot(uint32(idx), Ingress), &perCPU); err != nil {
 		b.Fatalf("look up forward_slots: %v", err)
 	}
-	return sumForward(counted{name: benchIfB}, Ingress, perCPU).Packets
+	return sumForward(counted{name: p.counted}, Ingress, perCPU).Packets
 }
 
 // BenchmarkDatapath measures what the capture programs cost the traffic
@@ -164,7 +177,12 @@ func (p *benchPair) ingressPackets(b *testing.B) uint64 {
 // compare totals over all iterations of the same run. It also reports
 // events per packet on the TCP stream, with aggregation on.
 func BenchmarkDatapath(b *testing.B) {
-	p := newBenchPair(b)
+	newBenchPair(b).run(b)
+}
+
+// run has the rows of BenchmarkDatapath: UDP and TCP trials with the
+// capture programs and with an empty program.
+func (p *benchPair) run(b *testing.B) {
 	for _, progs := range []struct {
 		name            string
 		ingress, egress *ebpf.Program
@@ -220,7 +238,7 @@ func (p *benchPair) udpTrial(b *testing.B) float64 {
 	)
 	inNS(b, p.nsB, func() {
 		var pc net.PacketConn
-		pc, err = net.ListenPacket("udp4", benchIPB+":9000")
+		pc, err = net.ListenPacket("udp4", net.JoinHostPort(p.dst, "9000"))
 		if err == nil {
 			rx = pc.(*net.UDPConn)
 			_ = pc.(*net.UDPConn).SetReadBuffer(8 << 20)
@@ -230,7 +248,7 @@ func (p *benchPair) udpTrial(b *testing.B) float64 {
 		b.Fatalf("listen: %v", err)
 	}
 	defer rx.Close()
-	inNS(b, p.nsA, func() { tx, err = net.Dial("udp4", benchIPB+":9000") })
+	inNS(b, p.nsA, func() { tx, err = net.Dial("udp4", net.JoinHostPort(p.dst, "9000")) })
 	if err != nil {
 		b.Fatalf("dial: %v", err)
 	}
@@ -270,12 +288,12 @@ func (p *benchPair) tcpTrial(b *testing.B) float64 {
 		c   net.Conn
 		err error
 	)
-	inNS(b, p.nsB, func() { ln, err = net.Listen("tcp4", benchIPB+":9001") })
+	inNS(b, p.nsB, func() { ln, err = net.Listen("tcp4", net.JoinHostPort(p.dst, "9001")) })
 	if err != nil {
 		b.Fatalf("listen: %v", err)
 	}
 	defer ln.Close()
-	inNS(b, p.nsA, func() { c, err = net.Dial("tcp4", benchIPB+":9001") })
+	inNS(b, p.nsA, func() { c, err = net.Dial("tcp4", net.JoinHostPort(p.dst, "9001")) })
 	if err != nil {
 		b.Fatalf("dial: %v", err)
 	}

@@ -43,6 +43,10 @@ const (
 )
 
 func TestCaptureVeth(t *testing.T) {
+	if mode := os.Getenv(agentEnv); mode != "" {
+		runAgent(t, mode)
+		return
+	}
 	if pod := os.Getenv(childEnv); pod != "" {
 		runVethChild(t, pod)
 		return
@@ -95,7 +99,7 @@ func runVethChild(t *testing.T, podNS string) {
 	t.Run("retransmissions", func(t *testing.T) { testRetransmissions(t, podNS) })
 	t.Run("snippets", testSnippets)
 	t.Run("forward counters", testForwardCounters)
-	t.Run("coexistence", testCoexistence)
+	t.Run("coexistence", func(t *testing.T) { testCoexistence(t, podNS) })
 	t.Run("l3 device", testL3Device)
 	t.Run("masquerade", func(t *testing.T) { testMasquerade(t, podNS) })
 	t.Run("packet socket", testPacketSocket)
@@ -121,13 +125,15 @@ type capture struct {
 	tables  *intern.Tables
 	src     *Source
 	cancel  context.CancelFunc
-	done    chan error
+	done    chan struct{} // closed when Run has returned runErr
+	runErr  error
 	hookSig chan struct{}
+	stopped bool
 }
 
 func startCapture(t *testing.T, cfg Config, opts ...Option) *capture {
 	t.Helper()
-	c := &capture{tables: intern.NewTables(), done: make(chan error, 1), hookSig: make(chan struct{}, 64)}
+	c := &capture{tables: intern.NewTables(), done: make(chan struct{}), hookSig: make(chan struct{}, 64)}
 	opts = append(opts, WithAttachHook(func(iface string, ifindex int, attached bool) {
 		c.mu.Lock()
 		c.hooks = append(c.hooks, fmt.Sprintf("%s:%v", iface, attached))
@@ -143,23 +149,32 @@ func startCapture(t *testing.T, cfg Config, opts ...Option) *capture {
 	ctx, cancel := context.WithCancel(context.Background())
 	c.cancel = cancel
 	go func() {
-		c.done <- src.Run(ctx, func(r *record.Record) {
+		defer close(c.done)
+		c.runErr = src.Run(ctx, func(r *record.Record) {
 			c.mu.Lock()
 			c.recs = append(c.recs, *r)
 			c.mu.Unlock()
 		})
 	}()
+	// A test that failed before stop must not leave its programs attached
+	// for the next one.
+	t.Cleanup(func() {
+		if !c.stopped {
+			c.stop(t)
+		}
+	})
 	return c
 }
 
 // stop ends Run and releases the source.
 func (c *capture) stop(t *testing.T) {
 	t.Helper()
+	c.stopped = true
 	c.cancel()
 	select {
-	case err := <-c.done:
-		if err != nil {
-			t.Errorf("Run: %v", err)
+	case <-c.done:
+		if c.runErr != nil {
+			t.Errorf("Run: %v", c.runErr)
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("Run did not return after cancel")

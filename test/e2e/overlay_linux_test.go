@@ -81,7 +81,9 @@ var overlayTraffic = []struct {
 // exchange and an ICMP echo from a pod on node1 to a pod on node2 show
 // with both pods' names at exactly wantOverlayPoints, the uplink's flows
 // with the tunnel they crossed, and that no flow shows the node addresses
-// on the tunnel port as if the nodes were the endpoints.
+// on the tunnel port as if the nodes were the endpoints; and that a tunnel
+// packet the receiving node drops is reported as a drop of the pods' flow
+// inside it (testOverlayTunnelDrop).
 func TestOverlay(t *testing.T) {
 	for _, layout := range []struct {
 		layout cluster.Layout
@@ -101,6 +103,7 @@ func TestOverlay(t *testing.T) {
 					})
 				}
 			}
+			t.Run("tunnel drop", func(t *testing.T) { testOverlayTunnelDrop(t, e) })
 			checkNoTunnelFlows(t, e, start)
 		})
 	}
