@@ -4,16 +4,16 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"os"
 	"sync/atomic"
 	"time"
 
+	"github.com/foveanet/fovea/agent/filewatch"
 	"github.com/foveanet/fovea/agent/periodic"
 )
 
 // ConfigWatcher keeps a Manager's dynamic logs those of a configuration
-// file. It polls the file's modification time and size, as the inventory
-// watcher does, so that it follows a mounted ConfigMap's symlink swaps.
+// file. It polls the file as the inventory watcher does (package
+// filewatch).
 type ConfigWatcher struct {
 	path     string
 	m        *Manager
@@ -21,16 +21,11 @@ type ConfigWatcher struct {
 	notify   Notify
 	interval time.Duration
 
-	stamp   stamp  // of the file last read, good or bad
+	file    *filewatch.File
 	lastErr string // last error reported, so a broken file is reported once
 
 	loads, failures atomic.Uint64
 	lastOK          atomic.Bool
-}
-
-type stamp struct {
-	mod  time.Time
-	size int64
 }
 
 // WatcherOption configures a ConfigWatcher.
@@ -52,7 +47,8 @@ func WithWatchInterval(d time.Duration) WatcherOption {
 // and applies the file once: a file that does not load is an error, since
 // an agent told to write flow logs must not start without them.
 func NewConfigWatcher(path string, m *Manager, opts ...WatcherOption) (*ConfigWatcher, error) {
-	w := &ConfigWatcher{path: path, m: m, log: slog.New(slog.DiscardHandler), notify: func(string, string) {}, interval: 5 * time.Second}
+	w := &ConfigWatcher{path: path, m: m, log: slog.New(slog.DiscardHandler), notify: func(string, string) {}, interval: 5 * time.Second,
+		file: filewatch.New(path, "flow log configuration")}
 	for _, o := range opts {
 		o(w)
 	}
@@ -76,39 +72,28 @@ func (w *ConfigWatcher) Run(ctx context.Context) error {
 }
 
 func (w *ConfigWatcher) check() {
-	// A missing file is a state of its own (the zero stamp), reported once.
-	st, err := w.statFile()
-	if st == w.stamp {
+	data, changed, err := w.file.Changed()
+	if !changed {
 		return
 	}
 	if err == nil {
-		err = w.reload()
-	} else {
-		w.stamp = st
+		err = w.apply(data)
 	}
 	if err != nil {
 		w.fail(err)
 	}
 }
 
-func (w *ConfigWatcher) statFile() (stamp, error) {
-	fi, err := os.Stat(w.path)
-	if err != nil {
-		return stamp{}, fmt.Errorf("stat flow log configuration: %w", err)
-	}
-	return stamp{mod: fi.ModTime(), size: fi.Size()}, nil
-}
-
 func (w *ConfigWatcher) reload() error {
-	st, err := w.statFile()
+	data, err := w.file.Read()
 	if err != nil {
 		return err
 	}
-	data, err := os.ReadFile(w.path)
-	if err != nil {
-		return fmt.Errorf("read flow log configuration: %w", err)
-	}
-	w.stamp = st
+	return w.apply(data)
+}
+
+// apply parses the configuration and sets the logs it names.
+func (w *ConfigWatcher) apply(data []byte) error {
 	specs, err := ParseConfig(data)
 	if err != nil {
 		return err

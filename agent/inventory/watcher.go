@@ -4,20 +4,17 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"os"
 	"time"
 
 	"github.com/foveanet/fovea/agent/endpoints"
+	"github.com/foveanet/fovea/agent/filewatch"
 	"github.com/foveanet/fovea/agent/periodic"
 	"github.com/foveanet/fovea/model/intern"
 )
 
 // Watcher keeps an endpoints.Store in step with an inventory file.
 //
-// It polls the file's modification time and size rather than using
-// inotify: a polled stat follows the symlink swaps of a mounted ConfigMap
-// and the rename-over of editors, which inotify watches lose track of,
-// costs one syscall per interval, and needs no dependency.
+// It polls the file (package filewatch says why).
 type Watcher struct {
 	path, cluster string
 	// node is the agent's node, whose pods the index keeps.
@@ -28,13 +25,8 @@ type Watcher struct {
 	interval time.Duration
 	counts   counts
 
-	stamp   stamp  // of the file last read, good or bad
+	file    *filewatch.File
 	lastErr string // last reload error reported, so a broken file is logged once
-}
-
-type stamp struct {
-	mod  time.Time
-	size int64
 }
 
 // Option configures a Watcher.
@@ -57,6 +49,7 @@ func New(path, cluster string, tables *intern.Tables, store *endpoints.Store, op
 	w := &Watcher{
 		path: path, cluster: cluster, tables: tables, store: store,
 		log: slog.New(slog.DiscardHandler), interval: 2 * time.Second,
+		file: filewatch.New(path, "inventory"),
 	}
 	for _, o := range opts {
 		o(w)
@@ -82,43 +75,29 @@ func (w *Watcher) Run(ctx context.Context) error {
 
 // check reloads the file if it changed since it was last read.
 func (w *Watcher) check() {
-	// A missing file is a state of its own (the zero stamp), so it is
-	// reported once, not at every tick.
-	st, err := w.statFile()
-	if st == w.stamp {
+	data, changed, err := w.file.Changed()
+	if !changed {
 		return
 	}
 	if err == nil {
-		err = w.reload()
-	} else {
-		w.stamp = st
+		err = w.apply(data)
 	}
 	if err != nil {
 		w.fail(err)
 	}
 }
 
-func (w *Watcher) statFile() (stamp, error) {
-	fi, err := os.Stat(w.path)
-	if err != nil {
-		return stamp{}, fmt.Errorf("stat inventory: %w", err)
-	}
-	return stamp{mod: fi.ModTime(), size: fi.Size()}, nil
-}
-
-// reload reads, parses and indexes the file, and swaps the new index in.
+// reload reads the file and applies it.
 func (w *Watcher) reload() error {
-	st, err := w.statFile()
+	data, err := w.file.Read()
 	if err != nil {
 		return err
 	}
-	data, err := os.ReadFile(w.path)
-	if err != nil {
-		return fmt.Errorf("read inventory: %w", err)
-	}
-	// Remember the file even if it is bad, so it is reported once and read
-	// again only when it changes.
-	w.stamp = st
+	return w.apply(data)
+}
+
+// apply parses and indexes the file's content, and swaps the new index in.
+func (w *Watcher) apply(data []byte) error {
 	pods, services, err := Parse(data, w.cluster)
 	if err != nil {
 		return err
