@@ -3,7 +3,6 @@
 package e2e
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -124,13 +123,13 @@ func testObservationPoints(t *testing.T, e *env) {
 	eventually(t, 20*time.Second, func() error {
 		got = q.points(t, "node1")
 		got = append(got, q.points(t, "node2")...)
-		if missing, extra := diffPoints(got, wantObsPoints); len(missing) > 0 {
-			return fmt.Errorf("%s: missing:%s\nunexpected:%s\nseen:%s", c, listPoints(missing), listPoints(extra), listPoints(got))
+		if missing, extra := diffSets(got, wantObsPoints); len(missing) > 0 {
+			return fmt.Errorf("%s: missing:%s\nunexpected:%s\nseen:%s", c, listSet(missing), listSet(extra), listSet(got))
 		}
 		return nil
 	})
-	if _, extra := diffPoints(got, wantObsPoints); len(extra) > 0 {
-		t.Fatalf("%s: unexpected:%s\nseen:%s", c, listPoints(extra), listPoints(got))
+	if _, extra := diffSets(got, wantObsPoints); len(extra) > 0 {
+		t.Fatalf("%s: unexpected:%s\nseen:%s", c, listSet(extra), listSet(got))
 	}
 
 	// The filters run in the agent: each must select exactly the
@@ -159,8 +158,8 @@ func testObservationPoints(t *testing.T, e *env) {
 	} {
 		want := slices.DeleteFunc(slices.Clone(wantObsPoints), func(p obsPoint) bool { return p.node != f.node || !f.want(p) })
 		seen := q.points(t, f.node, f.args...)
-		if missing, extra := diffPoints(seen, want); len(missing)+len(extra) > 0 {
-			t.Errorf("%s: hubble observe %s: missing:%s\nunexpected:%s", f.node, strings.Join(f.args, " "), listPoints(missing), listPoints(extra))
+		if missing, extra := diffSets(seen, want); len(missing)+len(extra) > 0 {
+			t.Errorf("%s: hubble observe %s: missing:%s\nunexpected:%s", f.node, strings.Join(f.args, " "), listSet(missing), listSet(extra))
 		}
 	}
 }
@@ -203,36 +202,4 @@ func (q connQuery) points(t *testing.T, node string, args ...string) []obsPoint 
 		}
 	}
 	return points
-}
-
-// diffPoints returns the points of want not in got and those of got not in
-// want, sorted.
-func diffPoints(got, want []obsPoint) (missing, extra []obsPoint) {
-	for _, p := range want {
-		if !slices.Contains(got, p) {
-			missing = append(missing, p)
-		}
-	}
-	for _, p := range got {
-		if !slices.Contains(want, p) {
-			extra = append(extra, p)
-		}
-	}
-	return sortPoints(missing), sortPoints(extra)
-}
-
-func sortPoints(points []obsPoint) []obsPoint {
-	slices.SortFunc(points, func(a, b obsPoint) int { return cmp.Compare(a.String(), b.String()) })
-	return points
-}
-
-func listPoints(points []obsPoint) string {
-	if len(points) == 0 {
-		return " none"
-	}
-	var b strings.Builder
-	for _, p := range sortPoints(slices.Clone(points)) {
-		b.WriteString("\n  " + p.String())
-	}
-	return b.String()
 }

@@ -131,14 +131,14 @@ func testOverlayConn(t *testing.T, e *env, fam traffic.Family, run func(context.
 		got, problems = q.points(t, "node1")
 		got2, problems2 := q.points(t, "node2")
 		got, problems = append(got, got2...), append(problems, problems2...)
-		if missing, _ := diffOverlayPoints(got, wantOverlayPoints); len(missing) > 0 {
-			return fmt.Errorf("%s: missing:%s\nseen:%s", c, listOverlayPoints(missing), listOverlayPoints(got))
+		if missing, _ := diffSets(got, wantOverlayPoints); len(missing) > 0 {
+			return fmt.Errorf("%s: missing:%s\nseen:%s", c, listSet(missing), listSet(got))
 		}
 		return nil
 	})
-	t.Logf("%s:%s", c, listOverlayPoints(got))
-	if _, extra := diffOverlayPoints(got, wantOverlayPoints); len(extra) > 0 {
-		t.Errorf("%s: unexpected:%s\nseen:%s", c, listOverlayPoints(extra), listOverlayPoints(got))
+	t.Logf("%s:%s", c, listSet(got))
+	if _, extra := diffSets(got, wantOverlayPoints); len(extra) > 0 {
+		t.Errorf("%s: unexpected:%s\nseen:%s", c, listSet(extra), listSet(got))
 	}
 	for _, p := range problems {
 		t.Errorf("%s: %s", c, p)
@@ -162,8 +162,8 @@ func testOverlayConn(t *testing.T, e *env, fam traffic.Family, run func(context.
 	} {
 		want := slices.DeleteFunc(slices.Clone(wantOverlayPoints), func(p overlayPoint) bool { return p.node != f.node || !f.want(p) })
 		seen, _ := q.points(t, f.node, f.args...)
-		if missing, extra := diffOverlayPoints(seen, want); len(missing)+len(extra) > 0 {
-			t.Errorf("%s: hubble observe %s: missing:%s\nunexpected:%s", f.node, strings.Join(f.args, " "), listOverlayPoints(missing), listOverlayPoints(extra))
+		if missing, extra := diffSets(seen, want); len(missing)+len(extra) > 0 {
+			t.Errorf("%s: hubble observe %s: missing:%s\nunexpected:%s", f.node, strings.Join(f.args, " "), listSet(missing), listSet(extra))
 		}
 	}
 }
@@ -331,36 +331,4 @@ func isVXLANPort(ports ...uint16) bool {
 		}
 	}
 	return false
-}
-
-// diffOverlayPoints returns the points of want not in got and those of got
-// not in want, sorted.
-func diffOverlayPoints(got, want []overlayPoint) (missing, extra []overlayPoint) {
-	for _, p := range want {
-		if !slices.Contains(got, p) {
-			missing = append(missing, p)
-		}
-	}
-	for _, p := range got {
-		if !slices.Contains(want, p) {
-			extra = append(extra, p)
-		}
-	}
-	return sortOverlayPoints(missing), sortOverlayPoints(extra)
-}
-
-func sortOverlayPoints(points []overlayPoint) []overlayPoint {
-	slices.SortFunc(points, func(a, b overlayPoint) int { return strings.Compare(a.String(), b.String()) })
-	return points
-}
-
-func listOverlayPoints(points []overlayPoint) string {
-	if len(points) == 0 {
-		return " none"
-	}
-	var b strings.Builder
-	for _, p := range sortOverlayPoints(slices.Clone(points)) {
-		b.WriteString("\n  " + p.String())
-	}
-	return b.String()
 }
