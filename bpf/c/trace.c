@@ -226,7 +226,7 @@ static __always_inline int drop_inner(const unsigned char *head, __u32 tail, str
 
 		if (kload(head, tail, *l4off, h, sizeof(h)))
 			return 0;
-		off = udp_tunnel(h, *l4off, &tun, &inner_proto);
+		off = udp_tunnel(h, *l4off, tunnel_port((__u16)h[2] << 8 | h[3]), &tun, &inner_proto);
 	} else {
 		off = ipip_tunnel(ev->proto, *l4off, &tun, &inner_proto);
 	}
