@@ -1,0 +1,219 @@
+package windows
+
+import (
+	"errors"
+	"sync/atomic"
+
+	flowpb "github.com/cilium/cilium/api/v1/flow"
+
+	"github.com/foveanet/fovea/model/intern"
+	"github.com/foveanet/fovea/model/packet"
+	"github.com/foveanet/fovea/model/record"
+)
+
+// RT_LostEvent opcodes: what a real-time session lost.
+const (
+	lostOpcodeEvents  = 32 // RTLostEvent: events lost
+	lostOpcodeBuffers = 33 // RTLostBuffer: a whole buffer lost
+	lostOpcodeFile    = 34 // RTLostFile: the backing file lost
+)
+
+// dedupeWindow is how many recent packets the decoder remembers to report
+// each once.
+const dedupeWindow = 8192
+
+// dropReasonKeyPrefix keys PktMon drop reason names in Tables.Names apart
+// from DNS names and the kernel's skb_drop_reason names.
+const dropReasonKeyPrefix = "pktmon_drop_reason/"
+
+// Reasons an event yields no record (windows_events_dropped_total{reason}).
+const (
+	dropReasonProvider   = "unexpected_provider"
+	dropReasonEventID    = "unexpected_event_id"
+	dropReasonMalformed  = "malformed_event"
+	dropReasonPacketType = "unsupported_packet_type"
+	dropReasonNotIP      = "not_ip"
+	dropReasonBadPacket  = "malformed_packet"
+	dropReasonDuplicate  = "duplicate_appearance"
+)
+
+var droppedReasons = []string{dropReasonProvider, dropReasonEventID, dropReasonMalformed,
+	dropReasonPacketType, dropReasonNotIP, dropReasonBadPacket, dropReasonDuplicate}
+
+// Decoder turns ETW events into records: PktMon packets into traces, PktMon
+// drops into drops, RT_LostEvent into lost events. It is used by one
+// goroutine, the one that emits into the ring; its counters are read by
+// Collector from any.
+type Decoder struct {
+	tables    *intern.Tables
+	endpoints *Endpoints
+	seen      *seenPackets
+	dropRefs  map[uint32]intern.Ref
+
+	events  [2]atomic.Uint64 // packets, drops read
+	dropped map[string]*atomic.Uint64
+	lost    [3]atomic.Uint64 // by RT_LostEvent opcode - 32
+}
+
+// NewDecoder returns a decoder that interns drop reason names into tables
+// and tells this node's pods by endpoints.
+func NewDecoder(tables *intern.Tables, endpoints *Endpoints) *Decoder {
+	d := &Decoder{
+		tables: tables, endpoints: endpoints, seen: newSeenPackets(dedupeWindow),
+		dropRefs: map[uint32]intern.Ref{}, dropped: map[string]*atomic.Uint64{},
+	}
+	for _, r := range droppedReasons {
+		d.dropped[r] = new(atomic.Uint64)
+	}
+	return d
+}
+
+// Decode writes the record ev stands for into rec and reports whether there
+// is one; an event without one is counted by its reason.
+func (d *Decoder) Decode(ev Event, rec *record.Record) bool {
+	switch ev.Provider {
+	case PktMonProvider:
+		return d.decodePktMon(ev, rec)
+	case LostEventProvider:
+		return d.decodeLost(ev, rec)
+	}
+	d.dropped[dropReasonProvider].Add(1)
+	return false
+}
+
+// decodeLost reports ETW's own losses: ETW says that it lost, not how
+// much, so each notice is a lost event of count one (at least one event).
+func (d *Decoder) decodeLost(ev Event, rec *record.Record) bool {
+	if ev.Opcode < lostOpcodeEvents || ev.Opcode > lostOpcodeFile {
+		d.dropped[dropReasonEventID].Add(1)
+		return false
+	}
+	d.lost[ev.Opcode-lostOpcodeEvents].Add(1)
+	*rec = record.Record{
+		Time:       ev.Time,
+		Kind:       record.KindLost,
+		Count:      1,
+		LostSource: uint8(flowpb.LostEventSource_PERF_EVENT_RING_BUFFER),
+	}
+	return true
+}
+
+func (d *Decoder) decodePktMon(ev Event, rec *record.Record) bool {
+	if ev.ID != EventPacket && ev.ID != EventDrop {
+		d.dropped[dropReasonEventID].Add(1)
+		return false
+	}
+	d.events[boolIndex(ev.ID == EventDrop)].Add(1)
+	pm, err := ParsePktMon(ev.ID, ev.UserData)
+	if err != nil {
+		d.dropped[dropReasonMalformed].Add(1)
+		return false
+	}
+	kind := seenTrace
+	if pm.Drop {
+		kind = seenDrop
+	}
+	if d.seen.add(packetKey{pm.GroupID, pm.Number}, kind) {
+		d.dropped[dropReasonDuplicate].Add(1)
+		return false
+	}
+	var h packet.Headers
+	switch pm.Type {
+	case PacketEthernet:
+		h, err = packet.ParseEthernet(pm.Payload)
+	case PacketIP:
+		h, err = packet.ParseIP(pm.Payload)
+	default:
+		d.dropped[dropReasonPacketType].Add(1)
+		return false
+	}
+	if err != nil {
+		if errors.Is(err, packet.ErrNotIP) {
+			d.dropped[dropReasonNotIP].Add(1)
+		} else {
+			d.dropped[dropReasonBadPacket].Add(1)
+		}
+		return false
+	}
+	*rec = record.Record{Time: ev.Time, Bytes: uint32(pm.OriginalSize)}
+	h.Fill(rec)
+	srcLocal, dstLocal := d.endpoints.Lookup(h.Src) != nil, d.endpoints.Lookup(h.Dst) != nil
+	if pm.Drop {
+		rec.Kind = record.KindDrop
+		rec.Verdict = uint8(flowpb.Verdict_DROPPED)
+		rec.DropReason = uint16(HubbleDropReason(pm.DropReason))
+		rec.Detail = pm.DropReason
+		rec.Ext = d.dropNameRef(pm.DropReason)
+		if sent(srcLocal, dstLocal, pm.Dir) {
+			rec.Flags |= record.FlagSent
+		}
+		return true
+	}
+	rec.Kind = record.KindTrace
+	rec.Verdict = uint8(flowpb.Verdict_FORWARDED)
+	rec.ObsPoint = uint8(obsPoint(srcLocal, dstLocal, pm.Dir))
+	return true
+}
+
+// obsPoint is where a packet is reported from: where it was first seen,
+// since a packet is reported once however many components it crossed.
+// A pod's packet is first seen at its vSwitch port, FROM_ENDPOINT, as on
+// Linux at its veth; one towards a pod is TO_ENDPOINT unless it was first
+// seen coming in from the wire (FROM_NETWORK: it may yet be dropped before
+// the pod, and then a drop follows); the node's own traffic is at the
+// network.
+func obsPoint(srcLocal, dstLocal bool, dir DirTag) flowpb.TraceObservationPoint {
+	in, known := dir.Inbound()
+	switch {
+	case srcLocal:
+		return flowpb.TraceObservationPoint_FROM_ENDPOINT
+	case dstLocal && !(known && in):
+		return flowpb.TraceObservationPoint_TO_ENDPOINT
+	case !known:
+		return flowpb.TraceObservationPoint_UNKNOWN_POINT
+	case in:
+		return flowpb.TraceObservationPoint_FROM_NETWORK
+	}
+	return flowpb.TraceObservationPoint_TO_NETWORK
+}
+
+// sent reports whether a dropped packet was on its way out (egress): sent
+// by a local pod, or, between other addresses, leaving the component.
+func sent(srcLocal, dstLocal bool, dir DirTag) bool {
+	switch {
+	case srcLocal:
+		return true
+	case dstLocal:
+		return false
+	}
+	in, known := dir.Inbound()
+	return known && !in
+}
+
+// maxDropRefs bounds the pinned drop reason names: PktMon has a few
+// hundred reasons, so more distinct codes mean a corrupt stream, whose
+// drops then show their Hubble reason without a PktMon name.
+const maxDropRefs = 1024
+
+// dropNameRef returns the reference of a PktMon drop reason's name in
+// Tables.Names, interning and pinning it on first use.
+func (d *Decoder) dropNameRef(code uint32) intern.Ref {
+	if ref, ok := d.dropRefs[code]; ok {
+		return ref
+	}
+	if len(d.dropRefs) >= maxDropRefs {
+		return 0
+	}
+	name := DropReasonName(code)
+	ref := d.tables.Names.Intern(dropReasonKeyPrefix+name, func() []string { return []string{name} })
+	d.tables.Names.Pin(ref)
+	d.dropRefs[code] = ref
+	return ref
+}
+
+func boolIndex(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,3 @@
+package windows
+
+//go:generate go run ./internal/genfixtures -out testdata
