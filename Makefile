@@ -4,6 +4,7 @@ SHELL := /bin/bash
 GO ?= go
 BIN := $(CURDIR)/.bin
 FOVEA := $(BIN)/fovea
+FOVEA_EXE := $(BIN)/fovea.exe
 HUBBLE := $(BIN)/hubble
 STATICCHECK := $(BIN)/staticcheck
 PROTOC_GEN_GO := $(BIN)/protoc-gen-go
@@ -60,10 +61,15 @@ all: build
 deps:
 	@scripts/install-deps.sh
 
-build: $(FOVEA)
+## build: the agent for Linux and, as fovea.exe, for Windows nodes (no cgo
+## on either: the Windows source calls advapi32 through x/sys/windows).
+build: $(FOVEA) $(FOVEA_EXE)
 
 $(FOVEA): FORCE
 	$(GO) build -trimpath -o $(FOVEA) ./cmd/fovea
+
+$(FOVEA_EXE): FORCE
+	CGO_ENABLED=0 GOOS=windows GOARCH=amd64 $(GO) build -trimpath -o $(FOVEA_EXE) ./cmd/fovea
 
 FORCE:
 
@@ -185,15 +191,16 @@ otel-tools: $(OTELCOL)
 $(eval $(call tool,otelcol,tools/otelcol,go.opentelemetry.io/collector/otelcol,.,-ldflags '-X main.version=$(OTELCOL_VERSION)'))
 
 ## generate: rebuild the eBPF objects and their Go bindings with bpf2go,
-## and the Capture service's Go code with protoc.
+## the Capture service's Go code with protoc, and the Windows source's
+## mkwinsyscall calls and test fixtures.
 generate: proto-tools
-	$(GO) generate ./bpf/... ./api/capture/...
+	$(GO) generate ./bpf/... ./api/capture/... ./windows/...
 
 ## check-generate: fail if the committed bpf2go or protoc output differs
 ## from its source, or a generated file is missing.
 check-generate: generate
-	@git diff --exit-code -- bpf/ api/capture/ || { echo "generated code is stale: run 'make generate' and commit" >&2; exit 1; }
-	@untracked=$$(git ls-files --others --exclude-standard -- bpf/ api/capture/); if [ -n "$$untracked" ]; then echo "generated files not committed: $$untracked" >&2; exit 1; fi
+	@git diff --exit-code -- bpf/ api/capture/ windows/ || { echo "generated code is stale: run 'make generate' and commit" >&2; exit 1; }
+	@untracked=$$(git ls-files --others --exclude-standard -- bpf/ api/capture/ windows/); if [ -n "$$untracked" ]; then echo "generated files not committed: $$untracked" >&2; exit 1; fi
 
 lint: $(STATICCHECK)
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted" >&2; exit 1; fi
@@ -201,6 +208,7 @@ lint: $(STATICCHECK)
 	$(STATICCHECK) ./...
 	cd tools/deploy && $(GO) vet ./... && $(STATICCHECK) ./...
 	GOOS=windows $(GO) build ./...
+	GOOS=windows $(GO) vet ./...
 
 ## unit: every package's tests but the end-to-end, image, chart and node ones, under the race
 ## detector (privileged ones need root; test/kube needs kube-tools).

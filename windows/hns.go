@@ -62,3 +62,39 @@ func ParseEndpointStats(b []byte) (EndpointStats, error) {
 	}
 	return s, nil
 }
+
+// hnsResponse is the envelope of an HNS v1 (HNSCall) answer.
+type hnsResponse struct {
+	Success bool            `json:"Success"`
+	Error   string          `json:"Error"`
+	Output  json.RawMessage `json:"Output"`
+}
+
+// parseHNSResponse returns the Output of an HNS v1 answer, or its Error.
+func parseHNSResponse(b []byte) (json.RawMessage, error) {
+	var r hnsResponse
+	if err := json.Unmarshal(b, &r); err != nil {
+		return nil, fmt.Errorf("parse HNS response: %w", err)
+	}
+	if !r.Success {
+		return nil, fmt.Errorf("HNS: %s", r.Error)
+	}
+	return r.Output, nil
+}
+
+// parseEndpointIDs parses HcnEnumerateEndpoints' list of endpoint ids.
+func parseEndpointIDs(b []byte) ([]GUID, error) {
+	var ids []string
+	if err := json.Unmarshal(b, &ids); err != nil {
+		return nil, fmt.Errorf("parse HNS endpoint list: %w", err)
+	}
+	out := make([]GUID, 0, len(ids))
+	for _, id := range ids {
+		g, err := ParseGUID(id)
+		if err != nil {
+			return nil, fmt.Errorf("parse HNS endpoint list: %w", err)
+		}
+		out = append(out, g)
+	}
+	return out, nil
+}

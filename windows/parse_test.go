@@ -149,3 +149,40 @@ func TestSeenPacketsWindow(t *testing.T) {
 		t.Errorf("window holds %d keys, want 2", len(s.kinds))
 	}
 }
+
+func TestParseHNSAnswers(t *testing.T) {
+	out, err := parseHNSResponse([]byte(`{"Success":true,"Output":{"PacketsSent":7}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s, err := ParseEndpointStats(out); err != nil || s.PacketsSent != 7 {
+		t.Errorf("stats %+v, %v", s, err)
+	}
+	if _, err := parseHNSResponse([]byte(`{"Success":false,"Error":"Element not found."}`)); err == nil || !strings.Contains(err.Error(), "Element not found.") {
+		t.Errorf("failure: %v", err)
+	}
+	ids, err := parseEndpointIDs([]byte(`["8B0E2F5A-7C1D-4E38-9A61-2F4C5D6E7A01"]`))
+	if err != nil || len(ids) != 1 || ids[0].String() != "{8b0e2f5a-7c1d-4e38-9a61-2f4c5d6e7a01}" {
+		t.Errorf("ids %v, %v", ids, err)
+	}
+	if _, err := parseEndpointIDs([]byte(`["not-a-guid"]`)); err == nil {
+		t.Error("bad id accepted")
+	}
+}
+
+func TestParseVFPPortList(t *testing.T) {
+	got := ParseVFPPortList(string(readFixture(t, "vfp_ports.txt")))
+	want := map[string]string{
+		"00:15:5d:01:0a:0a": "6C1D5E3A-2B4F-4A8E-9D0C-1E2F3A4B5C01",
+		"00:15:5d:01:0a:0b": "6C1D5E3A-2B4F-4A8E-9D0C-1E2F3A4B5C02",
+		"00:15:5d:01:0a:01": "6C1D5E3A-2B4F-4A8E-9D0C-1E2F3A4B5C03",
+	}
+	if len(got) != len(want) {
+		t.Fatalf("got %v", got)
+	}
+	for mac, port := range want {
+		if got[mac] != port {
+			t.Errorf("%s: port %q, want %q", mac, got[mac], port)
+		}
+	}
+}

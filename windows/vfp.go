@@ -2,6 +2,7 @@ package windows
 
 import (
 	"fmt"
+	"net"
 	"strconv"
 	"strings"
 )
@@ -70,4 +71,38 @@ func ParseVFPPortCounters(out string) (VFPPortCounters, error) {
 		return VFPPortCounters{}, fmt.Errorf("parse VFP port counters: no Direction section in %d bytes", len(out))
 	}
 	return pc, nil
+}
+
+// ParseVFPPortList parses `vfpctrl /list-vmswitch-port` output: blocks of
+// "name : value" lines, one per port. It returns each port's name (the
+// GUID /port takes) by its MAC address, normalised as net.HardwareAddr
+// prints it; ports without both are skipped.
+func ParseVFPPortList(out string) map[string]string {
+	ports := map[string]string{}
+	var name, mac string
+	flush := func() {
+		if name != "" && mac != "" {
+			ports[mac] = name
+		}
+		name, mac = "", ""
+	}
+	for line := range strings.Lines(out) {
+		k, v, ok := strings.Cut(line, ":")
+		if !ok {
+			if strings.TrimSpace(line) == "" {
+				flush()
+			}
+			continue
+		}
+		switch strings.ReplaceAll(strings.TrimSpace(k), " ", "") {
+		case "Portname":
+			name = strings.TrimSpace(v)
+		case "MACaddress":
+			if hw, err := net.ParseMAC(strings.TrimSpace(v)); err == nil {
+				mac = hw.String()
+			}
+		}
+	}
+	flush()
+	return ports
 }

@@ -12,6 +12,8 @@
 //     and HcnQueryEndpointProperties (schema 2) return them.
 //   - hns_endpointstats.json: HNS endpoint statistics, as the HNS v1 call
 //     GET /endpointstats/<id> returns them, one object per endpoint.
+//   - vfp_ports.txt: `vfpctrl /list-vmswitch-port` output, the node's two
+//     pod ports and the host vNIC's.
 //   - vfp_port_counters.txt: `vfpctrl /port <guid> /get-port-counter`
 //     output for web-0's port, CRLF-terminated as vfpctrl prints it.
 //
@@ -93,6 +95,7 @@ func main() {
 		"hns_endpoints.json":     []byte(hnsEndpoints),
 		"hns_endpointstats.json": []byte(hnsEndpointStats),
 		"vfp_port_counters.txt":  []byte(vfpPortCounters),
+		"vfp_ports.txt":          []byte(vfpPorts),
 	}
 	for name, b := range files {
 		if err := os.WriteFile(filepath.Join(*out, name), b, 0o644); err != nil {
@@ -314,3 +317,21 @@ const vfpPortCounters = "ITEM LIST\r\n" +
 	"    TCP Connections Expired to Time Wait : 8\r\n" +
 	"    Dropped ACL packets : 5\r\n" +
 	"Command get-port-counter succeeded!\r\n"
+
+// vfpPorts: vfpctrl's port list, one block per port.
+const vfpPorts = "ITEM LIST\r\n===========\r\n\r\n" +
+	"  Port name : 6C1D5E3A-2B4F-4A8E-9D0C-1E2F3A4B5C01\r\n" +
+	"  Port Friendly name : 0f3b2a1c9d8e_l2bridge\r\n" +
+	"  Port type : Synthetic\r\n" +
+	"  MAC address : 00-15-5D-01-0A-0A\r\n" +
+	"\r\n" +
+	"  Port name : 6C1D5E3A-2B4F-4A8E-9D0C-1E2F3A4B5C02\r\n" +
+	"  Port Friendly name : 5e6f7a8b9c0d_l2bridge\r\n" +
+	"  Port type : Synthetic\r\n" +
+	"  MAC address : 00-15-5D-01-0A-0B\r\n" +
+	"\r\n" +
+	"  Port name : 6C1D5E3A-2B4F-4A8E-9D0C-1E2F3A4B5C03\r\n" +
+	"  Port Friendly name : Container NIC 1a2b3c4d\r\n" +
+	"  Port type : Internal\r\n" +
+	"  MAC address : 00-15-5D-01-0A-01\r\n" +
+	"Command list-vmswitch-port succeeded!\r\n"
