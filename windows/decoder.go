@@ -81,6 +81,18 @@ func (d *Decoder) Decode(ev Event, rec *record.Record) bool {
 	return false
 }
 
+// Handler returns the function a session (or a replay) calls with each
+// event: it decodes the event and emits its record, if any, from the
+// caller's goroutine; emit does not retain the record.
+func (d *Decoder) Handler(emit func(*record.Record)) func(Event) {
+	var rec record.Record
+	return func(ev Event) {
+		if d.Decode(ev, &rec) {
+			emit(&rec)
+		}
+	}
+}
+
 // decodeLost reports ETW's own losses: ETW says that it lost, not how
 // much, so each notice is a lost event of count one (at least one event).
 func (d *Decoder) decodeLost(ev Event, rec *record.Record) bool {

@@ -36,7 +36,7 @@ type session struct {
 }
 
 // handler receives the session's events, on ProcessTrace's goroutine.
-type handler func(Event)
+type handler = func(Event)
 
 // active is the handler of the process's one session: ETW's callback is a
 // C function, created once (windows.NewCallback slots are few), which

@@ -82,12 +82,7 @@ func (s *Source) Run(ctx context.Context, emit func(*record.Record)) error {
 		}
 	}()
 	s.ready()
-	var rec record.Record
-	return s.session.process(func(ev Event) {
-		if s.decoder.Decode(ev, &rec) {
-			emit(&rec)
-		}
-	})
+	return s.session.process(s.decoder.Handler(emit))
 }
 
 // Close stops the session and the PktMon capture.

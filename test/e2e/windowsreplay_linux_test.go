@@ -1,0 +1,279 @@
+//go:build linux
+
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	flowpb "github.com/cilium/cilium/api/v1/flow"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/spf13/pflag"
+
+	"github.com/foveanet/fovea/agent"
+	"github.com/foveanet/fovea/agent/dns"
+	"github.com/foveanet/fovea/agent/inventory"
+	"github.com/foveanet/fovea/api/observer"
+	"github.com/foveanet/fovea/model/intern"
+	"github.com/foveanet/fovea/model/record"
+	"github.com/foveanet/fovea/test/demo"
+	"github.com/foveanet/fovea/windows"
+)
+
+// windowsTestdata holds the PktMon, HNS and VFP fixtures the Windows
+// source's unit tests decode (written by windows/internal/genfixtures).
+const windowsTestdata = "../../windows/testdata"
+
+// pktmonReplay is the Windows source with its ETW session replaced by the
+// fixture stream: the same decoder, HNS endpoints and Retina counters,
+// emitting into the agent's pipeline as windows.Source does.
+type pktmonReplay struct {
+	stream  []byte
+	decoder *windows.Decoder
+	ready   func()
+	ports   []windows.PortCounters
+}
+
+func (r *pktmonReplay) Run(ctx context.Context, emit func(*record.Record)) error {
+	r.ready()
+	handle := r.decoder.Handler(emit)
+	if err := windows.ReadStream(r.stream, func(ev windows.Event) error { handle(ev); return nil }); err != nil {
+		return err
+	}
+	<-ctx.Done()
+	return nil
+}
+
+func (r *pktmonReplay) Close() error                    { return nil }
+func (r *pktmonReplay) Collector() prometheus.Collector { return r.decoder.Collector() }
+
+func (r *pktmonReplay) PortCounters() ([]windows.PortCounters, error) { return r.ports, nil }
+
+func readWindowsFixture(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(windowsTestdata, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// newPktmonReplay builds the replay source from the fixtures.
+func newPktmonReplay(t *testing.T) agent.SourceFunc {
+	var endpoints, stats []json.RawMessage
+	if err := json.Unmarshal(readWindowsFixture(t, "hns_endpoints.json"), &endpoints); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(readWindowsFixture(t, "hns_endpointstats.json"), &stats); err != nil {
+		t.Fatal(err)
+	}
+	set := new(windows.Endpoints)
+	var eps []windows.Endpoint
+	for _, raw := range endpoints {
+		ep, err := windows.ParseEndpoint(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		eps = append(eps, ep)
+	}
+	set.Set(eps)
+	vfp, err := windows.ParseVFPPortCounters(string(readWindowsFixture(t, "vfp_port_counters.txt")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ports []windows.PortCounters
+	for i, raw := range stats {
+		st, err := windows.ParseEndpointStats(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pc := windows.PortCounters{Endpoint: st}
+		if i == 0 {
+			pc.VFP = &vfp
+		}
+		ports = append(ports, pc)
+	}
+	stream := readWindowsFixture(t, "pktmon.etw")
+	return func(_ agent.Config, _ *slog.Logger, tables *intern.Tables, _ *dns.Parser, _ *observer.AgentEvents, ready func()) (agent.Source, error) {
+		return &pktmonReplay{stream: stream, decoder: windows.NewDecoder(tables, set), ready: ready, ports: ports}, nil
+	}
+}
+
+// TestWindowsPktMonReplay runs the whole agent on the PktMon fixture
+// stream of a Windows node (pods web-0 and client-0; db-0 on another
+// node) and checks what the real hubble CLI shows of it and the metrics:
+// one flow per packet however many components logged it, pods on both
+// ends, drops with the Hubble reason and PktMon's own name.
+func TestWindowsPktMonReplay(t *testing.T) {
+	hubble := os.Getenv("HUBBLE_BIN")
+	if hubble == "" {
+		t.Skip("HUBBLE_BIN is not set: run with `make e2e` or HUBBLE_BIN=.bin/hubble")
+	}
+	dir := t.TempDir()
+	inv := filepath.Join(dir, "inventory.yaml")
+	pod := func(name, ip, node string, more ...string) inventory.Pod {
+		return inventory.Pod{Namespace: "shop", Name: name, IPs: append([]string{ip}, more...), Node: node,
+			Labels: map[string]string{"app": strings.TrimSuffix(name, "-0")}}
+	}
+	if err := demo.WriteInventory(inv, &inventory.File{Pods: []inventory.Pod{
+		pod("web-0", "10.244.1.10", "win-node-1", "fd00:10:244:1::a"),
+		pod("client-0", "10.244.1.11", "win-node-1"),
+		pod("db-0", "10.244.2.20", "linux-node-1"),
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	var cfg agent.Config
+	fs := pflag.NewFlagSet("agent", pflag.ContinueOnError)
+	cfg.Flags(fs)
+	metricsAddr := freePort(t)
+	sock := filepath.Join(dir, "hubble.sock")
+	if err := fs.Parse([]string{"--node-name=win-node-1", "--cluster-name=mixed", "--inventory=" + inv,
+		"--metrics-address=" + metricsAddr, "--metrics=drop flow", "--retina-metrics=basic",
+		"--socket-path=" + sock, "--listen-address="}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- agent.RunWithSource(ctx, cfg, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})), newPktmonReplay(t))
+	}()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("agent: %v", err)
+		}
+	})
+	e := &env{hubbleBin: hubble}
+	// The inventory is read as the agent starts; wait until every flow is
+	// served with its pods.
+	var flows []*flowpb.Flow
+	eventually(t, 30*time.Second, func() error {
+		if _, err := os.Stat(sock); err != nil {
+			return err
+		}
+		flows = e.observeJSON(t, sock, "--last", "100")
+		if len(flows) != 11 {
+			return fmt.Errorf("%d flows, want 11:%s", len(flows), describe(flows))
+		}
+		if flows[0].GetSource().GetPodName() != "client-0" {
+			return fmt.Errorf("first flow's source pod %q: inventory not applied yet", flows[0].GetSource().GetPodName())
+		}
+		return nil
+	})
+	type seen struct {
+		src, dst, verdict, obs, reason, summary string
+	}
+	endpoint := func(ep *flowpb.Endpoint, ip string, port uint32) string {
+		name := ip
+		if ep.GetPodName() != "" {
+			name = ep.GetNamespace() + "/" + ep.GetPodName()
+		}
+		if port != 0 {
+			name += fmt.Sprintf(":%d", port)
+		}
+		return name
+	}
+	var got []seen
+	for _, f := range flows {
+		sport, dport := f.GetL4().GetTCP().GetSourcePort()+f.GetL4().GetUDP().GetSourcePort(), f.GetL4().GetTCP().GetDestinationPort()+f.GetL4().GetUDP().GetDestinationPort()
+		s := seen{
+			src: endpoint(f.GetSource(), f.GetIP().GetSource(), sport), dst: endpoint(f.GetDestination(), f.GetIP().GetDestination(), dport),
+			verdict: f.GetVerdict().String(), summary: f.GetSummary(),
+		}
+		if f.GetVerdict() == flowpb.Verdict_DROPPED {
+			s.reason = f.GetDropReasonDesc().String()
+		} else {
+			s.obs = f.GetTraceObservationPoint().String()
+		}
+		if f.GetNodeName() != "mixed/win-node-1" {
+			t.Errorf("flow %v: node %q, want mixed/win-node-1", s, f.GetNodeName())
+		}
+		got = append(got, s)
+	}
+	want := []seen{
+		{"shop/client-0:40000", "shop/db-0:5432", "FORWARDED", "FROM_ENDPOINT", "", "TCP Flags: SYN"},
+		{"shop/db-0:5432", "shop/client-0:40000", "FORWARDED", "FROM_NETWORK", "", "TCP Flags: SYN, ACK"},
+		{"shop/db-0:41000", "shop/web-0:8080", "FORWARDED", "FROM_NETWORK", "", "TCP Flags: SYN"},
+		{"shop/db-0:41000", "shop/web-0:8080", "DROPPED", "", "POLICY_DENIED", "TCP Flags: SYN; kernel drop reason: Drop_FailedSecurityPolicy"},
+		{"shop/web-0", "192.0.2.1", "FORWARDED", "FROM_ENDPOINT", "", "ICMPv4 EchoRequest"},
+		{"shop/web-0", "192.0.2.1", "DROPPED", "", "FIB_LOOKUP_FAILED", "ICMPv4 EchoRequest; kernel drop reason: Drop_NL_NoRoute"},
+		{"shop/web-0:53000", "fd00::53:53", "FORWARDED", "FROM_ENDPOINT", "", "UDP"},
+		{"fd00::99:1", "shop/web-0:2", "DROPPED", "", "DROP_REASON_UNKNOWN", "UDP; kernel drop reason: reason 4242"},
+		{"10.0.0.4:50000", "10.0.0.1:443", "FORWARDED", "TO_NETWORK", "", "TCP Flags: ACK, PSH"},
+		{"shop/client-0:40000", "shop/db-0:5432", "FORWARDED", "FROM_ENDPOINT", "", "TCP Flags: SYN"},
+		{"10.0.0.4:51000", "shop/web-0:8080", "FORWARDED", "TO_ENDPOINT", "", "TCP Flags: SYN"},
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("flows\n got %v\nwant %v", got, want)
+	}
+	// What a user types: the drops of a pod, in hubble's own format.
+	out := e.hubble(t, sock, "observe", "--last", "100", "--verdict", "DROPPED", "--to-pod", "shop/web-0")
+	t.Logf("hubble observe --verdict DROPPED --to-pod shop/web-0:\n%s", out)
+	for _, s := range []string{"shop/db-0:41000", "shop/web-0:8080", "Policy denied", "DROPPED", "Drop_FailedSecurityPolicy"} {
+		if !strings.Contains(out, s) {
+			t.Errorf("hubble observe --verdict DROPPED --to-pod shop/web-0: no %q in\n%s", s, out)
+		}
+	}
+	if out := e.hubble(t, sock, "list", "nodes"); !strings.Contains(out, "mixed/win-node-1") {
+		t.Errorf("hubble list nodes: no mixed/win-node-1 in\n%s", out)
+	}
+	// The metrics: the decoder's accounting, Hubble's drop counts and
+	// Retina's Windows series.
+	body := scrapeText(t, metricsAddr)
+	for _, s := range []string{
+		`fovea_windows_events_read_total{event="packet"} 12`,
+		`fovea_windows_events_read_total{event="drop"} 3`,
+		`fovea_windows_events_dropped_total{reason="duplicate_appearance"} 3`,
+		`fovea_windows_events_dropped_total{reason="not_ip"} 1`,
+		`fovea_windows_etw_lost_total{what="events"} 1`,
+		`hubble_lost_events_total{source="perf_event_ring_buffer"} 1`,
+		`hubble_drop_total{protocol="TCP",reason="POLICY_DENIED"} 1`,
+		`networkobservability_forward_count{cluster="mixed",direction="ingress",instance="win-node-1"} 940`,
+		`networkobservability_drop_count{cluster="mixed",direction="ingress",instance="win-node-1",reason="aclrule"} 5`,
+		`networkobservability_tcp_flag_gauges{cluster="mixed",direction="egress",flag="SYN",instance="win-node-1"} 12`,
+		`networkobservability_windows_hns_stats{cluster="mixed",direction="win_packets_recv_count",instance="win-node-1"} 940`,
+	} {
+		if !strings.Contains(body, s+"\n") {
+			t.Errorf("/metrics: no %s", s)
+		}
+	}
+}
+
+// freePort returns a loopback address whose port was free a moment ago.
+func freePort(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return addr
+}
+
+func scrapeText(t *testing.T, addr string) string {
+	t.Helper()
+	resp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatal(errors.Join(err, fmt.Errorf("status %s", resp.Status)))
+	}
+	return string(b)
+}
