@@ -53,7 +53,7 @@ FUZZTIME ?= 100000x
 FUZZMINIMIZETIME ?= 2000x
 export PATH := $(BIN):$(PATH)
 
-.PHONY: all build deps tools proto-tools kube-tools otel-tools kube-node-tools kube-node chart-tools chart chart-docs image image-test generate check-generate lint unit fuzz e2e test bench demo clean
+.PHONY: all build deps tools proto-tools kube-tools otel-tools kube-node-tools kube-node chart-tools chart chart-docs image image-test generate check-generate lint unit fuzz e2e wine-test test bench demo clean
 
 all: build
 
@@ -223,12 +223,24 @@ fuzz:
 		$(GO) test -run '^$$' -fuzz "^$$name$$" -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINIMIZETIME) "$$pkg" || exit 1; \
 	done
 
+## wine-test: the Windows build of the Windows source's tests (fixtures,
+## struct layouts, the ETW session's start-up against Wine's ETW) and of the
+## agent's Windows flag checks, run under Wine, and fovea.exe agent failing
+## cleanly for want of PktMon. Skipped, saying so, where wine64 is missing.
+wine-test: $(FOVEA_EXE)
+	GOOS=windows $(GO) test -count=1 -exec $(CURDIR)/scripts/wine-exec.sh ./windows/... ./model/packet/...
+	GOOS=windows $(GO) test -count=1 -run '^TestWindows' -exec $(CURDIR)/scripts/wine-exec.sh ./agent/
+	@if command -v wine64 >/dev/null || [ -x /usr/lib/wine/wine64 ]; then \
+		out=$$(scripts/wine-exec.sh $(FOVEA_EXE) agent --node-name wine --listen-address= 2>&1); echo "$$out"; \
+		echo "$$out" | grep -q 'load PktMon source: start PktMon capture' || { echo "wine-test: fovea.exe agent did not fail naming PktMon" >&2; exit 1; }; \
+	fi
+
 ## e2e: the netns cluster with real agents, asserted with the real hubble CLI.
 e2e: $(FOVEA) $(HUBBLE) kube-tools otel-tools
 	FOVEA_BIN=$(FOVEA) HUBBLE_BIN=$(HUBBLE) OTELCOL_BIN=$(OTELCOL) $(KUBE_ENV) $(GO) test -count=1 -v -timeout 15m ./test/e2e/...
 
 ## test: everything CI checks.
-test: deps tools check-generate lint unit image-test chart kube-node fuzz e2e
+test: deps tools check-generate lint unit image-test chart kube-node fuzz e2e wine-test
 
 ## bench: benchmarks, Fovea side by side with Cilium where a counterpart exists.
 bench:

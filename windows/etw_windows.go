@@ -80,8 +80,13 @@ func newProperties() *winapi.SessionProperties {
 	return p
 }
 
-// errPrivileges explains ERROR_ACCESS_DENIED from ETW.
-const errPrivileges = "the agent must run as an administrator (a HostProcess container as NT AUTHORITY\\SYSTEM)"
+// etwError is a failed ETW step; access denied says what access is needed.
+func etwError(step string, err error) error {
+	if errors.Is(err, syswin.ERROR_ACCESS_DENIED) {
+		return fmt.Errorf("%s ETW session %s: %w: the agent must run as an administrator (a HostProcess container as NT AUTHORITY\\SYSTEM)", step, SessionName, err)
+	}
+	return fmt.Errorf("%s ETW session %s: %w", step, SessionName, err)
+}
 
 // startSession stops a stale session of the same name, starts the session
 // and enables PktMon's packet events in it.
@@ -95,21 +100,16 @@ func startSession(log *slog.Logger) (*session, error) {
 	case err == nil:
 		log.Warn("stopped the ETW session a previous agent left running", "session", SessionName)
 	case errors.Is(err, syswin.ERROR_WMI_INSTANCE_NOT_FOUND):
-	case errors.Is(err, syswin.ERROR_ACCESS_DENIED):
-		return nil, fmt.Errorf("stop stale ETW session %s: %w: %s", SessionName, err, errPrivileges)
 	default:
-		return nil, fmt.Errorf("stop stale ETW session %s: %w", SessionName, err)
+		return nil, etwError("stop stale", err)
 	}
 	if err := winapi.StartTrace(&s.control, name, newProperties()); err != nil {
-		if errors.Is(err, syswin.ERROR_ACCESS_DENIED) {
-			return nil, fmt.Errorf("start ETW session %s: %w: %s", SessionName, err, errPrivileges)
-		}
-		return nil, fmt.Errorf("start ETW session %s: %w", SessionName, err)
+		return nil, etwError("start", err)
 	}
 	provider := syswin.GUID(PktMonProvider)
 	if err := winapi.EnableTraceEx2(s.control, &provider, winapi.EventControlCodeEnable, LevelInformation, KeywordPayload, 0, 0, 0); err != nil {
 		s.close()
-		return nil, fmt.Errorf("enable Microsoft-Windows-PktMon %s in ETW session %s: %w", PktMonProvider, SessionName, err)
+		return nil, etwError("enable Microsoft-Windows-PktMon "+PktMonProvider.String()+" in", err)
 	}
 	callbackOnce.Do(func() { callback = syswin.NewCallback(eventRecordCallback) })
 	logfile := winapi.EventTraceLogfile{
@@ -119,7 +119,7 @@ func startSession(log *slog.Logger) (*session, error) {
 	}
 	if s.trace, err = winapi.OpenTrace(&logfile); err != nil {
 		s.close()
-		return nil, fmt.Errorf("open ETW session %s for real-time consumption: %w", SessionName, err)
+		return nil, etwError("open for real-time consumption", err)
 	}
 	return s, nil
 }

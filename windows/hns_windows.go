@@ -34,8 +34,14 @@ func hcnError(call string, hr error, record *uint16) error {
 	return fmt.Errorf("%s: %w", call, hr)
 }
 
+// errNoHNS explains why HNS calls are missing.
+const errNoHNS = "HNS is not available (computenetwork.dll and vmcompute.dll come with the Containers feature of Windows Server)"
+
 // listEndpoints returns the node's HNS endpoints.
 func listEndpoints() ([]Endpoint, error) {
+	if err := winapi.LoadHNS(); err != nil {
+		return nil, fmt.Errorf("list HNS endpoints: %w: %s", err, errNoHNS)
+	}
 	query, err := syswin.UTF16PtrFromString(hcnQuery)
 	if err != nil {
 		return nil, err
@@ -77,6 +83,9 @@ func queryEndpoint(id GUID, query *uint16) (Endpoint, error) {
 // endpointStats returns an endpoint's counters (HNS v1, which schema 2
 // does not serve).
 func endpointStats(id string) (EndpointStats, error) {
+	if err := winapi.LoadHNS(); err != nil {
+		return EndpointStats{}, fmt.Errorf("get HNS endpoint stats: %w: %s", err, errNoHNS)
+	}
 	method, _ := syswin.UTF16PtrFromString("GET")
 	path, err := syswin.UTF16PtrFromString("/endpointstats/" + id)
 	if err != nil {

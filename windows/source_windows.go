@@ -11,6 +11,7 @@ import (
 
 	"github.com/foveanet/fovea/model/intern"
 	"github.com/foveanet/fovea/model/record"
+	"github.com/foveanet/fovea/windows/internal/winapi"
 )
 
 // Config configures the Windows source.
@@ -37,6 +38,9 @@ type Source struct {
 // NewSource starts the PktMon capture and the ETW session; ready runs once
 // events flow to Run.
 func NewSource(ctx context.Context, cfg Config, log *slog.Logger, tables *intern.Tables, ready func()) (*Source, error) {
+	if err := winapi.LoadETW(); err != nil {
+		return nil, fmt.Errorf("load ETW: %w", err)
+	}
 	s := &Source{cfg: cfg, log: log, endpoints: new(Endpoints), ready: ready}
 	s.decoder = NewDecoder(tables, s.endpoints)
 	s.refreshEndpoints()
