@@ -3,7 +3,6 @@ package agent
 import (
 	"fmt"
 	"math"
-	"os"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -177,8 +176,7 @@ type Config struct {
 // Flags registers the agent's flags, with their defaults, bound to c's
 // fields.
 func (c *Config) Flags(fs *pflag.FlagSet) {
-	host, _ := os.Hostname()
-	fs.StringVar(&c.NodeName, flagNodeName, host, "name of this node in flows and peer announcements")
+	fs.StringVar(&c.NodeName, flagNodeName, defaultNodeName(), "name of this node in flows and peer announcements")
 	fs.StringVar(&c.ClusterName, flagClusterName, "default", "name of the cluster this node belongs to")
 	fs.IntVar(&c.RingCapacity, flagRingCapacity, 4095, "events kept in memory for GetFlows; one less than a power of two")
 	fs.StringSliceVar(&c.Interfaces, flagInterfaces, nil,

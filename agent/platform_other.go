@@ -2,6 +2,8 @@
 
 package agent
 
+import "os"
+
 // Defaults of the flags whose meaning depends on the packet source.
 var (
 	defaultDNSPorts    = []uint{53}
@@ -13,3 +15,9 @@ var (
 // validatePlatform accepts every datapath flag: the eBPF source honours
 // them all.
 func (c *Config) validatePlatform() error { return nil }
+
+// defaultNodeName is the host's name, which the kubelet names its node.
+func defaultNodeName() string {
+	host, _ := os.Hostname()
+	return host
+}

@@ -1,6 +1,10 @@
 package agent
 
-import "fmt"
+import (
+	"fmt"
+	"os"
+	"strings"
+)
 
 // Defaults of the flags whose meaning depends on the packet source: the
 // PktMon source reports every packet it is given (no aggregation), parses
@@ -37,4 +41,11 @@ func (c *Config) validatePlatform() error {
 		return fmt.Errorf("--%s: %q: the Windows PktMon source reports every packet (none)", flagAggregation, c.Aggregation)
 	}
 	return nil
+}
+
+// defaultNodeName is the host's name as the kubelet names its node:
+// lowercased, since Windows keeps the computer name's case (often upper).
+func defaultNodeName() string {
+	host, _ := os.Hostname()
+	return strings.ToLower(host)
 }
