@@ -86,7 +86,15 @@ func (s *Source) Run(ctx context.Context, emit func(*record.Record)) error {
 		}
 	}()
 	s.ready()
-	return s.session.process(s.decoder.Handler(emit))
+	if err := s.session.process(s.decoder.Handler(emit)); err != nil {
+		return err
+	}
+	if ctx.Err() == nil {
+		// Stopped from outside (logman stop, another agent): nothing more
+		// would arrive, so the agent must not go on as if capturing.
+		return fmt.Errorf("ETW session %s ended while the agent runs", SessionName)
+	}
+	return nil
 }
 
 // Close stops the session and the PktMon capture.
