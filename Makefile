@@ -244,7 +244,7 @@ test: deps tools check-generate lint unit image-test chart kube-node fuzz e2e wi
 
 ## bench: benchmarks, Fovea side by side with Cilium where a counterpart exists.
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -count 6 ./ringbuffer/ ./api/... ./agent/... ./bpf/... | tee $(BIN)/bench.txt
+	$(GO) test -run '^$$' -bench . -benchmem -count 6 ./ringbuffer/ ./api/... ./agent/... ./bpf/... ./windows/... | tee $(BIN)/bench.txt
 	cd tools && $(GO) run golang.org/x/perf/cmd/benchstat $(BIN)/bench.txt
 
 ## demo: a simulated cluster with live flows in `hubble observe --follow` (root).
