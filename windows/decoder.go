@@ -2,6 +2,7 @@ package windows
 
 import (
 	"errors"
+	"strconv"
 	"sync/atomic"
 
 	flowpb "github.com/cilium/cilium/api/v1/flow"
@@ -35,32 +36,42 @@ const (
 	dropReasonNotIP      = "not_ip"
 	dropReasonBadPacket  = "malformed_packet"
 	dropReasonDuplicate  = "duplicate_appearance"
+	dropReasonTunnel     = "tunnel_appearance"
 )
 
 var droppedReasons = []string{dropReasonProvider, dropReasonEventID, dropReasonMalformed,
-	dropReasonPacketType, dropReasonNotIP, dropReasonBadPacket, dropReasonDuplicate}
+	dropReasonPacketType, dropReasonNotIP, dropReasonBadPacket, dropReasonDuplicate, dropReasonTunnel}
+
+// vxlanPort is the UDP port of the VXLAN tunnels between Windows nodes
+// (HNS overlay networks, flannel's vxlan backend on Windows).
+const vxlanPort = 4789
 
 // Decoder turns ETW events into records: PktMon packets into traces, PktMon
 // drops into drops, RT_LostEvent into lost events. It is used by one
 // goroutine, the one that emits into the ring; its counters are read by
 // Collector from any.
 type Decoder struct {
-	tables    *intern.Tables
-	endpoints *Endpoints
-	seen      *seenPackets
-	dropRefs  map[uint32]intern.Ref
+	tables     *intern.Tables
+	endpoints  *Endpoints
+	components *Components
+	seen       *seenPackets
+	dropRefs   map[uint32]intern.Ref
+	ifaces     map[uint16]ifaceRef
+	ifacePins  int
 
 	events  [2]atomic.Uint64 // packets, drops read
 	dropped map[string]*atomic.Uint64
 	lost    [3]atomic.Uint64 // by RT_LostEvent opcode - 32
 }
 
-// NewDecoder returns a decoder that interns drop reason names into tables
-// and tells this node's pods by endpoints.
-func NewDecoder(tables *intern.Tables, endpoints *Endpoints) *Decoder {
+// NewDecoder returns a decoder that interns drop reason names and
+// components (as interfaces) into tables, tells this node's pods by
+// endpoints, and a pod's vSwitch port or VM NIC among components by the
+// endpoint's MAC address.
+func NewDecoder(tables *intern.Tables, endpoints *Endpoints, components *Components) *Decoder {
 	d := &Decoder{
-		tables: tables, endpoints: endpoints, seen: newSeenPackets(dedupeWindow),
-		dropRefs: map[uint32]intern.Ref{}, dropped: map[string]*atomic.Uint64{},
+		tables: tables, endpoints: endpoints, components: components, seen: newSeenPackets(dedupeWindow),
+		dropRefs: map[uint32]intern.Ref{}, ifaces: map[uint16]ifaceRef{}, dropped: map[string]*atomic.Uint64{},
 	}
 	for _, r := range droppedReasons {
 		d.dropped[r] = new(atomic.Uint64)
@@ -125,7 +136,8 @@ func (d *Decoder) decodePktMon(ev Event, rec *record.Record) bool {
 	if pm.Drop {
 		kind = seenDrop
 	}
-	if d.seen.add(packetKey{pm.GroupID, pm.Number}, kind) {
+	key := packetKey{pm.GroupID, pm.Number}
+	if d.seen.has(key, kind) {
 		d.dropped[dropReasonDuplicate].Add(1)
 		return false
 	}
@@ -147,8 +159,24 @@ func (d *Decoder) decodePktMon(ev Event, rec *record.Record) bool {
 		}
 		return false
 	}
-	*rec = record.Record{Time: ev.Time, Bytes: uint32(pm.OriginalSize)}
+	// On an overlay network the NIC logs a pod's packet inside its VXLAN
+	// envelope, under the same packet group as its decapsulated
+	// appearances: the envelope is no flow, the pod packet is, where VFP
+	// or the pod's port logs it.
+	if !pm.Drop && h.Proto == record.ProtoUDP && h.HasL4 && h.DstPort == vxlanPort {
+		d.dropped[dropReasonTunnel].Add(1)
+		return false
+	}
+	d.seen.add(key, kind)
+	comp := d.components.Lookup(pm.ComponentID)
+	*rec = record.Record{Time: ev.Time, Bytes: uint32(pm.OriginalSize), Iface: d.ifaceRef(comp)}
 	h.Fill(rec)
+	// At a pod's own vSwitch port or VM NIC (HNS endpoint MAC = component
+	// MAC) the pod's side is known; elsewhere the addresses tell.
+	var port *Endpoint
+	if comp != nil {
+		port = d.endpoints.LookupMAC(comp.MAC)
+	}
 	srcLocal, dstLocal := d.endpoints.Lookup(h.Src) != nil, d.endpoints.Lookup(h.Dst) != nil
 	if pm.Drop {
 		rec.Kind = record.KindDrop
@@ -156,15 +184,59 @@ func (d *Decoder) decodePktMon(ev Event, rec *record.Record) bool {
 		rec.DropReason = uint16(HubbleDropReason(pm.DropReason))
 		rec.Detail = pm.DropReason
 		rec.Ext = d.dropNameRef(pm.DropReason)
-		if sent(srcLocal, dstLocal, pm.Dir) {
+		egress := sent(srcLocal, dstLocal, pm.Dir)
+		if port != nil && (port.has(h.Src) || port.has(h.Dst)) {
+			egress = port.has(h.Src)
+		}
+		if egress {
 			rec.Flags |= record.FlagSent
 		}
 		return true
 	}
 	rec.Kind = record.KindTrace
 	rec.Verdict = uint8(flowpb.Verdict_FORWARDED)
-	rec.ObsPoint = uint8(obsPoint(srcLocal, dstLocal, pm.Dir))
+	switch {
+	case port != nil && port.has(h.Src):
+		rec.ObsPoint = uint8(flowpb.TraceObservationPoint_FROM_ENDPOINT)
+	case port != nil && port.has(h.Dst):
+		rec.ObsPoint = uint8(flowpb.TraceObservationPoint_TO_ENDPOINT)
+	default:
+		rec.ObsPoint = uint8(obsPoint(srcLocal, dstLocal, pm.Dir))
+	}
 	return true
+}
+
+// ifaceRef is a component's interned interface, with the name it had.
+type ifaceRef struct {
+	name string
+	ref  intern.Ref
+}
+
+// maxIfaceRefs bounds the pinned component interfaces: a node has tens of
+// components; ids and names are re-read, so a few renames fit too.
+const maxIfaceRefs = 1024
+
+// ifaceRef returns the interface a record seen at comp shows: the
+// component's id as index and its name, interned and pinned on first use;
+// zero for a component not (yet) listed.
+func (d *Decoder) ifaceRef(comp *Component) intern.Ref {
+	if comp == nil {
+		return 0
+	}
+	if r, ok := d.ifaces[comp.ID]; ok && r.name == comp.Name {
+		return r.ref
+	}
+	if d.ifacePins >= maxIfaceRefs {
+		return 0
+	}
+	id, name := comp.ID, comp.Name
+	ref := d.tables.Interfaces.Intern("pktmon/"+strconv.Itoa(int(id))+"/"+name, func() *flowpb.NetworkInterface {
+		return &flowpb.NetworkInterface{Index: uint32(id), Name: name}
+	})
+	d.tables.Interfaces.Pin(ref)
+	d.ifacePins++
+	d.ifaces[id] = ifaceRef{name: name, ref: ref}
+	return ref
 }
 
 // obsPoint is where a packet is reported from: where it was first seen,

@@ -32,7 +32,7 @@ func BenchmarkDecode(b *testing.B) {
 			events = append(events, ev)
 		}
 	}
-	d := NewDecoder(intern.NewTables(), fixtureEndpoints(b))
+	d := NewDecoder(intern.NewTables(), fixtureEndpoints(b), fixtureComponents(b))
 	emitted := 0
 	handle := d.Handler(func(*record.Record) { emitted++ })
 	b.ReportAllocs()

@@ -37,6 +37,18 @@ func fixtureEndpoints(t testing.TB) *Endpoints {
 	return e
 }
 
+// fixtureComponents are the PktMon components of testdata/pktmon_list.json.
+func fixtureComponents(t testing.TB) *Components {
+	t.Helper()
+	comps, err := ParseComponentList(readFixture(t, "pktmon_list.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := new(Components)
+	c.Set(comps)
+	return c
+}
+
 func readFixture(t testing.TB, name string) []byte {
 	t.Helper()
 	b, err := os.ReadFile("testdata/" + name)
@@ -64,6 +76,9 @@ func describe(tables *intern.Tables, r *record.Record) string {
 	}
 	fmt.Fprintf(&b, " %s:%d -> %s:%d proto=%d tcp=%#x icmp=%d/%d bytes=%d time=%d",
 		r.SrcAddr(), r.SrcPort, r.DstAddr(), r.DstPort, r.Proto, r.TCPFlags, r.ICMPType, r.ICMPCode, r.Bytes, r.Time)
+	if iface := tables.Interfaces.Get(r.Iface); iface != nil {
+		fmt.Fprintf(&b, " iface=%d/%q", iface.GetIndex(), iface.GetName())
+	}
 	return b.String()
 }
 
@@ -71,7 +86,7 @@ func describe(tables *intern.Tables, r *record.Record) string {
 // internal/genfixtures) and compares every record with the golden file.
 func TestDecodeFixture(t *testing.T) {
 	tables := intern.NewTables()
-	d := NewDecoder(tables, fixtureEndpoints(t))
+	d := NewDecoder(tables, fixtureEndpoints(t), fixtureComponents(t))
 	var got strings.Builder
 	err := ReadStream(readFixture(t, "pktmon.etw"), func(ev Event) error {
 		var rec record.Record
@@ -92,15 +107,16 @@ func TestDecodeFixture(t *testing.T) {
 	if want := string(readFixture(t, "pktmon.golden")); got.String() != want {
 		t.Errorf("decoded records differ from %s (go test -update rewrites it)\n got:\n%s\nwant:\n%s", golden, got.String(), want)
 	}
-	// Every event is accounted for: 15 PktMon events read, 11 records
+	// Every event is accounted for: 18 PktMon events read, 12 records
 	// besides the lost notice, the rest dropped by reason.
 	for _, c := range []struct {
 		metric, labels string
 		want           float64
 	}{
-		{"windows_events_read_total", "packet", 12},
+		{"windows_events_read_total", "packet", 15},
 		{"windows_events_read_total", "drop", 3},
-		{"windows_events_dropped_total", dropReasonDuplicate, 3},
+		{"windows_events_dropped_total", dropReasonDuplicate, 4},
+		{"windows_events_dropped_total", dropReasonTunnel, 1},
 		{"windows_events_dropped_total", dropReasonNotIP, 1},
 		{"windows_etw_lost_total", "events", 1},
 	} {
@@ -131,7 +147,7 @@ func counterValue(t *testing.T, d *Decoder, name, label string) float64 {
 }
 
 func TestDecoderCollectorLints(t *testing.T) {
-	problems, err := testutil.CollectAndLint(NewDecoder(intern.NewTables(), new(Endpoints)).Collector())
+	problems, err := testutil.CollectAndLint(NewDecoder(intern.NewTables(), new(Endpoints), new(Components)).Collector())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,7 +157,7 @@ func TestDecoderCollectorLints(t *testing.T) {
 }
 
 func TestDecodeRejects(t *testing.T) {
-	d := NewDecoder(intern.NewTables(), new(Endpoints))
+	d := NewDecoder(intern.NewTables(), new(Endpoints), new(Components))
 	var rec record.Record
 	for _, tc := range []struct {
 		name   string
@@ -171,7 +187,7 @@ func FuzzDecodeStream(f *testing.F) {
 	f.Add(readFixture(f, "pktmon.etw"))
 	tables := intern.NewTables()
 	f.Fuzz(func(t *testing.T, b []byte) {
-		d := NewDecoder(tables, new(Endpoints))
+		d := NewDecoder(tables, new(Endpoints), new(Components))
 		_ = ReadStream(b, func(ev Event) error {
 			var rec record.Record
 			if !d.Decode(ev, &rec) {

@@ -27,6 +27,9 @@ func newSeenPackets(capacity int) *seenPackets {
 	return &seenPackets{kinds: make(map[packetKey]uint8, capacity), order: make([]packetKey, 0, capacity)}
 }
 
+// has reports whether k was reported as kind.
+func (s *seenPackets) has(k packetKey, kind uint8) bool { return s.kinds[k]&kind != 0 }
+
 // add records that k was reported as kind and says whether it had been
 // already.
 func (s *seenPackets) add(k packetKey, kind uint8) (dup bool) {

@@ -8,6 +8,9 @@ import (
 	"testing"
 
 	flowpb "github.com/cilium/cilium/api/v1/flow"
+
+	"github.com/foveanet/fovea/model/intern"
+	"github.com/foveanet/fovea/model/record"
 )
 
 func TestGUID(t *testing.T) {
@@ -186,3 +189,68 @@ func TestParseVFPPortList(t *testing.T) {
 		}
 	}
 }
+
+func TestParseComponentList(t *testing.T) {
+	comps, err := ParseComponentList(readFixture(t, "pktmon_list.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(comps) != 5 {
+		t.Fatalf("%d components, want 5: %+v", len(comps), comps)
+	}
+	byID := map[uint16]Component{}
+	for _, c := range comps {
+		byID[c.ID] = c
+	}
+	if c := byID[6]; c.Name != "0f3b2a1c9d8e_l2bridge" || c.Type != "VM NIC" || c.MAC.String() != "00:15:5d:01:0a:0a" {
+		t.Errorf("component 6: %+v", c)
+	}
+	if c := byID[9]; c.MAC != nil {
+		t.Errorf("TCPIP has MAC %v", c.MAC)
+	}
+	if _, err := ParseComponentList([]byte(`{"Group": "not a list"}`)); err == nil {
+		t.Error("an object accepted as the list")
+	}
+}
+
+// TestComponentJoin: a packet from another node to web-0, first logged at
+// web-0's own VM NIC (its HNS endpoint's MAC), is arriving at the pod:
+// TO_ENDPOINT, though it comes in (PktMon's direction tag); first logged
+// at the NIC, it comes from the network.
+func TestComponentJoin(t *testing.T) {
+	var first Event
+	n := 0
+	if err := ReadStream(readFixture(t, "pktmon.etw"), func(ev Event) error {
+		if n++; n == 6 { // scenario 3's appearance at the NIC
+			first = ev
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for comp, want := range map[uint16]flowpb.TraceObservationPoint{
+		compNIC: flowpb.TraceObservationPoint_FROM_NETWORK, compWebPort: flowpb.TraceObservationPoint_TO_ENDPOINT,
+	} {
+		ev := first
+		ev.UserData = append([]byte(nil), first.UserData...)
+		binary.LittleEndian.PutUint16(ev.UserData[componentIDOff:], comp)
+		tables := intern.NewTables()
+		d := NewDecoder(tables, fixtureEndpoints(t), fixtureComponents(t))
+		var rec record.Record
+		if !d.Decode(ev, &rec) {
+			t.Fatalf("component %d: no record", comp)
+		}
+		if got := flowpb.TraceObservationPoint(rec.ObsPoint); got != want || rec.DstAddr().String() != "10.244.1.10" {
+			t.Errorf("component %d: %s to %s, want %s to web-0", comp, got, rec.DstAddr(), want)
+		}
+		if iface := tables.Interfaces.Get(rec.Iface); iface.GetIndex() != uint32(comp) {
+			t.Errorf("component %d: interface %v", comp, iface)
+		}
+	}
+}
+
+// Component ids of the fixture's node (internal/genfixtures).
+const (
+	compNIC     = 2
+	compWebPort = 6
+)

@@ -53,3 +53,14 @@ func (c *capture) stop(ctx context.Context) error {
 	}
 	return nil
 }
+
+// components lists PktMon's components (`pktmon list --json`), whose ids
+// events name: the component rundown reaches ETW only when a capture
+// stops.
+func (c *capture) components(ctx context.Context) ([]Component, error) {
+	out, err := exec.CommandContext(ctx, c.exe, "list", "--json").Output()
+	if err != nil {
+		return nil, fmt.Errorf("%s list --json: %w", c.exe, err)
+	}
+	return ParseComponentList(out)
+}

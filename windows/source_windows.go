@@ -19,20 +19,22 @@ type Config struct {
 	// PacketSize is how many bytes of each packet PktMon logs; the
 	// headers need 128 (VLAN, IPv6 with extension headers, TCP).
 	PacketSize int
-	// EndpointsInterval is how often HNS endpoints are listed again.
+	// EndpointsInterval is how often HNS endpoints and PktMon components
+	// are listed again.
 	EndpointsInterval time.Duration
 }
 
 // Source is the agent's packet source on Windows: the PktMon capture, the
 // ETW session that consumes it, and the HNS endpoints that tell pods.
 type Source struct {
-	cfg       Config
-	log       *slog.Logger
-	endpoints *Endpoints
-	decoder   *Decoder
-	capture   *capture
-	session   *session
-	ready     func()
+	cfg        Config
+	log        *slog.Logger
+	endpoints  *Endpoints
+	components *Components
+	decoder    *Decoder
+	capture    *capture
+	session    *session
+	ready      func()
 }
 
 // NewSource starts the PktMon capture and the ETW session; ready runs once
@@ -41,27 +43,32 @@ func NewSource(ctx context.Context, cfg Config, log *slog.Logger, tables *intern
 	if err := winapi.LoadETW(); err != nil {
 		return nil, fmt.Errorf("load ETW: %w", err)
 	}
-	s := &Source{cfg: cfg, log: log, endpoints: new(Endpoints), ready: ready}
-	s.decoder = NewDecoder(tables, s.endpoints)
-	s.refreshEndpoints()
+	s := &Source{cfg: cfg, log: log, endpoints: new(Endpoints), components: new(Components), ready: ready}
+	s.decoder = NewDecoder(tables, s.endpoints, s.components)
 	var err error
 	if s.capture, err = startCapture(ctx, log, cfg.PacketSize); err != nil {
 		return nil, err
 	}
+	s.refresh(ctx)
 	if s.session, err = startSession(log); err != nil {
 		return nil, errors.Join(err, s.capture.stop(ctx))
 	}
 	return s, nil
 }
 
-// refreshEndpoints lists HNS endpoints; on failure the previous set stays.
-func (s *Source) refreshEndpoints() {
-	eps, err := listEndpoints()
-	if err != nil {
+// refresh lists HNS endpoints and PktMon components again; on failure the
+// previous set stays.
+func (s *Source) refresh(ctx context.Context) {
+	if eps, err := listEndpoints(); err != nil {
 		s.log.Warn("cannot list HNS endpoints; keeping the previous set", "err", err)
-		return
+	} else {
+		s.endpoints.Set(eps)
 	}
-	s.endpoints.Set(eps)
+	if comps, err := s.capture.components(ctx); err != nil {
+		s.log.Warn("cannot list PktMon components; keeping the previous set", "err", err)
+	} else {
+		s.components.Set(comps)
+	}
 }
 
 // Run consumes the session until ctx ends, emitting from its own
@@ -81,7 +88,7 @@ func (s *Source) Run(ctx context.Context, emit func(*record.Record)) error {
 			case <-ctx.Done():
 				return
 			case <-t.C:
-				s.refreshEndpoints()
+				s.refresh(ctx)
 			}
 		}
 	}()

@@ -104,17 +104,25 @@ func newPktmonReplay(t *testing.T) agent.SourceFunc {
 		}
 		ports = append(ports, pc)
 	}
+	comps, err := windows.ParseComponentList(readWindowsFixture(t, "pktmon_list.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	components := new(windows.Components)
+	components.Set(comps)
 	stream := readWindowsFixture(t, "pktmon.etw")
 	return func(_ agent.Config, _ *slog.Logger, tables *intern.Tables, _ *dns.Parser, _ *observer.AgentEvents, ready func()) (agent.Source, error) {
-		return &pktmonReplay{stream: stream, decoder: windows.NewDecoder(tables, set), ready: ready, ports: ports}, nil
+		return &pktmonReplay{stream: stream, decoder: windows.NewDecoder(tables, set, components), ready: ready, ports: ports}, nil
 	}
 }
 
 // TestWindowsPktMonReplay runs the whole agent on the PktMon fixture
 // stream of a Windows node (pods web-0 and client-0; db-0 on another
 // node) and checks what the real hubble CLI shows of it and the metrics:
-// one flow per packet however many components logged it, pods on both
-// ends, drops with the Hubble reason and PktMon's own name.
+// one flow per packet however many components logged it (an overlay
+// packet's VXLAN envelope none), pods on both ends, the component it was
+// first seen at as its interface, drops with the Hubble reason and
+// PktMon's own name.
 func TestWindowsPktMonReplay(t *testing.T) {
 	hubble := os.Getenv("HUBBLE_BIN")
 	if hubble == "" {
@@ -163,8 +171,8 @@ func TestWindowsPktMonReplay(t *testing.T) {
 			return err
 		}
 		flows = e.observeJSON(t, sock, "--last", "100")
-		if len(flows) != 11 {
-			return fmt.Errorf("%d flows, want 11:%s", len(flows), describe(flows))
+		if len(flows) != 12 {
+			return fmt.Errorf("%d flows, want 12:%s", len(flows), describe(flows))
 		}
 		if flows[0].GetSource().GetPodName() != "client-0" {
 			return fmt.Errorf("first flow's source pod %q: inventory not applied yet", flows[0].GetSource().GetPodName())
@@ -172,7 +180,7 @@ func TestWindowsPktMonReplay(t *testing.T) {
 		return nil
 	})
 	type seen struct {
-		src, dst, verdict, obs, reason, summary string
+		src, dst, verdict, obs, reason, summary, iface string
 	}
 	endpoint := func(ep *flowpb.Endpoint, ip string, port uint32) string {
 		name := ip
@@ -190,6 +198,7 @@ func TestWindowsPktMonReplay(t *testing.T) {
 		s := seen{
 			src: endpoint(f.GetSource(), f.GetIP().GetSource(), sport), dst: endpoint(f.GetDestination(), f.GetIP().GetDestination(), dport),
 			verdict: f.GetVerdict().String(), summary: f.GetSummary(),
+			iface: fmt.Sprintf("%d/%s", f.GetInterface().GetIndex(), f.GetInterface().GetName()),
 		}
 		if f.GetVerdict() == flowpb.Verdict_DROPPED {
 			s.reason = f.GetDropReasonDesc().String()
@@ -201,18 +210,24 @@ func TestWindowsPktMonReplay(t *testing.T) {
 		}
 		got = append(got, s)
 	}
+	// PktMon components (pktmon_list.json): 2 the NIC, 5 and 6 client-0's
+	// and web-0's VM NICs, 7 VFP, 9 the host's TCP/IP.
+	const nic, client, web, vfp, tcpip = "2/Mellanox ConnectX-4 Lx Virtual Ethernet Adapter", "5/5e6f7a8b9c0d_l2bridge",
+		"6/0f3b2a1c9d8e_l2bridge", "7/Virtual Filtering Platform VMSwitch Extension", "9/TCPIP"
 	want := []seen{
-		{"shop/client-0:40000", "shop/db-0:5432", "FORWARDED", "FROM_ENDPOINT", "", "TCP Flags: SYN"},
-		{"shop/db-0:5432", "shop/client-0:40000", "FORWARDED", "FROM_NETWORK", "", "TCP Flags: SYN, ACK"},
-		{"shop/db-0:41000", "shop/web-0:8080", "FORWARDED", "FROM_NETWORK", "", "TCP Flags: SYN"},
-		{"shop/db-0:41000", "shop/web-0:8080", "DROPPED", "", "POLICY_DENIED", "TCP Flags: SYN; kernel drop reason: Drop_FailedSecurityPolicy"},
-		{"shop/web-0", "192.0.2.1", "FORWARDED", "FROM_ENDPOINT", "", "ICMPv4 EchoRequest"},
-		{"shop/web-0", "192.0.2.1", "DROPPED", "", "FIB_LOOKUP_FAILED", "ICMPv4 EchoRequest; kernel drop reason: Drop_NL_NoRoute"},
-		{"shop/web-0:53000", "fd00::53:53", "FORWARDED", "FROM_ENDPOINT", "", "UDP"},
-		{"fd00::99:1", "shop/web-0:2", "DROPPED", "", "DROP_REASON_UNKNOWN", "UDP; kernel drop reason: reason 4242"},
-		{"10.0.0.4:50000", "10.0.0.1:443", "FORWARDED", "TO_NETWORK", "", "TCP Flags: ACK, PSH"},
-		{"shop/client-0:40000", "shop/db-0:5432", "FORWARDED", "FROM_ENDPOINT", "", "TCP Flags: SYN"},
-		{"10.0.0.4:51000", "shop/web-0:8080", "FORWARDED", "TO_ENDPOINT", "", "TCP Flags: SYN"},
+		{"shop/client-0:40000", "shop/db-0:5432", "FORWARDED", "FROM_ENDPOINT", "", "TCP Flags: SYN", client},
+		{"shop/db-0:5432", "shop/client-0:40000", "FORWARDED", "FROM_NETWORK", "", "TCP Flags: SYN, ACK", nic},
+		{"shop/db-0:41000", "shop/web-0:8080", "FORWARDED", "FROM_NETWORK", "", "TCP Flags: SYN", nic},
+		{"shop/db-0:41000", "shop/web-0:8080", "DROPPED", "", "POLICY_DENIED", "TCP Flags: SYN; kernel drop reason: Drop_FailedSecurityPolicy", vfp},
+		{"shop/web-0", "192.0.2.1", "FORWARDED", "FROM_ENDPOINT", "", "ICMPv4 EchoRequest", web},
+		{"shop/web-0", "192.0.2.1", "DROPPED", "", "FIB_LOOKUP_FAILED", "ICMPv4 EchoRequest; kernel drop reason: Drop_NL_NoRoute", tcpip},
+		{"shop/web-0:53000", "fd00::53:53", "FORWARDED", "FROM_ENDPOINT", "", "UDP", tcpip},
+		{"fd00::99:1", "shop/web-0:2", "DROPPED", "", "DROP_REASON_UNKNOWN", "UDP; kernel drop reason: reason 4242", nic},
+		{"10.0.0.4:50000", "10.0.0.1:443", "FORWARDED", "TO_NETWORK", "", "TCP Flags: ACK, PSH", nic},
+		{"shop/client-0:40000", "shop/db-0:5432", "FORWARDED", "FROM_ENDPOINT", "", "TCP Flags: SYN", client},
+		{"10.0.0.4:51000", "shop/web-0:8080", "FORWARDED", "TO_ENDPOINT", "", "TCP Flags: SYN", web},
+		// The overlay packet: the pod flow, not its VXLAN envelope.
+		{"shop/db-0:42000", "shop/web-0:8080", "FORWARDED", "FROM_NETWORK", "", "TCP Flags: SYN", vfp},
 	}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("flows\n got %v\nwant %v", got, want)
@@ -232,9 +247,10 @@ func TestWindowsPktMonReplay(t *testing.T) {
 	// Retina's Windows series.
 	body := scrapeText(t, metricsAddr)
 	for _, s := range []string{
-		`fovea_windows_events_read_total{event="packet"} 12`,
+		`fovea_windows_events_read_total{event="packet"} 15`,
 		`fovea_windows_events_read_total{event="drop"} 3`,
-		`fovea_windows_events_dropped_total{reason="duplicate_appearance"} 3`,
+		`fovea_windows_events_dropped_total{reason="duplicate_appearance"} 4`,
+		`fovea_windows_events_dropped_total{reason="tunnel_appearance"} 1`,
 		`fovea_windows_events_dropped_total{reason="not_ip"} 1`,
 		`fovea_windows_etw_lost_total{what="events"} 1`,
 		`hubble_lost_events_total{source="perf_event_ring_buffer"} 1`,

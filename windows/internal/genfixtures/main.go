@@ -12,6 +12,9 @@
 //     and HcnQueryEndpointProperties (schema 2) return them.
 //   - hns_endpointstats.json: HNS endpoint statistics, as the HNS v1 call
 //     GET /endpointstats/<id> returns them, one object per endpoint.
+//   - pktmon_list.json: `pktmon list --json`, the components the stream
+//     names: groups of components with Id, Name, Type and name/value
+//     properties, the MAC address among them.
 //   - vfp_ports.txt: `vfpctrl /list-vmswitch-port` output, the node's two
 //     pod ports and the host vNIC's.
 //   - vfp_port_counters.txt: `vfpctrl /port <guid> /get-port-counter`
@@ -36,18 +39,20 @@ import (
 
 // The node: two local pods behind HNS endpoints, a remote pod, the node.
 const (
-	webIP     = "10.244.1.10"
-	webIPv6   = "fd00:10:244:1::a"
-	clientIP  = "10.244.1.11"
-	remoteIP  = "10.244.2.20" // db-0, on another node
-	nodeIP    = "10.0.0.4"
-	apiserver = "10.0.0.1"
+	webIP      = "10.244.1.10"
+	webIPv6    = "fd00:10:244:1::a"
+	clientIP   = "10.244.1.11"
+	remoteIP   = "10.244.2.20" // db-0, on another node
+	nodeIP     = "10.0.0.4"
+	peerNodeIP = "10.0.0.5" // db-0's node
+	apiserver  = "10.0.0.1"
 )
 
 var (
 	webMAC    = [6]byte{0x00, 0x15, 0x5d, 0x01, 0x0a, 0x0a}
 	clientMAC = [6]byte{0x00, 0x15, 0x5d, 0x01, 0x0a, 0x0b}
 	gwMAC     = [6]byte{0x00, 0x15, 0x5d, 0x01, 0x0a, 0x01} // the vSwitch's host vNIC
+	nicMAC    = [6]byte{0x00, 0x0d, 0x3a, 0x11, 0x22, 0x33} // the physical NIC
 )
 
 // PktMon component ids of the node (as `pktmon list` would number them).
@@ -96,6 +101,7 @@ func main() {
 		"hns_endpointstats.json": []byte(hnsEndpointStats),
 		"vfp_port_counters.txt":  []byte(vfpPortCounters),
 		"vfp_ports.txt":          []byte(vfpPorts),
+		"pktmon_list.json":       []byte(pktmonList),
 	}
 	for name, b := range files {
 		if err := os.WriteFile(filepath.Join(*out, name), b, 0o644); err != nil {
@@ -158,6 +164,17 @@ func pktmonStream() []byte {
 	// of web-0's vSwitch port towards the pod, TO_ENDPOINT.
 	probe := eth(gwMAC, webMAC, pt.IPv4(nodeIP, webIP, record.ProtoTCP, pt.TCP(51000, 8080, record.TCPSyn)))
 	s.packet(1010, 1, 1, dirEgress, typeEthernet, compWebPort, 0, probe)
+	// 12. On the overlay network db-0 reaches web-0 again: the NIC logs
+	// the VXLAN envelope (node to node, UDP 4789, VNI 4096), VFP and
+	// web-0's port the decapsulated packet, all one packet group. One
+	// flow, the pod packet's, first seen at VFP coming in: FROM_NETWORK.
+	inner := eth(gwMAC, webMAC, pt.IPv4(remoteIP, webIP, record.ProtoTCP, pt.TCP(42000, 8080, record.TCPSyn)))
+	vxlan := append([]byte{0x08, 0, 0, 0, 0x00, 0x10, 0x00, 0}, inner...) // flags I, VNI 4096
+	envelope := eth([6]byte{0x00, 0x0d, 0x3a, 0x11, 0x22, 0x44}, nicMAC,
+		pt.IPv4(peerNodeIP, nodeIP, record.ProtoUDP, append(pt.UDP(61000, 4789), vxlan...)))
+	s.packet(1011, 1, 1, dirRx, typeEthernet, compNIC, 0, envelope)
+	s.packet(1011, 1, 2, dirIngress, typeEthernet, compVFP, 0, inner)
+	s.packet(1011, 1, 3, dirEgress, typeEthernet, compWebPort, 0, inner)
 	return s.b
 }
 
@@ -335,3 +352,23 @@ const vfpPorts = "ITEM LIST\r\n===========\r\n\r\n" +
 	"  Port type : Internal\r\n" +
 	"  MAC address : 00-15-5D-01-0A-01\r\n" +
 	"Command list-vmswitch-port succeeded!\r\n"
+
+// pktmonList: the node's components, grouped as `pktmon list` groups
+// them; the pods' VM NICs carry their HNS endpoints' MAC addresses.
+const pktmonList = `[
+  {"Group": "Network Adapters", "Components": [
+    {"Id": 2, "Name": "Mellanox ConnectX-4 Lx Virtual Ethernet Adapter", "Type": "Miniport",
+     "Properties": [{"Name": "MAC Address", "Value": "00-0D-3A-11-22-33"}, {"Name": "ifIndex", "Value": 6}]}
+  ]},
+  {"Group": "vSwitch l2bridge", "Components": [
+    {"Id": 5, "Name": "5e6f7a8b9c0d_l2bridge", "Type": "VM NIC",
+     "Properties": [{"Name": "MAC Address", "Value": "00-15-5D-01-0A-0B"}]},
+    {"Id": 6, "Name": "0f3b2a1c9d8e_l2bridge", "Type": "VM NIC",
+     "Properties": [{"Name": "MAC Address", "Value": "00-15-5D-01-0A-0A"}]},
+    {"Id": 7, "Name": "Virtual Filtering Platform VMSwitch Extension", "Type": "Filter", "Properties": []}
+  ]},
+  {"Group": "Protocols", "Components": [
+    {"Id": 9, "Name": "TCPIP", "Type": "Protocol", "Properties": [{"Name": "Edge 1", "Value": "IPv4"}]}
+  ]}
+]
+`
