@@ -3,6 +3,7 @@ package windows
 import (
 	"encoding/binary"
 	"encoding/json"
+	"net"
 	"net/netip"
 	"strings"
 	"testing"
@@ -254,3 +255,19 @@ const (
 	compNIC     = 2
 	compWebPort = 6
 )
+
+// FuzzParseVFP feeds arbitrary text to the vfpctrl output parsers, whose
+// input is another program's console output: no panic, and a port list
+// maps only MAC addresses.
+func FuzzParseVFP(f *testing.F) {
+	f.Add(string(readFixture(f, "vfp_port_counters.txt")))
+	f.Add(string(readFixture(f, "vfp_ports.txt")))
+	f.Fuzz(func(t *testing.T, out string) {
+		_, _ = ParseVFPPortCounters(out)
+		for mac := range ParseVFPPortList(out) {
+			if _, err := net.ParseMAC(mac); err != nil {
+				t.Fatalf("port list key %q is no MAC", mac)
+			}
+		}
+	})
+}
