@@ -224,12 +224,14 @@ fuzz:
 	done
 
 ## wine-test: the Windows build of the Windows source's tests (fixtures,
-## struct layouts, the ETW session's start-up against Wine's ETW) and of the
-## agent's Windows flag checks, run under Wine, and fovea.exe agent failing
-## cleanly for want of PktMon. Skipped, saying so, where wine64 is missing.
+## struct layouts, the ETW session's start-up against Wine's ETW), of the
+## agent's Windows flag checks and of the agent replaying the fixtures
+## (which skips: Wine 8 has no unix sockets), run under Wine, and fovea.exe
+## agent failing cleanly for want of PktMon. Skipped, saying so, where
+## wine64 is missing.
 wine-test: $(FOVEA_EXE)
 	GOOS=windows $(GO) test -count=1 -exec $(CURDIR)/scripts/wine-exec.sh ./windows/... ./model/packet/...
-	GOOS=windows $(GO) test -count=1 -run '^TestWindows' -exec $(CURDIR)/scripts/wine-exec.sh ./agent/
+	GOOS=windows $(GO) test -count=1 -run '^TestWindows' -exec $(CURDIR)/scripts/wine-exec.sh ./agent/ ./test/e2e/
 	@if command -v wine64 >/dev/null || [ -x /usr/lib/wine/wine64 ]; then \
 		out=$$(scripts/wine-exec.sh $(FOVEA_EXE) agent --node-name wine --listen-address= 2>&1); echo "$$out"; \
 		echo "$$out" | grep -q 'load PktMon source: start PktMon capture' || { echo "wine-test: fovea.exe agent did not fail naming PktMon" >&2; exit 1; }; \
