@@ -37,10 +37,11 @@ const (
 	dropReasonBadPacket  = "malformed_packet"
 	dropReasonDuplicate  = "duplicate_appearance"
 	dropReasonTunnel     = "tunnel_appearance"
+	dropReasonVersion    = "unsupported_event_version"
 )
 
 var droppedReasons = []string{dropReasonProvider, dropReasonEventID, dropReasonMalformed,
-	dropReasonPacketType, dropReasonNotIP, dropReasonBadPacket, dropReasonDuplicate, dropReasonTunnel}
+	dropReasonPacketType, dropReasonNotIP, dropReasonBadPacket, dropReasonDuplicate, dropReasonTunnel, dropReasonVersion}
 
 // vxlanPort is the UDP port of the VXLAN tunnels between Windows nodes
 // (HNS overlay networks, flannel's vxlan backend on Windows).
@@ -127,6 +128,12 @@ func (d *Decoder) decodePktMon(ev Event, rec *record.Record) bool {
 		return false
 	}
 	d.events[boolIndex(ev.ID == EventDrop)].Add(1)
+	// Version 0 is the only layout PktMon has logged (1809 to 24H2); a
+	// new one is counted, not misread.
+	if ev.Version != 0 {
+		d.dropped[dropReasonVersion].Add(1)
+		return false
+	}
 	pm, err := ParsePktMon(ev.ID, ev.UserData)
 	if err != nil {
 		d.dropped[dropReasonMalformed].Add(1)

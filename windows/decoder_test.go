@@ -168,6 +168,7 @@ func TestDecodeRejects(t *testing.T) {
 		{"component event", Event{Provider: PktMonProvider, ID: 20}, dropReasonEventID},
 		{"lost opcode", Event{Provider: LostEventProvider, Opcode: 1}, dropReasonEventID},
 		{"short payload", Event{Provider: PktMonProvider, ID: EventPacket, UserData: make([]byte, 33)}, dropReasonMalformed},
+		{"version 1", Event{Provider: PktMonProvider, ID: EventPacket, Version: 1, UserData: make([]byte, 34)}, dropReasonVersion},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			before := counterValue(t, d, "windows_events_dropped_total", tc.reason)
