@@ -112,9 +112,9 @@ func (s *Source) Close() error {
 }
 
 var (
-	descSessionLost = prometheus.NewDesc("windows_etw_session_lost_events",
+	descSessionLost = prometheus.NewDesc("windows_etw_session_lost_events_total",
 		"Events the ETW session lost for want of buffer space (EVENT_TRACE_PROPERTIES.EventsLost), since it started.", nil, nil)
-	descSessionBuffersLost = prometheus.NewDesc("windows_etw_session_lost_buffers",
+	descSessionBuffersLost = prometheus.NewDesc("windows_etw_session_lost_buffers_total",
 		"Buffers the ETW session dropped because the agent did not consume them in time (RealTimeBuffersLost), since it started.", nil, nil)
 	descEndpoints = prometheus.NewDesc("windows_hns_endpoint_addresses",
 		"Addresses of this node's HNS endpoints the source knows as pods.", nil, nil)
