@@ -30,12 +30,11 @@ func newSeenPackets(capacity int) *seenPackets {
 // has reports whether k was reported as kind.
 func (s *seenPackets) has(k packetKey, kind uint8) bool { return s.kinds[k]&kind != 0 }
 
-// add records that k was reported as kind and says whether it had been
-// already.
-func (s *seenPackets) add(k packetKey, kind uint8) (dup bool) {
+// add records that k was reported as kind.
+func (s *seenPackets) add(k packetKey, kind uint8) {
 	if bits, ok := s.kinds[k]; ok {
 		s.kinds[k] = bits | kind
-		return bits&kind != 0
+		return
 	}
 	if len(s.order) < cap(s.order) {
 		s.order = append(s.order, k)
@@ -45,5 +44,4 @@ func (s *seenPackets) add(k packetKey, kind uint8) (dup bool) {
 		s.next = (s.next + 1) % len(s.order)
 	}
 	s.kinds[k] = kind
-	return false
 }
