@@ -38,40 +38,7 @@ func TestWindowsAgentServesReplay(t *testing.T) {
 		t.Skipf("no unix sockets here (%v): the agent cannot serve", err)
 	}
 	l.Close()
-	dir := t.TempDir()
-	inv := filepath.Join(dir, "inventory.yaml")
-	f := inventory.File{Pods: []inventory.Pod{
-		{Namespace: "shop", Name: "web-0", IPs: []string{"10.244.1.10", "fd00:10:244:1::a"}, Node: "win-node-1"},
-		{Namespace: "shop", Name: "client-0", IPs: []string{"10.244.1.11"}, Node: "win-node-1"},
-		{Namespace: "shop", Name: "db-0", IPs: []string{"10.244.2.20"}, Node: "linux-node-1"},
-	}}
-	data, err := f.Marshal()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(inv, data, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	var cfg agent.Config
-	fs := pflag.NewFlagSet("agent", pflag.ContinueOnError)
-	cfg.Flags(fs)
-	metricsAddr, sock := freePort(t), filepath.Join(dir, "hubble.sock")
-	if err := fs.Parse([]string{"--node-name=win-node-1", "--cluster-name=mixed", "--inventory=" + inv,
-		"--metrics-address=" + metricsAddr, "--metrics=drop", "--retina-metrics=basic",
-		"--socket-path=" + sock, "--listen-address="}); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		done <- agent.RunWithSource(ctx, cfg, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})), newPktmonReplay(t))
-	}()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("agent: %v", err)
-		}
-	})
+	sock, metricsAddr, done := startPktmonAgent(t, "drop")
 	conn, err := grpc.NewClient("passthrough:///hubble", grpc.WithTransportCredentials(insecure.NewCredentials()),
 		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) {
 			return (&net.Dialer{}).DialContext(ctx, "unix", sock)
@@ -138,4 +105,52 @@ func getFlows(client observerpb.ObserverClient) ([]*flowpb.Flow, error) {
 			flows = append(flows, f)
 		}
 	}
+}
+
+// startPktmonAgent runs the whole agent on the PktMon fixture stream of a
+// Windows node (pods web-0 and client-0 on it; db-0 on another node, each
+// labelled app=<name without -0>) with the given --metrics, until the
+// test ends. It returns the agent's unix socket, its metrics address and
+// the channel its Run result arrives on.
+func startPktmonAgent(t *testing.T, metrics string) (sock, metricsAddr string, done chan error) {
+	t.Helper()
+	dir := t.TempDir()
+	inv := filepath.Join(dir, "inventory.yaml")
+	pod := func(name, ip, node string, more ...string) inventory.Pod {
+		return inventory.Pod{Namespace: "shop", Name: name, IPs: append([]string{ip}, more...), Node: node,
+			Labels: map[string]string{"app": strings.TrimSuffix(name, "-0")}}
+	}
+	f := inventory.File{Pods: []inventory.Pod{
+		pod("web-0", "10.244.1.10", "win-node-1", "fd00:10:244:1::a"),
+		pod("client-0", "10.244.1.11", "win-node-1"),
+		pod("db-0", "10.244.2.20", "linux-node-1"),
+	}}
+	data, err := f.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(inv, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var cfg agent.Config
+	fs := pflag.NewFlagSet("agent", pflag.ContinueOnError)
+	cfg.Flags(fs)
+	metricsAddr, sock = freePort(t), filepath.Join(dir, "hubble.sock")
+	if err := fs.Parse([]string{"--node-name=win-node-1", "--cluster-name=mixed", "--inventory=" + inv,
+		"--metrics-address=" + metricsAddr, "--metrics=" + metrics, "--retina-metrics=basic",
+		"--socket-path=" + sock, "--listen-address="}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done = make(chan error, 1)
+	go func() {
+		done <- agent.RunWithSource(ctx, cfg, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})), newPktmonReplay(t))
+	}()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("agent: %v", err)
+		}
+	})
+	return sock, metricsAddr, done
 }

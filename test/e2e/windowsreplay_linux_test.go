@@ -3,21 +3,13 @@
 package e2e
 
 import (
-	"context"
 	"fmt"
-	"log/slog"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	flowpb "github.com/cilium/cilium/api/v1/flow"
-	"github.com/spf13/pflag"
-
-	"github.com/foveanet/fovea/agent"
-	"github.com/foveanet/fovea/agent/inventory"
-	"github.com/foveanet/fovea/test/demo"
 )
 
 // TestWindowsPktMonReplay runs the whole agent on the PktMon fixture
@@ -32,40 +24,7 @@ func TestWindowsPktMonReplay(t *testing.T) {
 	if hubble == "" {
 		t.Skip("HUBBLE_BIN is not set: run with `make e2e` or HUBBLE_BIN=.bin/hubble")
 	}
-	dir := t.TempDir()
-	inv := filepath.Join(dir, "inventory.yaml")
-	pod := func(name, ip, node string, more ...string) inventory.Pod {
-		return inventory.Pod{Namespace: "shop", Name: name, IPs: append([]string{ip}, more...), Node: node,
-			Labels: map[string]string{"app": strings.TrimSuffix(name, "-0")}}
-	}
-	if err := demo.WriteInventory(inv, &inventory.File{Pods: []inventory.Pod{
-		pod("web-0", "10.244.1.10", "win-node-1", "fd00:10:244:1::a"),
-		pod("client-0", "10.244.1.11", "win-node-1"),
-		pod("db-0", "10.244.2.20", "linux-node-1"),
-	}}); err != nil {
-		t.Fatal(err)
-	}
-	var cfg agent.Config
-	fs := pflag.NewFlagSet("agent", pflag.ContinueOnError)
-	cfg.Flags(fs)
-	metricsAddr := freePort(t)
-	sock := filepath.Join(dir, "hubble.sock")
-	if err := fs.Parse([]string{"--node-name=win-node-1", "--cluster-name=mixed", "--inventory=" + inv,
-		"--metrics-address=" + metricsAddr, "--metrics=drop flow", "--retina-metrics=basic",
-		"--socket-path=" + sock, "--listen-address="}); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		done <- agent.RunWithSource(ctx, cfg, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})), newPktmonReplay(t))
-	}()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("agent: %v", err)
-		}
-	})
+	sock, metricsAddr, _ := startPktmonAgent(t, "drop flow")
 	e := &env{hubbleBin: hubble}
 	// The inventory is read as the agent starts; wait until every flow is
 	// served with its pods.
