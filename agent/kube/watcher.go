@@ -14,8 +14,10 @@ import (
 	listerscorev1 "k8s.io/client-go/listers/core/v1"
 	listersdiscoveryv1 "k8s.io/client-go/listers/discovery/v1"
 	"k8s.io/client-go/tools/cache"
+	npclient "sigs.k8s.io/network-policy-api/pkg/client/clientset/versioned"
 
 	"github.com/foveanet/fovea/agent/endpoints"
+	"github.com/foveanet/fovea/agent/policy"
 	"github.com/foveanet/fovea/api/kubeclient"
 	"github.com/foveanet/fovea/model/intern"
 )
@@ -42,6 +44,13 @@ type Watcher struct {
 	caches  []*resourceCache
 	listers listers
 	changed chan struct{}
+
+	// policies, when set, get a network policy snapshot beside each index.
+	policies      *policyFeed
+	policyStore   *policy.Store
+	clusterClient npclient.Interface
+	client        kubernetes.Interface
+	hooks         cacheHooks
 }
 
 // Option configures a Watcher.
@@ -78,12 +87,24 @@ func WithHealth(h *kubeclient.APIHealth) Option { return func(w *Watcher) { w.he
 // the index.
 func WithDebounce(d time.Duration) Option { return func(w *Watcher) { w.debounce = d } }
 
+// WithPolicies makes the watcher also watch NetworkPolicies and publish, in
+// store, a snapshot of the policies and pods beside each endpoint index
+// (before it, so every endpoint a record references is in the snapshot).
+func WithPolicies(store *policy.Store) Option { return func(w *Watcher) { w.policyStore = store } }
+
+// WithClusterPolicies makes a watcher WithPolicies also watch the
+// ClusterNetworkPolicies of sigs.k8s.io/network-policy-api through
+// client, if the API server serves their CRD when the watcher starts.
+func WithClusterPolicies(client npclient.Interface) Option {
+	return func(w *Watcher) { w.clusterClient = client }
+}
+
 // New returns a watcher of client's cluster, named cluster in flows.
 func New(client kubernetes.Interface, cluster string, tables *intern.Tables, store *endpoints.Store, opts ...Option) (*Watcher, error) {
 	w := &Watcher{
 		cluster: cluster, tables: tables, store: store,
 		log: slog.New(slog.DiscardHandler), notify: func(string, string) {}, setNodeLabels: func([]string) {},
-		debounce: 100 * time.Millisecond, changed: make(chan struct{}, 1),
+		debounce: 100 * time.Millisecond, changed: make(chan struct{}, 1), client: client,
 	}
 	for _, o := range opts {
 		o(w)
@@ -100,6 +121,9 @@ func New(client kubernetes.Interface, cluster string, tables *intern.Tables, sto
 	nodes := newResourceCache(h, "nodes", &corev1.Node{}, client, core.Nodes().List, core.Nodes().Watch)
 	namespaces := newResourceCache(h, "namespaces", &corev1.Namespace{}, client, core.Namespaces().List, core.Namespaces().Watch)
 	w.caches = []*resourceCache{pods, services, epSlices, nodes, namespaces}
+	if w.policyStore != nil {
+		w.policies = w.newPolicyFeed(h, client)
+	}
 	w.listers = listers{
 		pods: listerscorev1.NewPodLister(pods.indexer), services: listerscorev1.NewServiceLister(services.indexer),
 		slices: listersdiscoveryv1.NewEndpointSliceLister(epSlices.indexer), nodes: listerscorev1.NewNodeLister(nodes.indexer),
@@ -122,6 +146,7 @@ func (w *Watcher) Run(ctx context.Context) error {
 	defer reflectors.Wait()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel() // before the Wait: the reflectors stop with ctx
+	w.addClusterPolicies(ctx)
 	synced := make([]cache.InformerSynced, len(w.caches))
 	for i, c := range w.caches {
 		reflectors.Go(func() { c.run(ctx) })
@@ -157,6 +182,9 @@ func (w *Watcher) rebuild() {
 		w.publishNodeLabels(snap.nodeLabels)
 		var ix *endpoints.Index
 		if ix, err = endpoints.Build(w.tables, snap.pods, snap.services, snap.opts...); err == nil {
+			if w.policies != nil {
+				w.policies.build(&snap, ix, w.node)
+			}
 			w.store.Replace(ix)
 			w.counts.rebuilds.Add(1)
 			return

@@ -5,25 +5,26 @@ import (
 	"net/netip"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	npav1beta1 "sigs.k8s.io/network-policy-api/apis/v1beta1"
+	npav1alpha2 "sigs.k8s.io/network-policy-api/apis/v1alpha2"
 
 	"github.com/foveanet/fovea/model/record"
 )
 
 // CompileClusterNetworkPolicy compiles a ClusterNetworkPolicy of
-// sigs.k8s.io/network-policy-api v0.3.0 (policy.networking.k8s.io/v1beta1,
-// which replaced AdminNetworkPolicy and BaselineAdminNetworkPolicy with
-// its Admin and Baseline tiers). Peers Fovea cannot place (nodes, domain
+// sigs.k8s.io/network-policy-api (policy.networking.k8s.io/v1alpha2, served
+// by the CRDs of v0.2.0 and v0.3.0 alike), which replaced
+// AdminNetworkPolicy and BaselineAdminNetworkPolicy with its Admin and
+// Baseline tiers. Peers Fovea cannot place (nodes, domain
 // names) never match: a rule naming only them decides nothing here.
-func CompileClusterNetworkPolicy(cnp *npav1beta1.ClusterNetworkPolicy) (*Policy, error) {
+func CompileClusterNetworkPolicy(cnp *npav1alpha2.ClusterNetworkPolicy) (*Policy, error) {
 	p := &Policy{
 		ID: policyID(KindClusterNetworkPolicy, &cnp.ObjectMeta), Key: policyKey(KindClusterNetworkPolicy, &cnp.ObjectMeta),
 		Priority: cnp.Spec.Priority,
 	}
 	switch cnp.Spec.Tier {
-	case npav1beta1.AdminTier:
+	case npav1alpha2.AdminTier:
 		p.Tier = TierAdmin
-	case npav1beta1.BaselineTier:
+	case npav1alpha2.BaselineTier:
 		p.Tier = TierBaseline
 	default:
 		return nil, fmt.Errorf("spec.tier: unknown tier %q", cnp.Spec.Tier)
@@ -88,13 +89,13 @@ func CompileClusterNetworkPolicy(cnp *npav1beta1.ClusterNetworkPolicy) (*Policy,
 	return p, nil
 }
 
-func clusterAction(a npav1beta1.ClusterNetworkPolicyRuleAction, tier Tier, field string) (Action, error) {
+func clusterAction(a npav1alpha2.ClusterNetworkPolicyRuleAction, tier Tier, field string) (Action, error) {
 	switch a {
-	case npav1beta1.ClusterNetworkPolicyRuleActionAccept:
+	case npav1alpha2.ClusterNetworkPolicyRuleActionAccept:
 		return Allow, nil
-	case npav1beta1.ClusterNetworkPolicyRuleActionDeny:
+	case npav1alpha2.ClusterNetworkPolicyRuleActionDeny:
 		return Deny, nil
-	case npav1beta1.ClusterNetworkPolicyRuleActionPass:
+	case npav1alpha2.ClusterNetworkPolicyRuleActionPass:
 		if tier == TierAdmin {
 			return Pass, nil
 		}
@@ -104,7 +105,7 @@ func clusterAction(a npav1beta1.ClusterNetworkPolicyRuleAction, tier Tier, field
 
 // clusterSelector is a subject or peer: every pod of the selected
 // namespaces, or the selected pods of the selected namespaces.
-func clusterSelector(namespaces *metav1.LabelSelector, pods *npav1beta1.NamespacedPod, field string) (*selector, error) {
+func clusterSelector(namespaces *metav1.LabelSelector, pods *npav1alpha2.NamespacedPod, field string) (*selector, error) {
 	s := &selector{}
 	var err error
 	switch {
@@ -125,11 +126,11 @@ func clusterSelector(namespaces *metav1.LabelSelector, pods *npav1beta1.Namespac
 	return s, nil
 }
 
-func clusterPorts(protocols []npav1beta1.ClusterNetworkPolicyProtocol, field string) ([]port, error) {
+func clusterPorts(protocols []npav1alpha2.ClusterNetworkPolicyProtocol, field string) ([]port, error) {
 	var out []port
 	for i, pr := range protocols {
 		f := fmt.Sprintf("%s.protocols[%d]", field, i)
-		var dp *npav1beta1.Port
+		var dp *npav1alpha2.Port
 		var proto uint8
 		switch {
 		case pr.TCP != nil:

@@ -15,15 +15,15 @@ import (
 )
 
 type stageFixture struct {
-	t                      *testing.T
-	tables                 *intern.Tables
-	node                   *flowview.Node
-	store                  *Store
-	stage                  *Stage
+	t      *testing.T
+	tables *intern.Tables
+	node   *flowview.Node
+	store  *Store
+	stage  *Stage
 	// server and client run on this node, peer (app=client in x) and
 	// remote (app=client in y) on another.
 	server, client, peer, remote intern.Ref
-	events                 []string
+	events                       []string
 }
 
 func endpointRef(tables *intern.Tables, name string) intern.Ref {
