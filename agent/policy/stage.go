@@ -15,8 +15,9 @@ import (
 // the source and the ring, and ties the verdict to what the kernel did:
 //
 //   - allowed: a policy verdict event, FORWARDED, naming the policies that
-//     allowed it (egress on first sight, ingress where the packet reaches
-//     the destination pod);
+//     allowed it, where the packet leaves the node or enters the
+//     destination pod (past the node's forwarding: a service's address
+//     translated, the firewalls passed);
 //   - denied and dropped by the kernel for a firewall (netfilter, tc): the
 //     drop names the denying policies, and a policy verdict event, DROPPED
 //     with POLICY_DENIED, keeps the kernel's reason in its summary;
@@ -89,12 +90,15 @@ func (s *Stage) Observe(r *record.Record) []record.Record {
 	if r.Kind == record.KindDrop {
 		return s.dropped(r, egress, ingress, out)
 	}
+	// Past forwarding the packet carries the address a service's
+	// translation chose, which is what egress rules are about, and a
+	// denied packet seen there was delivered.
 	obs := flowpb.TraceObservationPoint(r.ObsPoint)
-	switch egress.Outcome {
-	case Allowed:
-		out = s.report(r, Egress, egress, flowpb.Verdict_FORWARDED, out)
-	case Denied:
-		if pastForwarding(obs) {
+	if pastForwarding(obs) {
+		switch egress.Outcome {
+		case Allowed:
+			out = s.report(r, Egress, egress, flowpb.Verdict_FORWARDED, out)
+		case Denied:
 			out = s.report(r, Egress, egress, flowpb.Verdict_AUDIT, out)
 		}
 	}

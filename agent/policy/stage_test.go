@@ -224,6 +224,10 @@ func TestStageEgress(t *testing.T) {
 	f := newStageFixture(t)
 	world := endpointRef(f.tables, "world")
 	allowed := syn(f.client, world, "10.0.0.2", "198.51.100.7", 443, flowpb.TraceObservationPoint_FROM_ENDPOINT)
+	if out := f.stage.Observe(&allowed); len(out) != 0 {
+		t.Fatalf("egress reported before forwarding, where a service's address is not translated yet")
+	}
+	allowed.ObsPoint = uint8(flowpb.TraceObservationPoint_TO_NETWORK)
 	out := f.stage.Observe(&allowed)
 	if len(out) != 1 || flowpb.Verdict(out[0].Verdict) != flowpb.Verdict_FORWARDED {
 		t.Fatalf("allowed egress reported %v", out)

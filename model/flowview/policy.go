@@ -28,7 +28,6 @@ func PolicyDirection(r *record.Record) flowpb.TrafficDirection {
 // unknown for a dropped one, as Cilium's parser does.
 func buildPolicyVerdict(e *Flow, f *flowpb.Flow) {
 	r := &e.Rec
-	f.TrafficDirection = PolicyDirection(r)
 	f.PolicyMatchType = r.Detail
 	verdict := flowpb.Verdict(r.Verdict)
 	buildPolicies(e, f, verdict == flowpb.Verdict_AUDIT || verdict == flowpb.Verdict_DROPPED)
