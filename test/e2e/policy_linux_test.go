@@ -20,8 +20,14 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/client-go/dynamic"
+	npav1alpha2 "sigs.k8s.io/network-policy-api/apis/v1alpha2"
+	npclient "sigs.k8s.io/network-policy-api/pkg/client/clientset/versioned"
+	"sigs.k8s.io/yaml"
 
 	"github.com/foveanet/fovea/test/cluster"
 	"github.com/foveanet/fovea/test/demo"
@@ -170,7 +176,7 @@ func (e *kubeEnv) checkVerdict(t *testing.T, ctx context.Context, tc verdictCase
 // Then kube-router's network policy controller enforces them on each node
 // and the same denied connections are POLICY_DENIED drops naming them.
 func TestNetworkPolicyVerdicts(t *testing.T) {
-	e := setupKube(t, policyPrefix, demo.WithMetricsAddress(agentMetrics), demo.WithAgentArgs("--metrics=policy"))
+	e := setupKubeThen(t, policyPrefix, installClusterPolicyCRD, demo.WithMetricsAddress(agentMetrics), demo.WithAgentArgs("--metrics=policy"))
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
 	for _, np := range testPolicies() {
@@ -210,6 +216,7 @@ func TestNetworkPolicyVerdicts(t *testing.T) {
 
 	e.testLivePolicyChanges(t, ctx)
 	e.testEnforcedPolicies(t, ctx)
+	e.testClusterPolicyOverrides(t, ctx)
 }
 
 // checkPrintedVerdict connects src to dst and checks that the compact
@@ -494,4 +501,68 @@ func (e *kubeEnv) startKubeRouter(t *testing.T, ctx context.Context) {
 			return nil
 		})
 	}
+}
+
+// installClusterPolicyCRD creates the ClusterNetworkPolicy CRD of the
+// sigs.k8s.io/network-policy-api module the agent is built with, and waits
+// until the API server serves it.
+func installClusterPolicyCRD(ctx context.Context, api *kube.ControlPlane) error {
+	out, err := exec.CommandContext(ctx, "go", "list", "-m", "-f", "{{.Dir}}", "sigs.k8s.io/network-policy-api").Output()
+	if err != nil {
+		return fmt.Errorf("find the network-policy-api module: %w", err)
+	}
+	data, err := os.ReadFile(filepath.Join(strings.TrimSpace(string(out)), "config", "crd", "standard", "policy.networking.k8s.io_clusternetworkpolicies.yaml"))
+	if err != nil {
+		return err
+	}
+	var crd unstructured.Unstructured
+	if err := yaml.Unmarshal(data, &crd.Object); err != nil {
+		return fmt.Errorf("parse the ClusterNetworkPolicy CRD: %w", err)
+	}
+	dyn, err := dynamic.NewForConfig(api.RESTConfig(api.AdminToken))
+	if err != nil {
+		return err
+	}
+	crds := schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
+	if _, err := dyn.Resource(crds).Create(ctx, &crd, metav1.CreateOptions{}); err != nil {
+		return fmt.Errorf("create the ClusterNetworkPolicy CRD: %w", err)
+	}
+	for {
+		if _, err := api.Admin.Discovery().ServerResourcesForGroupVersion("policy.networking.k8s.io/v1alpha2"); err == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("the ClusterNetworkPolicy CRD is not served: %w", ctx.Err())
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// testClusterPolicyOverrides adds an Admin tier ClusterNetworkPolicy
+// denying namespace default's pods into demo, over demo's allow-client,
+// which kube-router does not enforce: the connection is delivered, AUDIT
+// by the ClusterNetworkPolicy.
+func (e *kubeEnv) testClusterPolicyOverrides(t *testing.T, ctx context.Context) {
+	cnp := &npav1alpha2.ClusterNetworkPolicy{
+		ObjectMeta: metav1.ObjectMeta{Name: "deny-default-into-demo"},
+		Spec: npav1alpha2.ClusterNetworkPolicySpec{
+			Tier: npav1alpha2.AdminTier, Priority: 10,
+			Subject: npav1alpha2.ClusterNetworkPolicySubject{Namespaces: selector("kubernetes.io/metadata.name", "demo")},
+			Ingress: []npav1alpha2.ClusterNetworkPolicyIngressRule{{
+				Name: "no-default", Action: npav1alpha2.ClusterNetworkPolicyRuleActionDeny,
+				From: []npav1alpha2.ClusterNetworkPolicyIngressPeer{{Namespaces: selector("kubernetes.io/metadata.name", "default")}},
+			}},
+		},
+	}
+	client, err := npclient.NewForConfig(e.api.RESTConfig(e.api.AdminToken))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client.PolicyV1alpha2().ClusterNetworkPolicies().Create(ctx, cnp, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	e.checkVerdict(t, ctx, verdictCase{name: "client to frontend, denied by the Admin tier", src: podClient, dst: podFrontend, node: "node1",
+		dir: flowpb.TrafficDirection_INGRESS, verdict: flowpb.Verdict_AUDIT, by: []string{"deny-default-into-demo"}})
+	e.checkPrintedVerdict(t, podClient, podFrontend, "node1", "AUDITED BY deny-default-into-demo (ClusterNetworkPolicy)")
 }
