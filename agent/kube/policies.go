@@ -15,7 +15,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/tools/cache"
 	npav1alpha2 "sigs.k8s.io/network-policy-api/apis/v1alpha2"
 
 	"github.com/foveanet/fovea/agent/endpoints"
@@ -28,8 +27,11 @@ import (
 // ClusterNetworkPolicy caches.
 type policyFeed struct {
 	store            *policy.Store
-	netpols, cluster cache.Indexer // cluster is nil without the CRD
-	log              *slog.Logger
+	netpols, cluster *resourceCache // cluster is nil without the CRD
+	// firstCache is the index of the first policy cache in the
+	// watcher's caches: those before it label flows.
+	firstCache int
+	log        *slog.Logger
 	// compiled are the policies compiled so far, by kind, UID and
 	// generation, so a rebuild compiles only what changed.
 	compiled map[string]*policy.Policy
@@ -51,9 +53,10 @@ const clusterPolicyGroupVersion = "policy.networking.k8s.io/v1alpha2"
 func (w *Watcher) newPolicyFeed(h cacheHooks, client kubernetes.Interface) *policyFeed {
 	nw := client.NetworkingV1()
 	netpols := newResourceCache(h, "networkpolicies", &networkingv1.NetworkPolicy{}, client, nw.NetworkPolicies("").List, nw.NetworkPolicies("").Watch)
+	f := &policyFeed{store: w.policyStore, netpols: netpols, log: w.log, firstCache: len(w.caches)}
 	w.caches = append(w.caches, netpols)
 	w.hooks = h
-	return &policyFeed{store: w.policyStore, netpols: netpols.indexer, log: w.log}
+	return f
 }
 
 // clusterPolicyCheckTimeout bounds the one request asking whether the API
@@ -81,17 +84,22 @@ func (w *Watcher) addClusterPolicies(ctx context.Context) {
 	cnps := w.clusterClient.PolicyV1alpha2().ClusterNetworkPolicies()
 	c := newResourceCache(w.hooks, "clusternetworkpolicies", &npav1alpha2.ClusterNetworkPolicy{}, w.clusterClient, cnps.List, cnps.Watch)
 	w.caches = append(w.caches, c)
-	w.policies.cluster = c.indexer
+	w.policies.cluster = c
 }
 
 // build makes the snapshot of the index ix was built from snap: the pods
 // by their interned endpoints, each marked local when it runs on
-// localNode (every pod is when the node is not known).
+// localNode (every pod is when the node is not known). Until the policy
+// caches have synced it publishes nothing: a partial list of policies
+// would name the wrong ones.
 func (f *policyFeed) build(snap *snapshot, ix *endpoints.Index, localNode string) {
+	if !f.netpols.hasSynced() || (f.cluster != nil && !f.cluster.hasSynced()) {
+		return
+	}
 	var objs []any
-	objs = append(objs, f.netpols.List()...)
+	objs = append(objs, f.netpols.indexer.List()...)
 	if f.cluster != nil {
-		objs = append(objs, f.cluster.List()...)
+		objs = append(objs, f.cluster.indexer.List()...)
 	}
 	compiled := make(map[string]*policy.Policy, len(objs))
 	invalid := map[string]error{}

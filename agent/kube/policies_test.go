@@ -2,15 +2,19 @@ package kube
 
 import (
 	"context"
+	"errors"
 	"net/netip"
 	"testing"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/client-go/kubernetes/fake"
+	k8stesting "k8s.io/client-go/testing"
 
 	"github.com/foveanet/fovea/agent/endpoints"
 	"github.com/foveanet/fovea/agent/policy"
@@ -90,4 +94,29 @@ func TestWatcherPublishesPolicySnapshots(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitOutcome("the policy deleted", policy.NotIsolated)
+}
+
+// TestWatcherLabelsFlowsWithoutPolicyAccess: a ClusterRole without
+// NetworkPolicies (an older chart's) leaves policies unreported, never
+// flows unlabelled.
+func TestWatcherLabelsFlowsWithoutPolicyAccess(t *testing.T) {
+	cs := fake.NewClientset(pod("demo", "a", "10.244.1.11"))
+	cs.PrependReactor("list", "networkpolicies", func(k8stesting.Action) (bool, runtime.Object, error) {
+		return true, nil, apierrors.NewForbidden(networkingv1.Resource("networkpolicies"), "", errors.New("no RBAC"))
+	})
+	tables, store, policies := intern.NewTables(), endpoints.NewStore(), policy.NewStore()
+	w, err := New(cs, "c1", tables, store, WithLocalNode("node1"), WithDebounce(time.Millisecond), WithPolicies(policies))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- w.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	waitFor(t, "the pod labelled", func() bool {
+		return tables.Endpoints.Get(store.Load().Endpoint(netip.MustParseAddr("10.244.1.11"))).GetPodName() == "a"
+	})
+	if policies.Load() != policy.Empty {
+		t.Error("a policy snapshot was published without the policies")
+	}
 }

@@ -140,17 +140,27 @@ func (w *Watcher) poke() {
 }
 
 // Run watches the cluster until ctx ends. The index is replaced only once
-// every cache has synced, then after each burst of changes.
+// the caches of what labels flows have synced, then after each burst of
+// changes. The policy caches are not waited for: a policy snapshot is
+// published once they have synced too, so a ClusterRole without them
+// leaves policies unreported (and their API errors counted), never flows
+// unlabelled.
 func (w *Watcher) Run(ctx context.Context) error {
 	var reflectors sync.WaitGroup
 	defer reflectors.Wait()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel() // before the Wait: the reflectors stop with ctx
+	labelling := len(w.caches)
+	if w.policies != nil {
+		labelling = w.policies.firstCache
+	}
 	w.addClusterPolicies(ctx)
-	synced := make([]cache.InformerSynced, len(w.caches))
+	synced := make([]cache.InformerSynced, labelling)
 	for i, c := range w.caches {
 		reflectors.Go(func() { c.run(ctx) })
-		synced[i] = c.hasSynced
+		if i < labelling {
+			synced[i] = c.hasSynced
+		}
 	}
 	if !cache.WaitForCacheSync(ctx.Done(), synced...) {
 		return nil // ctx ended first
