@@ -346,7 +346,7 @@ func (e *kubeEnv) testLivePolicyChanges(t *testing.T, ctx context.Context) {
 // each node's namespace: the denied connections no longer get through, and
 // their drops name the denying policies.
 func (e *kubeEnv) testEnforcedPolicies(t *testing.T, ctx context.Context) {
-	e.startKubeRouter(t, ctx)
+	stop := e.startKubeRouter(t, ctx)
 	db, _ := e.pod(podDB)
 	frontend, _ := e.pod(podFrontend)
 	backend, _ := e.pod(podBackend)
@@ -397,6 +397,46 @@ func (e *kubeEnv) testEnforcedPolicies(t *testing.T, ctx context.Context) {
 	// An allowed connection still gets through.
 	e.checkVerdict(t, ctx, verdictCase{name: "client to frontend, enforced", src: podClient, dst: podFrontend, node: "node1",
 		dir: flowpb.TrafficDirection_INGRESS, verdict: flowpb.Verdict_FORWARDED, by: []string{"allow-client"}})
+
+	// The enforcer gone, its rules removed: the same traffic is AUDIT
+	// again, naming the same policies, and counted.
+	stop()
+	before := mustMetric(t, e.cluster, "node1", agentMetrics, "fovea_policy_unenforced_connections_total")
+	e.checkVerdict(t, ctx, verdictCase{name: "db to frontend, enforcer stopped", src: podDB, dst: podFrontend, node: "node1",
+		dir: flowpb.TrafficDirection_INGRESS, verdict: flowpb.Verdict_AUDIT, by: []string{"allow-client", "deny-ingress"}})
+	if after := mustMetric(t, e.cluster, "node1", agentMetrics, "fovea_policy_unenforced_connections_total"); after <= before {
+		t.Errorf("node1: fovea_policy_unenforced_connections_total %v → %v with the enforcer stopped, want it to move", before, after)
+	}
+
+	// A firewall rule of the node's own drops a connection the policies
+	// allow: the drop says it is not theirs.
+	client, _ := e.pod(podClient)
+	node1 := cluster.NewNetns(e.cluster.Topology.Nodes[0].Netns)
+	rule := []string{"FORWARD", "-s", client.IPv4.String(), "-d", frontend.IPv4.String(), "-p", "tcp", "--dport", strconv.Itoa(int(traffic.TCPPort)), "-j", "DROP"}
+	if out, err := node1.Exec(ctx, "iptables", append([]string{"-I"}, rule...)...); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	defer func() { _, _ = node1.Exec(ctx, "iptables", append([]string{"-D"}, rule...)...) }()
+	eventually(t, 10*time.Second, func() error {
+		sport, err := dialDenied(ctx, client, frontend)
+		if err == nil {
+			return fmt.Errorf("connected through a DROP rule")
+		}
+		drops := e.observeJSON(t, e.socketOf("node1"), "--last", "100000", "--type", "drop", "--port", strconv.Itoa(int(sport)))
+		if len(drops) == 0 {
+			return fmt.Errorf("no drop flow for port %d", sport)
+		}
+		d := drops[0]
+		if by := policyNamesOf(d.GetIngressAllowedBy()); !slices.Equal(by, []string{"allow-client"}) ||
+			!strings.HasSuffix(d.GetSummary(), "; allowed by network policy") || len(d.GetIngressDeniedBy()) != 0 {
+			return fmt.Errorf("drop allowed by %v, denied by %v, %q", by, policyNamesOf(d.GetIngressDeniedBy()), d.GetSummary())
+		}
+		if v := e.policyVerdicts(t, e.socketOf("node1"), sport); len(v) != 0 {
+			return fmt.Errorf("a drop no policy made got policy verdicts %v", describe(v))
+		}
+		t.Logf("a firewall's own drop: %v %q, allowed by %v", d.GetDropReasonDesc(), d.GetSummary(), policyNamesOf(d.GetIngressAllowedBy()))
+		return nil
+	})
 }
 
 func (e *kubeEnv) checkPrintedDenied(t *testing.T, ctx context.Context, src, dst traffic.Host, node, want string) {
@@ -451,8 +491,9 @@ var kubeRouterRole = &rbacv1.ClusterRole{
 
 // startKubeRouter runs kube-router, only its network policy controller, in
 // each node's namespace against the test's API server, and waits until it
-// has programmed the pod firewall chains.
-func (e *kubeEnv) startKubeRouter(t *testing.T, ctx context.Context) {
+// has programmed the pod firewall chains. stop kills it and removes its
+// rules, as when an enforcer is gone.
+func (e *kubeEnv) startKubeRouter(t *testing.T, ctx context.Context) (stop func()) {
 	t.Helper()
 	bin := os.Getenv("KUBE_ROUTER_BIN")
 	if bin == "" {
@@ -466,6 +507,7 @@ func (e *kubeEnv) startKubeRouter(t *testing.T, ctx context.Context) {
 	if err := kube.WriteKubeconfig(kubeconfig, e.api.Host, e.api.CA, token); err != nil {
 		t.Fatal(err)
 	}
+	var stops []func()
 	for _, n := range e.cluster.Topology.Nodes {
 		logPath := filepath.Join(t.TempDir(), "kube-router-"+n.Name+".log")
 		logFile, err := os.Create(logPath)
@@ -479,6 +521,11 @@ func (e *kubeEnv) startKubeRouter(t *testing.T, ctx context.Context) {
 		if err := cmd.Start(); err != nil {
 			t.Fatalf("start kube-router on %s: %v", n.Name, err)
 		}
+		stops = append(stops, func() {
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+			removeKubeRouterRules(t, ctx, n.Netns)
+		})
 		t.Cleanup(func() {
 			_ = cmd.Process.Kill()
 			_ = cmd.Wait()
@@ -500,6 +547,11 @@ func (e *kubeEnv) startKubeRouter(t *testing.T, ctx context.Context) {
 			}
 			return nil
 		})
+	}
+	return func() {
+		for _, stop := range stops {
+			stop()
+		}
 	}
 }
 
@@ -565,4 +617,28 @@ func (e *kubeEnv) testClusterPolicyOverrides(t *testing.T, ctx context.Context) 
 	e.checkVerdict(t, ctx, verdictCase{name: "client to frontend, denied by the Admin tier", src: podClient, dst: podFrontend, node: "node1",
 		dir: flowpb.TrafficDirection_INGRESS, verdict: flowpb.Verdict_AUDIT, by: []string{"deny-default-into-demo"}})
 	e.checkPrintedVerdict(t, podClient, podFrontend, "node1", "AUDITED BY deny-default-into-demo (ClusterNetworkPolicy)")
+}
+
+// removeKubeRouterRules restores netns's filter table without kube-router's
+// chains and the rules that jump to them (all named KUBE-: nothing else
+// in the test cluster is). kube-router v2.1.0's own --cleanup-config
+// panics (a nil pointer in its service proxy's cleanup) and leaves the
+// firewall's rules in place.
+func removeKubeRouterRules(t *testing.T, ctx context.Context, netns string) {
+	t.Helper()
+	rules, err := cluster.NewNetns(netns).Exec(ctx, "iptables-save", "-t", "filter")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kept strings.Builder
+	for line := range strings.Lines(string(rules)) {
+		if !strings.Contains(line, "KUBE-") {
+			kept.WriteString(line)
+		}
+	}
+	restore := exec.CommandContext(ctx, "ip", "netns", "exec", netns, "iptables-restore", "-T", "filter")
+	restore.Stdin = strings.NewReader(kept.String())
+	if out, err := restore.CombinedOutput(); err != nil {
+		t.Fatalf("remove kube-router's rules in %s: %v: %s", netns, err, out)
+	}
 }
