@@ -86,18 +86,18 @@ func (c *cache) reset(gen uint64) {
 	c.mu.Unlock()
 }
 
-// intern returns the reference of a set of policies, keyed by their
-// kinds, names and revisions.
-func (c *cache) intern(ps []*Policy) intern.Ref {
+// intern returns the reference of a set of deciders, keyed by their
+// policies' kinds, names and revisions and their rules.
+func (c *cache) intern(ds []Decider) intern.Ref {
 	var b strings.Builder
-	for _, p := range ps {
-		b.WriteString(p.Key)
+	for _, d := range ds {
+		b.WriteString(d.key())
 		b.WriteByte(0)
 	}
 	ref := c.policies.Intern(b.String(), func() []*flowpb.Policy {
-		ids := make([]*flowpb.Policy, len(ps))
-		for i, p := range ps {
-			ids[i] = p.ID
+		ids := make([]*flowpb.Policy, len(ds))
+		for i, d := range ds {
+			ids[i] = d.ID()
 		}
 		return ids
 	})

@@ -86,6 +86,7 @@ func CompileClusterNetworkPolicy(cnp *npav1alpha2.ClusterNetworkPolicy) (*Policy
 		}
 		p.rules[Egress] = append(p.rules[Egress], ru)
 	}
+	p.nameRules()
 	return p, nil
 }
 

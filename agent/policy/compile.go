@@ -95,6 +95,7 @@ func CompileNetworkPolicy(np *networkingv1.NetworkPolicy) (*Policy, error) {
 		}
 		p.rules[Egress] = append(p.rules[Egress], c)
 	}
+	p.nameRules()
 	return p, nil
 }
 

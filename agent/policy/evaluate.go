@@ -24,8 +24,8 @@ type Result struct {
 	Outcome Outcome
 	// Match is Hubble's policy_match_type of the deciding rule.
 	Match uint32
-	// Policies decided it, in evaluation order.
-	Policies []*Policy
+	// Policies decided it, in evaluation order, with their rules.
+	Policies []Decider
 }
 
 // Conn is one direction of a connection as policies see it: the pod the
@@ -73,9 +73,9 @@ func firstMatch(policies []*Policy, c *Conn) (r Result, decided bool) {
 			case Pass:
 				return Result{}, false
 			case Deny:
-				return Result{Outcome: Denied, Match: ru.matchType(), Policies: []*Policy{p}}, true
+				return Result{Outcome: Denied, Match: ru.matchType(), Policies: []Decider{{p, ru}}}, true
 			default:
-				return Result{Outcome: Allowed, Match: ru.matchType(), Policies: []*Policy{p}}, true
+				return Result{Outcome: Allowed, Match: ru.matchType(), Policies: []Decider{{p, ru}}}, true
 			}
 		}
 	}
@@ -83,19 +83,19 @@ func firstMatch(policies []*Policy, c *Conn) (r Result, decided bool) {
 }
 
 func (s *Snapshot) evaluateNamespaced(c *Conn) Result {
-	var isolating, allowing []*Policy
+	var isolating, allowing []Decider
 	match := uint32(matchNone)
 	for _, p := range s.namespaced[c.Local.Namespace] {
 		if !p.isolates[c.Dir] || !p.subject.matches(c.Local) {
 			continue
 		}
-		isolating = append(isolating, p)
+		isolating = append(isolating, Decider{Policy: p})
 		for i := range p.rules[c.Dir] {
 			if ru := &p.rules[c.Dir][i]; ru.matches(c) {
 				if len(allowing) == 0 {
 					match = ru.matchType()
 				}
-				allowing = append(allowing, p)
+				allowing = append(allowing, Decider{p, ru})
 				break
 			}
 		}

@@ -231,10 +231,10 @@ func compileAll(t testing.TB, nps []*networkingv1.NetworkPolicy) *Snapshot {
 	return NewSnapshot(ps, nil, 1)
 }
 
-func names(ps []*Policy) []string {
+func names(ds []Decider) []string {
 	var out []string
-	for _, p := range ps {
-		out = append(out, p.ID.Namespace+"/"+p.ID.Name)
+	for _, d := range ds {
+		out = append(out, d.Policy.ID.Namespace+"/"+d.Policy.ID.Name)
 	}
 	return out
 }
@@ -259,6 +259,27 @@ func TestCompileNetworkPolicyNamesTheBadField(t *testing.T) {
 		_, err := CompileNetworkPolicy(netpol("x", "bad", tc.spec))
 		if err == nil || !strings.HasPrefix(err.Error(), tc.want) {
 			t.Errorf("error %v, want one naming %s", err, tc.want)
+		}
+	}
+}
+
+func TestDecidersNameTheRule(t *testing.T) {
+	snap := compileAll(t, []*networkingv1.NetworkPolicy{
+		netpol("x", "deny-all", networkingv1.NetworkPolicySpec{PolicyTypes: ingressOnly}),
+		netpol("x", "two-rules", networkingv1.NetworkPolicySpec{PolicyTypes: ingressOnly, Ingress: []networkingv1.NetworkPolicyIngressRule{
+			{Ports: []networkingv1.NetworkPolicyPort{tcpPort(81)}}, {Ports: []networkingv1.NetworkPolicyPort{tcpPort(80)}},
+		}}),
+	})
+	allowed := snap.Evaluate(&Conn{Dir: Ingress, Local: serverX, PeerAddr: netip.MustParseAddr("192.0.2.1"), Port: 80, Proto: record.ProtoTCP})
+	if len(allowed.Policies) != 1 || !slices.Contains(allowed.Policies[0].ID().Labels, "fovea:policy.rule=spec.ingress[1]") {
+		t.Errorf("allowed by %v, want two-rules' spec.ingress[1] named", allowed.Policies)
+	}
+	denied := snap.Evaluate(&Conn{Dir: Ingress, Local: serverX, PeerAddr: netip.MustParseAddr("192.0.2.1"), Port: 82, Proto: record.ProtoTCP})
+	for _, d := range denied.Policies {
+		for _, l := range d.ID().Labels {
+			if strings.HasPrefix(l, labelRule) {
+				t.Errorf("a denial by isolation names rule %q of %s", l, d.Policy.ID.Name)
+			}
 		}
 	}
 }

@@ -1,9 +1,11 @@
 package policy
 
 import (
+	"fmt"
 	"net/netip"
 
 	flowpb "github.com/cilium/cilium/api/v1/flow"
+	"google.golang.org/protobuf/proto"
 	"k8s.io/apimachinery/pkg/labels"
 )
 
@@ -119,8 +121,12 @@ func (s *selector) matches(p *Pod) bool {
 // (nil: any).
 type rule struct {
 	action Action
-	// name is the rule's name (cluster policies), for logs.
-	name  string
+	// name is the rule's name (cluster policies).
+	name string
+	// id names the policy and this rule in flows: the policy's ID with a
+	// label naming the rule (see nameRules); key is its intern key.
+	id    *flowpb.Policy
+	key   string
 	peers []peer
 	// anyPeer is true for a rule without peers: every peer matches.
 	anyPeer bool
@@ -156,6 +162,50 @@ const (
 	matchAll     = 4
 	matchL3Proto = 5
 )
+
+// labelRule names, among a Policy message's labels, the rule that matched:
+// its field ("spec.ingress[0]") and, for a cluster policy's named rule, its
+// name. Hubble clients read kind, name and namespace from Cilium's labels
+// and ignore the others; this one is Fovea's own source.
+const labelRule = "fovea:policy.rule="
+
+// nameRules gives each rule of p the ID and key that name it.
+func (p *Policy) nameRules() {
+	for dir, field := range [2]string{Ingress: "spec.ingress", Egress: "spec.egress"} {
+		for i := range p.rules[dir] {
+			ru := &p.rules[dir][i]
+			name := fmt.Sprintf("%s[%d]", field, i)
+			if ru.name != "" {
+				name += " (" + ru.name + ")"
+			}
+			id := proto.Clone(p.ID).(*flowpb.Policy)
+			id.Labels = append(id.Labels, labelRule+name)
+			ru.id, ru.key = id, p.Key+"/"+name
+		}
+	}
+}
+
+// Decider is a policy that decided a connection and its rule that matched;
+// no rule for a denial by isolation, which no rule made.
+type Decider struct {
+	Policy *Policy
+	rule   *rule
+}
+
+// ID names the decider in flows.
+func (d Decider) ID() *flowpb.Policy {
+	if d.rule != nil {
+		return d.rule.id
+	}
+	return d.Policy.ID
+}
+
+func (d Decider) key() string {
+	if d.rule != nil {
+		return d.rule.key
+	}
+	return d.Policy.Key
+}
 
 // matchType is the policy_match_type of traffic a rule matched.
 func (r *rule) matchType() uint32 {

@@ -140,13 +140,17 @@ func verdictOf(flows []*flowpb.Flow, dir flowpb.TrafficDirection) (*flowpb.Flow,
 func (e *kubeEnv) socketOf(node string) string { return e.sockets[node] }
 
 // checkVerdict connects tc's pods until the deciding agent reports the
-// verdict tc wants (the agents may take a moment to see new policies).
-func (e *kubeEnv) checkVerdict(t *testing.T, ctx context.Context, tc verdictCase) traffic.Conn {
+// verdict tc wants (the agents may take a moment to see new policies), and
+// returns the connection and its verdict.
+func (e *kubeEnv) checkVerdict(t *testing.T, ctx context.Context, tc verdictCase) (traffic.Conn, *flowpb.Flow) {
 	t.Helper()
 	src, _ := e.pod(tc.src)
 	dst, _ := e.pod(tc.dst)
 	sock := e.socketOf(tc.node)
-	var c traffic.Conn
+	var (
+		c       traffic.Conn
+		verdict *flowpb.Flow
+	)
 	eventually(t, 30*time.Second, func() error {
 		var err error
 		if c, err = traffic.TCPShort(ctx, src, dst, traffic.IPv4); err != nil {
@@ -163,9 +167,10 @@ func (e *kubeEnv) checkVerdict(t *testing.T, ctx context.Context, tc verdictCase
 		if f == nil || f.GetVerdict() != tc.verdict || !slices.Equal(by, tc.by) {
 			return fmt.Errorf("%s: %s verdict %v by %v on %s, want %v by %v", tc.name, tc.dir, f.GetVerdict(), by, tc.node, tc.verdict, tc.by)
 		}
+		verdict = f
 		return nil
 	})
-	return c
+	return c, verdict
 }
 
 // TestNetworkPolicyVerdicts runs the policies of the acceptance against
@@ -194,9 +199,17 @@ func TestNetworkPolicyVerdicts(t *testing.T) {
 		{name: "frontend to db's named port", src: podFrontend, dst: podDB, node: "node2", dir: in, verdict: allowed, by: []string{"allow-frontend-http"}},
 		{name: "backend to frontend, leaving backend", src: podBackend, dst: podFrontend, node: "node1", dir: out, verdict: allowed, by: []string{"egress-cidr"}},
 	}
-	for _, tc := range cases {
-		c := e.checkVerdict(t, ctx, tc)
+	for i, tc := range cases {
+		c, v := e.checkVerdict(t, ctx, tc)
 		t.Logf("%s: %v %s by %v", tc.name, c, tc.verdict, tc.by)
+		// The allowing policy names its rule; a default deny, none.
+		if i == 0 {
+			p := v.GetIngressAllowedBy()[0]
+			if p.GetKind() != "NetworkPolicy" || p.GetNamespace() != "demo" || p.GetRevision() != 1 ||
+				!slices.Contains(p.GetLabels(), "fovea:policy.rule=spec.ingress[0]") {
+				t.Errorf("%s: allowed by %v", tc.name, p)
+			}
+		}
 	}
 	e.checkPrintedVerdict(t, podDB, podFrontend, "node1", "AUDITED BY allow-client (NetworkPolicy), deny-ingress (NetworkPolicy)")
 	e.checkPrintedVerdict(t, podClient, podFrontend, "node1", "ALLOWED BY allow-client (NetworkPolicy)")
