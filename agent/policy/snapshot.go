@@ -56,6 +56,12 @@ func NewSnapshot(policies []*Policy, pods map[intern.Ref]*Pod, gen uint64) *Snap
 	return s
 }
 
+// decidesNothing reports whether the snapshot has no policy: no pod is
+// isolated, and the stage need not look up a record's pods.
+func (s *Snapshot) decidesNothing() bool {
+	return len(s.namespaced) == 0 && len(s.admin) == 0 && len(s.baseline) == 0
+}
+
 // Pod returns the pod of an interned endpoint; nil when the endpoint is
 // not a pod this snapshot knows.
 func (s *Snapshot) Pod(endpoint intern.Ref) *Pod { return s.pods[endpoint] }

@@ -79,6 +79,9 @@ func (s *Stage) Observe(r *record.Record) []record.Record {
 		return out
 	}
 	snap := s.store.Load()
+	if snap.decidesNothing() {
+		return out
+	}
 	src, dst := snap.Pod(r.SrcEndpoint), snap.Pod(r.DstEndpoint)
 	var egress, ingress Decision
 	if src != nil && src.Local {

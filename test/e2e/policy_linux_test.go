@@ -211,6 +211,20 @@ func TestNetworkPolicyVerdicts(t *testing.T) {
 			}
 		}
 	}
+	// UDP: the first datagram of an exchange decides it.
+	db, _ := e.pod(podDB)
+	frontend, _ := e.pod(podFrontend)
+	eventually(t, 10*time.Second, func() error {
+		c, err := traffic.UDP(ctx, db, frontend, traffic.IPv4)
+		if err != nil {
+			return err
+		}
+		f, by := verdictOf(e.policyVerdicts(t, e.socketOf("node1"), c.Src.Port), flowpb.TrafficDirection_INGRESS)
+		if f.GetVerdict() != flowpb.Verdict_AUDIT || f.GetL4().GetUDP() == nil || !slices.Equal(by, []string{"allow-client", "deny-ingress"}) {
+			return fmt.Errorf("UDP db to frontend: %v by %v", f, by)
+		}
+		return nil
+	})
 	e.checkPrintedVerdict(t, podDB, podFrontend, "node1", "AUDITED BY allow-client (NetworkPolicy), deny-ingress (NetworkPolicy)")
 	e.checkPrintedVerdict(t, podClient, podFrontend, "node1", "ALLOWED BY allow-client (NetworkPolicy)")
 
