@@ -7,6 +7,7 @@ import (
 
 	flowpb "github.com/cilium/cilium/api/v1/flow"
 
+	"github.com/foveanet/fovea/agent/endpoints"
 	"github.com/foveanet/fovea/model/intern"
 	"github.com/foveanet/fovea/model/record"
 )
@@ -87,7 +88,8 @@ func (s *Stage) Observe(r *record.Record) []record.Record {
 	if src != nil && src.Local {
 		egress = s.decide(snap, Egress, r, src, dst, r.SrcEndpoint, r.DstEndpoint, r.DstAddr())
 	}
-	if dst != nil && dst.Local {
+	// Kubernetes always allows a pod's own node into it (kubelet probes).
+	if dst != nil && dst.Local && (src != nil || !s.fromHost(r)) {
 		ingress = s.decide(snap, Ingress, r, dst, src, r.DstEndpoint, r.SrcEndpoint, r.SrcAddr())
 	}
 	if r.Kind == record.KindDrop {
@@ -143,6 +145,11 @@ func (s *Stage) dropped(r *record.Record, egress, ingress Decision, out []record
 		return out
 	}
 	return s.report(r, dir, d, flowpb.Verdict_DROPPED, out)
+}
+
+// fromHost reports whether r comes from the local node.
+func (s *Stage) fromHost(r *record.Record) bool {
+	return s.tables.Endpoints.Get(r.SrcEndpoint).GetIdentity() == endpoints.IdentityHost
 }
 
 // firewallDrop reports whether the kernel dropped r for a firewall: a

@@ -294,3 +294,17 @@ func TestStageMarksTheSetsItMayStillWrite(t *testing.T) {
 		t.Fatal("a cached policy set was freed")
 	}
 }
+
+func TestStageLeavesTheNodeIntoItsPods(t *testing.T) {
+	f := newStageFixture(t)
+	host := f.tables.Endpoints.Intern("host", func() *flowpb.Endpoint { return &flowpb.Endpoint{Identity: 1, Labels: []string{"reserved:host"}} })
+	r := syn(host, f.server, "172.30.0.1", "10.0.0.1", 8080, flowpb.TraceObservationPoint_TO_ENDPOINT)
+	if out := f.stage.Observe(&r); len(out) != 0 {
+		t.Fatalf("the node's own connection into its pod reported %d verdicts", len(out))
+	}
+	world := endpointRef(f.tables, "world")
+	r = syn(world, f.server, "192.0.2.1", "10.0.0.1", 8080, flowpb.TraceObservationPoint_TO_ENDPOINT)
+	if out := f.stage.Observe(&r); len(out) != 1 || flowpb.Verdict(out[0].Verdict) != flowpb.Verdict_AUDIT {
+		t.Fatalf("another address into the isolated pod: %v, want one AUDIT", out)
+	}
+}
