@@ -83,36 +83,37 @@ func (s *Stage) Observe(r *record.Record) []record.Record {
 	if snap.decidesNothing() {
 		return out
 	}
+	// Past forwarding the packet carries the address a service's
+	// translation chose, which is what egress rules are about, and a
+	// denied packet seen there was delivered; ingress is decided where the
+	// packet enters the pod. Before, nothing is decided.
+	obs := flowpb.TraceObservationPoint(r.ObsPoint)
+	drop := r.Kind == record.KindDrop
+	decideEgress, decideIngress := drop || pastForwarding(obs), drop || obs == flowpb.TraceObservationPoint_TO_ENDPOINT
+	if !decideEgress && !decideIngress {
+		return out
+	}
 	src, dst := snap.Pod(r.SrcEndpoint), snap.Pod(r.DstEndpoint)
 	var egress, ingress Decision
-	if src != nil && src.Local {
+	if decideEgress && src != nil && src.Local {
 		egress = s.decide(snap, Egress, r, src, dst, r.SrcEndpoint, r.DstEndpoint, r.DstAddr())
 	}
 	// Kubernetes always allows a pod's own node into it (kubelet probes).
-	if dst != nil && dst.Local && (src != nil || !s.fromHost(r)) {
+	if decideIngress && dst != nil && dst.Local && (src != nil || !s.fromHost(r)) {
 		ingress = s.decide(snap, Ingress, r, dst, src, r.DstEndpoint, r.SrcEndpoint, r.SrcAddr())
 	}
-	if r.Kind == record.KindDrop {
+	if drop {
 		return s.dropped(r, egress, ingress, out)
 	}
-	// Past forwarding the packet carries the address a service's
-	// translation chose, which is what egress rules are about, and a
-	// denied packet seen there was delivered.
-	obs := flowpb.TraceObservationPoint(r.ObsPoint)
-	if pastForwarding(obs) {
-		switch egress.Outcome {
+	for _, d := range [2]struct {
+		dir      Direction
+		decision Decision
+	}{{Egress, egress}, {Ingress, ingress}} {
+		switch d.decision.Outcome {
 		case Allowed:
-			out = s.report(r, Egress, egress, flowpb.Verdict_FORWARDED, out)
+			out = s.report(r, d.dir, d.decision, flowpb.Verdict_FORWARDED, out)
 		case Denied:
-			out = s.report(r, Egress, egress, flowpb.Verdict_AUDIT, out)
-		}
-	}
-	if obs == flowpb.TraceObservationPoint_TO_ENDPOINT {
-		switch ingress.Outcome {
-		case Allowed:
-			out = s.report(r, Ingress, ingress, flowpb.Verdict_FORWARDED, out)
-		case Denied:
-			out = s.report(r, Ingress, ingress, flowpb.Verdict_AUDIT, out)
+			out = s.report(r, d.dir, d.decision, flowpb.Verdict_AUDIT, out)
 		}
 	}
 	return out
