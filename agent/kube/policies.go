@@ -59,32 +59,63 @@ func (w *Watcher) newPolicyFeed(h cacheHooks, client kubernetes.Interface) *poli
 	return f
 }
 
-// clusterPolicyCheckTimeout bounds the one request asking whether the API
+// clusterPolicyCheckTimeout bounds each request asking whether the API
 // server serves ClusterNetworkPolicies.
 const clusterPolicyCheckTimeout = 10 * time.Second
 
-// addClusterPolicies adds the ClusterNetworkPolicy cache if the API server
-// serves their CRD now: asked once, at start, so a CRD installed later is
-// watched from the agent's next start.
-func (w *Watcher) addClusterPolicies(ctx context.Context) {
-	if w.policies == nil || w.clusterClient == nil {
-		return
-	}
+// clusterPolicyRecheck is how often a watcher whose API server did not
+// serve ClusterNetworkPolicies asks again, so a CRD installed later is
+// watched: one discovery request a minute per agent while it is missing.
+const clusterPolicyRecheck = time.Minute
+
+// clusterPoliciesServed asks the API server whether it serves
+// ClusterNetworkPolicies; an error that is not NotFound means it could not
+// tell.
+func (w *Watcher) clusterPoliciesServed(ctx context.Context) (bool, error) {
 	ctx, cancel := context.WithTimeout(ctx, clusterPolicyCheckTimeout)
 	defer cancel()
 	err := w.client.Discovery().RESTClient().Get().AbsPath("/apis/" + clusterPolicyGroupVersion).Do(ctx).Error()
-	switch {
-	case apierrors.IsNotFound(err):
-		w.log.Info("ClusterNetworkPolicies not watched: the API server does not serve them", "api", clusterPolicyGroupVersion)
-		return
-	case err != nil:
-		w.log.Warn("ClusterNetworkPolicies not watched: cannot tell whether the API server serves them", "api", clusterPolicyGroupVersion, "err", err)
-		return
+	if apierrors.IsNotFound(err) {
+		return false, nil
 	}
+	return err == nil, err
+}
+
+// seeksClusterPolicies reports whether the watcher is to look for
+// ClusterNetworkPolicies and has not found them yet.
+func (w *Watcher) seeksClusterPolicies() bool {
+	return w.policies != nil && w.clusterClient != nil && w.policies.cluster == nil
+}
+
+// addClusterPolicies returns a cache of ClusterNetworkPolicies, added to
+// the policy feed, if the API server serves them now; nil if not (said
+// once, in the log) or when not sought.
+func (w *Watcher) addClusterPolicies(ctx context.Context) *resourceCache {
+	if !w.seeksClusterPolicies() {
+		return nil
+	}
+	served, err := w.served(ctx)
+	switch {
+	case err != nil:
+		if !w.clusterPoliciesReported {
+			w.log.Warn("ClusterNetworkPolicies not watched yet: cannot tell whether the API server serves them; asking again every minute",
+				"api", clusterPolicyGroupVersion, "err", err)
+		}
+		w.clusterPoliciesReported = true
+		return nil
+	case !served:
+		if !w.clusterPoliciesReported {
+			w.log.Info("ClusterNetworkPolicies not watched: the API server does not serve them; asking again every minute",
+				"api", clusterPolicyGroupVersion)
+		}
+		w.clusterPoliciesReported = true
+		return nil
+	}
+	w.log.Info("watching ClusterNetworkPolicies", "api", clusterPolicyGroupVersion)
 	cnps := w.clusterClient.PolicyV1alpha2().ClusterNetworkPolicies()
 	c := newResourceCache(w.hooks, "clusternetworkpolicies", &npav1alpha2.ClusterNetworkPolicy{}, w.clusterClient, cnps.List, cnps.Watch)
-	w.caches = append(w.caches, c)
 	w.policies.cluster = c
+	return c
 }
 
 // build makes the snapshot of the index ix was built from snap: the pods

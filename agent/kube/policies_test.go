@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/netip"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -15,6 +16,8 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
+	npav1alpha2 "sigs.k8s.io/network-policy-api/apis/v1alpha2"
+	npfake "sigs.k8s.io/network-policy-api/pkg/client/clientset/versioned/fake"
 
 	"github.com/foveanet/fovea/agent/endpoints"
 	"github.com/foveanet/fovea/agent/policy"
@@ -119,4 +122,42 @@ func TestWatcherLabelsFlowsWithoutPolicyAccess(t *testing.T) {
 	if policies.Load() != policy.Empty {
 		t.Error("a policy snapshot was published without the policies")
 	}
+}
+
+// TestWatcherFindsClusterPoliciesInstalledLater: the API server does not
+// serve ClusterNetworkPolicies at start, then does (their CRD installed):
+// the watcher asks again and evaluates them.
+func TestWatcherFindsClusterPoliciesInstalledLater(t *testing.T) {
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "demo", Labels: map[string]string{"kubernetes.io/metadata.name": "demo"}}}
+	cs := fake.NewClientset(ns, pod("demo", "a", "10.244.1.11"))
+	cnp := &npav1alpha2.ClusterNetworkPolicy{
+		ObjectMeta: metav1.ObjectMeta{Name: "deny-all", Generation: 1},
+		Spec: npav1alpha2.ClusterNetworkPolicySpec{
+			Tier: npav1alpha2.AdminTier, Priority: 1,
+			Subject: npav1alpha2.ClusterNetworkPolicySubject{Namespaces: &metav1.LabelSelector{}},
+			Ingress: []npav1alpha2.ClusterNetworkPolicyIngressRule{{
+				Action: npav1alpha2.ClusterNetworkPolicyRuleActionDeny,
+				From:   []npav1alpha2.ClusterNetworkPolicyIngressPeer{{Namespaces: &metav1.LabelSelector{}}},
+			}},
+		},
+	}
+	tables, store, policies := intern.NewTables(), endpoints.NewStore(), policy.NewStore()
+	w, err := New(cs, "c1", tables, store, WithLocalNode("node1"), WithDebounce(time.Millisecond),
+		WithPolicies(policies), WithClusterPolicies(npfake.NewClientset(cnp)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var installed atomic.Bool
+	w.served = func(context.Context) (bool, error) { return installed.Load(), nil }
+	w.recheck = 10 * time.Millisecond
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- w.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	waitFor(t, "a snapshot without cluster policies", func() bool { return policies.Load() != policy.Empty })
+	if n := policies.Load().Policies[policy.KindClusterNetworkPolicy]; n != 0 {
+		t.Fatalf("%d cluster policies before their CRD is served", n)
+	}
+	installed.Store(true)
+	waitFor(t, "the cluster policy", func() bool { return policies.Load().Policies[policy.KindClusterNetworkPolicy] == 1 })
 }

@@ -51,6 +51,13 @@ type Watcher struct {
 	clusterClient npclient.Interface
 	client        kubernetes.Interface
 	hooks         cacheHooks
+	// served asks whether the API server serves ClusterNetworkPolicies
+	// (clusterPoliciesServed; tests replace it); recheck is how often it
+	// is asked again while they are not; clusterPoliciesReported says the
+	// log has said so. Run's goroutine only.
+	served                  func(context.Context) (bool, error)
+	recheck                 time.Duration
+	clusterPoliciesReported bool
 }
 
 // Option configures a Watcher.
@@ -94,7 +101,8 @@ func WithPolicies(store *policy.Store) Option { return func(w *Watcher) { w.poli
 
 // WithClusterPolicies makes a watcher WithPolicies also watch the
 // ClusterNetworkPolicies of sigs.k8s.io/network-policy-api through
-// client, if the API server serves their CRD when the watcher starts.
+// client, once the API server serves their CRD (asked at start, then
+// every minute until it does).
 func WithClusterPolicies(client npclient.Interface) Option {
 	return func(w *Watcher) { w.clusterClient = client }
 }
@@ -104,8 +112,9 @@ func New(client kubernetes.Interface, cluster string, tables *intern.Tables, sto
 	w := &Watcher{
 		cluster: cluster, tables: tables, store: store,
 		log: slog.New(slog.DiscardHandler), notify: func(string, string) {}, setNodeLabels: func([]string) {},
-		debounce: 100 * time.Millisecond, changed: make(chan struct{}, 1), client: client,
+		debounce: 100 * time.Millisecond, changed: make(chan struct{}, 1), client: client, recheck: clusterPolicyRecheck,
 	}
+	w.served = w.clusterPoliciesServed
 	for _, o := range opts {
 		o(w)
 	}
@@ -154,7 +163,9 @@ func (w *Watcher) Run(ctx context.Context) error {
 	if w.policies != nil {
 		labelling = w.policies.firstCache
 	}
-	w.addClusterPolicies(ctx)
+	if c := w.addClusterPolicies(ctx); c != nil {
+		w.caches = append(w.caches, c)
+	}
 	synced := make([]cache.InformerSynced, labelling)
 	for i, c := range w.caches {
 		reflectors.Go(func() { c.run(ctx) })
@@ -169,10 +180,24 @@ func (w *Watcher) Run(ctx context.Context) error {
 	w.counts.synced.Store(true)
 	w.log.Info("Kubernetes caches synced", "pods", w.store.Load().Pods, "services", w.store.Load().Services)
 	w.notify("kubernetes_synced", fmt.Sprintf("%d pods, %d services", w.store.Load().Pods, w.store.Load().Services))
+	var recheck <-chan time.Time
+	if w.seeksClusterPolicies() {
+		t := time.NewTicker(w.recheck)
+		defer t.Stop()
+		recheck = t.C
+	}
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
+		case <-recheck:
+			// A CRD installed since: its cache pokes a rebuild once
+			// synced.
+			if c := w.addClusterPolicies(ctx); c != nil {
+				reflectors.Go(func() { c.run(ctx) })
+				recheck = nil
+			}
+			continue
 		case <-w.changed:
 		}
 		// Gather a burst of changes (a rollout, a node's pods) into one
