@@ -121,7 +121,7 @@ func New(client kubernetes.Interface, cluster string, tables *intern.Tables, sto
 	if w.health == nil {
 		w.health = kubeclient.NewAPIHealth(w.log, w.notify)
 	}
-	h := cacheHooks{transform: trimmer(w.node), changed: w.poke, failed: w.health.WatchErrorHandler}
+	h := cacheHooks{transform: trimmer(w.node, w.policyStore != nil), changed: w.poke, failed: w.health.WatchErrorHandler}
 	core, discovery := client.CoreV1(), client.DiscoveryV1()
 	pods := newResourceCache(h, "pods", &corev1.Pod{}, client, core.Pods("").List, core.Pods("").Watch)
 	services := newResourceCache(h, "services", &corev1.Service{}, client, core.Services("").List, core.Services("").Watch)
