@@ -12,6 +12,7 @@ PROTOC_GEN_GO_GRPC := $(BIN)/protoc-gen-go-grpc
 ETCD := $(BIN)/etcd
 KUBE_APISERVER := $(BIN)/kube-apiserver
 OTELCOL := $(BIN)/otelcol
+KUBE_ROUTER := $(BIN)/kube-router
 # Tests that run a real control plane (test/kube, test/e2e) find it here.
 KUBE_ENV := ETCD_BIN=$(ETCD) KUBE_APISERVER_BIN=$(KUBE_APISERVER)
 # pinned MODULE,GOMOD: the version GOMOD requires of MODULE, in a require
@@ -53,7 +54,7 @@ FUZZTIME ?= 100000x
 FUZZMINIMIZETIME ?= 2000x
 export PATH := $(BIN):$(PATH)
 
-.PHONY: all build deps tools proto-tools kube-tools otel-tools kube-node-tools kube-node chart-tools chart chart-docs image image-test generate check-generate lint unit fuzz e2e wine-test test bench demo clean
+.PHONY: all build deps tools proto-tools kube-tools otel-tools kube-router-tools kube-node-tools kube-node chart-tools chart chart-docs image image-test generate check-generate lint unit fuzz e2e wine-test test bench demo clean
 
 all: build
 
@@ -190,6 +191,14 @@ image-test: $(IMAGE_TAR) $(OCIBUILD)
 otel-tools: $(OTELCOL)
 $(eval $(call tool,otelcol,tools/otelcol,go.opentelemetry.io/collector/otelcol,.,-ldflags '-X main.version=$(OTELCOL_VERSION)'))
 
+## kube-router-tools: kube-router, whose network policy controller enforces
+## the policies of the network policy end-to-end test (a test tool only,
+## never shipped: see tools/kuberouter/go.mod), built once from
+## tools/kuberouter/go.mod and stamped with the version it pins.
+KUBE_ROUTER_VERSION := $(call pinned,github.com/cloudnativelabs/kube-router/v2,tools/kuberouter/go.mod)
+kube-router-tools: $(KUBE_ROUTER)
+$(eval $(call tool,kube-router,tools/kuberouter,github.com/cloudnativelabs/kube-router/v2,github.com/cloudnativelabs/kube-router/v2/cmd/kube-router,-ldflags '-X github.com/cloudnativelabs/kube-router/v2/pkg/version.Version=$(KUBE_ROUTER_VERSION)'))
+
 ## generate: rebuild the eBPF objects and their Go bindings with bpf2go,
 ## the Capture service's Go code with protoc, and the Windows source's
 ## mkwinsyscall calls and test fixtures.
@@ -240,8 +249,8 @@ wine-test: $(FOVEA_EXE)
 ## e2e: the netns cluster with real agents, asserted with the real hubble CLI.
 ## E2E_RUN=TestX runs only the tests it matches.
 E2E_RUN ?= .
-e2e: $(FOVEA) $(HUBBLE) kube-tools otel-tools
-	FOVEA_BIN=$(FOVEA) HUBBLE_BIN=$(HUBBLE) OTELCOL_BIN=$(OTELCOL) $(KUBE_ENV) $(GO) test -count=1 -v -timeout 15m -run '$(E2E_RUN)' ./test/e2e/...
+e2e: $(FOVEA) $(HUBBLE) kube-tools otel-tools kube-router-tools
+	FOVEA_BIN=$(FOVEA) HUBBLE_BIN=$(HUBBLE) OTELCOL_BIN=$(OTELCOL) KUBE_ROUTER_BIN=$(KUBE_ROUTER) $(KUBE_ENV) $(GO) test -count=1 -v -timeout 15m -run '$(E2E_RUN)' ./test/e2e/...
 
 ## test: everything CI checks.
 test: deps tools check-generate lint unit image-test chart kube-node fuzz e2e wine-test

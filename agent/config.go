@@ -32,6 +32,7 @@ const (
 	flagInventory              = "inventory"
 	flagInventoryInterval      = "inventory-interval"
 	flagKubeconfig             = "kubeconfig"
+	flagNetworkPolicies        = "network-policies"
 	flagMetricsAddress         = "metrics-address"
 	flagMetrics                = "metrics"
 	flagMetricsConfig          = "metrics-config"
@@ -113,6 +114,9 @@ type Config struct {
 	// services label flows; empty means the cluster the agent runs in, if
 	// any.
 	Kubeconfig string
+	// NetworkPolicies evaluates the cluster's network policies on each
+	// new connection when pods come from the Kubernetes API.
+	NetworkPolicies bool
 	// MetricsAddress is where /metrics is served; empty disables it.
 	MetricsAddress string
 	// Metrics are Hubble's flow metrics to count, in the syntax of Cilium's
@@ -201,9 +205,11 @@ func (c *Config) Flags(fs *pflag.FlagSet) {
 	fs.DurationVar(&c.InventoryInterval, flagInventoryInterval, 2*time.Second, "how often to check the --"+flagInventory+" file for changes")
 	fs.StringVar(&c.Kubeconfig, flagKubeconfig, "",
 		"kubeconfig of the cluster whose pods and services label flows (default: the cluster the agent runs in, if any)")
+	fs.BoolVar(&c.NetworkPolicies, flagNetworkPolicies, true,
+		"with pods from the Kubernetes API, name the NetworkPolicies (and ClusterNetworkPolicies, where served) that allow or deny each new connection: policy-verdict flows, AUDIT for denied connections the network delivered, POLICY_DENIED drops naming the policy")
 	fs.StringVar(&c.MetricsAddress, flagMetricsAddress, ":9965", "address to serve Prometheus /metrics on; empty disables it")
 	fs.StringVar(&c.Metrics, flagMetrics, "",
-		"Hubble flow metrics to count, as Cilium's --hubble-metrics: handlers separated by spaces, each optionally followed by a colon and options separated by semicolons, e.g. 'dns:query;ignoreAAAA drop:sourceContext=pod;destinationContext=namespace flow' (handlers: flow, drop, tcp, dns, port-distribution, icmp, flows-to-world)")
+		"Hubble flow metrics to count, as Cilium's --hubble-metrics: handlers separated by spaces, each optionally followed by a colon and options separated by semicolons, e.g. 'dns:query;ignoreAAAA drop:sourceContext=pod;destinationContext=namespace flow' (handlers: flow, drop, tcp, dns, port-distribution, icmp, flows-to-world, policy)")
 	fs.StringVar(&c.MetricsConfig, flagMetricsConfig, "",
 		"YAML file of Hubble flow metrics to count, in the shape of Cilium's dynamic metrics config (metrics: [{name, contextOptions: [{name, values}], includeFilters, excludeFilters}]); re-read when it changes, a bad version keeping the metrics as they were (instead of --"+flagMetrics+")")
 	fs.DurationVar(&c.MetricsConfigInterval, flagMetricsConfigInterval, 2*time.Second, "how often to read the --"+flagMetricsConfig+" file for changes")

@@ -36,7 +36,7 @@ func TestMetricsGolden(t *testing.T) {
 	}
 	// Every handler, so that every Hubble series is listed.
 	base := Config{NodeName: "node1", InternSweepInterval: time.Second,
-		Metrics: "flow drop tcp dns port-distribution icmp flows-to-world", RetinaMetrics: "advanced"}
+		Metrics: "flow drop tcp dns port-distribution icmp flows-to-world policy", RetinaMetrics: "advanced"}
 	fromInventory, fromKubernetes := base, base
 	fromInventory.Inventory, fromInventory.InventoryInterval = inventory, time.Second
 	// A flow log configuration, so that its watcher's series are listed.
@@ -45,7 +45,7 @@ func TestMetricsGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	fromInventory.FlowlogsConfig, fromInventory.FlowlogsConfigInterval = flowlogs, time.Second
-	fromKubernetes.Kubeconfig = kubeconfig
+	fromKubernetes.Kubeconfig, fromKubernetes.NetworkPolicies = kubeconfig, true
 	// The flow metrics from a config file add its health.
 	metricsConfig := filepath.Join(dir, "metrics.yaml")
 	if err := os.WriteFile(metricsConfig, []byte("metrics: [{name: flow}]\n"), 0o600); err != nil {

@@ -6,6 +6,7 @@ import (
 	flowpb "github.com/cilium/cilium/api/v1/flow"
 
 	"github.com/foveanet/fovea/agent/flowmetrics"
+	"github.com/foveanet/fovea/agent/policy"
 	"github.com/foveanet/fovea/api/observer"
 	"github.com/foveanet/fovea/model/intern"
 	"github.com/foveanet/fovea/model/record"
@@ -28,12 +29,26 @@ type pipeline struct {
 	endpoints  *intern.Table[*flowpb.Endpoint]
 	// flowMetrics counts records into Hubble's flow metrics; nil: none.
 	flowMetrics *flowmetrics.Metrics
+	// policies decide new connections by the network policies; nil: off.
+	policies *policy.Stage
 }
 
 func (p *pipeline) emit(r *record.Record) {
 	for _, e := range p.enrichers {
 		e.Enrich(r)
 	}
+	if p.policies != nil {
+		// A connection's verdict precedes its packet, as Cilium's does.
+		verdicts := p.policies.Observe(r)
+		for i := range verdicts {
+			p.store(&verdicts[i])
+		}
+	}
+	p.store(r)
+}
+
+// store writes an enriched record into the ring and counts it.
+func (p *pipeline) store(r *record.Record) {
 	p.ring.Write(r)
 	if p.flowMetrics != nil {
 		p.flowMetrics.Observe(r)

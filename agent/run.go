@@ -12,6 +12,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sync/errgroup"
 	"google.golang.org/grpc"
+	"k8s.io/client-go/kubernetes"
+	npclient "sigs.k8s.io/network-policy-api/pkg/client/clientset/versioned"
 
 	"github.com/foveanet/fovea/agent/capture"
 	"github.com/foveanet/fovea/agent/dns"
@@ -22,6 +24,7 @@ import (
 	"github.com/foveanet/fovea/agent/kube"
 	"github.com/foveanet/fovea/agent/metricsconfig"
 	"github.com/foveanet/fovea/agent/periodic"
+	"github.com/foveanet/fovea/agent/policy"
 	"github.com/foveanet/fovea/agent/retina"
 	"github.com/foveanet/fovea/agent/sweep"
 	"github.com/foveanet/fovea/api/capture/capturepb"
@@ -201,14 +204,22 @@ func newEnrichment(cfg Config, dp *datapath, log *slog.Logger) (*enrichment, err
 	// would name the host as the world.
 	refreshLocalAddrs(reserved, log)
 	store := endpoints.NewStore()
-	pods, feedPods, feedMetrics, err := newEndpoints(cfg, store, dp.node, dp.events, log)
+	policies := policy.NewStore()
+	pods, feedPods, feedMetrics, watchesPolicies, err := newEndpoints(cfg, store, policies, dp.node, dp.events, log)
 	if err != nil {
 		return nil, err
 	}
 	namespaces := observer.NewNamespaceTracker(observer.WithNamespaceCluster(cfg.ClusterName))
 	// Pods first: the reserved identities label only what is left.
 	p := &pipeline{ring: dp.ring, enrichers: []Enricher{pods, reserved, enrich.NewNames(dp.names)}, namespaces: namespaces, endpoints: dp.tables.Endpoints}
-	sweeper, err := newSweeper(cfg, dp.tables, []intern.Holder{p, pods, dp.names}, dp.src, log)
+	holders := []intern.Holder{p, pods, dp.names}
+	if watchesPolicies {
+		p.policies = policy.NewStage(policies, dp.tables, policy.WithStageLogger(log),
+			policy.WithStageNotify(func(typ, detail string) { dp.events.Publish(unknownAgentEvent(typ, detail)) }))
+		holders = append(holders, p.policies)
+		feedMetrics = append(feedMetrics, p.policies.Collector())
+	}
+	sweeper, err := newSweeper(cfg, dp.tables, holders, dp.src, log)
 	if err != nil {
 		return nil, err
 	}
@@ -324,35 +335,48 @@ func (a *agent) run(ctx context.Context) error {
 // newEndpoints returns the enricher that labels pods and services, what
 // feeds it: the inventory file, the Kubernetes API (--kubeconfig, or the
 // cluster the agent runs in, which also labels node), or nothing (nil),
-// and the feed's metrics.
-func newEndpoints(cfg Config, store *endpoints.Store, node *flowview.Node, events *observer.AgentEvents, log *slog.Logger) (*enrich.Endpoints, func(context.Context) error, []prometheus.Collector, error) {
+// the feed's metrics, and whether it keeps policies current (the
+// Kubernetes API with --network-policies).
+func newEndpoints(cfg Config, store *endpoints.Store, policies *policy.Store, node *flowview.Node, events *observer.AgentEvents,
+	log *slog.Logger) (*enrich.Endpoints, func(context.Context) error, []prometheus.Collector, bool, error) {
 	tables := node.Tables
 	switch {
 	case cfg.Inventory != "":
 		inv, err := inventory.New(cfg.Inventory, cfg.ClusterName, tables, store,
 			inventory.WithLogger(log), inventory.WithInterval(cfg.InventoryInterval), inventory.WithLocalNode(cfg.NodeName))
 		if err != nil {
-			return nil, nil, nil, fmt.Errorf("--%s: %w", flagInventory, err)
+			return nil, nil, nil, false, fmt.Errorf("--%s: %w", flagInventory, err)
 		}
-		return enrich.NewEndpoints(store), inv.Run, []prometheus.Collector{inv.Collector()}, nil
+		return enrich.NewEndpoints(store), inv.Run, []prometheus.Collector{inv.Collector()}, false, nil
 	case cfg.Kubeconfig != "" || kubeclient.InCluster():
 		notify := func(typ, detail string) { events.Publish(unknownAgentEvent(typ, detail)) }
 		// One health for the client's requests and the informers' lists
 		// and watches, so an outage is reported once.
 		health := kubeclient.NewAPIHealth(log, notify)
-		client, err := kubeclient.New(cfg.Kubeconfig, "fovea-agent", health)
+		restCfg, err := kubeclient.Config(cfg.Kubeconfig, "fovea-agent", health)
 		if err != nil {
-			return nil, nil, nil, fmt.Errorf("--%s: %w", flagKubeconfig, err)
+			return nil, nil, nil, false, fmt.Errorf("--%s: %w", flagKubeconfig, err)
 		}
-		w, err := kube.New(client, cfg.ClusterName, tables, store, kube.WithLocalNode(cfg.NodeName),
-			kube.WithLogger(log), kube.WithNodeLabels(node.SetLabels),
-			kube.WithNotify(notify), kube.WithHealth(health))
+		client, err := kubernetes.NewForConfig(restCfg)
 		if err != nil {
-			return nil, nil, nil, fmt.Errorf("--%s: %w", flagKubeconfig, err)
+			return nil, nil, nil, false, fmt.Errorf("--%s: create Kubernetes client: %w", flagKubeconfig, err)
 		}
-		return enrich.NewEndpoints(store), w.Run, []prometheus.Collector{w.Collector(), health.Collector()}, nil
+		opts := []kube.Option{kube.WithLocalNode(cfg.NodeName), kube.WithLogger(log), kube.WithNodeLabels(node.SetLabels),
+			kube.WithNotify(notify), kube.WithHealth(health)}
+		if cfg.NetworkPolicies {
+			cnps, err := npclient.NewForConfig(restCfg)
+			if err != nil {
+				return nil, nil, nil, false, fmt.Errorf("--%s: create ClusterNetworkPolicy client: %w", flagKubeconfig, err)
+			}
+			opts = append(opts, kube.WithPolicies(policies), kube.WithClusterPolicies(cnps))
+		}
+		w, err := kube.New(client, cfg.ClusterName, tables, store, opts...)
+		if err != nil {
+			return nil, nil, nil, false, fmt.Errorf("--%s: %w", flagKubeconfig, err)
+		}
+		return enrich.NewEndpoints(store), w.Run, []prometheus.Collector{w.Collector(), health.Collector()}, cfg.NetworkPolicies, nil
 	}
-	return enrich.NewEndpoints(store), nil, nil, nil
+	return enrich.NewEndpoints(store), nil, nil, false, nil
 }
 
 // newSweeper returns the sweeper of the intern tables. Besides holders, the

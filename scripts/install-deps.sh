@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Fovea's build and tests need, if any is missing:
 # clang/llvm for the eBPF objects, bpftool for vmlinux.h, iproute2/iptables/
-# ping for the network-namespace cluster, protoc for the Capture service,
+# ping for the network-namespace cluster, ipset for kube-router (the network
+# policy enforcer of the e2e tests), protoc for the Capture service,
 # tshark to read captures back, prometheus (with promtool) for the tests of
 # the Hubble metrics, containerd, runc and the CNI plugins for the
 # single-node Kubernetes cluster the chart is installed on, and Wine to run
 # the Windows build of the Windows source's tests (make wine-test).
 set -euo pipefail
 need=()
-for pair in clang:clang llvm-strip:llvm bpftool:bpftool ip:iproute2 iptables:iptables ping:iputils-ping tc:iproute2 promtool:prometheus protoc:protobuf-compiler tshark:tshark containerd:containerd ctr:containerd runc:runc; do
+for pair in clang:clang llvm-strip:llvm bpftool:bpftool ip:iproute2 iptables:iptables ipset:ipset ping:iputils-ping tc:iproute2 promtool:prometheus protoc:protobuf-compiler tshark:tshark containerd:containerd ctr:containerd runc:runc; do
 	command -v "${pair%%:*}" >/dev/null 2>&1 || need+=("${pair#*:}")
 done
 [ -f /usr/include/bpf/bpf_helpers.h ] || need+=(libbpf-dev)

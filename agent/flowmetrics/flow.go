@@ -44,6 +44,8 @@ func flowTypeNames(ev *event) (typ, sub string) {
 		return "L7", ""
 	case record.KindDrop:
 		return "Drop", ""
+	case record.KindPolicyVerdict:
+		return "PolicyVerdict", ""
 	case record.KindTrace:
 		if _, st, _ := flowview.EventType(&ev.Rec); st >= 0 && int(st) < len(traceSubtypeNames) {
 			return "Trace", traceSubtypeNames[st]

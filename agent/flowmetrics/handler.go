@@ -57,6 +57,7 @@ var handlerKinds = []handlerKind{
 	{name: "port-distribution", build: newPortHandler},
 	{name: "icmp", build: newICMPHandler},
 	{name: "flows-to-world", flags: []string{optAnyDrop, optPort, optSynOnly}, build: newWorldHandler},
+	{name: "policy", build: newPolicyHandler},
 }
 
 // compile builds the handlers cfg enables, each metric limited to limit

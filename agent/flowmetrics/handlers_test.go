@@ -74,6 +74,16 @@ var sampleFlows = []rec{
 	{src: "10.0.0.1", dst: "203.0.113.9", sport: 40022, dport: 123, proto: record.ProtoUDP, obs: toNetwork, reply: no, srcEP: podA, dstEP: world},
 	// A protocol without an L4 layer in flows.
 	{src: "10.0.0.1", dst: "224.0.0.18", proto: 112, obs: toNetwork, srcEP: podA, dstEP: world},
+	// Policy verdicts: allowed by an L3/L4 rule, audited and denied by
+	// isolation, and one from the host, which Cilium's handler skips.
+	{kind: record.KindPolicyVerdict, src: "10.0.0.1", dst: "10.0.0.2", sport: 40030, dport: 8080, proto: record.ProtoTCP, tcp: syn,
+		reply: no, match: 2, srcEP: podA, dstEP: podB},
+	{kind: record.KindPolicyVerdict, src: "10.0.0.1", dst: "10.0.0.2", sport: 40031, dport: 9090, proto: record.ProtoTCP, tcp: syn,
+		reply: no, verdict: flowpb.Verdict_AUDIT, srcEP: podA, dstEP: podB},
+	{kind: record.KindPolicyVerdict, src: "10.0.0.1", dst: "203.0.113.7", sport: 40032, dport: 443, proto: record.ProtoTCP, tcp: syn,
+		verdict: dropped, drop: flowpb.DropReason_POLICY_DENIED, policyEgress: true, srcEP: podA, dstEP: world},
+	{kind: record.KindPolicyVerdict, src: "10.0.0.9", dst: "10.0.0.2", sport: 40033, dport: 8080, proto: record.ProtoTCP, tcp: syn,
+		reply: no, match: 4, srcEP: host, dstEP: podB},
 	// Events the datapath lost.
 	{kind: record.KindLost, lost: 5},
 }

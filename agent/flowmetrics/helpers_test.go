@@ -46,6 +46,7 @@ var (
 	coreDNS = &flowpb.Endpoint{ID: 3, Identity: 1003, Namespace: "kube-system", PodName: "coredns-1",
 		Labels: []string{"k8s:io.kubernetes.pod.namespace=kube-system", "k8s:k8s-app=kube-dns"}}
 	world     = &flowpb.Endpoint{Identity: 2, Labels: []string{"reserved:world"}}
+	host      = &flowpb.Endpoint{Identity: 1, Labels: []string{"reserved:host"}}
 	apiServer = &flowpb.Endpoint{Identity: 7, Labels: []string{"reserved:kube-apiserver", "reserved:world"}}
 )
 
@@ -65,6 +66,10 @@ type rec struct {
 	srcNames, dstNames []string
 	dns                *flowpb.DNS
 	lost               uint32
+	// policyEgress and match are a policy verdict's direction and
+	// policy_match_type.
+	policyEgress bool
+	match        uint32
 }
 
 var (
@@ -107,6 +112,10 @@ func (d rec) record(n *flowview.Node) record.Record {
 	if d.reply != nil {
 		r.SetReply(*d.reply)
 	}
+	if d.policyEgress {
+		r.Flags |= record.FlagPolicyEgress
+	}
+	r.Detail = d.match
 	t := n.Tables
 	if d.srcEP != nil {
 		r.SrcEndpoint = internRef(t.Endpoints, d.srcEP)

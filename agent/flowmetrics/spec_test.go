@@ -81,8 +81,8 @@ func TestValidate(t *testing.T) {
 
 func TestValidateErrors(t *testing.T) {
 	for _, tc := range []struct{ spec, want string }{
-		{"flows", `metric "flows": unknown handler (known: flow, drop, tcp, dns, port-distribution, icmp, flows-to-world)`},
-		{"policy", `metric "policy": unknown handler`},
+		{"flows", `metric "flows": unknown handler (known: flow, drop, tcp, dns, port-distribution, icmp, flows-to-world, policy)`},
+		{"Policy", `metric "Policy": unknown handler`},
 		{"http", "metric http: Fovea has no HTTP parser yet, so it has no HTTP flows to count"},
 		{"httpV2:exemplars=true", "metric httpV2: Fovea has no HTTP parser yet"},
 		{"flow drop flow", "metric flow: given twice"},

@@ -4,6 +4,8 @@ import (
 	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/foveanet/fovea/agent/policy"
 )
 
 // counts are written by Run's goroutine and read by scrapes.
@@ -21,6 +23,10 @@ var (
 		"Pods with addresses in the endpoint index.", nil, nil)
 	servicesDesc = prometheus.NewDesc("kubernetes_services",
 		"Services with frontends or backends in the endpoint index.", nil, nil)
+	policiesDesc = prometheus.NewDesc("kubernetes_network_policies",
+		"Network policies evaluated, by kind (NetworkPolicy, ClusterNetworkPolicy).", []string{"kind"}, nil)
+	invalidPoliciesDesc = prometheus.NewDesc("kubernetes_network_policies_invalid",
+		"Network policies not evaluated because they do not compile (each is logged).", nil, nil)
 )
 
 // Collector returns the watcher's metrics, read at scrape time; those of
@@ -34,6 +40,8 @@ func (collector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- rebuildsDesc
 	ch <- podsDesc
 	ch <- servicesDesc
+	ch <- policiesDesc
+	ch <- invalidPoliciesDesc
 }
 
 func (c collector) Collect(ch chan<- prometheus.Metric) {
@@ -52,4 +60,11 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 	ix := c.w.store.Load()
 	ch <- prometheus.MustNewConstMetric(podsDesc, prometheus.GaugeValue, float64(ix.Pods))
 	ch <- prometheus.MustNewConstMetric(servicesDesc, prometheus.GaugeValue, float64(ix.Services))
+	if f := c.w.policies; f != nil {
+		counts := f.store.Load().Policies
+		for _, kind := range []string{policy.KindNetworkPolicy, policy.KindClusterNetworkPolicy} {
+			ch <- prometheus.MustNewConstMetric(policiesDesc, prometheus.GaugeValue, float64(counts[kind]), kind)
+		}
+		ch <- prometheus.MustNewConstMetric(invalidPoliciesDesc, prometheus.GaugeValue, float64(f.invalidCount.Load()))
+	}
 }

@@ -10,6 +10,7 @@ import (
 	listersdiscoveryv1 "k8s.io/client-go/listers/discovery/v1"
 
 	"github.com/foveanet/fovea/agent/endpoints"
+	"github.com/foveanet/fovea/agent/policy"
 )
 
 // listers are the informer caches a snapshot is read from.
@@ -30,12 +31,15 @@ type snapshot struct {
 	// nodeLabels are the local node's labels in Hubble's form; nil when
 	// the node is unknown.
 	nodeLabels []string
+	// namedPorts are the named container ports of pods (by
+	// namespace/name), which network policies may name.
+	namedPorts map[string][]policy.NamedPort
 }
 
 // snapshot reads the caches into the pods, services and nodes an index is
 // built from.
 func (l *listers) snapshot(cluster, localNode string) (snapshot, error) {
-	pods, err := l.podList(cluster)
+	pods, namedPorts, err := l.podList(cluster)
 	if err != nil {
 		return snapshot{}, err
 	}
@@ -53,19 +57,20 @@ func (l *listers) snapshot(cluster, localNode string) (snapshot, error) {
 	if localNode != "" {
 		opts = append(opts, endpoints.KeepLocalPods(localNode))
 	}
-	return snapshot{pods: pods, services: services, nodeLabels: nodes.localLabels, opts: opts}, nil
+	return snapshot{pods: pods, services: services, nodeLabels: nodes.localLabels, opts: opts, namedPorts: namedPorts}, nil
 }
 
 // podList reads the pods that own addresses. Pods that own no address of
 // their own are left out: host-network pods share their node's (host or
 // remote-node names it) and finished pods have released theirs, which a
 // new pod may hold. Where two pods still claim one address, the one not
-// being deleted, then the newer, has it.
-func (l *listers) podList(cluster string) ([]endpoints.Pod, error) {
+// being deleted, then the newer, has it. Their named container ports come
+// beside them, by namespace/name.
+func (l *listers) podList(cluster string) ([]endpoints.Pod, map[string][]policy.NamedPort, error) {
 	nsLabels, nsObserved := map[string]map[string]string{}, map[string]bool{}
 	namespaces, err := l.namespaces.List(labels.Everything())
 	if err != nil {
-		return nil, fmt.Errorf("list namespaces: %w", err)
+		return nil, nil, fmt.Errorf("list namespaces: %w", err)
 	}
 	for _, ns := range namespaces {
 		nsLabels[ns.Name] = ns.Labels
@@ -73,7 +78,7 @@ func (l *listers) podList(cluster string) ([]endpoints.Pod, error) {
 	}
 	pods, err := l.pods.List(labels.Everything())
 	if err != nil {
-		return nil, fmt.Errorf("list pods: %w", err)
+		return nil, nil, fmt.Errorf("list pods: %w", err)
 	}
 	owner := map[netip.Addr]*corev1.Pod{}
 	for _, p := range pods {
@@ -91,14 +96,31 @@ func (l *listers) podList(cluster string) ([]endpoints.Pod, error) {
 		byPod[p] = append(byPod[p], a)
 	}
 	out := make([]endpoints.Pod, 0, len(byPod))
+	namedPorts := map[string][]policy.NamedPort{}
 	for p, addrs := range byPod {
+		if ports := podNamedPorts(p); len(ports) > 0 {
+			namedPorts[p.Namespace+"/"+p.Name] = ports
+		}
 		out = append(out, endpoints.Pod{
 			Cluster: cluster, Namespace: p.Namespace, Name: p.Name, Labels: p.Labels,
 			NamespaceLabels: nsLabels[p.Namespace], ServiceAccount: p.Spec.ServiceAccountName, Node: p.Spec.NodeName,
 			Workload: workloadOf(p), IPs: addrs, Observed: nsObserved[p.Namespace] || endpoints.Observes(p.Annotations),
 		})
 	}
-	return out, nil
+	return out, namedPorts, nil
+}
+
+// podNamedPorts are the named ports of a pod's containers.
+func podNamedPorts(p *corev1.Pod) []policy.NamedPort {
+	var out []policy.NamedPort
+	for _, c := range p.Spec.Containers {
+		for _, cp := range c.Ports {
+			if cp.Name != "" && cp.ContainerPort > 0 && cp.ContainerPort <= 65535 {
+				out = append(out, policy.NamedPort{Name: cp.Name, Port: uint16(cp.ContainerPort), Proto: policy.ProtoNumber(cp.Protocol)})
+			}
+		}
+	}
+	return out
 }
 
 func podAddrs(p *corev1.Pod) []netip.Addr {

@@ -17,10 +17,11 @@ import (
 // they are the pods whose whole spec the node's own features may read. A
 // pod elsewhere keeps only what labels its flows here (name, labels,
 // controller, node, service account, phase, addresses, Retina's
-// annotation); an EndpointSlice its service, serving addresses and ports;
+// annotation) and, with namedPorts (network policies are evaluated), its
+// named container ports, which policies may name; an EndpointSlice its service, serving addresses and ports;
 // a Node its labels and addresses; any other object loses its managed
 // fields and annotations but Retina's (which selects a namespace's pods).
-func trimmer(localNode string) cache.TransformFunc {
+func trimmer(localNode string, namedPorts bool) cache.TransformFunc {
 	return func(obj any) (any, error) {
 		switch o := obj.(type) {
 		case *corev1.Pod:
@@ -28,7 +29,7 @@ func trimmer(localNode string) cache.TransformFunc {
 				o.SetManagedFields(nil)
 				return o, nil
 			}
-			return trimRemotePod(o), nil
+			return trimRemotePod(o, namedPorts), nil
 		case *discoveryv1.EndpointSlice:
 			return trimEndpointSlice(o), nil
 		case *corev1.Node:
@@ -58,11 +59,15 @@ func podMeta(o *corev1.Pod) metav1.ObjectMeta {
 	return m
 }
 
-func trimRemotePod(o *corev1.Pod) *corev1.Pod {
+func trimRemotePod(o *corev1.Pod, namedPorts bool) *corev1.Pod {
 	p := &corev1.Pod{
 		ObjectMeta: podMeta(o),
 		Spec:       corev1.PodSpec{NodeName: o.Spec.NodeName, ServiceAccountName: o.Spec.ServiceAccountName},
 		Status:     corev1.PodStatus{Phase: o.Status.Phase},
+	}
+	if namedPorts {
+		// A container of its named ports only: 390 B a pod with one.
+		p.Spec.Containers = namedPortsOnly(o.Spec.Containers)
 	}
 	// A host-network pod's addresses are its node's, which it must not
 	// claim; dropping them spares keeping the flag.
@@ -73,6 +78,24 @@ func trimRemotePod(o *corev1.Pod) *corev1.Pod {
 		}
 	}
 	return p
+}
+
+// namedPortsOnly keeps of containers their named ports, which network
+// policies may name: nothing for the many pods that have none.
+func namedPortsOnly(containers []corev1.Container) []corev1.Container {
+	var out []corev1.Container
+	for _, c := range containers {
+		var ports []corev1.ContainerPort
+		for _, p := range c.Ports {
+			if p.Name != "" {
+				ports = append(ports, corev1.ContainerPort{Name: p.Name, ContainerPort: p.ContainerPort, Protocol: p.Protocol})
+			}
+		}
+		if len(ports) > 0 {
+			out = append(out, corev1.Container{Ports: ports})
+		}
+	}
+	return out
 }
 
 func trimEndpointSlice(o *discoveryv1.EndpointSlice) *discoveryv1.EndpointSlice {

@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"reflect"
 	goruntime "runtime"
 	"slices"
 	"strconv"
@@ -20,6 +21,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -27,6 +29,7 @@ import (
 	k8stesting "k8s.io/client-go/testing"
 
 	"github.com/foveanet/fovea/agent/endpoints"
+	"github.com/foveanet/fovea/agent/policy"
 	"github.com/foveanet/fovea/api/kubeclient"
 	"github.com/foveanet/fovea/model/intern"
 	"github.com/foveanet/fovea/model/record"
@@ -221,7 +224,7 @@ func TestWatcherBeforeSyncAndAPIErrors(t *testing.T) {
 }
 
 func TestTrim(t *testing.T) {
-	trim := trimmer("node1")
+	trim := trimmer("node1", true)
 	withPorts := func(p *corev1.Pod) {
 		p.Spec.Containers[0].Ports = []corev1.ContainerPort{{Name: "http", ContainerPort: 8080, Protocol: corev1.ProtocolTCP}}
 		p.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue}, {Type: corev1.PodScheduled}}
@@ -243,10 +246,18 @@ func TestTrim(t *testing.T) {
 
 	out, _ = trim(pod("demo", "remote", "10.0.1.1", withPorts, func(p *corev1.Pod) { p.Spec.NodeName = "node2" }))
 	p = out.(*corev1.Pod)
-	if len(p.Spec.Containers) != 0 || p.Status.Conditions != nil || p.Status.PodIP != "" || podAddrs(p)[0] != netip.MustParseAddr("10.0.1.1") ||
+	// Of its containers, a remote pod keeps the named ports only, which
+	// network policies may name.
+	wantPorts := []corev1.Container{{Ports: []corev1.ContainerPort{{Name: "http", ContainerPort: 8080, Protocol: corev1.ProtocolTCP}}}}
+	if !reflect.DeepEqual(p.Spec.Containers, wantPorts) || p.Status.Conditions != nil || p.Status.PodIP != "" || podAddrs(p)[0] != netip.MustParseAddr("10.0.1.1") ||
 		p.Spec.NodeName != "node2" || p.Spec.ServiceAccountName != "web-sa" || workloadOf(p).Kind != "Deployment" ||
 		p.CreationTimestamp.IsZero() || p.Status.Phase != corev1.PodRunning {
 		t.Errorf("trimmed remote pod = %+v", p)
+	}
+	withoutPolicies := trimmer("node1", false)
+	out, _ = withoutPolicies(pod("demo", "remote", "10.0.1.1", withPorts, func(p *corev1.Pod) { p.Spec.NodeName = "node2" }))
+	if c := out.(*corev1.Pod).Spec.Containers; len(c) != 0 {
+		t.Errorf("without network policies a remote pod kept containers %+v", c)
 	}
 	out, _ = trim(pod("demo", "remote-hostnet", "172.30.0.2", func(p *corev1.Pod) { p.Spec.NodeName, p.Spec.HostNetwork = "node2", true }))
 	if p = out.(*corev1.Pod); len(podAddrs(p)) != 0 {
@@ -330,8 +341,14 @@ func TestWorkloadOf(t *testing.T) {
 // caches of trimmed objects plus the index) for 10k pods on 100 nodes
 // (100 of them on the agent's node, kept fuller) and 1k services with an
 // EndpointSlice of 10 backends each, over the fake clientset's own copy of
-// them.
+// them; with policies, 1k NetworkPolicies and the policy snapshot too.
 func BenchmarkInformerMemory(b *testing.B) {
+	for _, policies := range []int{0, 1_000} {
+		b.Run("policies="+strconv.Itoa(policies), func(b *testing.B) { benchmarkInformerMemory(b, policies) })
+	}
+}
+
+func benchmarkInformerMemory(b *testing.B, policies int) {
 	for b.Loop() {
 		objs := make([]runtime.Object, 0, 12_100)
 		addr := func(a, b byte, i int) string { return netip.AddrFrom4([4]byte{10, a, byte(i >> 8), byte(i)}).String() }
@@ -356,17 +373,32 @@ func BenchmarkInformerMemory(b *testing.B) {
 					}
 				}))
 		}
+		for i := range policies {
+			objs = append(objs, &networkingv1.NetworkPolicy{
+				ObjectMeta: metav1.ObjectMeta{Namespace: "ns" + strconv.Itoa(i%50), Name: "np-" + strconv.Itoa(i)},
+				Spec: networkingv1.NetworkPolicySpec{
+					PodSelector: metav1.LabelSelector{MatchLabels: map[string]string{"app": "web"}},
+					Ingress: []networkingv1.NetworkPolicyIngressRule{{
+						From: []networkingv1.NetworkPolicyPeer{{PodSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "client"}}}},
+					}},
+				},
+			})
+		}
 		client := fake.NewClientset(objs...)
 		before := heap()
-		tables, store := intern.NewTables(), endpoints.NewStore()
-		w, err := New(client, "c", tables, store, WithLocalNode("node0"))
+		tables, store, policyStore := intern.NewTables(), endpoints.NewStore(), policy.NewStore()
+		opts := []Option{WithLocalNode("node0")}
+		if policies > 0 {
+			opts = append(opts, WithPolicies(policyStore))
+		}
+		w, err := New(client, "c", tables, store, opts...)
 		if err != nil {
 			b.Fatal(err)
 		}
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan struct{})
 		go func() { _ = w.Run(ctx); close(done) }()
-		for store.Load().Pods < 10_000 || store.Load().Services < 1_000 {
+		for store.Load().Pods < 10_000 || store.Load().Services < 1_000 || policyStore.Load().Policies[policy.KindNetworkPolicy] < policies {
 			time.Sleep(10 * time.Millisecond)
 		}
 		b.ReportMetric(float64(heap()-before)/(1<<20), "MiB")

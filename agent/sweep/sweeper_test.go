@@ -51,6 +51,7 @@ func TestSweeperRunsAndReports(t *testing.T) {
 intern_entries{table="endpoints"} 1
 intern_entries{table="interfaces"} 0
 intern_entries{table="names"} 0
+intern_entries{table="policies"} 0
 intern_entries{table="services"} 0
 intern_entries{table="tunnels"} 0
 # HELP intern_freed_total Values freed from an intern table once no record in the ring and nothing live referenced them.
@@ -58,6 +59,7 @@ intern_entries{table="tunnels"} 0
 intern_freed_total{table="endpoints"} 1
 intern_freed_total{table="interfaces"} 0
 intern_freed_total{table="names"} 0
+intern_freed_total{table="policies"} 0
 intern_freed_total{table="services"} 0
 intern_freed_total{table="tunnels"} 0
 `

@@ -31,10 +31,11 @@ func buildDropReasonDesc(ff *flowpb.FlowFilter, _ *config) ([]Func, error) {
 	}}, nil
 }
 
-// dropReasonDesc is the flow's drop_reason_desc: only drop records carry a
-// reason; other dropped flows (an L7 denial) have the unknown reason.
+// dropReasonDesc is the flow's drop_reason_desc: only drop and policy
+// verdict records carry a reason; other dropped flows (an L7 denial) have
+// the unknown reason.
 func dropReasonDesc(r *record.Record) flowpb.DropReason {
-	if r.Kind != record.KindDrop {
+	if r.Kind != record.KindDrop && r.Kind != record.KindPolicyVerdict {
 		return flowpb.DropReason_DROP_REASON_UNKNOWN
 	}
 	return flowpb.DropReason(r.DropReason)

@@ -36,14 +36,25 @@ func InCluster() bool { return os.Getenv("KUBERNETES_SERVICE_HOST") != "" }
 // New returns a client of the cluster restConfig(path, userAgent) describes
 // whose every request reports to health.
 func New(path, userAgent string, health *APIHealth) (kubernetes.Interface, error) {
-	cfg, err := restConfig(path, userAgent)
+	cfg, err := Config(path, userAgent, health)
 	if err != nil {
 		return nil, err
 	}
-	health.Wrap(cfg)
 	client, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("create Kubernetes client: %w", err)
 	}
 	return client, nil
+}
+
+// Config returns the configuration New builds its client from, for the
+// clients of APIs the Kubernetes clientset lacks (CRDs): their requests
+// report to health as well.
+func Config(path, userAgent string, health *APIHealth) (*rest.Config, error) {
+	cfg, err := restConfig(path, userAgent)
+	if err != nil {
+		return nil, err
+	}
+	health.Wrap(cfg)
+	return cfg, nil
 }

@@ -9,9 +9,10 @@ import (
 
 // Hubble event types (flow.CiliumEventType.Type) a record maps to.
 const (
-	EventTypeDrop  = 1
-	EventTypeTrace = 4
-	EventTypeL7    = 129
+	EventTypeDrop          = 1
+	EventTypeTrace         = 4
+	EventTypePolicyVerdict = 5
+	EventTypeL7            = 129
 )
 
 // EventType is the Hubble event type and sub-type of a record
@@ -24,6 +25,8 @@ func EventType(r *record.Record) (typ, subType int32, ok bool) {
 		return EventTypeDrop, int32(r.DropReason), true
 	case record.KindL7:
 		return EventTypeL7, 0, true
+	case record.KindPolicyVerdict:
+		return EventTypePolicyVerdict, 0, true
 	}
 	return 0, 0, false
 }
@@ -94,6 +97,14 @@ func build(e *Flow) *flowpb.Flow {
 		if names := e.node.Tables.Names.Get(r.Ext); len(names) == 1 {
 			f.Summary = DropSummary(r, names[0])
 		}
+		if r.Policy != 0 {
+			buildPolicies(e, f, r.Flags&record.FlagPolicyDenied != 0)
+			if r.Flags&record.FlagPolicyDenied == 0 {
+				f.Summary += NotPolicyDropSummary
+			}
+		}
+	case record.KindPolicyVerdict:
+		buildPolicyVerdict(e, f)
 	case record.KindL7:
 		f.Type = flowpb.FlowType_L7
 		buildL7(e, f)

@@ -13,8 +13,11 @@ import (
 // FROM_STACK: a segment the local stack retransmits) is egress unless it is
 // a reply; a packet arriving (TO_ENDPOINT, FROM_NETWORK, FROM_OVERLAY,
 // TO_HOST) is ingress unless it is a reply. Without connection tracking the
-// direction is unknown.
+// direction is unknown. A policy verdict's is the policies' (PolicyDirection).
 func Direction(r *record.Record) flowpb.TrafficDirection {
+	if r.Kind == record.KindPolicyVerdict {
+		return PolicyDirection(r)
+	}
 	reply, known := r.Reply()
 	if !known {
 		return flowpb.TrafficDirection_TRAFFIC_DIRECTION_UNKNOWN

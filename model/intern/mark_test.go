@@ -268,6 +268,7 @@ func TestInternReturnsZeroOnceRefsRunOut(t *testing.T) {
 intern_exhausted_total{table="endpoints"} 0
 intern_exhausted_total{table="interfaces"} 0
 intern_exhausted_total{table="names"} 0
+intern_exhausted_total{table="policies"} 0
 intern_exhausted_total{table="services"} 2
 intern_exhausted_total{table="tunnels"} 0
 `

@@ -17,6 +17,10 @@ type Tables struct {
 	// everything but the outer source port, which varies per inner flow
 	// and is kept in the record.
 	Tunnels *Table[*flowpb.Tunnel]
+	// Policies holds the sets of network policies that decided a
+	// connection direction, in the order Hubble lists them
+	// (ingress_allowed_by, egress_denied_by, …).
+	Policies *Table[[]*flowpb.Policy]
 	// L7 holds the application-layer details records reference through
 	// Ext. It is bounded, unlike the tables: details can expire before
 	// the records that reference them. Nil when no L7 parser runs.
@@ -37,12 +41,13 @@ func NewTables() *Tables {
 		Services:   NewTable[*flowpb.Service](),
 		Names:      NewTable[[]string](),
 		Tunnels:    NewTable[*flowpb.Tunnel](),
+		Policies:   NewTable[[]*flowpb.Policy](),
 	}
 }
 
 // Marks holds one Mark per table: what a sweep found referenced.
 type Marks struct {
-	Endpoints, Interfaces, Services, Names, Tunnels *Mark
+	Endpoints, Interfaces, Services, Names, Tunnels, Policies *Mark
 }
 
 // Holder is anything that keeps Refs it may still write into records or
@@ -59,15 +64,16 @@ func (ts *Tables) NewMarks() *Marks {
 		Services:   ts.Services.NewMark(),
 		Names:      ts.Names.NewMark(),
 		Tunnels:    ts.Tunnels.NewMark(),
+		Policies:   ts.Policies.NewMark(),
 	}
 }
 
 // TableStats are per-table counts, in the order Endpoints, Interfaces,
-// Services, Names, Tunnels (see TableNames).
-type TableStats [5]int
+// Services, Names, Tunnels, Policies (see TableNames).
+type TableStats [6]int
 
 // TableNames names the tables in metrics and TableStats order.
-var TableNames = [5]string{"endpoints", "interfaces", "services", "names", "tunnels"}
+var TableNames = [6]string{"endpoints", "interfaces", "services", "names", "tunnels", "policies"}
 
 // Sweep sweeps every table with its mark and returns how many values each
 // freed.
@@ -87,6 +93,7 @@ func (ts *Tables) Sweep(m *Marks) (TableStats, error) {
 	sweep(2, func() (int, error) { return ts.Services.Sweep(m.Services) })
 	sweep(3, func() (int, error) { return ts.Names.Sweep(m.Names) })
 	sweep(4, func() (int, error) { return ts.Tunnels.Sweep(m.Tunnels) })
+	sweep(5, func() (int, error) { return ts.Policies.Sweep(m.Policies) })
 	return freed, err
 }
 
@@ -97,8 +104,10 @@ type tableStats struct {
 }
 
 // stats returns each table's counts, in TableNames order.
-func (ts *Tables) stats() [5]tableStats {
-	return [5]tableStats{statsOf(ts.Endpoints), statsOf(ts.Interfaces), statsOf(ts.Services), statsOf(ts.Names), statsOf(ts.Tunnels)}
+func (ts *Tables) stats() [6]tableStats {
+	return [6]tableStats{
+		statsOf(ts.Endpoints), statsOf(ts.Interfaces), statsOf(ts.Services), statsOf(ts.Names), statsOf(ts.Tunnels), statsOf(ts.Policies),
+	}
 }
 
 func statsOf[T any](t *Table[T]) tableStats {

@@ -20,6 +20,14 @@ const (
 	// KindLost counts events a source lost before they reached the ring:
 	// Count holds how many, LostSource which stage lost them.
 	KindLost
+	// KindPolicyVerdict is a network policy's verdict on the first packet
+	// of a connection direction (Hubble event type 5): Policy references
+	// the policies that decided it, FlagPolicyEgress gives the direction,
+	// Verdict is FORWARDED (allowed), AUDIT (denied but delivered) or
+	// DROPPED (denied and dropped by the kernel, whose reason's name Ext
+	// references in Tables.Names, as for KindDrop), Detail is the Hubble
+	// policy_match_type.
+	KindPolicyVerdict
 )
 
 // Flags are per-record booleans packed into one field.
@@ -48,6 +56,13 @@ const (
 	// had received the packet (from the network, a pod or a tunnel), and
 	// the drop is ingress.
 	FlagSent
+	// FlagPolicyEgress marks a record whose Policy decided the connection's
+	// egress from its source pod; without it, the ingress into its
+	// destination pod.
+	FlagPolicyEgress
+	// FlagPolicyDenied marks a KindDrop record whose Policy denied its
+	// connection; without it, they allowed it (the drop was not theirs).
+	FlagPolicyDenied
 )
 
 // TCP flag bits as they appear in TCPFlags (the TCP header's bit order).
@@ -132,6 +147,12 @@ type Record struct {
 	// KernelDropReason), the handshake latency in microseconds of a
 	// KindTrace record of a TCP SYN-ACK (see Handshake), else zero.
 	Detail uint32
+	// Policy references, in Tables.Policies, the network policies that
+	// decided the record's connection (KindPolicyVerdict, and KindDrop
+	// when policies were evaluated); zero for none. It costs the record 8
+	// bytes (104 → 112, with 4 bytes of alignment padding): Ext already
+	// names a drop's kernel reason, and a drop must name both.
+	Policy intern.Ref
 }
 
 // KernelDropReason returns the kernel's enum skb_drop_reason value of a

@@ -45,6 +45,14 @@ type kubeEnv struct {
 // kubeconfig; all are stopped when t ends.
 func setupKube(t *testing.T, prefix string, opts ...demo.AgentOption) *kubeEnv {
 	t.Helper()
+	return setupKubeThen(t, prefix, nil, opts...)
+}
+
+// setupKubeThen is setupKube calling before, unless nil, once the control
+// plane describes the cluster and before the agents start (to install
+// CRDs an agent looks for at start).
+func setupKubeThen(t *testing.T, prefix string, before func(context.Context, *kube.ControlPlane) error, opts ...demo.AgentOption) *kubeEnv {
+	t.Helper()
 	if os.Geteuid() != 0 {
 		t.Skip("needs root: builds network namespaces and loads eBPF programs")
 	}
@@ -90,6 +98,11 @@ func setupKube(t *testing.T, prefix string, opts ...demo.AgentOption) *kubeEnv {
 	t.Logf("control plane ready in %v", time.Since(began).Round(time.Millisecond))
 	if err := kube.Describe(ctx, api.Admin, c.Topology); err != nil {
 		t.Fatal(err)
+	}
+	if before != nil {
+		if err := before(ctx, api); err != nil {
+			t.Fatal(err)
+		}
 	}
 
 	role, err := kube.ReadClusterRole("../../helm/fovea/rbac/agent.yaml")

@@ -15,6 +15,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/foveanet/fovea/test/cluster"
+	"github.com/foveanet/fovea/test/traffic"
 )
 
 // Without controllers, kubelets or a scheduler, the objects below are what
@@ -28,6 +29,18 @@ type Pod struct {
 	// "pod-template-hash" (its ReplicaSet's suffix).
 	Labels map[string]string
 	IPs    []netip.Addr
+	// Ports are its container's ports, which network policies may name.
+	Ports []corev1.ContainerPort
+	// HostIP is its node's address, as the kubelet reports it (network
+	// policy enforcers find their node's pods by it).
+	HostIP netip.Addr
+}
+
+// ServerPorts are the named ports of the servers test/traffic runs in
+// every pod, which Describe gives its pods: "http" (TCP) and "echo" (UDP).
+var ServerPorts = []corev1.ContainerPort{
+	{Name: "http", ContainerPort: int32(traffic.TCPPort), Protocol: corev1.ProtocolTCP},
+	{Name: "echo", ContainerPort: int32(traffic.UDPPort), Protocol: corev1.ProtocolUDP},
 }
 
 // Describe creates the Nodes (labelled with NodeLabels), Namespaces,
@@ -43,8 +56,13 @@ func Describe(ctx context.Context, c kubernetes.Interface, t cluster.Topology) e
 			return err
 		}
 	}
+	hostIPs := map[string]netip.Addr{}
+	for _, n := range t.Nodes {
+		hostIPs[n.Name] = n.IPv4
+	}
 	for _, p := range t.Pods() {
-		pod := Pod{Namespace: p.Namespace, Name: p.Name, Node: p.Node, Labels: p.Labels, IPs: []netip.Addr{p.IPv4, p.IPv6}}
+		pod := Pod{Namespace: p.Namespace, Name: p.Name, Node: p.Node, Labels: p.Labels, IPs: []netip.Addr{p.IPv4, p.IPv6}, Ports: ServerPorts,
+			HostIP: hostIPs[p.Node]}
 		if err := CreatePod(ctx, c, pod); err != nil {
 			return err
 		}
@@ -117,7 +135,7 @@ func CreatePod(ctx context.Context, c kubernetes.Interface, p Pod) error {
 		Spec: corev1.PodSpec{
 			NodeName:           p.Node,
 			ServiceAccountName: "default",
-			Containers:         []corev1.Container{{Name: app, Image: "registry.k8s.io/pause:3.10"}},
+			Containers:         []corev1.Container{{Name: app, Image: "registry.k8s.io/pause:3.10", Ports: p.Ports}},
 		},
 	}
 	created, err := c.CoreV1().Pods(p.Namespace).Create(ctx, pod, metav1.CreateOptions{})
@@ -125,6 +143,10 @@ func CreatePod(ctx context.Context, c kubernetes.Interface, p Pod) error {
 		return fmt.Errorf("create pod %s/%s: %w", p.Namespace, p.Name, err)
 	}
 	created.Status.Phase = corev1.PodRunning
+	if p.HostIP.IsValid() {
+		created.Status.HostIP = p.HostIP.String()
+		created.Status.HostIPs = []corev1.HostIP{{IP: p.HostIP.String()}}
+	}
 	for i, a := range p.IPs {
 		if i == 0 {
 			created.Status.PodIP = a.String()
