@@ -68,7 +68,8 @@ const (
 	// KindPacket is a packet the tc/tcx capture program saw.
 	KindPacket EventKind = iota
 	// KindSnippet is a captured packet that also carries its first L4
-	// payload bytes (Payload), sent because a port is in Config.DNSPorts.
+	// payload bytes (Payload), sent because a port is in Config.DNSPorts
+	// or the payload starts an HTTP message (Config.HTTPRate).
 	KindSnippet
 	// KindDrop is a packet the kernel dropped (skb:kfree_skb); DropReason
 	// holds the kernel's enum skb_drop_reason value.

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	flowpb "github.com/cilium/cilium/api/v1/flow"
+	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/ringbuf"
 
 	"github.com/foveanet/fovea/model/intern"
@@ -168,9 +169,15 @@ const snatKeyPrefix = "snat/"
 
 // reserveFailures sums the per-CPU count of events the ring had no room for.
 func (s *Source) reserveFailures() (uint64, error) {
+	return perCPUSum(s.objs.ReserveFailures)
+}
+
+// perCPUSum sums the per-CPU values of the one counter in m, a per-CPU
+// array of one uint64.
+func perCPUSum(m *ebpf.Map) (uint64, error) {
 	var perCPU []uint64
-	if err := s.objs.ReserveFailures.Lookup(uint32(0), &perCPU); err != nil {
-		return 0, fmt.Errorf("look up reserve_failures: %w", err)
+	if err := m.Lookup(uint32(0), &perCPU); err != nil {
+		return 0, fmt.Errorf("look up %s: %w", m, err)
 	}
 	var total uint64
 	for _, n := range perCPU {

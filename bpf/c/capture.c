@@ -318,6 +318,8 @@ static __always_inline int decap(struct __sk_buff *skb, struct event *ev, __u32 
 	return off;
 }
 
+#include "http.h"
+
 static __always_inline int snippet_port(__u16 port)
 {
 	return snippet_ports[port >> 3] & (1 << (port & 7));
@@ -469,8 +471,9 @@ static __always_inline void capture(struct __sk_buff *skb, __u8 dir, int l3)
 			/* A tunnelled copy's payload was parsed where the pod
 			 * sent or received it. */
 			snip = !(ev->flags & EV_WIRE) &&
-			       (ev->proto == IPPROTO_UDP || ev->proto == IPPROTO_TCP) &&
-			       (snippet_port(ev->sport) || snippet_port(ev->dport));
+			       (((ev->proto == IPPROTO_UDP || ev->proto == IPPROTO_TCP) &&
+				 (snippet_port(ev->sport) || snippet_port(ev->dport))) ||
+				http_head(skb, ev, l4off));
 			if (hint != HINT_UNTRACKED) {
 				struct ct_key key;
 				int src_is_a = ct_key_of(ev, &key);
