@@ -10,6 +10,7 @@ import (
 
 	"github.com/foveanet/fovea/agent/capture"
 	"github.com/foveanet/fovea/agent/flowmetrics"
+	"github.com/foveanet/fovea/agent/http"
 	"github.com/foveanet/fovea/api/server"
 	"github.com/foveanet/fovea/bpf"
 )
@@ -172,6 +173,8 @@ type Config struct {
 	Server  server.Config
 	// Capture bounds the node's packet captures.
 	Capture capture.Config
+	// HTTP is what HTTP visibility reports and costs.
+	HTTP http.Config
 }
 
 // Flags registers the agent's flags, with their defaults, bound to c's
@@ -225,6 +228,7 @@ func (c *Config) Flags(fs *pflag.FlagSet) {
 	c.OTLP.flags(fs)
 	c.Server.Flags(fs, server.Config{SocketPath: "/var/run/fovea/hubble.sock", ListenAddress: ":4244"})
 	c.Capture.Flags(fs)
+	c.HTTP.Flags(fs)
 }
 
 // Validate reports the first invalid setting, named as its flag.
@@ -289,6 +293,9 @@ func (c *Config) Validate() error {
 	}
 	if err := c.Server.Validate(); err != nil {
 		return fmt.Errorf("validate server config: %w", err)
+	}
+	if err := c.HTTP.Validate(); err != nil {
+		return err
 	}
 	return c.Capture.Validate()
 }

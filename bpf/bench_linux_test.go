@@ -16,7 +16,7 @@ import (
 // discardParser accepts snippets and produces nothing.
 type discardParser struct{}
 
-func (discardParser) Parse(*record.Record, []byte, *record.Record) bool { return false }
+func (discardParser) Parse(*record.Record, Snippet, func(*record.Record)) {}
 
 // BenchmarkProgram measures the kernel-side cost per packet with
 // BPF_PROG_TEST_RUN repeat, for an empty tc program and for the capture

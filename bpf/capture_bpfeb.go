@@ -47,6 +47,8 @@ type captureFwdVal struct {
 type captureSnippet struct {
 	_       structs.HostLayout
 	Ev      captureEvent
+	Seq     uint32
+	Len     uint32
 	Payload [512]uint8
 }
 

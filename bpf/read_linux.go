@@ -43,7 +43,7 @@ func (r dropReason) String() string {
 func (s *Source) read(ctx context.Context, rd *ringbuf.Reader, emit func(*record.Record)) error {
 	var (
 		raw      ringbuf.Record
-		rec, l7  record.Record
+		rec      record.Record
 		nextLost = time.Now().Add(lostPollInterval)
 	)
 	for ctx.Err() == nil {
@@ -57,7 +57,7 @@ func (s *Source) read(ctx context.Context, rd *ringbuf.Reader, emit func(*record
 			if err != nil {
 				return fmt.Errorf("read ring buffer: %w", err)
 			}
-			s.handle(raw.RawSample, &rec, &l7, emit)
+			s.handle(raw.RawSample, &rec, emit)
 		}
 		if now := time.Now(); !now.Before(nextLost) {
 			nextLost = now.Add(lostPollInterval)
@@ -82,7 +82,7 @@ func (s *Source) read(ctx context.Context, rd *ringbuf.Reader, emit func(*record
 	return nil
 }
 
-func (s *Source) handle(raw []byte, rec, l7 *record.Record, emit func(*record.Record)) {
+func (s *Source) handle(raw []byte, rec *record.Record, emit func(*record.Record)) {
 	s.eventsRead.Add(1)
 	ev, err := Decode(raw)
 	if err != nil {
@@ -125,10 +125,7 @@ func (s *Source) handle(raw []byte, rec, l7 *record.Record, emit func(*record.Re
 	}
 	emit(rec)
 	if ev.Kind == KindSnippet && s.opts.l7 != nil {
-		*l7 = record.Record{}
-		if s.opts.l7.Parse(rec, ev.Payload, l7) {
-			emit(l7)
-		}
+		s.opts.l7.Parse(rec, Snippet{Payload: ev.Payload, Len: ev.PayloadLen, Seq: ev.Seq}, emit)
 	}
 }
 

@@ -56,6 +56,9 @@ const struct wire_event *wire_event_btf __attribute__((unused));
 /* A snippet event is built here: it is too large for the stack. */
 struct snippet {
 	struct event ev;
+	__u32 seq; /* TCP: the sequence number of the payload's first byte */
+	__u32 len; /* the whole L4 payload's length, of which payload holds
+		    * the first SNIPPET_MAX bytes at most */
 	__u8 payload[SNIPPET_MAX];
 };
 
@@ -331,11 +334,14 @@ static __always_inline int snippet_port(__u16 port)
 static __always_inline int output_snippet(struct __sk_buff *skb, const struct event *ev, __u32 l4off)
 {
 	__u32 off = l4off + 8; /* UDP header */
+	__u32 seq = 0;
 	if (ev->proto == IPPROTO_TCP) {
-		__u8 doff;
-		if (load(skb, l4off + 12, &doff, 1))
+		/* Sequence number, acknowledgment number, data offset. */
+		__u8 h[9];
+		if (load(skb, l4off + 4, h, sizeof(h)))
 			return -1;
-		off = l4off + (doff >> 4) * 4;
+		seq = (__u32)h[0] << 24 | (__u32)h[1] << 16 | (__u32)h[2] << 8 | h[3];
+		off = l4off + (h[8] >> 4) * 4;
 	}
 	if (off >= skb->len)
 		return -1;
@@ -357,7 +363,9 @@ static __always_inline int output_snippet(struct __sk_buff *skb, const struct ev
 		return -1;
 	__builtin_memcpy(&s->ev, ev, sizeof(*ev));
 	s->ev.flags |= EV_SNIPPET;
-	ring_output(s, sizeof(s->ev) + n);
+	s->seq = seq;
+	s->len = skb->len - off;
+	ring_output(s, offsetof(struct snippet, payload) + n);
 	return 0;
 }
 
