@@ -1,8 +1,8 @@
 package bpf
 
 import (
-	"encoding/binary"
 	"bytes"
+	"encoding/binary"
 	"net/netip"
 	"reflect"
 	"testing"

@@ -18,8 +18,8 @@ type event struct {
 	flowview.Flow
 	dns  *flowpb.DNS  // an L7 record's DNS details, if it has them
 	http *flowpb.HTTP // an L7 record's HTTP details, if it has them
-	dir flowpb.TrafficDirection
-	now int64 // when it was counted, Unix nanoseconds: series' last update
+	dir  flowpb.TrafficDirection
+	now  int64 // when it was counted, Unix nanoseconds: series' last update
 }
 
 // handler counts events into its metrics' series.
