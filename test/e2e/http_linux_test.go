@@ -10,6 +10,7 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -403,7 +404,8 @@ func pipelined(t *testing.T, ns *cluster.Netns, h traffic.Host, writes [][]strin
 
 // concurrentGets runs conns clients at once from ns, each on a connection
 // of its own making perConn requests to base/conc/<client>/<request>, and
-// returns each request's latency as the client measured it.
+// returns each request's latency as the client measured it: from the
+// request written to the first byte of its response.
 func concurrentGets(t *testing.T, ctx context.Context, ns *cluster.Netns, base string, conns, perConn int) []time.Duration {
 	t.Helper()
 	var (
@@ -426,7 +428,13 @@ func concurrentGets(t *testing.T, ctx context.Context, ns *cluster.Netns, base s
 					errs <- err
 					return
 				}
-				start := time.Now()
+				// What the datapath times: from the request written to
+				// the response's first byte, without the connect.
+				var wrote, first time.Time
+				req = req.WithContext(httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+					WroteRequest:         func(httptrace.WroteRequestInfo) { wrote = time.Now() },
+					GotFirstResponseByte: func() { first = time.Now() },
+				}))
 				resp, err := hc.Do(req)
 				if err != nil {
 					errs <- err
@@ -434,7 +442,7 @@ func concurrentGets(t *testing.T, ctx context.Context, ns *cluster.Netns, base s
 				}
 				_, _ = io.Copy(io.Discard, resp.Body)
 				resp.Body.Close()
-				d := time.Since(start)
+				d := first.Sub(wrote)
 				mu.Lock()
 				latencies = append(latencies, d)
 				mu.Unlock()
