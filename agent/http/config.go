@@ -109,9 +109,9 @@ func (c Config) Rate() uint32 {
 func (c Config) redaction() redaction {
 	r := redaction{query: c.RedactURLQuery, userInfo: c.RedactUserInfo}
 	if len(c.HeadersAllow) > 0 {
-		r.allow = lowerSet(c.HeadersAllow)
+		r.allow = c.HeadersAllow
 	} else {
-		r.deny = lowerSet(c.HeadersDeny)
+		r.deny = c.HeadersDeny
 	}
 	return r
 }
@@ -126,12 +126,4 @@ func isDefaultDeny(names []string) bool {
 		}
 	}
 	return true
-}
-
-func lowerSet(names []string) map[string]bool {
-	m := make(map[string]bool, len(names))
-	for _, n := range names {
-		m[strings.ToLower(n)] = true
-	}
-	return m
 }

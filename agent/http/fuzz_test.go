@@ -20,7 +20,7 @@ func FuzzParseHead(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		h, err := parseHead(b)
+		h, err := parseHead(string(b))
 		if err != nil {
 			return
 		}
@@ -102,6 +102,25 @@ func FuzzParser(f *testing.F) {
 				}
 				answered++
 			}
+		}
+	})
+}
+
+// FuzzURL checks that the URLs built without net/url are the ones net/url
+// builds.
+func FuzzURL(f *testing.F) {
+	for _, s := range []string{"/a/b?c=d", "/a?", "/a??b", "/!$&'()*+,;=:@~", "/p#f", "//h/p", "/%41"} {
+		f.Add(s, "web:8080", true)
+	}
+	f.Fuzz(func(t *testing.T, target, host string, query bool) {
+		r := redaction{query: query, userInfo: true}
+		fast, ok := r.plainURL(target, host)
+		if !ok {
+			return
+		}
+		slow, ok := r.parsedURL(target, host)
+		if !ok || fast != slow {
+			t.Fatalf("target %q host %q query %v: %q, net/url says %q (%v)", target, host, query, fast, slow, ok)
 		}
 	})
 }

@@ -1,7 +1,6 @@
 package http
 
 import (
-	"bytes"
 	"errors"
 	"strconv"
 	"strings"
@@ -47,8 +46,9 @@ type head struct {
 	upgrade string
 }
 
-// parseHead parses the message head at the start of b.
-func parseHead(b []byte) (head, error) {
+// parseHead parses the message head at the start of b. What it returns
+// shares b's memory: a snippet is converted to a string once.
+func parseHead(b string) (head, error) {
 	var h head
 	line, rest, ok := cutLine(b)
 	if !ok {
@@ -72,29 +72,29 @@ func parseHead(b []byte) (head, error) {
 			h.size = len(b) - len(rest)
 			break
 		}
-		name, value, ok := bytes.Cut(line, []byte{':'})
-		if !ok || !isToken(string(name)) {
+		name, value, ok := strings.Cut(line, ":")
+		if !ok || !isToken(name) {
 			return h, errHeader
 		}
-		value = bytes.Trim(value, " \t")
+		value = strings.Trim(value, " \t")
 		switch {
-		case equalFold(name, "host"):
-			h.host = string(value)
-		case equalFold(name, "content-length"):
-			n, err := strconv.ParseInt(string(value), 10, 64)
+		case strings.EqualFold(name, "host"):
+			h.host = value
+		case strings.EqualFold(name, "content-length"):
+			n, err := strconv.ParseInt(value, 10, 64)
 			if err != nil || n < 0 {
 				return h, errHeader
 			}
 			clen = n
-		case equalFold(name, "transfer-encoding"):
-			h.chunked = bytes.Contains(bytes.ToLower(value), []byte("chunked"))
-		case equalFold(name, "connection"):
-			connUpgrade = bytes.Contains(bytes.ToLower(value), []byte("upgrade"))
-		case equalFold(name, "upgrade"):
-			h.upgrade = string(value)
+		case strings.EqualFold(name, "transfer-encoding"):
+			h.chunked = containsFold(value, "chunked")
+		case strings.EqualFold(name, "connection"):
+			connUpgrade = containsFold(value, "upgrade")
+		case strings.EqualFold(name, "upgrade"):
+			h.upgrade = value
 		}
 		if len(h.headers) < maxHeaders {
-			h.headers = append(h.headers, header{string(name), string(value)})
+			h.headers = append(h.headers, header{name, value})
 		}
 	}
 	if !connUpgrade {
@@ -112,7 +112,7 @@ func parseHead(b []byte) (head, error) {
 }
 
 // startLine parses a request line or a status line.
-func (h *head) startLine(line []byte) error {
+func (h *head) startLine(line string) error {
 	if proto, ok := httpVersion(line); ok {
 		// HTTP/1.x SP 3DIGIT [SP reason]
 		h.response, h.proto = true, proto
@@ -132,16 +132,16 @@ func (h *head) startLine(line []byte) error {
 		h.code = code
 		return nil
 	}
-	method, rest, ok := bytes.Cut(line, []byte{' '})
-	if !ok || !isToken(string(method)) {
+	method, rest, ok := strings.Cut(line, " ")
+	if !ok || !isToken(method) {
 		return errStartLine
 	}
-	target, proto, ok := bytes.Cut(rest, []byte{' '})
-	if !ok || len(target) == 0 || bytes.ContainsAny(target, " \t") {
+	target, proto, ok := strings.Cut(rest, " ")
+	if !ok || len(target) == 0 {
 		return errStartLine
 	}
-	for _, c := range target {
-		if c < 0x21 || c == 0x7f {
+	for i := range len(target) {
+		if c := target[i]; c < 0x21 || c == 0x7f {
 			return errStartLine
 		}
 	}
@@ -149,16 +149,16 @@ func (h *head) startLine(line []byte) error {
 	if !ok || len(proto) != len(p) {
 		return errStartLine
 	}
-	h.method, h.target, h.proto = string(method), string(target), p
+	h.method, h.target, h.proto = method, target, p
 	return nil
 }
 
 // httpVersion returns "HTTP/1.0" or "HTTP/1.1" when b starts with it.
-func httpVersion(b []byte) (string, bool) {
+func httpVersion(b string) (string, bool) {
 	switch {
-	case bytes.HasPrefix(b, []byte("HTTP/1.1")):
+	case strings.HasPrefix(b, "HTTP/1.1"):
 		return "HTTP/1.1", true
-	case bytes.HasPrefix(b, []byte("HTTP/1.0")):
+	case strings.HasPrefix(b, "HTTP/1.0"):
 		return "HTTP/1.0", true
 	}
 	return "", false
@@ -166,10 +166,10 @@ func httpVersion(b []byte) (string, bool) {
 
 // cutLine returns b's first line without its CRLF (or bare LF), and what
 // follows it; ok is false when b holds no line end.
-func cutLine(b []byte) (line, rest []byte, ok bool) {
-	i := bytes.IndexByte(b, '\n')
+func cutLine(b string) (line, rest string, ok bool) {
+	i := strings.IndexByte(b, '\n')
 	if i < 0 {
-		return nil, b, false
+		return "", b, false
 	}
 	line = b[:i]
 	if n := len(line); n > 0 && line[n-1] == '\r' {
@@ -178,21 +178,15 @@ func cutLine(b []byte) (line, rest []byte, ok bool) {
 	return line, b[i+1:], true
 }
 
-// equalFold reports whether b equals the lower-case ASCII s, ignoring case.
-func equalFold(b []byte, s string) bool {
-	if len(b) != len(s) {
-		return false
-	}
-	for i := range len(b) {
-		c := b[i]
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		if c != s[i] {
-			return false
+// containsFold reports whether s contains the lower-case ASCII sub,
+// ignoring case.
+func containsFold(s, sub string) bool {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if strings.EqualFold(s[i:i+len(sub)], sub) {
+			return true
 		}
 	}
-	return true
+	return false
 }
 
 // isToken reports whether s is an HTTP token (RFC 9110 5.6.2): a method or

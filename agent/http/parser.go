@@ -94,9 +94,10 @@ func (p *Parser) Parse(pkt *record.Record, payload []byte, seq, length uint32, e
 		return
 	}
 	// Pipelined messages may share a segment: read each whose start the
-	// snippet holds.
-	for off := 0; off < len(payload); {
-		h, err := parseHead(payload[off:])
+	// snippet holds. The heads' strings share one copy of the snippet.
+	text := string(payload)
+	for off := 0; off < len(text); {
+		h, err := parseHead(text[off:])
 		start := seq + uint32(off)
 		if err != nil {
 			if errors.Is(err, errCut) {
@@ -123,7 +124,7 @@ func (p *Parser) Parse(pkt *record.Record, payload []byte, seq, length uint32, e
 		}
 		end := int64(off) + int64(h.size) + h.length
 		st.message(start, seq+uint32(end), true)
-		if end >= int64(len(payload)) || end >= int64(length) || c.upgraded {
+		if end >= int64(len(text)) || end >= int64(length) || c.upgraded {
 			return
 		}
 		off = int(end)

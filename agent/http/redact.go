@@ -14,8 +14,9 @@ const redacted = "HUBBLE_REDACTED"
 type redaction struct {
 	query, userInfo bool
 	// allow, when set, lists the headers whose values are kept; else deny
-	// lists those whose values are redacted. Keys are lower case.
-	allow, deny map[string]bool
+	// lists those whose values are redacted. A few names each: a scan
+	// without case beats lower-casing every header.
+	allow, deny []string
 }
 
 // url returns the URL of a request as Hubble's proxy writes it:
@@ -25,6 +26,14 @@ func (r redaction) url(target, host, server string) (string, bool) {
 	if host == "" {
 		host = server
 	}
+	if s, ok := r.plainURL(target, host); ok {
+		return s, true
+	}
+	return r.parsedURL(target, host)
+}
+
+// parsedURL is url through net/url, for any target.
+func (r redaction) parsedURL(target, host string) (string, bool) {
 	var u *url.URL
 	switch {
 	case target == "*":
@@ -55,26 +64,73 @@ func (r redaction) url(target, host, server string) (string, bool) {
 	return u.String(), true
 }
 
+// plainURL builds the URL of an origin-form target and a host that need no
+// escaping, which is most of them, without net/url's parse and
+// reassembly; ok is false for any other, left to net/url.
+func (r redaction) plainURL(target, host string) (string, bool) {
+	if !strings.HasPrefix(target, "/") || strings.HasPrefix(target, "//") || !plain(target) || !plain(host) || strings.ContainsAny(host, "/?#@") {
+		return "", false
+	}
+	if i := strings.IndexByte(target, '#'); i >= 0 {
+		return "", false // a fragment in a request is odd: net/url decides
+	}
+	if r.query {
+		if i := strings.IndexByte(target, '?'); i >= 0 {
+			target = target[:i]
+		}
+	}
+	return "http://" + host + target, true
+}
+
+// plain reports whether s holds only characters a URL keeps as they are
+// (RFC 3986 unreserved, sub-delims, ':', '@', '/', '?'): no
+// percent-encoding to check, nothing net/url would escape.
+func plain(s string) bool {
+	for i := range len(s) {
+		c := s[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		case strings.IndexByte("-._~!$&'()*+,;=:@/?", c) >= 0:
+		default:
+			return false
+		}
+	}
+	return true
+}
+
 // headers returns hs as Hubble's flow headers, values redacted as
 // configured.
 func (r redaction) headers(hs []header) []*flowpb.HTTPHeader {
 	if len(hs) == 0 {
 		return nil
 	}
+	// Two allocations for all: the messages are never copied, only
+	// pointed at.
+	msgs := make([]flowpb.HTTPHeader, len(hs))
 	out := make([]*flowpb.HTTPHeader, len(hs))
 	for i, h := range hs {
-		v := h.value
+		m := &msgs[i]
+		m.Key, m.Value = h.name, h.value
 		if r.hides(h.name) {
-			v = redacted
+			m.Value = redacted
 		}
-		out[i] = &flowpb.HTTPHeader{Key: h.name, Value: v}
+		out[i] = m
 	}
 	return out
 }
 
 func (r redaction) hides(name string) bool {
 	if r.allow != nil {
-		return !r.allow[strings.ToLower(name)]
+		return !containsName(r.allow, name)
 	}
-	return r.deny[strings.ToLower(name)]
+	return containsName(r.deny, name)
+}
+
+func containsName(names []string, name string) bool {
+	for _, n := range names {
+		if strings.EqualFold(n, name) {
+			return true
+		}
+	}
+	return false
 }
