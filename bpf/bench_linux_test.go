@@ -28,8 +28,8 @@ func (discardParser) Parse(*record.Record, Snippet, func(*record.Record)) {}
 func BenchmarkProgram(b *testing.B) {
 	// With a parser, port 53 is a snippet port as in an agent.
 	// HTTP on, as the agent runs, with a limit no run reaches.
-	s := newTestSource(b, Config{HTTPRate: 1 << 24}, WithL7Parser(discardParser{}))
-	every := newTestSource(b, Config{Aggregation: AggregationNone, HTTPRate: 1 << 24}, WithL7Parser(discardParser{}))
+	s := newHTTPTestSource(b, Config{HTTPRate: 1 << 24}, true)
+	every := newHTTPTestSource(b, Config{Aggregation: AggregationNone, HTTPRate: 1 << 24}, true)
 	empty, err := ebpf.NewProgram(&ebpf.ProgramSpec{
 		Type:         ebpf.SchedCLS,
 		License:      "MIT",

@@ -85,6 +85,7 @@ const (
 	captureMapForwardCountFailures = "forward_count_failures"
 	captureMapForwardCounters      = "forward_counters"
 	captureMapForwardSlots         = "forward_slots"
+	captureMapHttpIfaces           = "http_ifaces"
 	captureMapHttpRefused          = "http_refused"
 	captureMapHttpWindows          = "http_windows"
 	captureMapReserveFailures      = "reserve_failures"
@@ -161,6 +162,7 @@ type captureMapSpecs struct {
 	ForwardCountFailures *ebpf.MapSpec `ebpf:"forward_count_failures"`
 	ForwardCounters      *ebpf.MapSpec `ebpf:"forward_counters"`
 	ForwardSlots         *ebpf.MapSpec `ebpf:"forward_slots"`
+	HttpIfaces           *ebpf.MapSpec `ebpf:"http_ifaces"`
 	HttpRefused          *ebpf.MapSpec `ebpf:"http_refused"`
 	HttpWindows          *ebpf.MapSpec `ebpf:"http_windows"`
 	ReserveFailures      *ebpf.MapSpec `ebpf:"reserve_failures"`
@@ -207,6 +209,7 @@ type captureMaps struct {
 	ForwardCountFailures *ebpf.Map `ebpf:"forward_count_failures"`
 	ForwardCounters      *ebpf.Map `ebpf:"forward_counters"`
 	ForwardSlots         *ebpf.Map `ebpf:"forward_slots"`
+	HttpIfaces           *ebpf.Map `ebpf:"http_ifaces"`
 	HttpRefused          *ebpf.Map `ebpf:"http_refused"`
 	HttpWindows          *ebpf.Map `ebpf:"http_windows"`
 	ReserveFailures      *ebpf.Map `ebpf:"reserve_failures"`
@@ -221,6 +224,7 @@ func (m *captureMaps) Close() error {
 		m.ForwardCountFailures,
 		m.ForwardCounters,
 		m.ForwardSlots,
+		m.HttpIfaces,
 		m.HttpRefused,
 		m.HttpWindows,
 		m.ReserveFailures,

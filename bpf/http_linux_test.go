@@ -12,13 +12,27 @@ import (
 	"github.com/foveanet/fovea/model/record"
 )
 
+// testRunIfindex is the interface BPF_PROG_TEST_RUN runs a tc program on:
+// the namespace's loopback device.
+const testRunIfindex = 1
+
+// newHTTPTestSource returns a source whose programs send HTTP snippets at
+// rate, with the interface test runs use gated as a pod's if pod.
+func newHTTPTestSource(t testing.TB, cfg Config, pod bool) *Source {
+	s := newTestSource(t, cfg, WithL7Parser(discardParser{}))
+	s.gateHTTP(testRunIfindex, pod)
+	return s
+}
+
 // TestProgramHTTPSnippets drives TCP segments through the program: a
 // payload starting an HTTP/1.x request or response, or the HTTP/2
 // preface, travels with its event on any port; anything else, a SYN, a
-// payload under eight bytes and a source without HTTPRate carry none.
+// payload under eight bytes, a source without HTTPRate and an interface
+// that is no pod's carry none.
 func TestProgramHTTPSnippets(t *testing.T) {
-	withHTTP := newTestSource(t, Config{HTTPRate: 1 << 20}, WithL7Parser(discardParser{}))
-	without := newTestSource(t, Config{}, WithL7Parser(discardParser{}))
+	withHTTP := newHTTPTestSource(t, Config{HTTPRate: 1 << 20}, true)
+	without := newHTTPTestSource(t, Config{}, true)
+	uplink := newHTTPTestSource(t, Config{HTTPRate: 1 << 20}, false)
 	// Each case on a connection of its own, whose first packet is news.
 	sport := uint16(40000)
 	seg := func(flags uint16, payload string) []byte {
@@ -51,6 +65,7 @@ func TestProgramHTTPSnippets(t *testing.T) {
 		{"SYN with data", withHTTP, seg(record.TCPSyn, "GET / HTTP/1.1\r\n"), false},
 		{"no payload", withHTTP, seg(record.TCPAck, ""), false},
 		{"HTTP off", without, seg(psh, "GET / HTTP/1.1\r\n"), false},
+		{"not a pod's interface", uplink, seg(psh, "GET / HTTP/1.1\r\n"), false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			runProg(t, c.src.objs.CaptureIngress, c.frame)
@@ -60,6 +75,9 @@ func TestProgramHTTPSnippets(t *testing.T) {
 			}
 			if got := evs[0].Kind == KindSnippet; got != c.snippet {
 				t.Fatalf("kind %v payload %q, want snippet %v", evs[0].Kind, evs[0].Payload, c.snippet)
+			}
+			if evs[0].Ifindex != testRunIfindex {
+				t.Fatalf("test run on ifindex %d, want %d", evs[0].Ifindex, testRunIfindex)
 			}
 			if c.snippet && !bytes.Contains(c.frame, evs[0].Payload) {
 				t.Fatalf("payload %q is not the segment's", evs[0].Payload)
@@ -80,7 +98,7 @@ func TestProgramHTTPRateLimit(t *testing.T) {
 	if err := unix.SchedSetaffinity(0, &set); err != nil {
 		t.Fatalf("pin to CPU 0: %v", err)
 	}
-	s := newTestSource(t, Config{HTTPRate: 1, Aggregation: AggregationNone}, WithL7Parser(discardParser{}))
+	s := newHTTPTestSource(t, Config{HTTPRate: 1, Aggregation: AggregationNone}, true)
 	frame := ethFrame(0x0800, ipv4Packet("10.0.0.1", "10.0.0.2", 6,
 		append(tcpSegment(40000, 8080, record.TCPAck|record.TCPPsh), "GET / HTTP/1.1\r\n\r\n"...)))
 	const runs = 5

@@ -176,6 +176,54 @@ func testSnippets(t *testing.T) {
 	})
 }
 
+// testHTTPSnippets checks that an HTTP request a pod's echo server answers
+// reaches the parser both ways with its sequence number and length at the
+// pod's interface, and not at all when the interface is fixed as facing
+// the network.
+func testHTTPSnippets(t *testing.T) {
+	req := []byte("GET /x HTTP/1.1\r\nHost: pod\r\n\r\n")
+	for _, c := range []struct {
+		name, iface string
+		want        bool
+	}{{"pod's interface", hostIf, true}, {"network role", hostIf + "=network", false}} {
+		t.Run(c.name, func(t *testing.T) {
+			p := &recordingParser{}
+			cp := startCapture(t, Config{Interfaces: []string{c.iface}, HTTPRate: 100}, WithL7Parser(p))
+			cp.waitHook(t, hostIf+":true", 5*time.Second)
+			defer cp.stop(t)
+			tc, err := net.DialTimeout("tcp", net.JoinHostPort(podIPv4, "8080"), 2*time.Second)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer tc.Close()
+			_ = tc.SetDeadline(time.Now().Add(2 * time.Second))
+			if _, err := tc.Write(req); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := io.ReadFull(tc, make([]byte, len(req))); err != nil {
+				t.Fatal(err)
+			}
+			if c.want {
+				for _, dir := range []string{"request", "echo"} {
+					p.wait(t, dir, func(call *parseCall) bool {
+						return (call.pkt.DstPort == 8080) == (dir == "request") && bytes.Equal(call.payload, req) &&
+							call.snippet.Len == uint32(len(req)) && call.snippet.Seq != 0
+					})
+				}
+				return
+			}
+			// The segment's report (its first PSH is news) carries no
+			// snippet.
+			cp.waitRecord(t, "request", func(r *record.Record) bool { return r.DstPort == 8080 && r.TCPFlags&record.TCPPsh != 0 })
+			p.mu.Lock()
+			defer p.mu.Unlock()
+			if len(p.calls) != 0 {
+				t.Fatalf("%d parse calls off a pod's interface", len(p.calls))
+			}
+		})
+	}
+}
+
 // TestProgramSnippets drives packets through the program with
 // BPF_PROG_TEST_RUN: payload on a snippet port travels with the event,
 // exact and at most SnippetMax bytes; other ports and empty payloads get a

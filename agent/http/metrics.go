@@ -44,7 +44,7 @@ var (
 	messagesDesc = prometheus.NewDesc("http_messages_total",
 		"HTTP/1.x messages reported as L7 flows, by type.", []string{"type"}, nil)
 	ignoredDesc = prometheus.NewDesc("http_segments_ignored_total",
-		"TCP segments starting like an HTTP message that were not read as one, by reason: seen off a pod's interface (not_endpoint), "+
+		"TCP segments starting like an HTTP message that were not read as one, by reason: seen off a pod's interface (not_endpoint: it changed role meanwhile), "+
 			"inside the previous message's head or body (inside_message: a retransmission, or a body starting like a message), "+
 			"on a connection that left HTTP/1.x (upgraded).", []string{"reason"}, nil)
 	unansweredDesc = prometheus.NewDesc("http_requests_unanswered_total",

@@ -27,6 +27,16 @@ struct {
 	__type(value, struct http_window);
 } http_windows SEC(".maps");
 
+/* The interfaces whose HTTP is reported: pods' own (role endpoint), kept
+ * by the agent. The same message at the uplink or a tunnel device would
+ * only spend the rate and the ring, since flows come from the pods' side. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);   /* ifindex */
+	__type(value, __u8);  /* unused */
+} http_ifaces SEC(".maps");
+
 /* HTTP heads not sent because their CPU had sent http_rate this second. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -98,8 +108,9 @@ static __always_inline int http_allow(void)
 }
 
 /* Reports whether the packet of ev, whose L4 header is at l4off, is a TCP
- * segment (not a SYN) whose payload starts an HTTP message, and may be sent
- * this second: its snippet is then reported like a DNS packet's. */
+ * segment (not a SYN) whose payload starts an HTTP message, seen at a pod's
+ * interface, and may be sent this second: its snippet is then reported like
+ * a DNS packet's. */
 static __always_inline int http_head(struct __sk_buff *skb, const struct event *ev, __u32 l4off)
 {
 	__u8 doff;
@@ -112,5 +123,5 @@ static __always_inline int http_head(struct __sk_buff *skb, const struct event *
 	__u32 off = l4off + (doff >> 4) * 4;
 	if (off + sizeof(w) > skb->len || load(skb, off, &w, sizeof(w)))
 		return 0;
-	return http_token(bpf_be64_to_cpu(w)) && http_allow();
+	return http_token(bpf_be64_to_cpu(w)) && bpf_map_lookup_elem(&http_ifaces, &ev->ifindex) && http_allow();
 }
