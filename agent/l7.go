@@ -35,6 +35,6 @@ func (p *l7Parsers) Parse(pkt *record.Record, s bpf.Snippet, emit func(*record.R
 			emit(&p.out)
 		}
 	case p.http != nil:
-		p.http.Parse(pkt, s.Payload, s.Seq, s.Len, emit)
+		p.http.Parse(pkt, s, emit)
 	}
 }

@@ -48,7 +48,9 @@ type captureSnippet struct {
 	_       structs.HostLayout
 	Ev      captureEvent
 	Seq     uint32
+	Ack     uint32
 	Len     uint32
+	Pad     uint32
 	Payload [512]uint8
 }
 

@@ -11,8 +11,8 @@ import (
 )
 
 // EventSize is the size of one raw event (struct event in c/capture.h). A
-// snippet event is followed by its sequence number and payload length, then
-// up to SnippetMax payload bytes.
+// snippet event is followed by its sequence and acknowledgment numbers and
+// payload length, then up to SnippetMax payload bytes.
 const EventSize = int(unsafe.Sizeof(captureEvent{}))
 
 // snippetHeader is where a snippet event's payload starts.
@@ -127,9 +127,10 @@ type KernelEvent struct {
 	// raw event and is valid only as long as that is.
 	Payload []byte
 	// PayloadLen is the whole L4 payload's length, of which Payload holds
-	// the first SnippetMax bytes at most; Seq, for TCP, is the sequence
-	// number of its first byte (KindSnippet).
-	PayloadLen, Seq uint32
+	// the first SnippetMax bytes at most; Seq and Ack, for TCP, are the
+	// sequence number of its first byte and the acknowledgment number
+	// (KindSnippet).
+	PayloadLen, Seq, Ack uint32
 	// HasWire says the packet was otherwise on the wire (KindPacket
 	// only): decapsulated, its other fields are the inner packet's;
 	// source-translated, they are the packet's before translation. Wire
@@ -193,7 +194,8 @@ func Decode(raw []byte) (KernelEvent, error) {
 		}
 		ev.Kind = KindSnippet
 		ev.Seq = binary.NativeEndian.Uint32(raw[EventSize:])
-		ev.PayloadLen = binary.NativeEndian.Uint32(raw[EventSize+4:])
+		ev.Ack = binary.NativeEndian.Uint32(raw[EventSize+4:])
+		ev.PayloadLen = binary.NativeEndian.Uint32(raw[EventSize+8:])
 		ev.Payload = raw[snippetHeader:]
 		if ev.PayloadLen < uint32(len(ev.Payload)) {
 			return KernelEvent{}, fmt.Errorf("decode event: payload length %d below the %d bytes captured", ev.PayloadLen, len(ev.Payload))

@@ -35,7 +35,10 @@ func rawEvent(family, dir, flags uint8, src, dst netip.Addr) []byte {
 // snippetWords are a snippet event's sequence number and payload length
 // as the program writes them after the event.
 func snippetWords(seq, length uint32) []byte {
-	return binary.NativeEndian.AppendUint32(binary.NativeEndian.AppendUint32(nil, seq), length)
+	b := binary.NativeEndian.AppendUint32(nil, seq)
+	b = binary.NativeEndian.AppendUint32(b, seq+1) // ack
+	b = binary.NativeEndian.AppendUint32(b, length)
+	return binary.NativeEndian.AppendUint32(b, 0)
 }
 
 func TestDecode(t *testing.T) {
@@ -91,7 +94,7 @@ func TestDecode(t *testing.T) {
 	snip := append(rawEvent(4, 0, evL4|evSnippet, v4s, v4d), snippetWords(7, 1000)...)
 	snip = append(snip, 1, 2, 3)
 	if ev, err = Decode(snip); err != nil || ev.Kind != KindSnippet || !reflect.DeepEqual(ev.Payload, []byte{1, 2, 3}) ||
-		ev.Seq != 7 || ev.PayloadLen != 1000 {
+		ev.Seq != 7 || ev.Ack != 8 || ev.PayloadLen != 1000 {
 		t.Fatalf("Decode snippet: %+v, %v", ev, err)
 	}
 

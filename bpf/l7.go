@@ -30,6 +30,10 @@ type Snippet struct {
 	// where a message starts in its stream, so a parser tells a new
 	// message from a retransmission or from a body that looks like one.
 	Seq uint32
+	// Ack is, for TCP, the acknowledgment number: how much of the other
+	// way's stream the sender had received, so a parser tells which
+	// request a response can answer.
+	Ack uint32
 }
 
 // WithL7Parser makes the source capture payload snippets on Config.DNSPorts

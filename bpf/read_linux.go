@@ -125,7 +125,7 @@ func (s *Source) handle(raw []byte, rec *record.Record, emit func(*record.Record
 	}
 	emit(rec)
 	if ev.Kind == KindSnippet && s.opts.l7 != nil {
-		s.opts.l7.Parse(rec, Snippet{Payload: ev.Payload, Len: ev.PayloadLen, Seq: ev.Seq}, emit)
+		s.opts.l7.Parse(rec, Snippet{Payload: ev.Payload, Len: ev.PayloadLen, Seq: ev.Seq, Ack: ev.Ack}, emit)
 	}
 }
 

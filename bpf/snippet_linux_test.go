@@ -207,7 +207,7 @@ func testHTTPSnippets(t *testing.T) {
 				for _, dir := range []string{"request", "echo"} {
 					p.wait(t, dir, func(call *parseCall) bool {
 						return (call.pkt.DstPort == 8080) == (dir == "request") && bytes.Equal(call.payload, req) &&
-							call.snippet.Len == uint32(len(req)) && call.snippet.Seq != 0
+							call.snippet.Len == uint32(len(req)) && call.snippet.Seq != 0 && call.snippet.Ack != 0
 					})
 				}
 				return

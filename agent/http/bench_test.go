@@ -3,6 +3,7 @@ package http
 import (
 	"testing"
 
+	"github.com/foveanet/fovea/bpf"
 	"github.com/foveanet/fovea/model/record"
 )
 
@@ -21,10 +22,10 @@ func BenchmarkParsePair(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		reqPkt.Time += 1000
-		p.Parse(reqPkt, []byte(req), c.cseq, uint32(len(req)), emit)
+		p.Parse(reqPkt, bpf.Snippet{Payload: []byte(req), Seq: c.cseq, Ack: c.sseq, Len: uint32(len(req))}, emit)
 		c.cseq += uint32(len(req))
 		respPkt.Time = reqPkt.Time + 500
-		p.Parse(respPkt, []byte(resp), c.sseq, uint32(len(resp)), emit)
+		p.Parse(respPkt, bpf.Snippet{Payload: []byte(resp), Seq: c.sseq, Ack: c.cseq, Len: uint32(len(resp))}, emit)
 		c.sseq += uint32(len(resp))
 	}
 	if emitted != 2*b.N {
@@ -41,6 +42,6 @@ func BenchmarkParseOffEndpoint(b *testing.B) {
 	payload := []byte("GET / HTTP/1.1\r\nHost: h\r\n\r\n")
 	b.ReportAllocs()
 	for b.Loop() {
-		p.Parse(pkt, payload, 1, uint32(len(payload)), func(*record.Record) { b.Fatal("a record off the endpoint") })
+		p.Parse(pkt, bpf.Snippet{Payload: payload, Seq: 1, Len: uint32(len(payload))}, func(*record.Record) { b.Fatal("a record off the endpoint") })
 	}
 }

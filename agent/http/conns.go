@@ -48,6 +48,14 @@ type request struct {
 	// reported is false for a request whose start line the snippet cut:
 	// its response is consumed, in order, without a flow.
 	reported bool
+	// start and end are where the request lies in its stream (end only
+	// if ended: its length was declared); ack is what its segment
+	// acknowledged of the responses' stream.
+	start, end, ack uint32
+	ended           bool
+	// afterGap says bytes no message accounts for precede it: a request
+	// the parser did not see (refused by the rate limit) may have.
+	afterGap bool
 }
 
 // push appends r, reporting whether the oldest request was dropped to
@@ -61,15 +69,61 @@ func (c *conn) push(r request) (dropped bool) {
 	return dropped
 }
 
-// pop removes and returns the oldest request.
-func (c *conn) pop() (request, bool) {
-	if len(c.pending) == 0 {
-		return request{}, false
+// answered removes and returns the request that a response starting at
+// start and acknowledging ack answers, with how many older requests it
+// shows went unanswered (their responses missed); ok is false when it
+// answers no request seen, or none the parser can tell. HTTP/1.1 answers
+// in order, but the parser may miss messages (the rate limit, a snippet
+// cut), so the order alone could pair a response with the wrong request.
+// TCP's numbers tell:
+//
+//   - the candidates are the requests the server had begun receiving:
+//     those starting before ack. None: the response answers a request the
+//     parser did not see.
+//   - the oldest candidate is answered when no response was missed since
+//     the last one (this one starts where it ended), when it is the only
+//     one, or when the candidates were pipelined (each sent acknowledging
+//     as much as the first: no response arrived between them);
+//   - otherwise responses to the older candidates were missed: they are
+//     dropped and the newest candidate is answered.
+//
+// Then it is unsure, and nothing is answered, if the request chosen
+// follows bytes no request seen accounts for (an unseen request may be
+// the one answered), or if the server had received past its end bytes no
+// request seen accounts for.
+func (c *conn) answered(start, ack uint32) (r request, missed int, ok bool) {
+	k := -1
+	for i := range c.pending {
+		if !before(c.pending[i].start, ack) {
+			break
+		}
+		k = i
 	}
-	r := c.pending[0]
-	c.pending = append(c.pending[:0], c.pending[1:]...)
-	return r, true
+	if k < 0 {
+		return request{}, 0, false
+	}
+	contiguous := c.resp.ended && start == c.resp.end
+	pipelined := true
+	for _, q := range c.pending[1 : k+1] {
+		pipelined = pipelined && q.ack == c.pending[0].ack
+	}
+	pick := 0
+	if !contiguous && !pipelined {
+		pick = k
+	}
+	r = c.pending[pick]
+	c.pending = append(c.pending[:0], c.pending[pick+1:]...)
+	switch {
+	case r.afterGap:
+		return request{}, pick + 1, false
+	case pick == k && !contiguous && r.ended && before(r.end, ack) && (k == 0 || !pipelined):
+		return request{}, pick + 1, false
+	}
+	return r, pick, true
 }
+
+// before reports whether sequence number a precedes b, modulo 2^32.
+func before(a, b uint32) bool { return int32(a-b) < 0 }
 
 // stream is where the last message one way lies in its TCP stream, by
 // sequence number: a segment inside it is a retransmission of its head or
@@ -93,6 +147,10 @@ func (s *stream) inside(seq uint32) bool {
 	}
 	return seq-s.start < s.end-s.start
 }
+
+// gapBefore reports whether a message starting at start leaves bytes
+// after the last one's end that no message seen accounts for.
+func (s *stream) gapBefore(start uint32) bool { return s.ended && start != s.end }
 
 // message records a message at start, ending at end if ended.
 func (s *stream) message(start, end uint32, ended bool) {

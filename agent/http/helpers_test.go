@@ -7,6 +7,7 @@ import (
 
 	flowpb "github.com/cilium/cilium/api/v1/flow"
 
+	"github.com/foveanet/fovea/bpf"
 	"github.com/foveanet/fovea/model/intern"
 	"github.com/foveanet/fovea/model/l7"
 	"github.com/foveanet/fovea/model/record"
@@ -95,7 +96,12 @@ func (c *tconn) sendAt(fromClient bool, seq uint32, data string) {
 	if len(payload) > 512 {
 		payload = payload[:512]
 	}
-	c.p.Parse(c.packet(fromClient), payload, seq, uint32(len(data)), func(r *record.Record) {
+	// Each side acknowledges all the other has sent.
+	ack := c.sseq
+	if !fromClient {
+		ack = c.cseq
+	}
+	c.p.Parse(c.packet(fromClient), bpf.Snippet{Payload: payload, Seq: seq, Ack: ack, Len: uint32(len(data))}, func(r *record.Record) {
 		c.flows = append(c.flows, flowOf{*r, c.store.Get(r.Ext)})
 	})
 }
@@ -113,4 +119,14 @@ func (c *tconn) summaries() []string {
 		out = append(out, s+h.GetMethod()+" "+h.GetUrl())
 	}
 	return out
+}
+
+// skip advances the stream past a segment the parser never sees (the
+// rate limit refused it).
+func (c *tconn) skip(fromClient bool, data string) {
+	if fromClient {
+		c.cseq += uint32(len(data))
+	} else {
+		c.sseq += uint32(len(data))
+	}
 }

@@ -23,13 +23,14 @@ const (
 const (
 	unansweredEvicted = iota
 	unansweredOverflow
+	unansweredMissed
 	numUnanswered
 )
 
 var (
 	messageTypes     = [numMessages]string{"request", "response"}
 	ignoredReasons   = [numIgnored]string{"not_endpoint", "inside_message", "upgraded"}
-	unansweredCauses = [numUnanswered]string{"evicted", "overflow"}
+	unansweredCauses = [numUnanswered]string{"evicted", "overflow", "missed"}
 )
 
 // counters are written by the parser's goroutine and read by scrapes.
@@ -49,13 +50,14 @@ var (
 			"on a connection that left HTTP/1.x (upgraded).", []string{"reason"}, nil)
 	unansweredDesc = prometheus.NewDesc("http_requests_unanswered_total",
 		"HTTP requests given up waiting for their response, by cause: their connection was evicted from the full pairing table "+
-			"(evicted, --http-connections), or more than 64 requests were pipelined (overflow).", []string{"cause"}, nil)
+			"(evicted, --http-connections), more than 64 requests were pipelined (overflow), or their response was not seen "+
+			"(missed: a later response came, or the pairing was unsure after segments the rate limit refused).", []string{"cause"}, nil)
 	parseErrorsDesc = prometheus.NewDesc("http_parse_errors_total",
 		"TCP segments starting like an HTTP message whose head did not parse: no L7 flow was made.", nil, nil)
 	cutDesc = prometheus.NewDesc("http_cut_messages_total",
 		"HTTP messages whose request or status line the snippet cut off (split over segments, or longer than the snippet): no L7 flow was made.", nil, nil)
 	unmatchedDesc = prometheus.NewDesc("http_responses_unmatched_total",
-		"HTTP responses to no request seen (a connection seen from its middle): no L7 flow was made.", nil, nil)
+		"HTTP responses to no request seen, or to one the parser cannot tell (a connection seen from its middle, segments the rate limit refused): no L7 flow was made.", nil, nil)
 	upgradesDesc = prometheus.NewDesc("http_upgrades_total",
 		"Connections that left HTTP/1.x (101 Switching Protocols to WebSocket or h2c, CONNECT tunnels), followed no further.", nil, nil)
 	h2SkippedDesc = prometheus.NewDesc("http_h2_connections_skipped_total",

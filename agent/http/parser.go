@@ -9,6 +9,7 @@ import (
 	flowpb "github.com/cilium/cilium/api/v1/flow"
 	"github.com/hashicorp/golang-lru/v2/simplelru"
 
+	"github.com/foveanet/fovea/bpf"
 	"github.com/foveanet/fovea/model/l7"
 	"github.com/foveanet/fovea/model/record"
 )
@@ -50,12 +51,12 @@ func NewParser(store *l7.Store, cfg Config) (*Parser, error) {
 	return p, nil
 }
 
-// Parse reads the HTTP messages starting at the front of payload, the
-// first bytes of a TCP segment of pkt whose payload is length bytes long
-// and starts at sequence number seq, and emits an L7 record for each
-// request and response it can report. Only segments at a pod's own
-// interface are read. Neither pkt nor payload is retained.
-func (p *Parser) Parse(pkt *record.Record, payload []byte, seq, length uint32, emit func(*record.Record)) {
+// Parse reads the HTTP messages starting at the front of s, the start of a
+// TCP segment of pkt, and emits an L7 record for each request and response
+// it can report. Only segments at a pod's own interface are read. Neither
+// pkt nor s is retained.
+func (p *Parser) Parse(pkt *record.Record, s bpf.Snippet, emit func(*record.Record)) {
+	payload, seq := s.Payload, s.Seq
 	switch flowpb.TraceObservationPoint(pkt.ObsPoint) {
 	case flowpb.TraceObservationPoint_FROM_ENDPOINT, flowpb.TraceObservationPoint_TO_ENDPOINT:
 	default:
@@ -103,7 +104,7 @@ func (p *Parser) Parse(pkt *record.Record, payload []byte, seq, length uint32, e
 			if errors.Is(err, errCut) {
 				p.counters.cut.Add(1)
 				if !response {
-					p.push(c, request{time: pkt.Time})
+					p.push(c, request{time: pkt.Time, start: start, ack: s.Ack, afterGap: c.req.gapBefore(start)})
 				}
 				st.message(start, 0, false)
 			} else {
@@ -112,11 +113,11 @@ func (p *Parser) Parse(pkt *record.Record, payload []byte, seq, length uint32, e
 			return
 		}
 		if response {
-			if !p.response(pkt, c, &h, emit) {
+			if !p.response(pkt, c, &h, start, s.Ack, emit) {
 				return
 			}
 		} else {
-			p.request(pkt, c, &h, emit)
+			p.request(pkt, c, &h, start, s.Ack, emit)
 		}
 		if !h.complete || h.length < 0 {
 			st.message(start, 0, false)
@@ -124,7 +125,7 @@ func (p *Parser) Parse(pkt *record.Record, payload []byte, seq, length uint32, e
 		}
 		end := int64(off) + int64(h.size) + h.length
 		st.message(start, seq+uint32(end), true)
-		if end >= int64(len(text)) || end >= int64(length) || c.upgraded {
+		if end >= int64(len(text)) || end >= int64(s.Len) || c.upgraded {
 			return
 		}
 		off = int(end)
@@ -151,20 +152,26 @@ func (p *Parser) push(c *conn, r request) {
 	}
 }
 
-// request reports the request h of pkt and queues it for its response.
-func (p *Parser) request(pkt *record.Record, c *conn, h *head, emit func(*record.Record)) {
-	server := netip.AddrPortFrom(pkt.DstAddr(), pkt.DstPort).String()
-	u, ok := p.redact.url(h.target, h.host, server)
-	if !ok {
-		p.counters.parseErrors.Add(1)
-		p.push(c, request{time: pkt.Time})
-		return
-	}
-	p.push(c, request{time: pkt.Time, method: h.method, url: u, proto: h.proto, reported: true})
+// request reports the request h of pkt, which starts at sequence number
+// start in a segment acknowledging ack, and queues it for its response.
+func (p *Parser) request(pkt *record.Record, c *conn, h *head, start, ack uint32, emit func(*record.Record)) {
 	if h.method == "CONNECT" {
 		// A tunnel once answered 2xx; until then, its requests queue.
 		h.length = 0
 	}
+	r := request{time: pkt.Time, start: start, ack: ack, afterGap: c.req.gapBefore(start)}
+	if h.complete && h.length >= 0 {
+		r.end, r.ended = start+uint32(int64(h.size)+h.length), true
+	}
+	server := netip.AddrPortFrom(pkt.DstAddr(), pkt.DstPort).String()
+	u, ok := p.redact.url(h.target, h.host, server)
+	if !ok {
+		p.counters.parseErrors.Add(1)
+		p.push(c, r)
+		return
+	}
+	r.method, r.url, r.proto, r.reported = h.method, u, h.proto, true
+	p.push(c, r)
 	p.emit(pkt, &flowpb.Layer7{
 		Type: flowpb.L7FlowType_REQUEST,
 		Record: &flowpb.Layer7_Http{Http: &flowpb.HTTP{
@@ -174,17 +181,20 @@ func (p *Parser) request(pkt *record.Record, c *conn, h *head, emit func(*record
 	p.counters.messages[messageRequest].Add(1)
 }
 
-// response pairs the response h of pkt with the oldest request awaiting
-// one and reports it. It returns false when the connection has no such
-// request, or left HTTP/1.x: nothing after it in the segment is read.
-func (p *Parser) response(pkt *record.Record, c *conn, h *head, emit func(*record.Record)) bool {
+// response pairs the response h of pkt, which starts at sequence number
+// start in a segment acknowledging ack, with the request it answers (see
+// conn.answered) and reports it. It returns false when it answers no
+// request seen, or the connection left HTTP/1.x: nothing after it in the
+// segment is read.
+func (p *Parser) response(pkt *record.Record, c *conn, h *head, start, ack uint32, emit func(*record.Record)) bool {
 	if h.code < 200 && h.code != 101 {
 		// Interim (100 Continue, 103 Early Hints): the final response
 		// follows, for the same request.
 		h.length = 0
 		return true
 	}
-	r, ok := c.pop()
+	r, missed, ok := c.answered(start, ack)
+	p.counters.unanswered[unansweredMissed].Add(uint64(missed))
 	if !ok {
 		p.counters.unmatched.Add(1)
 		return false

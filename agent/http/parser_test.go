@@ -304,3 +304,60 @@ func TestConfig(t *testing.T) {
 		t.Error("Rate")
 	}
 }
+
+// TestMissedSegments: messages the parser never saw (the rate limit
+// refused them) must not shift the pairing of the others.
+func TestMissedSegments(t *testing.T) {
+	get := func(p string) string { return "GET " + p + " HTTP/1.1\r\nHost: h\r\n\r\n" }
+	created := "HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n"
+	for _, c := range []struct {
+		name      string
+		run       func(c *tconn)
+		want      []string
+		unmatched uint64
+		missed    uint64
+	}{
+		{"a response missed", func(c *tconn) {
+			c.send(true, get("/1"))
+			c.skip(false, ok200)
+			c.send(true, get("/2"))
+			c.send(false, created)
+		}, []string{"REQUEST GET http://h/1", "REQUEST GET http://h/2", "RESPONSE 201 GET http://h/2"}, 0, 1},
+		{"a request missed", func(c *tconn) {
+			c.skip(true, get("/1"))
+			c.send(false, ok200)
+			c.send(true, get("/2"))
+			c.send(false, created)
+		}, []string{"REQUEST GET http://h/2", "RESPONSE 201 GET http://h/2"}, 1, 0},
+		{"a response and the next request missed", func(c *tconn) {
+			c.send(true, get("/1"))
+			c.skip(false, ok200)
+			c.skip(true, get("/2"))
+			c.send(false, created)
+		}, []string{"REQUEST GET http://h/1"}, 1, 1},
+		{"the last of a pipelined burst missed", func(c *tconn) {
+			c.send(true, get("/1")+get("/2"))
+			c.skip(true, get("/3"))
+			c.send(false, ok200)
+			c.send(false, created)
+			c.send(false, ok200)
+		}, []string{"REQUEST GET http://h/1", "REQUEST GET http://h/2", "RESPONSE 200 GET http://h/1", "RESPONSE 201 GET http://h/2"}, 1, 0},
+		{"the middle of a pipelined burst missed", func(c *tconn) {
+			c.send(true, get("/1"))
+			c.skip(true, get("/2"))
+			c.send(true, get("/3"))
+			c.send(false, ok200)
+			c.send(false, created)
+			c.send(false, ok200)
+		}, []string{"REQUEST GET http://h/1", "REQUEST GET http://h/3", "RESPONSE 200 GET http://h/1"}, 2, 1},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			tc := newConn(t, Config{}, clientSide)
+			c.run(tc)
+			tc.want(c.want...)
+			if u, m := tc.p.counters.unmatched.Load(), tc.p.counters.unanswered[unansweredMissed].Load(); u != c.unmatched || m != c.missed {
+				t.Errorf("unmatched %d missed %d, want %d and %d", u, m, c.unmatched, c.missed)
+			}
+		})
+	}
+}

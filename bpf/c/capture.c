@@ -57,8 +57,10 @@ const struct wire_event *wire_event_btf __attribute__((unused));
 struct snippet {
 	struct event ev;
 	__u32 seq; /* TCP: the sequence number of the payload's first byte */
+	__u32 ack; /* TCP: the acknowledgment number */
 	__u32 len; /* the whole L4 payload's length, of which payload holds
 		    * the first SNIPPET_MAX bytes at most */
+	__u32 _pad;
 	__u8 payload[SNIPPET_MAX];
 };
 
@@ -334,13 +336,14 @@ static __always_inline int snippet_port(__u16 port)
 static __always_inline int output_snippet(struct __sk_buff *skb, const struct event *ev, __u32 l4off)
 {
 	__u32 off = l4off + 8; /* UDP header */
-	__u32 seq = 0;
+	__u32 seq = 0, ack = 0;
 	if (ev->proto == IPPROTO_TCP) {
 		/* Sequence number, acknowledgment number, data offset. */
 		__u8 h[9];
 		if (load(skb, l4off + 4, h, sizeof(h)))
 			return -1;
 		seq = (__u32)h[0] << 24 | (__u32)h[1] << 16 | (__u32)h[2] << 8 | h[3];
+		ack = (__u32)h[4] << 24 | (__u32)h[5] << 16 | (__u32)h[6] << 8 | h[7];
 		off = l4off + (h[8] >> 4) * 4;
 	}
 	if (off >= skb->len)
@@ -364,6 +367,7 @@ static __always_inline int output_snippet(struct __sk_buff *skb, const struct ev
 	__builtin_memcpy(&s->ev, ev, sizeof(*ev));
 	s->ev.flags |= EV_SNIPPET;
 	s->seq = seq;
+	s->ack = ack;
 	s->len = skb->len - off;
 	ring_output(s, offsetof(struct snippet, payload) + n);
 	return 0;

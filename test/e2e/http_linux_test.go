@@ -274,7 +274,7 @@ func checkHTTPFlow(t *testing.T, f *flowpb.Flow, dir flowpb.TrafficDirection) {
 }
 
 // serveGo runs a Go net/http server in h on goHTTPPort until ctx ends.
-func serveGo(t *testing.T, ctx context.Context, h traffic.Host) {
+func serveGo(t testing.TB, ctx context.Context, h traffic.Host) {
 	t.Helper()
 	mux := http.NewServeMux()
 	mux.HandleFunc("/ok", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok") })
