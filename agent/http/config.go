@@ -22,7 +22,7 @@ const (
 // Defaults of the flags, also taken for zero fields of a Config built in
 // code.
 const (
-	DefaultRateLimit   = 10000
+	DefaultRateLimit   = 20000
 	DefaultConnections = 16384
 )
 
