@@ -161,6 +161,7 @@ func TestHTTP(t *testing.T) {
 			if !strings.Contains(compact, "HTTP/1.1 GET "+goURL+"/slow") || !regexpHTTP200.MatchString(compact) {
 				t.Errorf("compact output lacks the /slow summaries:\n%s", compact)
 			}
+			t.Logf("hubble observe --http-path ^/slow$:\n%s", compact)
 		})
 	}
 
