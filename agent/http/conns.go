@@ -94,7 +94,9 @@ func (c *conn) push(r request) (dropped bool) {
 func (c *conn) answered(start, ack uint32) (r request, missed int, ok bool) {
 	k := -1
 	for i := range c.pending {
-		if !before(c.pending[i].start, ack) {
+		// Within reuseGap: a request of an earlier connection on the
+		// same ports is no candidate.
+		if !before(c.pending[i].start, ack) || ack-c.pending[i].start > reuseGap {
 			break
 		}
 		k = i
@@ -146,6 +148,18 @@ func (s *stream) inside(seq uint32) bool {
 		return seq == s.start
 	}
 	return seq-s.start < s.end-s.start
+}
+
+// reuseGap is how far from the last message's end a message may start and
+// still be on the same connection: further, it is a new connection on the
+// same ports (initial sequence numbers are random). Messages the parser
+// missed in between span far less.
+const reuseGap = 1 << 28
+
+// far reports whether a message starting at seq is too far from the last
+// one's end to be on the same connection.
+func (s *stream) far(seq uint32) bool {
+	return s.ended && min(seq-s.end, s.end-seq) > reuseGap
 }
 
 // gapBefore reports whether a message starting at start leaves bytes

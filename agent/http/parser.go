@@ -90,6 +90,15 @@ func (p *Parser) Parse(pkt *record.Record, s bpf.Snippet, emit func(*record.Reco
 	if response {
 		st = &c.resp
 	}
+	if st.far(seq) {
+		// Not where this connection's stream is: a new connection on
+		// the same ports, whose requests the old ones must not answer.
+		if !response {
+			p.counters.unanswered[unansweredMissed].Add(uint64(len(c.pending)))
+			c.pending = c.pending[:0]
+		}
+		*st = stream{}
+	}
 	if st.inside(seq) {
 		p.counters.ignored[ignoredInside].Add(1)
 		return

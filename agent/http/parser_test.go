@@ -305,6 +305,20 @@ func TestConfig(t *testing.T) {
 	}
 }
 
+// TestPortsReused: a new connection on the same ports starts its streams
+// elsewhere; the old one's unanswered request must not take its response.
+func TestPortsReused(t *testing.T) {
+	c := newConn(t, Config{}, clientSide)
+	c.send(true, "GET /old HTTP/1.1\r\nHost: h\r\n\r\n")
+	c.cseq, c.sseq = c.cseq+1<<31, c.sseq+1<<30
+	c.send(true, "GET /new HTTP/1.1\r\nHost: h\r\n\r\n")
+	c.send(false, ok200)
+	c.want("REQUEST GET http://h/old", "REQUEST GET http://h/new", "RESPONSE 200 GET http://h/new")
+	if n := c.p.counters.unanswered[unansweredMissed].Load(); n != 1 {
+		t.Errorf("missed %d, want 1", n)
+	}
+}
+
 // TestMissedSegments: messages the parser never saw (the rate limit
 // refused them) must not shift the pairing of the others.
 func TestMissedSegments(t *testing.T) {
