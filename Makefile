@@ -216,8 +216,10 @@ fuzz:
 	done
 
 ## e2e: the netns cluster with real agents, asserted with the real hubble CLI.
+## E2E_RUN=TestX runs only the tests it matches.
+E2E_RUN ?= .
 e2e: $(FOVEA) $(HUBBLE) kube-tools otel-tools
-	FOVEA_BIN=$(FOVEA) HUBBLE_BIN=$(HUBBLE) OTELCOL_BIN=$(OTELCOL) $(KUBE_ENV) $(GO) test -count=1 -v -timeout 15m ./test/e2e/...
+	FOVEA_BIN=$(FOVEA) HUBBLE_BIN=$(HUBBLE) OTELCOL_BIN=$(OTELCOL) $(KUBE_ENV) $(GO) test -count=1 -v -timeout 15m -run '$(E2E_RUN)' ./test/e2e/...
 
 ## test: everything CI checks.
 test: deps tools check-generate lint unit image-test chart kube-node fuzz e2e

@@ -295,6 +295,27 @@ func testCoexistence(t *testing.T, podNS string) {
 	}{{"tcx", false}, {"tc", true}} {
 		t.Run("killed/"+mode.name, func(t *testing.T) { n.testKilled(t, mode.forceTC) })
 	}
+	t.Run("unwatched sender", n.testUnwatchedSender)
+}
+
+// testUnwatchedSender captures on the pod's veth only, so the client's
+// namespace is not watched, and wants the client's SYN that the foreign
+// program drops at the node's device reported: the drop is the node's,
+// though the packet still carries the socket of a namespace the source
+// does not report (sockets survive veth crossings), as every packet a
+// test node receives from another node on the same kernel does.
+func (n *coexistNode) testUnwatchedSender(t *testing.T) {
+	c := startCapture(t, Config{Interfaces: []string{hostIf}})
+	defer c.stop(t)
+	c.waitHook(t, hostIf+":true", 5*time.Second)
+	_ = dialPod(t, n.clientNS, foreignDropPort, 300*time.Millisecond)
+	client, pod := netip.MustParseAddr(clientIPv4), netip.MustParseAddr(podIPv4)
+	r := c.waitRecord(t, "the client's SYN, dropped at the node's device", func(r *record.Record) bool {
+		return r.Kind == record.KindDrop && r.SrcAddr() == client && r.DstAddr() == pod && r.DstPort == foreignDropPort
+	})
+	if names := c.tables.Names.Get(r.Ext); !slices.Equal(names, []string{"TC_INGRESS"}) {
+		t.Errorf("drop reason %v, want TC_INGRESS", names)
+	}
 }
 
 func (n *coexistNode) testAttachDetach(t *testing.T) {

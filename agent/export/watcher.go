@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/foveanet/fovea/agent/filewatch"
-	"github.com/foveanet/fovea/agent/periodic"
 )
 
 // ConfigWatcher keeps a Manager's dynamic logs those of a configuration
@@ -55,7 +54,7 @@ func NewConfigWatcher(path string, m *Manager, opts ...WatcherOption) (*ConfigWa
 	if w.interval <= 0 {
 		return nil, fmt.Errorf("flow log configuration poll interval %v must be positive", w.interval)
 	}
-	if err := w.reload(); err != nil {
+	if err := w.file.Load(w.apply); err != nil {
 		return nil, err
 	}
 	return w, nil
@@ -65,31 +64,7 @@ func NewConfigWatcher(path string, m *Manager, opts ...WatcherOption) (*ConfigWa
 // missing or invalid is logged, published and counted, and the logs it
 // would have changed go on as they were.
 func (w *ConfigWatcher) Run(ctx context.Context) error {
-	return periodic.Run(ctx, w.interval, func() error {
-		w.check()
-		return nil
-	})
-}
-
-func (w *ConfigWatcher) check() {
-	data, changed, err := w.file.Changed()
-	if !changed {
-		return
-	}
-	if err == nil {
-		err = w.apply(data)
-	}
-	if err != nil {
-		w.fail(err)
-	}
-}
-
-func (w *ConfigWatcher) reload() error {
-	data, err := w.file.Read()
-	if err != nil {
-		return err
-	}
-	return w.apply(data)
+	return w.file.Poll(ctx, w.interval, w.apply, w.fail)
 }
 
 // apply parses the configuration and sets the logs it names.

@@ -8,7 +8,6 @@ import (
 
 	"github.com/foveanet/fovea/agent/endpoints"
 	"github.com/foveanet/fovea/agent/filewatch"
-	"github.com/foveanet/fovea/agent/periodic"
 	"github.com/foveanet/fovea/model/intern"
 )
 
@@ -57,7 +56,7 @@ func New(path, cluster string, tables *intern.Tables, store *endpoints.Store, op
 	if w.interval <= 0 {
 		return nil, fmt.Errorf("inventory poll interval %v must be positive", w.interval)
 	}
-	if err := w.reload(); err != nil {
+	if err := w.file.Load(w.apply); err != nil {
 		return nil, err
 	}
 	return w, nil
@@ -67,33 +66,7 @@ func New(path, cluster string, tables *intern.Tables, store *endpoints.Store, op
 // is missing or does not parse is logged and counted, and the last good
 // inventory stays in use.
 func (w *Watcher) Run(ctx context.Context) error {
-	return periodic.Run(ctx, w.interval, func() error {
-		w.check()
-		return nil
-	})
-}
-
-// check reloads the file if it changed since it was last read.
-func (w *Watcher) check() {
-	data, changed, err := w.file.Changed()
-	if !changed {
-		return
-	}
-	if err == nil {
-		err = w.apply(data)
-	}
-	if err != nil {
-		w.fail(err)
-	}
-}
-
-// reload reads the file and applies it.
-func (w *Watcher) reload() error {
-	data, err := w.file.Read()
-	if err != nil {
-		return err
-	}
-	return w.apply(data)
+	return w.file.Poll(ctx, w.interval, w.apply, w.fail)
 }
 
 // apply parses and indexes the file's content, and swaps the new index in.

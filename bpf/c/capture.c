@@ -288,7 +288,8 @@ l3:
 }
 
 /* Finds the inner packet of a tunnel: ev holds the outer IP header just
- * parsed, whose payload starts at l4off. On a tunnel it moves the outer
+ * parsed, whose payload starts at l4off; for UDP, tun->kind holds the kind
+ * of its destination port. On a tunnel it moves the outer
  * addresses into tun, stores the inner EtherType in *inner_proto and
  * returns the offset of the inner IP header; it returns 0 for a packet that
  * is no tunnel, and -1 for a tunnel that carries no IP (ARP between VTEPs):
@@ -302,7 +303,7 @@ static __always_inline int decap(struct __sk_buff *skb, struct event *ev, __u32 
 
 		if (load(skb, l4off, h, sizeof(h)))
 			return 0;
-		off = udp_tunnel(h, l4off, tun, inner_proto);
+		off = udp_tunnel(h, l4off, tun->kind, tun, inner_proto);
 	} else {
 		off = ipip_tunnel(ev->proto, l4off, tun, inner_proto);
 	}
@@ -411,13 +412,16 @@ __noinline int parse_tunnel(struct __sk_buff *skb, struct event *ev, struct wire
 	return 0;
 }
 
-/* Reports whether the UDP packet whose header is at l4off goes to a tunnel
- * port, before paying for parse_tunnel's call. */
-static __always_inline int to_tunnel_port(struct __sk_buff *skb, __u32 l4off)
+/* Returns the kind of tunnel (WIRE_*) whose port the UDP packet whose
+ * header is at l4off goes to, 0 for none, before paying for parse_tunnel's
+ * call. */
+static __always_inline __u8 to_tunnel_port(struct __sk_buff *skb, __u32 l4off)
 {
 	__u8 p[2];
 
-	return !load(skb, l4off + 2, p, 2) && tunnel_port((__u16)p[0] << 8 | p[1]);
+	if (load(skb, l4off + 2, p, 2))
+		return 0;
+	return tunnel_port((__u16)p[0] << 8 | p[1]);
 }
 
 /* l3 is set for devices without a link-layer header (TUN, WireGuard,
@@ -458,8 +462,16 @@ static __always_inline void capture(struct __sk_buff *skb, __u8 dir, int l3)
 		return;
 	/* A tunnelled packet is its inner packet, with the outer headers
 	 * beside it: the node-to-node envelope is no flow. */
-	if (!l3only && (ev->proto == IPPROTO_UDP ? to_tunnel_port(skb, l4off) :
-			ev->proto == IPPROTO_IPIP || ev->proto == IPPROTO_IPV6)) {
+	int tunnelled = 0;
+	if (!l3only) {
+		/* The port's kind travels to udp_tunnel in the wire part,
+		 * so the port lists are searched once. */
+		if (ev->proto == IPPROTO_UDP)
+			tunnelled = we.wire.kind = to_tunnel_port(skb, l4off);
+		else
+			tunnelled = ev->proto == IPPROTO_IPIP || ev->proto == IPPROTO_IPV6;
+	}
+	if (tunnelled) {
 		int t = parse_tunnel(skb, ev, &we.wire, l4off, &l4off);
 		if (t < 0)
 			return;

@@ -65,17 +65,23 @@ static __always_inline __u32 sock_netns(const struct sock *sk)
 	return BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
 }
 
-/* Matches the packet's namespace against those being reported. A socket,
- * when the packet has one, is the best witness: a device field may hold
- * UDP's scratch data once the packet is queued to a socket. */
+/* Matches the packet's namespace against those being reported. The device
+ * the packet is on is the witness: its socket may be the sender's in
+ * another namespace, since sockets survive veth crossings (for TCP small
+ * queues). Once UDP queues a packet to a socket, the device field holds
+ * scratch data that is never a kernel address, so the read fails and the
+ * socket, then the receiver's, tells instead. */
 static __always_inline int skb_netns(struct sk_buff *skb)
 {
+	struct net_device *dev = BPF_CORE_READ(skb, dev);
+	if (dev) {
+		__u32 ino = BPF_CORE_READ(dev, nd_net.net, ns.inum);
+		if (ino)
+			return match_netns(ino);
+	}
 	struct sock *sk = BPF_CORE_READ(skb, sk);
 	if (sk)
 		return match_netns(sock_netns(sk));
-	struct net_device *dev = BPF_CORE_READ(skb, dev);
-	if (dev)
-		return match_netns(BPF_CORE_READ(dev, nd_net.net, ns.inum));
 	if (!netns_ino)
 		return NS_OWN;
 
@@ -220,7 +226,7 @@ static __always_inline int drop_inner(const unsigned char *head, __u32 tail, str
 
 		if (kload(head, tail, *l4off, h, sizeof(h)))
 			return 0;
-		off = udp_tunnel(h, *l4off, &tun, &inner_proto);
+		off = udp_tunnel(h, *l4off, tunnel_port((__u16)h[2] << 8 | h[3]), &tun, &inner_proto);
 	} else {
 		off = ipip_tunnel(ev->proto, *l4off, &tun, &inner_proto);
 	}

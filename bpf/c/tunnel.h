@@ -50,14 +50,14 @@ static __always_inline __u32 ipip_tunnel(__u8 proto, __u32 l4off, struct wire *t
 	return l4off;
 }
 
-/* For a UDP header at l4off whose first UDP_TUNNEL_HLEN bytes are h: on a
- * VXLAN or Geneve header fills tun's protocol, ports and VNI and returns
- * the offset of what the tunnel carries, with its EtherType in
- * *inner_proto (ETH_P_TEB for an Ethernet frame); else returns 0. */
-static __always_inline __u32 udp_tunnel(const __u8 *h, __u32 l4off, struct wire *tun, __u16 *inner_proto)
+/* For a UDP header at l4off whose first UDP_TUNNEL_HLEN bytes are h, sent
+ * to a port of the given kind (tunnel_port of its destination port, which
+ * the caller has looked up already): on a VXLAN or Geneve header fills
+ * tun's protocol, ports and VNI and returns the offset of what the tunnel
+ * carries, with its EtherType in *inner_proto (ETH_P_TEB for an Ethernet
+ * frame); else returns 0. */
+static __always_inline __u32 udp_tunnel(const __u8 *h, __u32 l4off, __u8 kind, struct wire *tun, __u16 *inner_proto)
 {
-	__u16 dport = (__u16)h[2] << 8 | h[3];
-	__u8 kind = tunnel_port(dport);
 	const __u8 *t = &h[UDP_HLEN];
 	__u32 off;
 
@@ -77,7 +77,7 @@ static __always_inline __u32 udp_tunnel(const __u8 *h, __u32 l4off, struct wire 
 	__builtin_memset(tun, 0, sizeof(*tun));
 	tun->kind = kind;
 	tun->sport = (__u16)h[0] << 8 | h[1];
-	tun->dport = dport;
+	tun->dport = (__u16)h[2] << 8 | h[3];
 	tun->vni = (__u32)t[4] << 16 | (__u32)t[5] << 8 | t[6];
 	return off;
 }
