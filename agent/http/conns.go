@@ -118,7 +118,7 @@ func (c *conn) answered(start, ack uint32) (r request, missed int, ok bool) {
 	switch {
 	case r.afterGap:
 		return request{}, pick + 1, false
-	case pick == k && !contiguous && r.ended && before(r.end, ack) && (k == 0 || !pipelined):
+	case pick == k && !contiguous && r.ended && before(r.end, ack):
 		return request{}, pick + 1, false
 	}
 	return r, pick, true

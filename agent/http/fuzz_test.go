@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	flowpb "github.com/cilium/cilium/api/v1/flow"
+	"google.golang.org/protobuf/proto"
 )
 
 // FuzzParseHead feeds arbitrary bytes to the head parser: it must never
@@ -58,6 +59,7 @@ func FuzzParser(f *testing.F) {
 	f.Add(cat(seg(0, "GET /1 HTTP/1.1\r\n\r\nGET /2 HTTP/1.1\r\n\r\n"), seg(1, ok200+ok200), seg(3, ok200)))
 	f.Add(cat(seg(0, "GET /ws HTTP/1.1\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\n"), seg(1, "HTTP/1.1 101 S\r\n\r\n"), seg(0, "GET / HTTP/1.1\r\n\r\n")))
 	f.Add(cat(seg(1, ok200), seg(0, "GET /"), seg(4, "GET / HTTP/1.1\r\n\r\n"), seg(8, "PRI * HTTP/2.0\r\n")))
+	f.Add(cat(seg(0, "GET /\xff HTTP/1.1\r\nHost: h\xfe\r\nX: \xff\r\n\r\n"), seg(1, "HTTP/1.1 200 \xff\r\nY: \xc3\r\n\r\n")))
 	f.Fuzz(func(t *testing.T, script []byte) {
 		p, store := newParser(t, Config{Connections: 4, RedactURLQuery: true})
 		c := &tconn{t: t, p: p, store: store, side: clientSide, cport: 40000, cseq: ^uint32(0) - 100, sseq: 7}
@@ -91,6 +93,10 @@ func FuzzParser(f *testing.F) {
 		var requests []string
 		answered := 0
 		for _, fl := range c.flows {
+			// Every string valid UTF-8: the flow can be sent.
+			if _, err := proto.Marshal(fl.l7); err != nil {
+				t.Fatalf("details %v do not marshal: %v", fl.l7, err)
+			}
 			switch fl.l7.GetType() {
 			case flowpb.L7FlowType_REQUEST:
 				requests = append(requests, fl.l7.GetHttp().GetMethod()+" "+fl.l7.GetHttp().GetUrl())

@@ -38,7 +38,7 @@ func NewParser(store *l7.Store, cfg Config) (*Parser, error) {
 		return nil, fmt.Errorf("create HTTP parser: %w", err)
 	}
 	p := &Parser{store: store, redact: cfg.redaction()}
-	if cfg.Connections == 0 {
+	if cfg.Connections < 1 { // zero, or anything when HTTP is off
 		cfg.Connections = DefaultConnections
 	}
 	conns, err := simplelru.NewLRU(cfg.Connections, func(_ connKey, c *conn) {

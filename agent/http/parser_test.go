@@ -8,6 +8,7 @@ import (
 	"time"
 
 	flowpb "github.com/cilium/cilium/api/v1/flow"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/foveanet/fovea/model/record"
 )
@@ -119,6 +120,26 @@ func TestURL(t *testing.T) {
 		if len(tc.flows) != 1 || tc.flows[0].l7.GetHttp().GetUrl() != c.want {
 			t.Errorf("%s %s (host %q): flows %v, want URL %q", method, c.target, c.host, tc.summaries(), c.want)
 		}
+	}
+}
+
+// TestNotUTF8: bytes above 0x7f where HTTP allows them (header values, a
+// Host) still make flows whose strings are UTF-8, or they could not be
+// sent.
+func TestNotUTF8(t *testing.T) {
+	c := newConn(t, Config{}, clientSide)
+	c.send(true, "GET /a HTTP/1.1\r\nHost: h\xff\r\nX-Name: caf\xe9\r\n\r\n")
+	c.send(false, "HTTP/1.1 200 OK\r\nX-Y: \xc3\r\nContent-Length: 0\r\n\r\n")
+	if len(c.flows) != 2 {
+		t.Fatalf("flows %v", c.summaries())
+	}
+	for _, f := range c.flows {
+		if _, err := proto.Marshal(f.l7); err != nil {
+			t.Errorf("%v does not marshal: %v", f.l7, err)
+		}
+	}
+	if got := c.flows[0].l7.GetHttp().GetHeaders()[1].GetValue(); got != "caf\uFFFD" {
+		t.Errorf("header value %q", got)
 	}
 }
 

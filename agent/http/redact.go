@@ -29,7 +29,10 @@ func (r redaction) url(target, host, server string) (string, bool) {
 	if s, ok := r.plainURL(target, host); ok {
 		return s, true
 	}
-	return r.parsedURL(target, host)
+	s, ok := r.parsedURL(target, host)
+	// net/url leaves a host's bytes above 0x7f as they are; a flow's
+	// strings must be UTF-8 or the flow cannot be sent.
+	return strings.ToValidUTF8(s, "\uFFFD"), ok
 }
 
 // parsedURL is url through net/url, for any target.
@@ -110,7 +113,9 @@ func (r redaction) headers(hs []header) []*flowpb.HTTPHeader {
 	out := make([]*flowpb.HTTPHeader, len(hs))
 	for i, h := range hs {
 		m := &msgs[i]
-		m.Key, m.Value = h.name, h.value
+		// Values may hold any byte above 0x7f; a flow's strings must be
+		// UTF-8 or the flow cannot be sent.
+		m.Key, m.Value = h.name, strings.ToValidUTF8(h.value, "\uFFFD")
 		if r.hides(h.name) {
 			m.Value = redacted
 		}
