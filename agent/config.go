@@ -3,7 +3,6 @@ package agent
 import (
 	"fmt"
 	"math"
-	"os"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -180,23 +179,22 @@ type Config struct {
 // Flags registers the agent's flags, with their defaults, bound to c's
 // fields.
 func (c *Config) Flags(fs *pflag.FlagSet) {
-	host, _ := os.Hostname()
-	fs.StringVar(&c.NodeName, flagNodeName, host, "name of this node in flows and peer announcements")
+	fs.StringVar(&c.NodeName, flagNodeName, defaultNodeName(), "name of this node in flows and peer announcements")
 	fs.StringVar(&c.ClusterName, flagClusterName, "default", "name of the cluster this node belongs to")
 	fs.IntVar(&c.RingCapacity, flagRingCapacity, 4095, "events kept in memory for GetFlows; one less than a power of two")
 	fs.StringSliceVar(&c.Interfaces, flagInterfaces, nil,
 		"name globs of interfaces to observe, each optionally with =endpoint (a pod's veth), =network (facing the network) or =overlay (a tunnel device) to fix its role, e.g. 'eth0=network,lxc*=endpoint'; the first match applies (default: every veth leading to another namespace, every tunnel device and the default-route device, roles decided from what they are)")
-	fs.UintSliceVar(&c.DNSPorts, flagDNSPorts, []uint{53}, "TCP and UDP ports whose payload is parsed as DNS")
-	fs.UintSliceVar(&c.VXLANPorts, flagVXLANPorts, []uint{4789, 8472},
+	fs.UintSliceVar(&c.DNSPorts, flagDNSPorts, defaultDNSPorts, "TCP and UDP ports whose payload is parsed as DNS")
+	fs.UintSliceVar(&c.VXLANPorts, flagVXLANPorts, defaultVXLANPorts,
 		"UDP ports of VXLAN tunnels, whose packets are reported as the pod packets inside (4789: IANA, Calico; 8472: Linux default, flannel, Cilium)")
-	fs.UintSliceVar(&c.GenevePorts, flagGenevePorts, []uint{6081},
+	fs.UintSliceVar(&c.GenevePorts, flagGenevePorts, defaultGenevePorts,
 		"UDP ports of Geneve tunnels, whose packets are reported as the pod packets inside (Antrea, OVN-Kubernetes, Cilium)")
 	fs.BoolVar(&c.DisableDrops, flagDisableDrops, false, "do not report packets the kernel drops (skb:kfree_skb)")
 	fs.BoolVar(&c.DisableRetransmissions, flagDisableRetransmissions, false, "do not report TCP retransmissions (tcp:tcp_retransmit_skb)")
 	fs.BoolVar(&c.ReportUnspecifiedDrops, flagReportUnspecifiedDrops, false,
 		"also report packets the kernel frees with drop reason NOT_SPECIFIED, which many kernel paths give without any failure "+
 			"(e.g. IPv6 multicast no one listens to); by default they are only counted in fovea_drops_unreported_packets_total")
-	fs.StringVar(&c.Aggregation, flagAggregation, "connection",
+	fs.StringVar(&c.Aggregation, flagAggregation, defaultAggregation,
 		"what the datapath reports of a connection: connection (first packet, new TCP flags, FIN/RST and a periodic count) or none (every packet, for debugging)")
 	fs.DurationVar(&c.AggregationInterval, flagAggregationInterval, 30*time.Second,
 		"how often a busy connection is reported with its packet and byte counts")
@@ -228,7 +226,7 @@ func (c *Config) Flags(fs *pflag.FlagSet) {
 	c.OTLP.flags(fs)
 	c.Server.Flags(fs, server.Config{SocketPath: "/var/run/fovea/hubble.sock", ListenAddress: ":4244"})
 	c.Capture.Flags(fs)
-	c.HTTP.Flags(fs)
+	c.HTTP.Flags(fs, defaultDisableHTTP)
 }
 
 // Validate reports the first invalid setting, named as its flag.
@@ -238,6 +236,9 @@ func (c *Config) Validate() error {
 	}
 	if n := c.RingCapacity; n < 1 || n&(n+1) != 0 {
 		return fmt.Errorf("--%s: %d is not one less than a power of two (1, 3, 7, …, 4095, …)", flagRingCapacity, n)
+	}
+	if err := c.validatePlatform(); err != nil {
+		return err
 	}
 	if err := bpf.ValidateInterfaces(c.Interfaces); err != nil {
 		return fmt.Errorf("--%s: %w", flagInterfaces, err)

@@ -17,6 +17,9 @@ func newRetinaNode(cfg Config, src Source, log *slog.Logger) (*retina.Node, erro
 		return nil, nil
 	}
 	opts := append(retinaDatapath(src), retina.WithRemoteLimit(cfg.MetricsSeriesLimit))
+	if h, ok := src.(retina.HNS); ok {
+		opts = append(opts, retina.WithHNS(h))
+	}
 	n, err := retina.New(log, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("--%s: %w", flagRetinaMetrics, err)

@@ -53,6 +53,13 @@ type Source interface {
 // Run runs an agent until ctx ends: the packet source, the pipeline into the
 // ring, the Hubble API and the metrics endpoint.
 func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
+	return RunWithSource(ctx, cfg, log, newSource)
+}
+
+// RunWithSource is Run with the packet source newSource builds instead of
+// the platform's. End-to-end tests feed recorded events (the Windows
+// PktMon fixtures) through the whole agent with it; no command uses it.
+func RunWithSource(ctx context.Context, cfg Config, log *slog.Logger, newSource SourceFunc) error {
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
@@ -136,7 +143,7 @@ type datapath struct {
 
 // newDatapath builds the intern tables, the ring, the DNS parser and the
 // packet source.
-func newDatapath(cfg Config, log *slog.Logger, newSource sourceFunc) (*datapath, error) {
+func newDatapath(cfg Config, log *slog.Logger, newSource SourceFunc) (*datapath, error) {
 	tables := intern.NewTables()
 	ring, err := ringbuffer.New[record.Record](cfg.RingCapacity)
 	if err != nil {
@@ -173,9 +180,11 @@ func newDatapath(cfg Config, log *slog.Logger, newSource sourceFunc) (*datapath,
 	return dp, nil
 }
 
-// sourceFunc builds the packet source: newSource, or a stand-in in tests
-// that cannot load the eBPF datapath.
-type sourceFunc func(cfg Config, log *slog.Logger, tables *intern.Tables, l7 bpf.L7Parser, events *observer.AgentEvents, ready func()) (Source, error)
+// SourceFunc builds the packet source: newSource, or a stand-in in tests
+// that cannot load the eBPF datapath or replay recorded events. The source
+// interns into tables, hands payload snippets (DNS, HTTP) to l7, publishes attach events
+// and calls ready once it captures.
+type SourceFunc func(cfg Config, log *slog.Logger, tables *intern.Tables, l7 bpf.L7Parser, events *observer.AgentEvents, ready func()) (Source, error)
 
 func (dp *datapath) close(log *slog.Logger) {
 	if err := dp.src.Close(); err != nil {

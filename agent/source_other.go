@@ -1,4 +1,4 @@
-//go:build !linux
+//go:build !linux && !windows
 
 package agent
 
@@ -13,8 +13,8 @@ import (
 	"github.com/foveanet/fovea/model/intern"
 )
 
-// newSource fails where no datapath exists yet (the Windows ETW source is
-// its own issue).
+// newSource fails where Fovea has no packet source (Linux has eBPF,
+// Windows PktMon).
 func newSource(Config, *slog.Logger, *intern.Tables, bpf.L7Parser, *observer.AgentEvents, func()) (Source, error) {
 	return nil, fmt.Errorf("load packet source: no datapath for %s", runtime.GOOS)
 }

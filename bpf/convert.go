@@ -6,6 +6,7 @@ import (
 	flowpb "github.com/cilium/cilium/api/v1/flow"
 
 	"github.com/foveanet/fovea/model/intern"
+	"github.com/foveanet/fovea/model/packet"
 	"github.com/foveanet/fovea/model/record"
 )
 
@@ -28,16 +29,6 @@ func obsPoint(r role, d Direction) flowpb.TraceObservationPoint {
 	}
 }
 
-// carriesPorts reports whether a protocol's record fields come from its L4
-// header, so a packet whose header was missing must not claim the protocol.
-func carriesPorts(proto uint8) bool {
-	switch proto {
-	case record.ProtoTCP, record.ProtoUDP, record.ProtoSCTP, record.ProtoICMP, record.ProtoICMPv6:
-		return true
-	}
-	return false
-}
-
 // fillRecord writes ev into rec as a forwarded trace. bootToUnix is added to
 // the event's boot-clock time to get Unix nanoseconds.
 func (ev *KernelEvent) fillRecord(rec *record.Record, bootToUnix int64, r role, iface intern.Ref) {
@@ -53,26 +44,15 @@ func (ev *KernelEvent) fillRecord(rec *record.Record, bootToUnix int64, r role, 
 		rec.Count = ev.Packets
 	}
 	rec.Detail = uint32(ev.Handshake / time.Microsecond)
-	rec.SetAddrs(ev.Src, ev.Dst)
 	if ev.ReplyKnown {
 		rec.SetReply(ev.Reply)
 	}
-	if !ev.HasL4 {
-		if !carriesPorts(ev.Proto) {
-			rec.Proto = ev.Proto
-		}
-		return
+	h := packet.Headers{
+		Src: ev.Src, Dst: ev.Dst, Proto: ev.Proto, HasL4: ev.HasL4,
+		SrcPort: ev.SrcPort, DstPort: ev.DstPort, TCPFlags: ev.TCPFlags,
+		ICMPType: ev.ICMPType, ICMPCode: ev.ICMPCode,
 	}
-	rec.Proto = ev.Proto
-	switch ev.Proto {
-	case record.ProtoICMP, record.ProtoICMPv6:
-		rec.ICMPType, rec.ICMPCode = ev.ICMPType, ev.ICMPCode
-	default:
-		rec.SrcPort, rec.DstPort = ev.SrcPort, ev.DstPort
-		if ev.Proto == record.ProtoTCP {
-			rec.TCPFlags = ev.TCPFlags
-		}
-	}
+	h.Fill(rec)
 }
 
 // fillDrop writes a KindDrop event into rec as a Hubble drop (event type 1):

@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"testing"
 
+	"github.com/foveanet/fovea/model/packet"
 	"github.com/foveanet/fovea/model/record"
 )
 
@@ -31,6 +32,29 @@ func check(t *testing.T, ev KernelEvent, w want) {
 	}
 	if got != w {
 		t.Errorf("event\n got %+v\nwant %+v", got, w)
+	}
+}
+
+// checkGoParser checks that model/packet, the parser of sources that see
+// frames in user space, reads frame as the capture program does: one
+// definition of what a frame's record holds, stated twice.
+func checkGoParser(t *testing.T, frame []byte, w *want) {
+	t.Helper()
+	h, err := packet.ParseEthernet(frame)
+	if w == nil {
+		if err == nil {
+			t.Errorf("packet.ParseEthernet = %+v, want an error as the program reports nothing", h)
+		}
+		return
+	}
+	if err != nil {
+		t.Fatalf("packet.ParseEthernet: %v", err)
+	}
+	got := want{src: h.Src.String(), dst: h.Dst.String(), proto: h.Proto, hasL4: h.HasL4,
+		sport: h.SrcPort, dport: h.DstPort, tcpFlags: h.TCPFlags, icmpType: h.ICMPType, icmpCode: h.ICMPCode,
+		replyKnown: w.replyKnown, reply: w.reply}
+	if got != *w {
+		t.Errorf("packet.ParseEthernet\n got %+v\nwant %+v", got, *w)
 	}
 }
 
@@ -111,6 +135,7 @@ func TestProgramParsesPackets(t *testing.T) {
 			&want{src: "fe80::1", dst: "ff02::1:ff00:2", proto: 58, hasL4: true, icmpType: 135}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			checkGoParser(t, tc.frame, tc.want)
 			runProg(t, s.objs.CaptureIngress, tc.frame)
 			evs := drainEvents(t, s)
 			if tc.want == nil {

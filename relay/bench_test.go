@@ -9,7 +9,6 @@ import (
 	"runtime"
 	"slices"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -116,15 +115,6 @@ func ciliumRelay[A agent](b *testing.B, agents []A) benchRelay {
 }
 
 var relays = []func(*testing.B, []*realAgent) benchRelay{foveaRelay[*realAgent], ciliumRelay[*realAgent]}
-
-// cpuTime is the process's user and system CPU time so far.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
 
 // BenchmarkRelayGetFlows measures merged flows per second through one
 // GetFlows asking every node for all its flows, and process CPU per flow

@@ -10,7 +10,9 @@ import (
 // The HTTP flags of the agent. The redaction flags are Cilium's
 // --hubble-redact-http-*, so a Cilium configuration carries over.
 const (
-	flagDisable        = "disable-http"
+	// FlagDisable turns HTTP visibility off; a platform without it
+	// refuses it set to false.
+	FlagDisable        = "disable-http"
 	flagRateLimit      = "http-rate-limit"
 	flagConnections    = "http-connections"
 	flagRedactURLQuery = "hubble-redact-http-urlquery"
@@ -51,9 +53,10 @@ type Config struct {
 	HeadersAllow, HeadersDeny []string
 }
 
-// Flags registers the HTTP flags, bound to c's fields.
-func (c *Config) Flags(fs *pflag.FlagSet) {
-	fs.BoolVar(&c.Disable, flagDisable, false, "do not report HTTP requests and responses (L7 flows of plaintext HTTP/1.x seen in the datapath)")
+// Flags registers the HTTP flags, bound to c's fields; disabled is
+// --disable-http's default, true where the packet source reads no payload.
+func (c *Config) Flags(fs *pflag.FlagSet, disabled bool) {
+	fs.BoolVar(&c.Disable, FlagDisable, disabled, "do not report HTTP requests and responses (L7 flows of plaintext HTTP/1.x seen in the datapath)")
 	fs.UintVar(&c.RateLimit, flagRateLimit, DefaultRateLimit,
 		"TCP segments starting an HTTP message each CPU sends to the parser per second; more are counted in fovea_bpf_http_snippets_refused_total")
 	fs.IntVar(&c.Connections, flagConnections, DefaultConnections,

@@ -27,6 +27,10 @@ type Node struct {
 	remoteLimit int
 	readers     []reader
 
+	// windows is set by WithHNS: a Windows node, where the Linux readers
+	// do not apply.
+	windows bool
+
 	mu sync.Mutex
 	// ok is whether each reader's last read succeeded; omitted is how many
 	// remotes the last read of the sockets left out.
@@ -53,7 +57,9 @@ func New(log *slog.Logger, opts ...Option) (*Node, error) {
 	if c.remoteLimit <= 0 {
 		return nil, errors.New("new retina node series: the remote limit must be positive")
 	}
-	c.readers = append(c.readers, systemReaders(c)...)
+	if !c.windows {
+		c.readers = append(c.readers, systemReaders(c)...)
+	}
 	return c, nil
 }
 

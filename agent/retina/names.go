@@ -14,6 +14,7 @@ const (
 	labelPort      = "port"
 	labelStatistic = "statistic_name"
 	labelInterface = "interface_name"
+	labelFlag      = "flag"
 )
 
 func desc(name, help string, labels ...string) *prometheus.Desc {

@@ -1,3 +1,7 @@
+//go:build linux
+
+// Linux only: Cilium's parser imports its Linux datapath packages.
+
 package flowview
 
 import (

@@ -314,6 +314,10 @@ func TestModes(t *testing.T) {
 			if pod.SecurityContext.WindowsOptions == nil || !*pod.SecurityContext.WindowsOptions.HostProcess || pod.NodeSelector["kubernetes.io/os"] != "windows" || !pod.HostNetwork {
 				t.Errorf("Windows agent pod %+v, want a HostProcess pod on Windows nodes", pod.SecurityContext)
 			}
+			// The series bounds hold on Windows nodes too.
+			if c := pod.Containers[0]; !hasArg(c, "--metrics-series-limit=10000") || !hasArg(c, "--metrics-series-ttl=5m") {
+				t.Errorf("Windows agent args %q lack the series bounds", c.Args)
+			}
 		}},
 		{"flow metrics and no metrics port", []string{"--set", "agent.metrics.flows=dns:query drop", "--set", "relay.metrics.port=0"}, func(t *testing.T, r rendered) {
 			if !hasArg(r.agent(t).Spec.Template.Spec.Containers[0], "--metrics=dns:query drop") || r.has("Service", "fovea-relay-metrics") {
