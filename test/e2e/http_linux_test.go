@@ -108,11 +108,12 @@ func TestHTTP(t *testing.T) {
 	for i := 1; i <= 4; i++ {
 		add("GET", fmt.Sprintf("%s/pipe/%d", goURL, i), 200)
 	}
-	// A Go client on 100 concurrent connections, two requests each.
-	latencies := concurrentGets(t, ctx, clientNS, goURL, 100, 2)
+	// A Go client on 100 concurrent connections, two requests each, PUT
+	// so that the duration histogram's PUT series are theirs alone.
+	latencies := concurrentPuts(t, ctx, clientNS, goURL, 100, 2)
 	for c := range 100 {
 		for r := range 2 {
-			add("GET", fmt.Sprintf("%s/conc/%d/%d", goURL, c, r), 200)
+			add("PUT", fmt.Sprintf("%s/conc/%d/%d", goURL, c, r), 200)
 		}
 	}
 
@@ -170,7 +171,7 @@ func TestHTTP(t *testing.T) {
 		// by the request's ends.
 		q := fmt.Sprintf(`sum(hubble_http_requests_total{reporter="server",status="500",destination=%q})`, podWorkload(t, mc, goSrv))
 		mc.prom.waitFor(t, q, 1)
-		conc := `hubble_http_request_duration_seconds_bucket{reporter="client",method="GET"}`
+		conc := `hubble_http_request_duration_seconds_bucket{reporter="client",method="PUT"}`
 		mc.prom.waitFor(t, `sum(hubble_http_requests_total{reporter="client"})`, float64(len(want)))
 		ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		defer cancel()
@@ -403,11 +404,11 @@ func pipelined(t *testing.T, ns *cluster.Netns, h traffic.Host, writes [][]strin
 	}
 }
 
-// concurrentGets runs conns clients at once from ns, each on a connection
-// of its own making perConn requests to base/conc/<client>/<request>, and
+// concurrentPuts runs conns clients at once from ns, each on a connection
+// of its own making perConn PUTs to base/conc/<client>/<request>, and
 // returns each request's latency as the client measured it: from the
 // request written to the first byte of its response.
-func concurrentGets(t *testing.T, ctx context.Context, ns *cluster.Netns, base string, conns, perConn int) []time.Duration {
+func concurrentPuts(t *testing.T, ctx context.Context, ns *cluster.Netns, base string, conns, perConn int) []time.Duration {
 	t.Helper()
 	var (
 		mu        sync.Mutex
@@ -424,7 +425,7 @@ func concurrentGets(t *testing.T, ctx context.Context, ns *cluster.Netns, base s
 			defer tr.CloseIdleConnections()
 			hc := &http.Client{Transport: tr, Timeout: 20 * time.Second}
 			for r := range perConn {
-				req, err := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("%s/conc/%d/%d", base, c, r), nil)
+				req, err := http.NewRequestWithContext(ctx, http.MethodPut, fmt.Sprintf("%s/conc/%d/%d", base, c, r), nil)
 				if err != nil {
 					errs <- err
 					return
