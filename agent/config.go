@@ -9,6 +9,7 @@ import (
 
 	"github.com/foveanet/fovea/agent/capture"
 	"github.com/foveanet/fovea/agent/flowmetrics"
+	"github.com/foveanet/fovea/agent/http"
 	"github.com/foveanet/fovea/api/server"
 	"github.com/foveanet/fovea/bpf"
 )
@@ -175,6 +176,8 @@ type Config struct {
 	Server  server.Config
 	// Capture bounds the node's packet captures.
 	Capture capture.Config
+	// HTTP is what HTTP visibility reports and costs.
+	HTTP http.Config
 }
 
 // Flags registers the agent's flags, with their defaults, bound to c's
@@ -209,7 +212,7 @@ func (c *Config) Flags(fs *pflag.FlagSet) {
 		"with pods from the Kubernetes API, name the NetworkPolicies (and ClusterNetworkPolicies, where served) that allow or deny each new connection: policy-verdict flows, AUDIT for denied connections the network delivered, POLICY_DENIED drops naming the policy")
 	fs.StringVar(&c.MetricsAddress, flagMetricsAddress, ":9965", "address to serve Prometheus /metrics on; empty disables it")
 	fs.StringVar(&c.Metrics, flagMetrics, "",
-		"Hubble flow metrics to count, as Cilium's --hubble-metrics: handlers separated by spaces, each optionally followed by a colon and options separated by semicolons, e.g. 'dns:query;ignoreAAAA drop:sourceContext=pod;destinationContext=namespace flow' (handlers: flow, drop, tcp, dns, port-distribution, icmp, flows-to-world, policy)")
+		"Hubble flow metrics to count, as Cilium's --hubble-metrics: handlers separated by spaces, each optionally followed by a colon and options separated by semicolons, e.g. 'dns:query;ignoreAAAA drop:sourceContext=pod;destinationContext=namespace flow' (handlers: flow, drop, tcp, dns, port-distribution, icmp, flows-to-world, policy, http, httpV2)")
 	fs.StringVar(&c.MetricsConfig, flagMetricsConfig, "",
 		"YAML file of Hubble flow metrics to count, in the shape of Cilium's dynamic metrics config (metrics: [{name, contextOptions: [{name, values}], includeFilters, excludeFilters}]); re-read when it changes, a bad version keeping the metrics as they were (instead of --"+flagMetrics+")")
 	fs.DurationVar(&c.MetricsConfigInterval, flagMetricsConfigInterval, 2*time.Second, "how often to read the --"+flagMetricsConfig+" file for changes")
@@ -229,6 +232,7 @@ func (c *Config) Flags(fs *pflag.FlagSet) {
 	c.OTLP.flags(fs)
 	c.Server.Flags(fs, server.Config{SocketPath: "/var/run/fovea/hubble.sock", ListenAddress: ":4244"})
 	c.Capture.Flags(fs)
+	c.HTTP.Flags(fs, defaultDisableHTTP)
 }
 
 // Validate reports the first invalid setting, named as its flag.
@@ -296,6 +300,9 @@ func (c *Config) Validate() error {
 	}
 	if err := c.Server.Validate(); err != nil {
 		return fmt.Errorf("validate server config: %w", err)
+	}
+	if err := c.HTTP.Validate(); err != nil {
+		return err
 	}
 	return c.Capture.Validate()
 }

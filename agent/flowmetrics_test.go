@@ -17,7 +17,7 @@ func TestValidateFlowMetrics(t *testing.T) {
 			c.Metrics = "dns:query;ignoreAAAA drop:sourceContext=pod;destinationContext=namespace flow tcp port-distribution icmp flows-to-world"
 		}, ""},
 		{"unknown handler", func(c *Config) { c.Metrics = "flow kafka" }, `--metrics: metric "kafka": unknown handler`},
-		{"http", func(c *Config) { c.Metrics = "httpV2:exemplars=true" }, "--metrics: metric httpV2: Fovea has no HTTP parser yet"},
+		{"http and httpV2", func(c *Config) { c.Metrics = "http httpV2:exemplars=true" }, "--metrics: metric httpV2: conflicts with http"},
 		{"unknown option", func(c *Config) { c.Metrics = "drop:sourceContext=pod;destinationContxt=pod" }, `--metrics: metric drop: option "destinationContxt": unknown`},
 		{"unknown context", func(c *Config) { c.Metrics = "drop:sourceContext=pods" }, `--metrics: metric drop: option sourceContext: unknown context "pods"`},
 		{"unknown label", func(c *Config) { c.Metrics = "flow:labelsContext=source_ip,pod" }, `--metrics: metric flow: option labelsContext: unknown label "pod"`},

@@ -8,6 +8,7 @@ import (
 
 	"github.com/foveanet/fovea/agent/dns"
 	"github.com/foveanet/fovea/agent/flowmetrics"
+	"github.com/foveanet/fovea/agent/http"
 	"github.com/foveanet/fovea/agent/retina"
 	"github.com/foveanet/fovea/agent/sweep"
 	"github.com/foveanet/fovea/api/metrics"
@@ -64,6 +65,7 @@ type instruments struct {
 	l7       *l7.Store
 	names    *dns.Names
 	parser   *dns.Parser
+	http     *http.Parser
 	source   Source
 	sweeper  *sweep.Sweeper
 	observer *observer.Server
@@ -105,7 +107,7 @@ func (in instruments) register(reg *metrics.Registry) error {
 	}
 	cs := append([]prometheus.Collector{
 		in.ring, in.tables.Collector(), in.l7.Collector(), in.names.Collector(), in.parser.Collector(),
-		in.source.Collector(), in.sweeper.Collector(), in.observer.Collector(), in.flowMetrics.Collector(),
+		in.http.Collector(), in.source.Collector(), in.sweeper.Collector(), in.observer.Collector(), in.flowMetrics.Collector(),
 	}, append(in.export.collectors(), in.feed...)...)
 	if in.metricsConfig != nil {
 		cs = append(cs, in.metricsConfig)

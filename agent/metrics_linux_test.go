@@ -10,7 +10,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/foveanet/fovea/agent/dns"
 	"github.com/foveanet/fovea/api/metrics"
 	"github.com/foveanet/fovea/api/metrics/metricstest"
 	"github.com/foveanet/fovea/api/observer"
@@ -74,7 +73,7 @@ func unloadedAgent(t *testing.T, cfg Config, log *slog.Logger) (*agent, *observe
 	t.Helper()
 	cfg.RingCapacity = 15
 	cfg.MetricsSeriesTTL, cfg.MetricsSeriesLimit = time.Minute, 100
-	unloaded := func(Config, *slog.Logger, *intern.Tables, *dns.Parser, *observer.AgentEvents, func()) (Source, error) {
+	unloaded := func(Config, *slog.Logger, *intern.Tables, bpf.L7Parser, *observer.AgentEvents, func()) (Source, error) {
 		return datapathSeries{}, nil
 	}
 	a := &agent{cfg: cfg, log: log}

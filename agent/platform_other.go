@@ -10,6 +10,7 @@ var (
 	defaultVXLANPorts  = []uint{4789, 8472}
 	defaultGenevePorts = []uint{6081}
 	defaultAggregation = "connection"
+	defaultDisableHTTP = false
 )
 
 // validatePlatform accepts every datapath flag: the eBPF source honours

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"os"
 	"strings"
+
+	"github.com/foveanet/fovea/agent/http"
 )
 
 // Defaults of the flags whose meaning depends on the packet source: the
@@ -14,6 +16,8 @@ var (
 	defaultVXLANPorts  []uint
 	defaultGenevePorts []uint
 	defaultAggregation = "none"
+	// defaultDisableHTTP: PktMon hands over no payload to parse.
+	defaultDisableHTTP = true
 )
 
 // validatePlatform refuses the flags only the Linux eBPF source honours,
@@ -37,6 +41,8 @@ func (c *Config) validatePlatform() error {
 		return linuxOnly(flagDisableRetransmissions)
 	case c.ReportUnspecifiedDrops:
 		return linuxOnly(flagReportUnspecifiedDrops)
+	case !c.HTTP.Disable:
+		return fmt.Errorf("--%s=false: only the Linux eBPF datapath supports HTTP; the Windows PktMon source does not", http.FlagDisable)
 	case c.Aggregation != "none":
 		return fmt.Errorf("--%s: %q: the Windows PktMon source reports every packet (none)", flagAggregation, c.Aggregation)
 	}

@@ -24,7 +24,7 @@ func TestWindowsRefusesLinuxFlags(t *testing.T) {
 		t.Fatalf("defaults: %v", c.Validate())
 	}
 	for _, flag := range []string{"--interfaces=eth0", "--dns-ports=53", "--vxlan-ports=4789", "--geneve-ports=6081",
-		"--disable-drops", "--disable-retransmissions", "--report-unspecified-drops", "--aggregation=connection"} {
+		"--disable-drops", "--disable-retransmissions", "--report-unspecified-drops", "--aggregation=connection", "--disable-http=false"} {
 		c := parse(flag)
 		err := c.Validate()
 		name := strings.SplitN(flag, "=", 2)[0]

@@ -20,6 +20,7 @@ import (
 	"github.com/foveanet/fovea/agent/endpoints"
 	"github.com/foveanet/fovea/agent/enrich"
 	"github.com/foveanet/fovea/agent/flowmetrics"
+	"github.com/foveanet/fovea/agent/http"
 	"github.com/foveanet/fovea/agent/inventory"
 	"github.com/foveanet/fovea/agent/kube"
 	"github.com/foveanet/fovea/agent/metricsconfig"
@@ -33,6 +34,7 @@ import (
 	"github.com/foveanet/fovea/api/observer"
 	"github.com/foveanet/fovea/api/peer"
 	"github.com/foveanet/fovea/api/server"
+	"github.com/foveanet/fovea/bpf"
 	"github.com/foveanet/fovea/model/flowview"
 	"github.com/foveanet/fovea/model/intern"
 	"github.com/foveanet/fovea/model/l7"
@@ -133,6 +135,7 @@ type datapath struct {
 	ring   *ringbuffer.Ring[record.Record]
 	names  *dns.Names // what the source's DNS responses teach
 	parser *dns.Parser
+	http   *http.Parser
 	l7     *l7.Store
 	events *observer.AgentEvents
 	src    Source
@@ -153,18 +156,28 @@ func newDatapath(cfg Config, log *slog.Logger, newSource SourceFunc) (*datapath,
 	if err != nil {
 		return nil, err
 	}
+	// Built even when off, so its series exist (at zero) either way.
+	httpParser, err := http.NewParser(l7Store, cfg.HTTP)
+	if err != nil {
+		return nil, err
+	}
 	dp := &datapath{
 		tables:    tables,
 		node:      flowview.NewNode(cfg.NodeName, cfg.ClusterName, cfg.Version, nil, tables),
 		ring:      ring,
 		names:     names,
 		parser:    dnsParser,
+		http:      httpParser,
 		l7:        l7Store,
 		events:    observer.NewAgentEvents(),
 		capturing: make(chan struct{}),
 	}
 	attached := sync.OnceFunc(func() { close(dp.capturing) })
-	if dp.src, err = newSource(cfg, log, tables, dnsParser, dp.events, attached); err != nil {
+	parsers := newL7Parsers(ports16(cfg.DNSPorts), dnsParser, httpParser)
+	if cfg.HTTP.Disable {
+		parsers.http = nil
+	}
+	if dp.src, err = newSource(cfg, log, tables, parsers, dp.events, attached); err != nil {
 		return nil, err
 	}
 	return dp, nil
@@ -172,9 +185,9 @@ func newDatapath(cfg Config, log *slog.Logger, newSource SourceFunc) (*datapath,
 
 // SourceFunc builds the packet source: newSource, or a stand-in in tests
 // that cannot load the eBPF datapath or replay recorded events. The source
-// interns into tables, hands DNS payloads to l7, publishes attach events
+// interns into tables, hands payload snippets (DNS, HTTP) to l7, publishes attach events
 // and calls ready once it captures.
-type SourceFunc func(cfg Config, log *slog.Logger, tables *intern.Tables, l7 *dns.Parser, events *observer.AgentEvents, ready func()) (Source, error)
+type SourceFunc func(cfg Config, log *slog.Logger, tables *intern.Tables, l7 bpf.L7Parser, events *observer.AgentEvents, ready func()) (Source, error)
 
 func (dp *datapath) close(log *slog.Logger) {
 	if err := dp.src.Close(); err != nil {
@@ -256,7 +269,7 @@ func newServer(cfg Config, dp *datapath, obs *observer.Server, captures *capture
 func (a *agent) instruments(obs *observer.Server) instruments {
 	in := instruments{
 		ring: newRingCollector(a.dp.ring, &a.enr.pipeline.seen), tables: a.dp.tables, l7: a.dp.l7,
-		names: a.dp.names, parser: a.dp.parser, source: a.dp.src, sweeper: a.enr.sweeper, observer: obs,
+		names: a.dp.names, parser: a.dp.parser, http: a.dp.http, source: a.dp.src, sweeper: a.enr.sweeper, observer: obs,
 		flowMetrics: a.flowMetrics, export: a.export, feed: a.enr.feedMetrics,
 		retinaNode: a.retinaNode, retinaLabels: retinaLabels(a.cfg),
 	}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 
-	"github.com/foveanet/fovea/agent/dns"
 	"github.com/foveanet/fovea/agent/retina"
 	"github.com/foveanet/fovea/api/observer"
 	"github.com/foveanet/fovea/bpf"
@@ -15,7 +14,7 @@ import (
 
 // newSource loads the eBPF datapath; attach and detach become agent events,
 // and ready runs once the interfaces present at start are attached.
-func newSource(cfg Config, log *slog.Logger, tables *intern.Tables, l7 *dns.Parser, events *observer.AgentEvents, ready func()) (Source, error) {
+func newSource(cfg Config, log *slog.Logger, tables *intern.Tables, l7 bpf.L7Parser, events *observer.AgentEvents, ready func()) (Source, error) {
 	// Non-nil: empty means none. Validate bounded the ports.
 	dnsPorts, vxlanPorts, genevePorts := ports16(cfg.DNSPorts), ports16(cfg.VXLANPorts), ports16(cfg.GenevePorts)
 	agg, err := bpf.ParseAggregation(cfg.Aggregation)
@@ -33,6 +32,7 @@ func newSource(cfg Config, log *slog.Logger, tables *intern.Tables, l7 *dns.Pars
 		DisableDrops:           cfg.DisableDrops,
 		DisableRetransmissions: cfg.DisableRetransmissions,
 		ReportUnspecifiedDrops: cfg.ReportUnspecifiedDrops,
+		HTTPRate:               cfg.HTTP.Rate(),
 	}
 	opts := []bpf.Option{
 		bpf.WithAttachHook(func(name string, index int, attached bool) {

@@ -7,15 +7,15 @@ import (
 	"log/slog"
 	"runtime"
 
-	"github.com/foveanet/fovea/agent/dns"
 	"github.com/foveanet/fovea/agent/retina"
 	"github.com/foveanet/fovea/api/observer"
+	"github.com/foveanet/fovea/bpf"
 	"github.com/foveanet/fovea/model/intern"
 )
 
 // newSource fails where Fovea has no packet source (Linux has eBPF,
 // Windows PktMon).
-func newSource(Config, *slog.Logger, *intern.Tables, *dns.Parser, *observer.AgentEvents, func()) (Source, error) {
+func newSource(Config, *slog.Logger, *intern.Tables, bpf.L7Parser, *observer.AgentEvents, func()) (Source, error) {
 	return nil, fmt.Errorf("load packet source: no datapath for %s", runtime.GOOS)
 }
 

@@ -6,9 +6,9 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/foveanet/fovea/agent/dns"
 	"github.com/foveanet/fovea/agent/retina"
 	"github.com/foveanet/fovea/api/observer"
+	"github.com/foveanet/fovea/bpf"
 	"github.com/foveanet/fovea/model/intern"
 	"github.com/foveanet/fovea/windows"
 )
@@ -25,7 +25,7 @@ const (
 
 // newSource starts the PktMon capture and its ETW session; ready runs once
 // events are consumed. Validate refused the flags only Linux honours.
-func newSource(cfg Config, log *slog.Logger, tables *intern.Tables, _ *dns.Parser, _ *observer.AgentEvents, ready func()) (Source, error) {
+func newSource(cfg Config, log *slog.Logger, tables *intern.Tables, _ bpf.L7Parser, _ *observer.AgentEvents, ready func()) (Source, error) {
 	src, err := windows.NewSource(context.Background(), windows.Config{
 		PacketSize: windowsPacketSize, EndpointsInterval: windowsEndpointsInterval,
 	}, log.With("component", "pktmon"), tables, ready)

@@ -156,6 +156,23 @@ func (s *Source) publishIface(index int, name string, r role, encrypted bool) {
 	next := maps.Clone(*s.ifaces.Load())
 	next[uint32(index)] = ifaceInfo{role: r, encrypted: encrypted, ref: ref}
 	s.ifaces.Store(&next)
+	s.gateHTTP(index, r == roleEndpoint)
+}
+
+// gateHTTP lets the capture program send the HTTP of the interface, or not:
+// only a pod's own interface reports it. Callers hold s.mu.
+func (s *Source) gateHTTP(index int, on bool) {
+	key := uint32(index)
+	var err error
+	if on {
+		err = s.objs.HttpIfaces.Put(key, uint8(1))
+	} else if err = s.objs.HttpIfaces.Delete(key); errors.Is(err, ebpf.ErrKeyNotExist) {
+		err = nil
+	}
+	if err != nil {
+		// Full (16384 pods' interfaces): this one's HTTP goes unseen.
+		s.log.Warn("cannot change the interface's HTTP reporting", "ifindex", index, "on", on, "err", err)
+	}
 }
 
 // unpublishIface makes the reader drop an interface's events. Callers hold
@@ -164,6 +181,7 @@ func (s *Source) unpublishIface(index int) {
 	next := maps.Clone(*s.ifaces.Load())
 	delete(next, uint32(index))
 	s.ifaces.Store(&next)
+	s.gateHTTP(index, false)
 }
 
 // attachedIndexes returns the ifindexes currently attached.

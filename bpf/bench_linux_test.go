@@ -16,7 +16,7 @@ import (
 // discardParser accepts snippets and produces nothing.
 type discardParser struct{}
 
-func (discardParser) Parse(*record.Record, []byte, *record.Record) bool { return false }
+func (discardParser) Parse(*record.Record, Snippet, func(*record.Record)) {}
 
 // BenchmarkProgram measures the kernel-side cost per packet with
 // BPF_PROG_TEST_RUN repeat, for an empty tc program and for the capture
@@ -27,8 +27,9 @@ func (discardParser) Parse(*record.Record, []byte, *record.Record) bool { return
 // takes the full path including the ring write.
 func BenchmarkProgram(b *testing.B) {
 	// With a parser, port 53 is a snippet port as in an agent.
-	s := newTestSource(b, Config{}, WithL7Parser(discardParser{}))
-	every := newTestSource(b, Config{Aggregation: AggregationNone}, WithL7Parser(discardParser{}))
+	// HTTP on, as the agent runs, with a limit no run reaches.
+	s := newHTTPTestSource(b, Config{HTTPRate: 1 << 24}, true)
+	every := newHTTPTestSource(b, Config{Aggregation: AggregationNone, HTTPRate: 1 << 24}, true)
 	empty, err := ebpf.NewProgram(&ebpf.ProgramSpec{
 		Type:         ebpf.SchedCLS,
 		License:      "MIT",
@@ -60,6 +61,12 @@ func BenchmarkProgram(b *testing.B) {
 	geneve4 := ethFrame(0x0800, ipv4Packet("172.30.0.1", "172.30.0.2", 17,
 		udpWith(51000, 6081, geneveHeader(0, 2, 0x6558, 1), tcp4)))
 	udp4 := ethFrame(0x0800, ipv4Packet("10.0.0.1", "10.0.0.2", 17, udpDatagram(40000, 5000)))
+	// TCP payload: binary (what the HTTP test costs every other segment)
+	// and an HTTP request (reported with its snippet).
+	tcp4Data := ethFrame(0x0800, ipv4Packet("10.0.0.1", "10.0.0.2", 6,
+		append(tcpSegment(40000, 80, record.TCPAck|record.TCPPsh), make([]byte, 64)...)))
+	http4 := ethFrame(0x0800, ipv4Packet("10.0.0.1", "10.0.0.2", 6,
+		append(tcpSegment(40002, 80, record.TCPAck|record.TCPPsh), "GET /api/v1/items HTTP/1.1\r\nHost: cart:80\r\nUser-Agent: curl/8.5.0\r\nAccept: */*\r\n\r\n"...)))
 	// A handshake's packets are always reported and update the connection
 	// table; the SYN-ACK's connection has seen its SYN.
 	syn4 := ethFrame(0x0800, ipv4Packet("10.0.0.3", "10.0.0.4", 6, tcpSegment(40001, 443, record.TCPSyn)))
@@ -81,6 +88,8 @@ func BenchmarkProgram(b *testing.B) {
 		{"capture/arp", s.objs.CaptureIngress, arp},
 		{"capture/udp4-dns-snippet", s.objs.CaptureIngress, dns4},
 		{"capture/udp4-aggregated", s.objs.CaptureIngress, udp4},
+		{"capture/tcp4-data-aggregated", s.objs.CaptureIngress, tcp4Data},
+		{"capture/tcp4-http-request", s.objs.CaptureIngress, http4},
 		{"capture/vxlan4-tcp4-aggregated", s.objs.CaptureIngress, vxlan4},
 		{"capture/geneve4-tcp4-aggregated", s.objs.CaptureIngress, geneve4},
 		{"capture/vxlan4-tcp4-every-packet", every.objs.CaptureIngress, vxlan4},

@@ -47,6 +47,10 @@ type captureFwdVal struct {
 type captureSnippet struct {
 	_       structs.HostLayout
 	Ev      captureEvent
+	Seq     uint32
+	Ack     uint32
+	Len     uint32
+	Pad     uint32
 	Payload [512]uint8
 }
 
@@ -83,6 +87,9 @@ const (
 	captureMapForwardCountFailures = "forward_count_failures"
 	captureMapForwardCounters      = "forward_counters"
 	captureMapForwardSlots         = "forward_slots"
+	captureMapHttpIfaces           = "http_ifaces"
+	captureMapHttpRefused          = "http_refused"
+	captureMapHttpWindows          = "http_windows"
 	captureMapReserveFailures      = "reserve_failures"
 	captureMapSnippetBuf           = "snippet_buf"
 	captureProgCaptureEgress       = "capture_egress"
@@ -90,6 +97,7 @@ const (
 	captureProgCaptureIngress      = "capture_ingress"
 	captureProgCaptureIngressL3    = "capture_ingress_l3"
 	captureVarAggregation          = "aggregation"
+	captureVarHttpRate             = "http_rate"
 	captureVarReportIntervalNs     = "report_interval_ns"
 	captureVarSampleRate           = "sample_rate"
 	captureVarSnippetPorts         = "snippet_ports"
@@ -156,6 +164,9 @@ type captureMapSpecs struct {
 	ForwardCountFailures *ebpf.MapSpec `ebpf:"forward_count_failures"`
 	ForwardCounters      *ebpf.MapSpec `ebpf:"forward_counters"`
 	ForwardSlots         *ebpf.MapSpec `ebpf:"forward_slots"`
+	HttpIfaces           *ebpf.MapSpec `ebpf:"http_ifaces"`
+	HttpRefused          *ebpf.MapSpec `ebpf:"http_refused"`
+	HttpWindows          *ebpf.MapSpec `ebpf:"http_windows"`
 	ReserveFailures      *ebpf.MapSpec `ebpf:"reserve_failures"`
 	SnippetBuf           *ebpf.MapSpec `ebpf:"snippet_buf"`
 }
@@ -165,6 +176,7 @@ type captureMapSpecs struct {
 // It can be passed ebpf.CollectionSpec.Assign.
 type captureVariableSpecs struct {
 	Aggregation      *ebpf.VariableSpec `ebpf:"aggregation"`
+	HttpRate         *ebpf.VariableSpec `ebpf:"http_rate"`
 	ReportIntervalNs *ebpf.VariableSpec `ebpf:"report_interval_ns"`
 	SampleRate       *ebpf.VariableSpec `ebpf:"sample_rate"`
 	SnippetPorts     *ebpf.VariableSpec `ebpf:"snippet_ports"`
@@ -199,6 +211,9 @@ type captureMaps struct {
 	ForwardCountFailures *ebpf.Map `ebpf:"forward_count_failures"`
 	ForwardCounters      *ebpf.Map `ebpf:"forward_counters"`
 	ForwardSlots         *ebpf.Map `ebpf:"forward_slots"`
+	HttpIfaces           *ebpf.Map `ebpf:"http_ifaces"`
+	HttpRefused          *ebpf.Map `ebpf:"http_refused"`
+	HttpWindows          *ebpf.Map `ebpf:"http_windows"`
 	ReserveFailures      *ebpf.Map `ebpf:"reserve_failures"`
 	SnippetBuf           *ebpf.Map `ebpf:"snippet_buf"`
 }
@@ -211,6 +226,9 @@ func (m *captureMaps) Close() error {
 		m.ForwardCountFailures,
 		m.ForwardCounters,
 		m.ForwardSlots,
+		m.HttpIfaces,
+		m.HttpRefused,
+		m.HttpWindows,
 		m.ReserveFailures,
 		m.SnippetBuf,
 	)
@@ -221,6 +239,7 @@ func (m *captureMaps) Close() error {
 // It can be passed to loadCaptureObjects or ebpf.CollectionSpec.LoadAndAssign.
 type captureVariables struct {
 	Aggregation      *ebpf.Variable `ebpf:"aggregation"`
+	HttpRate         *ebpf.Variable `ebpf:"http_rate"`
 	ReportIntervalNs *ebpf.Variable `ebpf:"report_interval_ns"`
 	SampleRate       *ebpf.Variable `ebpf:"sample_rate"`
 	SnippetPorts     *ebpf.Variable `ebpf:"snippet_ports"`

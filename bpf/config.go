@@ -37,6 +37,11 @@ type Config struct {
 	// L7 parser (WithL7Parser; without one nothing is captured). Nil means
 	// DefaultDNSPorts; an empty non-nil slice captures none.
 	DNSPorts []uint16
+	// HTTPRate is how many TCP segments starting an HTTP/1.x message (or
+	// the HTTP/2 preface) each CPU sends to the L7 parser per second, as
+	// DNS packets are sent; the rest are counted in
+	// fovea_bpf_http_snippets_refused_total. Zero sends none.
+	HTTPRate uint32
 	// VXLANPorts and GenevePorts are the UDP destination ports whose
 	// packets are decapsulated and reported as their inner packet, with
 	// the outer headers as its tunnel (together at most MaxTunnelPorts).

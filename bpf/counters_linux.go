@@ -91,15 +91,7 @@ func sumForward(a counted, d Direction, perCPU []captureFwdVal) ForwardCount {
 // forwardCountFailures sums the packets the counters missed because their
 // table was full.
 func (s *Source) forwardCountFailures() (uint64, error) {
-	var perCPU []uint64
-	if err := s.objs.ForwardCountFailures.Lookup(uint32(0), &perCPU); err != nil {
-		return 0, fmt.Errorf("look up forward_count_failures: %w", err)
-	}
-	var total uint64
-	for _, n := range perCPU {
-		total += n
-	}
-	return total, nil
+	return perCPUSum(s.objs.ForwardCountFailures)
 }
 
 // forgetForwardCounts deletes a detached interface's counters, so an index

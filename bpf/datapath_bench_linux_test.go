@@ -70,7 +70,9 @@ func newBenchPair(b *testing.B) *benchPair {
 		benchIP(b, "-n", c.ns, "link", "set", c.dev, "up")
 	}
 
-	p.src = newTestSource(b, Config{})
+	// HTTP on, as the agent runs it by default; no DNS ports, so the
+	// programs differ from the agent's by DNS alone.
+	p.src = newTestSource(b, Config{HTTPRate: 10000, DNSPorts: []uint16{}}, WithL7Parser(discardParser{}))
 	empty, err := ebpf.NewProgram(&ebpf.ProgramSpec{
 		Type:         ebpf.SchedCLS,
 		License:      "MIT",

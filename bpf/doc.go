@@ -12,9 +12,11 @@
 // last (Config.Aggregation, Config.SampleRate), or one per packet. It also
 // counts every packet per interface and direction in per-CPU counters
 // (Source.ForwardCounts, the fovea_forward_* metrics). For packets on
-// Config.DNSPorts, always reported, it appends up to
-// SnippetMax bytes of L4 payload, which the Source hands to an L7Parser. It
-// never changes a packet's fate.
+// Config.DNSPorts, and TCP segments whose payload starts an HTTP/1.x message
+// (Config.HTTPRate per CPU and second; c/http.h), always reported, it
+// appends the TCP sequence number, the payload length and up to SnippetMax
+// bytes of L4 payload, which the Source hands to an L7Parser. It never
+// changes a packet's fate.
 //
 // The trace programs attach as BTF tracepoints to skb:kfree_skb (packets
 // the kernel drops, with its enum skb_drop_reason, whose names are read

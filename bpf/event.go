@@ -1,6 +1,7 @@
 package bpf
 
 import (
+	"encoding/binary"
 	"fmt"
 	"net/netip"
 	"time"
@@ -10,8 +11,12 @@ import (
 )
 
 // EventSize is the size of one raw event (struct event in c/capture.h). A
-// snippet event is followed by up to SnippetMax payload bytes.
+// snippet event is followed by its sequence and acknowledgment numbers and
+// payload length, then up to SnippetMax payload bytes.
 const EventSize = int(unsafe.Sizeof(captureEvent{}))
+
+// snippetHeader is where a snippet event's payload starts.
+const snippetHeader = int(unsafe.Offsetof(captureSnippet{}.Payload))
 
 // SnippetMax is the most L4 payload bytes a snippet event carries
 // (SNIPPET_MAX in c/capture.h, the payload of struct snippet).
@@ -68,7 +73,8 @@ const (
 	// KindPacket is a packet the tc/tcx capture program saw.
 	KindPacket EventKind = iota
 	// KindSnippet is a captured packet that also carries its first L4
-	// payload bytes (Payload), sent because a port is in Config.DNSPorts.
+	// payload bytes (Payload), sent because a port is in Config.DNSPorts
+	// or the payload starts an HTTP message (Config.HTTPRate).
 	KindSnippet
 	// KindDrop is a packet the kernel dropped (skb:kfree_skb); DropReason
 	// holds the kernel's enum skb_drop_reason value.
@@ -120,6 +126,11 @@ type KernelEvent struct {
 	// Payload is the start of the L4 payload (KindSnippet). It aliases the
 	// raw event and is valid only as long as that is.
 	Payload []byte
+	// PayloadLen is the whole L4 payload's length, of which Payload holds
+	// the first SnippetMax bytes at most; Seq and Ack, for TCP, are the
+	// sequence number of its first byte and the acknowledgment number
+	// (KindSnippet).
+	PayloadLen, Seq, Ack uint32
 	// HasWire says the packet was otherwise on the wire (KindPacket
 	// only): decapsulated, its other fields are the inner packet's;
 	// source-translated, they are the packet's before translation. Wire
@@ -131,8 +142,8 @@ type KernelEvent struct {
 // Decode parses one raw event. It rejects input of the wrong size or with
 // fields no program writes, so a corrupt ring never yields a record.
 func Decode(raw []byte) (KernelEvent, error) {
-	if len(raw) < EventSize || len(raw) > max(EventSize+SnippetMax, WireEventSize) {
-		return KernelEvent{}, fmt.Errorf("decode event: size %d, want %d to %d", len(raw), EventSize, EventSize+SnippetMax)
+	if len(raw) < EventSize || len(raw) > max(snippetHeader+SnippetMax, WireEventSize) {
+		return KernelEvent{}, fmt.Errorf("decode event: size %d, want %d to %d", len(raw), EventSize, snippetHeader+SnippetMax)
 	}
 	ce := rawView(raw)
 	ev := KernelEvent{
@@ -178,8 +189,17 @@ func Decode(raw []byte) (KernelEvent, error) {
 	case 0:
 		ev.Kind = KindPacket
 	case evSnippet:
+		if len(raw) <= snippetHeader {
+			return KernelEvent{}, fmt.Errorf("decode event: size %d with flags %#x: a snippet event carries payload", len(raw), flags)
+		}
 		ev.Kind = KindSnippet
-		ev.Payload = raw[EventSize:]
+		ev.Seq = binary.NativeEndian.Uint32(raw[EventSize:])
+		ev.Ack = binary.NativeEndian.Uint32(raw[EventSize+4:])
+		ev.PayloadLen = binary.NativeEndian.Uint32(raw[EventSize+8:])
+		ev.Payload = raw[snippetHeader:]
+		if ev.PayloadLen < uint32(len(ev.Payload)) {
+			return KernelEvent{}, fmt.Errorf("decode event: payload length %d below the %d bytes captured", ev.PayloadLen, len(ev.Payload))
+		}
 	case evDrop:
 		ev.Kind = KindDrop
 	case evRetransmit:

@@ -2,6 +2,7 @@ package bpf
 
 import (
 	"bytes"
+	"encoding/binary"
 	"net/netip"
 	"reflect"
 	"testing"
@@ -29,6 +30,15 @@ func eventBytes(ce captureEvent) []byte {
 
 func rawEvent(family, dir, flags uint8, src, dst netip.Addr) []byte {
 	return eventBytes(testEvent(family, dir, flags, src, dst))
+}
+
+// snippetWords are a snippet event's sequence number and payload length
+// as the program writes them after the event.
+func snippetWords(seq, length uint32) []byte {
+	b := binary.NativeEndian.AppendUint32(nil, seq)
+	b = binary.NativeEndian.AppendUint32(b, seq+1) // ack
+	b = binary.NativeEndian.AppendUint32(b, length)
+	return binary.NativeEndian.AppendUint32(b, 0)
 }
 
 func TestDecode(t *testing.T) {
@@ -81,8 +91,10 @@ func TestDecode(t *testing.T) {
 	if ev, err = Decode(rawEvent(4, 0, evL4|evRetransmit|evPodNS, v4s, v4d)); err != nil || ev.Kind != KindRetransmit || !ev.PodNamespace {
 		t.Fatalf("Decode retransmit: %+v, %v", ev, err)
 	}
-	snip := append(rawEvent(4, 0, evL4|evSnippet, v4s, v4d), 1, 2, 3)
-	if ev, err = Decode(snip); err != nil || ev.Kind != KindSnippet || !reflect.DeepEqual(ev.Payload, []byte{1, 2, 3}) {
+	snip := append(rawEvent(4, 0, evL4|evSnippet, v4s, v4d), snippetWords(7, 1000)...)
+	snip = append(snip, 1, 2, 3)
+	if ev, err = Decode(snip); err != nil || ev.Kind != KindSnippet || !reflect.DeepEqual(ev.Payload, []byte{1, 2, 3}) ||
+		ev.Seq != 7 || ev.Ack != 8 || ev.PayloadLen != 1000 {
 		t.Fatalf("Decode snippet: %+v, %v", ev, err)
 	}
 
@@ -111,8 +123,10 @@ func TestDecode(t *testing.T) {
 		{"packet in a pod namespace", rawEvent(4, 0, evL4|evPodNS, v4s, v4d)},
 		{"two kinds", rawEvent(4, 0, evDrop|evRetransmit, v4s, v4d)},
 		{"snippet without payload", rawEvent(4, 0, evSnippet, v4s, v4d)},
+		{"snippet with its words only", append(rawEvent(4, 0, evSnippet, v4s, v4d), snippetWords(1, 1)...)},
+		{"snippet longer than its length", append(append(rawEvent(4, 0, evSnippet, v4s, v4d), snippetWords(1, 1)...), 1, 2)},
 		{"payload without snippet", append(rawEvent(4, 0, evDrop, v4s, v4d), 1)},
-		{"payload too long", append(rawEvent(4, 0, evSnippet, v4s, v4d), make([]byte, SnippetMax+1)...)},
+		{"payload too long", append(append(rawEvent(4, 0, evSnippet, v4s, v4d), snippetWords(1, 1<<20)...), make([]byte, SnippetMax+1)...)},
 		{"reason on a retransmission", func() []byte {
 			ce := testEvent(4, 0, evL4|evRetransmit, v4s, v4d)
 			ce.Reason = 3
@@ -136,7 +150,7 @@ func FuzzDecode(f *testing.F) {
 	f.Add(rawEvent(6, 1, evL4, netip.MustParseAddr("fd00::1"), netip.MustParseAddr("fd00::2")))
 	f.Add([]byte{})
 	f.Add(make([]byte, EventSize))
-	f.Add(append(rawEvent(4, 0, evL4|evSnippet, netip.MustParseAddr("10.0.0.1"), netip.MustParseAddr("10.0.0.2")), 0xab))
+	f.Add(append(append(rawEvent(4, 0, evL4|evSnippet, netip.MustParseAddr("10.0.0.1"), netip.MustParseAddr("10.0.0.2")), snippetWords(1, 1)...), 0xab))
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		ev, err := Decode(raw)
 		if err != nil {

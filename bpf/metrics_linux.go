@@ -34,6 +34,8 @@ var (
 		"Bytes (skb length) of the packets counted in fovea_drop_packets_total.", []string{"reason", "interface"}, nil)
 	descForwardCountFailures = prometheus.NewDesc("forward_count_failures_total",
 		"Packets missing from fovea_forward_packets_total because the counter table was full.", nil, nil)
+	descHTTPRefused = prometheus.NewDesc("bpf_http_snippets_refused_total",
+		"TCP segments starting an HTTP message that were not sent to the parser because their CPU had sent --http-rate-limit this second.", nil, nil)
 	descAttached = prometheus.NewDesc("bpf_attached_interfaces",
 		"Interfaces the capture programs are attached to.", nil, nil)
 )
@@ -62,6 +64,7 @@ func (c collector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- descForwardCountFailures
 	ch <- descDropPackets
 	ch <- descDropBytes
+	ch <- descHTTPRefused
 }
 
 func (c collector) Collect(ch chan<- prometheus.Metric) {
@@ -107,6 +110,11 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 		}
 		ch <- prometheus.MustNewConstMetric(descDropPackets, prometheus.CounterValue, float64(d.Packets), d.Reason, d.Interface)
 		ch <- prometheus.MustNewConstMetric(descDropBytes, prometheus.CounterValue, float64(d.Bytes), d.Reason, d.Interface)
+	}
+	if n, err := perCPUSum(c.s.objs.HttpRefused); err != nil {
+		ch <- prometheus.NewInvalidMetric(descHTTPRefused, err)
+	} else {
+		ch <- prometheus.MustNewConstMetric(descHTTPRefused, prometheus.CounterValue, float64(n))
 	}
 	if n, err := c.s.forwardCountFailures(); err != nil {
 		ch <- prometheus.NewInvalidMetric(descForwardCountFailures, err)

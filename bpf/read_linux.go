@@ -11,6 +11,7 @@ import (
 	"time"
 
 	flowpb "github.com/cilium/cilium/api/v1/flow"
+	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/ringbuf"
 
 	"github.com/foveanet/fovea/model/intern"
@@ -42,7 +43,7 @@ func (r dropReason) String() string {
 func (s *Source) read(ctx context.Context, rd *ringbuf.Reader, emit func(*record.Record)) error {
 	var (
 		raw      ringbuf.Record
-		rec, l7  record.Record
+		rec      record.Record
 		nextLost = time.Now().Add(lostPollInterval)
 	)
 	for ctx.Err() == nil {
@@ -56,7 +57,7 @@ func (s *Source) read(ctx context.Context, rd *ringbuf.Reader, emit func(*record
 			if err != nil {
 				return fmt.Errorf("read ring buffer: %w", err)
 			}
-			s.handle(raw.RawSample, &rec, &l7, emit)
+			s.handle(raw.RawSample, &rec, emit)
 		}
 		if now := time.Now(); !now.Before(nextLost) {
 			nextLost = now.Add(lostPollInterval)
@@ -81,7 +82,7 @@ func (s *Source) read(ctx context.Context, rd *ringbuf.Reader, emit func(*record
 	return nil
 }
 
-func (s *Source) handle(raw []byte, rec, l7 *record.Record, emit func(*record.Record)) {
+func (s *Source) handle(raw []byte, rec *record.Record, emit func(*record.Record)) {
 	s.eventsRead.Add(1)
 	ev, err := Decode(raw)
 	if err != nil {
@@ -124,10 +125,7 @@ func (s *Source) handle(raw []byte, rec, l7 *record.Record, emit func(*record.Re
 	}
 	emit(rec)
 	if ev.Kind == KindSnippet && s.opts.l7 != nil {
-		*l7 = record.Record{}
-		if s.opts.l7.Parse(rec, ev.Payload, l7) {
-			emit(l7)
-		}
+		s.opts.l7.Parse(rec, Snippet{Payload: ev.Payload, Len: ev.PayloadLen, Seq: ev.Seq, Ack: ev.Ack}, emit)
 	}
 }
 
@@ -168,9 +166,15 @@ const snatKeyPrefix = "snat/"
 
 // reserveFailures sums the per-CPU count of events the ring had no room for.
 func (s *Source) reserveFailures() (uint64, error) {
+	return perCPUSum(s.objs.ReserveFailures)
+}
+
+// perCPUSum sums the per-CPU values of the one counter in m, a per-CPU
+// array of one uint64.
+func perCPUSum(m *ebpf.Map) (uint64, error) {
 	var perCPU []uint64
-	if err := s.objs.ReserveFailures.Lookup(uint32(0), &perCPU); err != nil {
-		return 0, fmt.Errorf("look up reserve_failures: %w", err)
+	if err := m.Lookup(uint32(0), &perCPU); err != nil {
+		return 0, fmt.Errorf("look up %s: %w", m, err)
 	}
 	var total uint64
 	for _, n := range perCPU {

@@ -25,18 +25,19 @@ type recordingParser struct {
 type parseCall struct {
 	pkt     record.Record
 	payload []byte
+	snippet Snippet // Payload aliases the ring: read payload instead
 }
 
-func (p *recordingParser) Parse(pkt *record.Record, payload []byte, out *record.Record) bool {
+func (p *recordingParser) Parse(pkt *record.Record, s Snippet, emit func(*record.Record)) {
 	p.mu.Lock()
-	p.calls = append(p.calls, parseCall{*pkt, bytes.Clone(payload)})
+	p.calls = append(p.calls, parseCall{*pkt, bytes.Clone(s.Payload), s})
 	p.mu.Unlock()
 	if pkt.DstPort != 5353 {
-		return false
+		return
 	}
-	*out = *pkt
+	out := *pkt
 	out.Kind = record.KindL7
-	return true
+	emit(&out)
 }
 
 // wait returns the first call matching pred.
@@ -105,15 +106,16 @@ func testSnippets(t *testing.T) {
 			src, dst netip.Addr
 			port     func(*record.Record) uint16
 			want     []byte
+			len      uint32
 		}{
-			{"query", host4, pod4, func(r *record.Record) uint16 { return r.DstPort }, dnsQuery},
-			{"response", pod4, host4, func(r *record.Record) uint16 { return r.SrcPort }, dnsQuery},
-			{"large query", host4, pod4, func(r *record.Record) uint16 { return r.DstPort }, large[:SnippetMax]},
-			{"large response", pod4, host4, func(r *record.Record) uint16 { return r.SrcPort }, large[:SnippetMax]},
+			{"query", host4, pod4, func(r *record.Record) uint16 { return r.DstPort }, dnsQuery, uint32(len(dnsQuery))},
+			{"response", pod4, host4, func(r *record.Record) uint16 { return r.SrcPort }, dnsQuery, uint32(len(dnsQuery))},
+			{"large query", host4, pod4, func(r *record.Record) uint16 { return r.DstPort }, large[:SnippetMax], uint32(len(large))},
+			{"large response", pod4, host4, func(r *record.Record) uint16 { return r.SrcPort }, large[:SnippetMax], uint32(len(large))},
 		} {
 			p.wait(t, w.name, func(c *parseCall) bool {
 				return c.pkt.SrcAddr() == w.src && c.pkt.DstAddr() == w.dst && c.pkt.Proto == record.ProtoUDP &&
-					w.port(&c.pkt) == 5353 && bytes.Equal(c.payload, w.want)
+					w.port(&c.pkt) == 5353 && bytes.Equal(c.payload, w.want) && c.snippet.Len == w.len
 			})
 		}
 		// The query's trace record is emitted, then the parser's L7 record.
@@ -153,9 +155,14 @@ func testSnippets(t *testing.T) {
 		if _, err := io.ReadFull(tc, make([]byte, len(msg))); err != nil {
 			t.Fatal(err)
 		}
-		p.wait(t, "tcp query", func(c *parseCall) bool {
+		q := p.wait(t, "tcp query", func(c *parseCall) bool {
 			return c.pkt.SrcAddr() == host4 && c.pkt.DstPort == 8080 && c.pkt.Proto == record.ProtoTCP && bytes.Equal(c.payload, msg)
 		})
+		// The segment follows the SYN: its sequence number is the
+		// connection's initial one plus one, which the kernel chose.
+		if q.snippet.Len != uint32(len(msg)) || q.snippet.Seq == 0 {
+			t.Errorf("tcp query snippet: length %d sequence %d, want %d and the segment's", q.snippet.Len, q.snippet.Seq, len(msg))
+		}
 		p.wait(t, "tcp response", func(c *parseCall) bool {
 			return c.pkt.SrcAddr() == pod4 && c.pkt.SrcPort == 8080 && bytes.Equal(c.payload, msg)
 		})
@@ -167,6 +174,54 @@ func testSnippets(t *testing.T) {
 			}
 		}
 	})
+}
+
+// testHTTPSnippets checks that an HTTP request a pod's echo server answers
+// reaches the parser both ways with its sequence number and length at the
+// pod's interface, and not at all when the interface is fixed as facing
+// the network.
+func testHTTPSnippets(t *testing.T) {
+	req := []byte("GET /x HTTP/1.1\r\nHost: pod\r\n\r\n")
+	for _, c := range []struct {
+		name, iface string
+		want        bool
+	}{{"pod's interface", hostIf, true}, {"network role", hostIf + "=network", false}} {
+		t.Run(c.name, func(t *testing.T) {
+			p := &recordingParser{}
+			cp := startCapture(t, Config{Interfaces: []string{c.iface}, HTTPRate: 100}, WithL7Parser(p))
+			cp.waitHook(t, hostIf+":true", 5*time.Second)
+			defer cp.stop(t)
+			tc, err := net.DialTimeout("tcp", net.JoinHostPort(podIPv4, "8080"), 2*time.Second)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer tc.Close()
+			_ = tc.SetDeadline(time.Now().Add(2 * time.Second))
+			if _, err := tc.Write(req); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := io.ReadFull(tc, make([]byte, len(req))); err != nil {
+				t.Fatal(err)
+			}
+			if c.want {
+				for _, dir := range []string{"request", "echo"} {
+					p.wait(t, dir, func(call *parseCall) bool {
+						return (call.pkt.DstPort == 8080) == (dir == "request") && bytes.Equal(call.payload, req) &&
+							call.snippet.Len == uint32(len(req)) && call.snippet.Seq != 0 && call.snippet.Ack != 0
+					})
+				}
+				return
+			}
+			// The segment's report (its first PSH is news) carries no
+			// snippet.
+			cp.waitRecord(t, "request", func(r *record.Record) bool { return r.DstPort == 8080 && r.TCPFlags&record.TCPPsh != 0 })
+			p.mu.Lock()
+			defer p.mu.Unlock()
+			if len(p.calls) != 0 {
+				t.Fatalf("%d parse calls off a pod's interface", len(p.calls))
+			}
+		})
+	}
 }
 
 // TestProgramSnippets drives packets through the program with

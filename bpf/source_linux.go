@@ -135,6 +135,9 @@ func NewSource(cfg Config, log *slog.Logger, tables *intern.Tables, opts ...Opti
 		if err := spec.Variables[captureVarSnippetPorts].Set(portBits(cfg.DNSPorts)); err != nil {
 			return nil, fmt.Errorf("set snippet_ports: %w", err)
 		}
+		if err := spec.Variables[captureVarHttpRate].Set(cfg.HTTPRate); err != nil {
+			return nil, fmt.Errorf("set http_rate: %w", err)
+		}
 	}
 	if err := spec.LoadAndAssign(&s.objs, nil); err != nil {
 		var verr *ebpf.VerifierError

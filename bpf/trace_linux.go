@@ -113,15 +113,7 @@ func (s *Source) dropsUnattributed() (uint64, error) {
 	if s.trace.DropsUnattributed == nil {
 		return 0, nil
 	}
-	var perCPU []uint64
-	if err := s.trace.DropsUnattributed.Lookup(uint32(0), &perCPU); err != nil {
-		return 0, fmt.Errorf("look up drops_unattributed: %w", err)
-	}
-	var total uint64
-	for _, n := range perCPU {
-		total += n
-	}
-	return total, nil
+	return perCPUSum(s.trace.DropsUnattributed)
 }
 
 // dropsUnreported sums the per-CPU tally of the drops left unreported

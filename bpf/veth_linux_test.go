@@ -98,6 +98,7 @@ func runVethChild(t *testing.T, podNS string) {
 	t.Run("unspecified drops", func(t *testing.T) { testUnspecifiedDrops(t, podNS) })
 	t.Run("retransmissions", func(t *testing.T) { testRetransmissions(t, podNS) })
 	t.Run("snippets", testSnippets)
+	t.Run("http snippets", testHTTPSnippets)
 	t.Run("forward counters", testForwardCounters)
 	t.Run("coexistence", func(t *testing.T) { testCoexistence(t, podNS) })
 	t.Run("l3 device", testL3Device)

@@ -96,14 +96,6 @@ func (p *Parser) Parse(pkt *record.Record, payload []byte, out *record.Record) b
 		p.queries.request(pkt, m.Id)
 		p.counters.queries.Add(1)
 	}
-	*out = *pkt
-	out.Kind = record.KindL7
-	out.Verdict = uint8(flowpb.Verdict_FORWARDED)
-	out.TCPFlags = 0
-	out.DropReason = 0
-	out.Count = 0
-	// Hubble marks DNS responses, and only them, as replies.
-	out.SetReply(m.Response)
-	out.Ext = p.store.Put(l)
+	p.store.Record(pkt, l, out)
 	return true
 }

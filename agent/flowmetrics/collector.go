@@ -27,16 +27,22 @@ func (c flowCollector) Describe(ch chan<- *prometheus.Desc) {
 // catalogue describes every handler's metrics, with the labels they have
 // without options.
 var catalogue = sync.OnceValue(func() []*prometheus.Desc {
-	var cfg Config
+	var hs []handler
 	for _, k := range handlerKinds {
-		cfg.Metrics = append(cfg.Metrics, MetricConfig{Name: k.name})
+		// Every handler compiles without options; alone, since some
+		// conflict.
+		h, _ := compile(Config{Metrics: []MetricConfig{{Name: k.name}}}, 1)
+		hs = append(hs, h...)
 	}
-	// Every handler compiles without options.
-	hs, _ := compile(cfg, 1)
 	var descs []*prometheus.Desc
+	seen := map[string]bool{}
 	for _, h := range hs {
 		for _, s := range h.stores() {
-			descs = append(descs, s.desc)
+			// http and httpV2 share names: one descriptor each.
+			if !seen[s.name] {
+				seen[s.name] = true
+				descs = append(descs, s.desc)
+			}
 		}
 	}
 	return descs
@@ -67,6 +73,9 @@ func (m *Metrics) collect(ch chan<- prometheus.Metric, retina bool) {
 	for _, s := range stores {
 		for _, se := range s.series {
 			samples[i].st, samples[i].se, samples[i].value = s, se, float64(se.count)
+			if s.bounds != nil {
+				samples[i].hist = s.histogram(se)
+			}
 			i++
 		}
 	}

@@ -94,7 +94,7 @@ func TestParseConfigErrorsNameTheField(t *testing.T) {
 func TestConfigFileValidateErrors(t *testing.T) {
 	for _, tc := range []struct{ name, yaml, want string }{
 		{"unknown handler", "metrics: [{name: flow}, {name: kafka}]", `metric "kafka": unknown handler`},
-		{"http", "metrics: [{name: httpV2}]", "metric httpV2: Fovea has no HTTP parser yet"},
+		{"http and httpV2", "metrics: [{name: http}, {name: httpV2}]", "metric httpV2: conflicts with http"},
 		{"twice", "metrics: [{name: flow}, {name: flow}]", "metric flow: given twice"},
 		{"unknown option", "metrics: [{name: dns, contextOptions: [{name: queries}]}]", `metric dns: option "queries": unknown`},
 		{"unknown context", "metrics: [{name: drop, contextOptions: [{name: sourceContext, values: [pods]}]}]",

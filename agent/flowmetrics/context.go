@@ -203,17 +203,43 @@ func (o *contextOptions) namesEndpoints() bool {
 
 // appendValues appends the values of o's labels for ev to key.
 func (o *contextOptions) appendValues(key []byte, ev *event) []byte {
+	return o.appendValuesOf(key, ev, false)
+}
+
+// appendInvertedValues appends the values of o's labels for ev with its
+// source and destination swapped, as Hubble's httpV2 labels a response by
+// its request's ends: labelsContext reads the flow's other end, and the
+// source and destination labels trade the values their contexts give.
+func (o *contextOptions) appendInvertedValues(key []byte, ev *event) []byte {
+	return o.appendValuesOf(key, ev, true)
+}
+
+func (o *contextOptions) appendValuesOf(key []byte, ev *event, invert bool) []byte {
 	e, dir := &ev.Flow, ev.dir
 	for _, l := range o.labels {
+		if invert && l != lblTrafficDirection {
+			l = (l + lblDestinationIP) % (2 * lblDestinationIP)
+		}
 		at := len(key)
 		key = appendLabelValue(beginValue(key), e, l, dir)
 		key = endValue(key, at)
 	}
-	if o.hasSrc {
-		key = appendFirst(key, e, pick(o.src, o.srcEgress, o.srcIngress, dir), true)
-	}
-	if o.hasDst {
-		key = appendFirst(key, e, pick(o.dst, o.dstEgress, o.dstIngress, dir), false)
+	src, dst := pick(o.src, o.srcEgress, o.srcIngress, dir), pick(o.dst, o.dstEgress, o.dstIngress, dir)
+	switch {
+	case !invert:
+		if o.hasSrc {
+			key = appendFirst(key, e, src, true)
+		}
+		if o.hasDst {
+			key = appendFirst(key, e, dst, false)
+		}
+	default:
+		if o.hasSrc {
+			key = appendFirst(key, e, dst, false)
+		}
+		if o.hasDst {
+			key = appendFirst(key, e, src, true)
+		}
 	}
 	return key
 }

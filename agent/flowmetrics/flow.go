@@ -38,8 +38,11 @@ func (h *flowHandler) observe(ev *event) {
 func flowTypeNames(ev *event) (typ, sub string) {
 	switch ev.Rec.Kind {
 	case record.KindL7:
-		if ev.dns != nil {
+		switch {
+		case ev.dns != nil:
 			return "L7", "DNS"
+		case ev.http != nil:
+			return "L7", "HTTP"
 		}
 		return "L7", ""
 	case record.KindDrop:

@@ -16,9 +16,10 @@ import (
 // worked out once.
 type event struct {
 	flowview.Flow
-	dns *flowpb.DNS // an L7 record's DNS details, if it has them
-	dir flowpb.TrafficDirection
-	now int64 // when it was counted, Unix nanoseconds: series' last update
+	dns  *flowpb.DNS  // an L7 record's DNS details, if it has them
+	http *flowpb.HTTP // an L7 record's HTTP details, if it has them
+	dir  flowpb.TrafficDirection
+	now  int64 // when it was counted, Unix nanoseconds: series' last update
 }
 
 // handler counts events into its metrics' series.
@@ -45,7 +46,11 @@ func (b *base) labels(own ...string) []string { return append(own, b.ctx.names()
 type handlerKind struct {
 	name  string
 	flags []string
-	build func(b base, flags map[string]bool, limit int) handler
+	// valued are options of its own that take a value: true or false.
+	valued []string
+	// conflicts names a handler that counts the same metrics.
+	conflicts string
+	build     func(b base, flags map[string]bool, limit int) handler
 }
 
 // handlerKinds are the handlers, by the names --metrics gives them.
@@ -58,6 +63,8 @@ var handlerKinds = []handlerKind{
 	{name: "icmp", build: newICMPHandler},
 	{name: "flows-to-world", flags: []string{optAnyDrop, optPort, optSynOnly}, build: newWorldHandler},
 	{name: "policy", build: newPolicyHandler},
+	{name: "http", valued: []string{optExemplars}, conflicts: "httpV2", build: newHTTPHandler},
+	{name: "httpV2", valued: []string{optExemplars}, conflicts: "http", build: newHTTPV2Handler},
 }
 
 // compile builds the handlers cfg enables, each metric limited to limit
@@ -66,9 +73,6 @@ func compile(cfg Config, limit int) ([]handler, error) {
 	var hs []handler
 	seen := map[string]bool{}
 	for _, m := range cfg.Metrics {
-		if m.Name == "http" || m.Name == "httpV2" {
-			return nil, fmt.Errorf("metric %s: Fovea has no HTTP parser yet, so it has no HTTP flows to count", m.Name)
-		}
 		i := slices.IndexFunc(handlerKinds, func(k handlerKind) bool { return k.name == m.Name })
 		if i < 0 {
 			return nil, fmt.Errorf("metric %q: unknown handler (known: %s)", m.Name, strings.Join(kindNames(), ", "))
@@ -78,6 +82,9 @@ func compile(cfg Config, limit int) ([]handler, error) {
 		}
 		seen[m.Name] = true
 		kind := handlerKinds[i]
+		if seen[kind.conflicts] {
+			return nil, fmt.Errorf("metric %s: conflicts with %s, which counts the same series", m.Name, kind.conflicts)
+		}
 		b, flags, err := parseOptions(kind, m)
 		if err != nil {
 			return nil, fmt.Errorf("metric %s: %w", m.Name, err)
@@ -118,9 +125,16 @@ func parseOptions(kind handlerKind, m MetricConfig) (base, map[string]bool, erro
 			}
 			continue
 		}
+		if j := slices.IndexFunc(kind.valued, func(f string) bool { return strings.EqualFold(f, opt.Name) }); j >= 0 {
+			if len(opt.Values) != 1 || (opt.Values[0] != "true" && opt.Values[0] != "false") {
+				return base{}, nil, fmt.Errorf("option %s: want true or false, got %q", opt.Name, strings.Join(opt.Values, "|"))
+			}
+			flags[kind.valued[j]] = opt.Values[0] == "true"
+			continue
+		}
 		i := slices.IndexFunc(kind.flags, func(f string) bool { return strings.EqualFold(f, opt.Name) })
 		if i < 0 {
-			known := append(slices.Clone(kind.flags), contextOptionNames...)
+			known := append(append(slices.Clone(kind.flags), kind.valued...), contextOptionNames...)
 			return base{}, nil, fmt.Errorf("option %q: unknown (known: %s)", opt.Name, strings.Join(known, ", "))
 		}
 		if opt.Values != nil {

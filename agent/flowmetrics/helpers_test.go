@@ -65,6 +65,7 @@ type rec struct {
 	srcEP, dstEP       *flowpb.Endpoint
 	srcNames, dstNames []string
 	dns                *flowpb.DNS
+	http               *flowpb.Layer7 // HTTP details, with their type and latency
 	lost               uint32
 	// policyEgress and match are a policy verdict's direction and
 	// policy_match_type.
@@ -131,6 +132,9 @@ func (d rec) record(n *flowview.Node) record.Record {
 	}
 	if d.dns != nil {
 		r.Ext = t.L7.(*l7.Store).Put(&flowpb.Layer7{Record: &flowpb.Layer7_Dns{Dns: d.dns}})
+	}
+	if d.http != nil {
+		r.Ext = t.L7.(*l7.Store).Put(d.http)
 	}
 	return r
 }

@@ -206,7 +206,8 @@ func (m *Metrics) count(records []record.Record) {
 	for i := range records {
 		ev := &m.ev
 		ev.Reset(m.node, &records[i], 0)
-		ev.dns = ev.L7().GetDns()
+		l7 := ev.L7()
+		ev.dns, ev.http = l7.GetDns(), l7.GetHttp()
 		ev.dir = flowview.Direction(&ev.Rec)
 		ev.now = now
 		for _, h := range m.handlers {

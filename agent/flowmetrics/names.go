@@ -16,8 +16,11 @@ import (
 // the L7 protocol of an L7 flow, else its L4 protocol.
 func protocolName(ev *event) string {
 	if ev.Rec.Kind == record.KindL7 {
-		if ev.dns != nil {
+		switch {
+		case ev.dns != nil:
 			return "DNS"
+		case ev.http != nil:
+			return "HTTP"
 		}
 		return "Unknown L7"
 	}

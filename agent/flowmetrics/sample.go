@@ -17,13 +17,19 @@ type sample struct {
 	value   float64
 	labels  []*dto.LabelPair
 	counter dto.Counter
+	// hist is a histogram series' value, copied under the lock.
+	hist *dto.Histogram
 }
 
 func (s *sample) Desc() *prometheus.Desc { return s.st.desc }
 
 func (s *sample) Write(out *dto.Metric) error {
-	s.counter.Value = &s.value
 	out.Label = s.labels
+	if s.hist != nil {
+		out.Histogram = s.hist
+		return nil
+	}
+	s.counter.Value = &s.value
 	out.Counter = &s.counter
 	return nil
 }

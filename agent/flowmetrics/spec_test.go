@@ -81,10 +81,11 @@ func TestValidate(t *testing.T) {
 
 func TestValidateErrors(t *testing.T) {
 	for _, tc := range []struct{ spec, want string }{
-		{"flows", `metric "flows": unknown handler (known: flow, drop, tcp, dns, port-distribution, icmp, flows-to-world, policy)`},
+		{"flows", `metric "flows": unknown handler (known: flow, drop, tcp, dns, port-distribution, icmp, flows-to-world, policy, http, httpV2)`},
 		{"Policy", `metric "Policy": unknown handler`},
-		{"http", "metric http: Fovea has no HTTP parser yet, so it has no HTTP flows to count"},
-		{"httpV2:exemplars=true", "metric httpV2: Fovea has no HTTP parser yet"},
+		{"http httpV2", "metric httpV2: conflicts with http, which counts the same series"},
+		{"httpV2:exemplars=yes", `metric httpV2: option exemplars: want true or false, got "yes"`},
+		{"httpV2:exemplars", `metric httpV2: option exemplars: want true or false, got ""`},
 		{"flow drop flow", "metric flow: given twice"},
 		{"Flow", `metric "Flow": unknown handler`},
 		{"flow:query", `metric flow: option "query": unknown (known: sourceContext, sourceEgressContext, sourceIngressContext, destinationContext, ` +

@@ -56,6 +56,11 @@ const struct wire_event *wire_event_btf __attribute__((unused));
 /* A snippet event is built here: it is too large for the stack. */
 struct snippet {
 	struct event ev;
+	__u32 seq; /* TCP: the sequence number of the payload's first byte */
+	__u32 ack; /* TCP: the acknowledgment number */
+	__u32 len; /* the whole L4 payload's length, of which payload holds
+		    * the first SNIPPET_MAX bytes at most */
+	__u32 _pad;
 	__u8 payload[SNIPPET_MAX];
 };
 
@@ -319,6 +324,8 @@ static __always_inline int decap(struct __sk_buff *skb, struct event *ev, __u32 
 	return off;
 }
 
+#include "http.h"
+
 static __always_inline int snippet_port(__u16 port)
 {
 	return snippet_ports[port >> 3] & (1 << (port & 7));
@@ -330,11 +337,15 @@ static __always_inline int snippet_port(__u16 port)
 static __always_inline int output_snippet(struct __sk_buff *skb, const struct event *ev, __u32 l4off)
 {
 	__u32 off = l4off + 8; /* UDP header */
+	__u32 seq = 0, ack = 0;
 	if (ev->proto == IPPROTO_TCP) {
-		__u8 doff;
-		if (load(skb, l4off + 12, &doff, 1))
+		/* Sequence number, acknowledgment number, data offset. */
+		__u8 h[9];
+		if (load(skb, l4off + 4, h, sizeof(h)))
 			return -1;
-		off = l4off + (doff >> 4) * 4;
+		seq = (__u32)h[0] << 24 | (__u32)h[1] << 16 | (__u32)h[2] << 8 | h[3];
+		ack = (__u32)h[4] << 24 | (__u32)h[5] << 16 | (__u32)h[6] << 8 | h[7];
+		off = l4off + (h[8] >> 4) * 4;
 	}
 	if (off >= skb->len)
 		return -1;
@@ -356,7 +367,10 @@ static __always_inline int output_snippet(struct __sk_buff *skb, const struct ev
 		return -1;
 	__builtin_memcpy(&s->ev, ev, sizeof(*ev));
 	s->ev.flags |= EV_SNIPPET;
-	ring_output(s, sizeof(s->ev) + n);
+	s->seq = seq;
+	s->ack = ack;
+	s->len = skb->len - off;
+	ring_output(s, offsetof(struct snippet, payload) + n);
 	return 0;
 }
 
@@ -481,8 +495,9 @@ static __always_inline void capture(struct __sk_buff *skb, __u8 dir, int l3)
 			/* A tunnelled copy's payload was parsed where the pod
 			 * sent or received it. */
 			snip = !(ev->flags & EV_WIRE) &&
-			       (ev->proto == IPPROTO_UDP || ev->proto == IPPROTO_TCP) &&
-			       (snippet_port(ev->sport) || snippet_port(ev->dport));
+			       (((ev->proto == IPPROTO_UDP || ev->proto == IPPROTO_TCP) &&
+				 (snippet_port(ev->sport) || snippet_port(ev->dport))) ||
+				http_head(skb, ev, l4off));
 			if (hint != HINT_UNTRACKED) {
 				struct ct_key key;
 				int src_is_a = ct_key_of(ev, &key);

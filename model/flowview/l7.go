@@ -3,6 +3,7 @@ package flowview
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	flowpb "github.com/cilium/cilium/api/v1/flow"
 	"github.com/gopacket/gopacket/layers"
@@ -34,6 +35,24 @@ func buildL7(e *Flow, f *flowpb.Flow) {
 	if dns := l7.GetDns(); dns != nil {
 		f.Summary = DNSSummary(l7.GetType(), dns)
 	}
+	if http := l7.GetHttp(); http != nil {
+		f.Summary = HTTPSummary(l7)
+	}
+}
+
+// HTTPSummary writes the summary of an HTTP flow exactly as Hubble's L7
+// parser does: "HTTP/1.1 GET http://api/v1", and for a response
+// "HTTP/1.1 200 12ms (GET http://api/v1)", the latency truncated to
+// milliseconds.
+func HTTPSummary(l *flowpb.Layer7) string {
+	h := l.GetHttp()
+	switch l.GetType() {
+	case flowpb.L7FlowType_REQUEST:
+		return fmt.Sprintf("%s %s %s", h.GetProtocol(), h.GetMethod(), h.GetUrl())
+	case flowpb.L7FlowType_RESPONSE:
+		return fmt.Sprintf("%s %d %dms (%s %s)", h.GetProtocol(), h.GetCode(), time.Duration(l.GetLatencyNs())/time.Millisecond, h.GetMethod(), h.GetUrl())
+	}
+	return ""
 }
 
 // DNSSummary writes the summary of a DNS flow exactly as Hubble's L7 parser

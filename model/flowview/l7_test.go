@@ -88,3 +88,32 @@ func TestDNSSummary(t *testing.T) {
 		}
 	}
 }
+
+func TestHTTPSummary(t *testing.T) {
+	req := &flowpb.HTTP{Method: "GET", Url: "http://web:8080/api", Protocol: "HTTP/1.1"}
+	resp := &flowpb.HTTP{Code: 503, Method: "POST", Url: "http://web/x", Protocol: "HTTP/1.0"}
+	cases := []struct {
+		l7   *flowpb.Layer7
+		want string
+	}{
+		{&flowpb.Layer7{Type: flowpb.L7FlowType_REQUEST, Record: &flowpb.Layer7_Http{Http: req}}, "HTTP/1.1 GET http://web:8080/api"},
+		{&flowpb.Layer7{Type: flowpb.L7FlowType_RESPONSE, LatencyNs: 101_999_999, Record: &flowpb.Layer7_Http{Http: resp}},
+			"HTTP/1.0 503 101ms (POST http://web/x)"},
+		{&flowpb.Layer7{Type: flowpb.L7FlowType_SAMPLE, Record: &flowpb.Layer7_Http{Http: req}}, ""},
+	}
+	for _, c := range cases {
+		if got := HTTPSummary(c.l7); got != c.want {
+			t.Errorf("HTTPSummary(%v) = %q, want %q", c.l7, got, c.want)
+		}
+	}
+	// A built HTTP flow carries it.
+	node := testNode()
+	node.Tables.L7 = details{cases[1].l7}
+	rec := tcpRecord()
+	rec.Kind, rec.TCPFlags, rec.Ext = record.KindL7, 0, 1
+	var e Flow
+	e.Reset(node, &rec, 1)
+	if f := e.Flow(); f.GetSummary() != cases[1].want || f.GetL7().GetHttp().GetCode() != 503 {
+		t.Errorf("HTTP flow: summary %q, L7 %v", f.GetSummary(), f.GetL7())
+	}
+}

@@ -1,4 +1,4 @@
-// Package l7 keeps the application-layer details (DNS today) that records
+// Package l7 keeps the application-layer details (DNS, HTTP) that records
 // reference through Record.Ext. Records are fixed-size and pointer-free, so
 // the details live beside the ring in a Store of the same order of size:
 // DNS answers are mostly unique, and interning them in an unbounded table

@@ -8,6 +8,7 @@ import (
 	flowpb "github.com/cilium/cilium/api/v1/flow"
 
 	"github.com/foveanet/fovea/model/intern"
+	"github.com/foveanet/fovea/model/record"
 )
 
 // MaxCapacity bounds a Store: references are 32-bit sequence numbers and
@@ -67,4 +68,24 @@ func (s *Store) Get(ref intern.Ref) *flowpb.Layer7 {
 		return nil
 	}
 	return sl.l7
+}
+
+// Record writes into out the L7 record of a message seen in packet pkt:
+// pkt's addresses, ports, interface, observation point and endpoints, the
+// verdict FORWARDED, reply set for a response (Hubble marks responses, and
+// only them, as replies), and a reference to l, which it stores. What only
+// a packet has (TCP flags, counts, a handshake time) is cleared.
+func (s *Store) Record(pkt *record.Record, l *flowpb.Layer7, out *record.Record) {
+	*out = *pkt
+	out.Kind = record.KindL7
+	out.Verdict = uint8(flowpb.Verdict_FORWARDED)
+	out.TCPFlags = 0
+	out.DropReason = 0
+	out.Count = 0
+	out.Detail = 0
+	out.Retransmit = false
+	out.Flags &^= record.FlagSNAT | record.FlagEncrypted
+	out.TunnelSrcPort = 0
+	out.SetReply(l.GetType() == flowpb.L7FlowType_RESPONSE)
+	out.Ext = s.Put(l)
 }

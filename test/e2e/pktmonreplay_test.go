@@ -16,8 +16,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/foveanet/fovea/agent"
-	"github.com/foveanet/fovea/agent/dns"
 	"github.com/foveanet/fovea/api/observer"
+	"github.com/foveanet/fovea/bpf"
 	"github.com/foveanet/fovea/model/intern"
 	"github.com/foveanet/fovea/model/record"
 	"github.com/foveanet/fovea/windows"
@@ -103,7 +103,7 @@ func newPktmonReplay(t *testing.T) agent.SourceFunc {
 	components := new(windows.Components)
 	components.Set(comps)
 	stream := readWindowsFixture(t, "pktmon.etw")
-	return func(_ agent.Config, _ *slog.Logger, tables *intern.Tables, _ *dns.Parser, _ *observer.AgentEvents, ready func()) (agent.Source, error) {
+	return func(_ agent.Config, _ *slog.Logger, tables *intern.Tables, _ bpf.L7Parser, _ *observer.AgentEvents, ready func()) (agent.Source, error) {
 		return &pktmonReplay{stream: stream, decoder: windows.NewDecoder(tables, set, components), ready: ready, ports: ports}, nil
 	}
 }
