@@ -62,6 +62,13 @@ func TestConfigValidate(t *testing.T) {
 		{Config{SocketPath: "/s", ListenAddress: ":1", Insecure: true, TLSCertFile: "c", TLSKeyFile: "k"}, "--insecure"},
 		{Config{SocketPath: "/s", HealthAddress: ":4246"}, ""},
 		{Config{SocketPath: "/s", HealthAddress: "4246"}, "--health-address"},
+		{Config{SocketPath: "/s", Limits: Limits{MaxRequestBytes: 4 << 10, MaxStreamsPerClient: 1, KeepaliveTime: time.Second}}, ""},
+		{Config{SocketPath: "/s", Limits: Limits{MaxRequestBytes: 100}}, "--max-request-bytes"},
+		{Config{SocketPath: "/s", Limits: Limits{MaxStreamsPerClient: -1}}, "--max-streams-per-client"},
+		{Config{SocketPath: "/s", Limits: Limits{HandshakeTimeout: -1}}, "--handshake-timeout"},
+		{Config{SocketPath: "/s", Limits: Limits{KeepaliveTime: time.Millisecond}}, "--keepalive-time"},
+		{Config{SocketPath: "/s", Limits: Limits{KeepaliveTimeout: -1}}, "--keepalive-timeout"},
+		{Config{SocketPath: "/s", Limits: Limits{IdleTimeout: -time.Second}}, "--idle-timeout"},
 	} {
 		err := tc.cfg.Validate()
 		switch {
