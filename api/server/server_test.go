@@ -33,12 +33,8 @@ func (fakeObserver) ServerStatus(context.Context, *observerpb.ServerStatusReques
 	return &observerpb.ServerStatusResponse{MaxFlows: 7}, nil
 }
 
-// GetDebugEvents blocks like a following stream, once it has sent its
-// headers so the client knows it is open.
+// GetDebugEvents blocks like a following stream.
 func (fakeObserver) GetDebugEvents(_ *observerpb.GetDebugEventsRequest, stream grpc.ServerStreamingServer[observerpb.GetDebugEventsResponse]) error {
-	if err := stream.SendHeader(metadata.MD{}); err != nil {
-		return err
-	}
 	<-stream.Context().Done()
 	return stream.Context().Err()
 }

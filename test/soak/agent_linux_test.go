@@ -32,8 +32,10 @@ type agentOpts struct {
 	rate         float64
 	pods         int
 	ringCapacity int
-	// tcp serves the Hubble API on a loopback TCP port too, in plaintext.
+	// tcp serves the Hubble API on a loopback TCP port too, with tls (the
+	// --tls-* flags), or in plaintext if none.
 	tcp bool
+	tls []string
 	// args are more agent flags.
 	args []string
 	env  []string
@@ -72,7 +74,11 @@ func startAgent(t *testing.T, o agentOpts) *agentProc {
 	}
 	if o.tcp {
 		a.tcp = freeAddr(t)
-		args = append(args, "--listen-address="+a.tcp, "--insecure")
+		args = append(args, "--listen-address="+a.tcp)
+		if o.tls == nil {
+			args = append(args, "--insecure")
+		}
+		args = append(args, o.tls...)
 	} else {
 		args = append(args, "--listen-address=")
 	}
