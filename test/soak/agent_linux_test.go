@@ -29,6 +29,8 @@ import (
 
 // agentOpts is how startAgent runs a replay agent.
 type agentOpts struct {
+	// name is the node's (default soak-node).
+	name         string
 	rate         float64
 	pods         int
 	ringCapacity int
@@ -41,7 +43,7 @@ type agentOpts struct {
 	env  []string
 }
 
-// agentProc is a running replay agent.
+// agentProc is a running replay agent, or relay.
 type agentProc struct {
 	cmd     *exec.Cmd
 	socket  string
@@ -62,13 +64,16 @@ func startAgent(t *testing.T, o agentOpts) *agentProc {
 	if o.ringCapacity == 0 {
 		o.ringCapacity = 65535
 	}
+	a := newProc(t, dir)
 	inv := filepath.Join(dir, "inventory.yaml")
 	if err := demo.WriteInventory(inv, podInventory(o.pods)); err != nil {
 		t.Fatal(err)
 	}
-	a := &agentProc{socket: filepath.Join(dir, "hubble.sock"), metrics: freeAddr(t), logPath: filepath.Join(dir, "agent.log"), exited: make(chan error, 1)}
+	if o.name == "" {
+		o.name = "soak-node"
+	}
 	args := []string{
-		"--node-name=soak-node", "--socket-path=" + a.socket, "--metrics-address=" + a.metrics,
+		"--node-name=" + o.name, "--metrics-address=" + a.metrics,
 		"--ring-capacity=" + strconv.Itoa(o.ringCapacity), "--inventory=" + inv,
 		"--replay-rate=" + strconv.FormatFloat(o.rate, 'f', -1, 64), "--replay-pods=" + strconv.Itoa(o.pods),
 	}
@@ -82,12 +87,26 @@ func startAgent(t *testing.T, o agentOpts) *agentProc {
 	} else {
 		args = append(args, "--listen-address=")
 	}
+	a.start(t, "agent", append(args, o.args...), o.env)
+	return a
+}
+
+// newProc is a child to run in dir, serving on a unix socket and /metrics.
+func newProc(t *testing.T, dir string) *agentProc {
+	return &agentProc{socket: filepath.Join(dir, "hubble.sock"), metrics: freeAddr(t), logPath: filepath.Join(dir, "child.log"), exited: make(chan error, 1)}
+}
+
+// start runs this test binary as a child of kind ("agent" or "relay")
+// with args until the test ends, and waits until it serves.
+func (a *agentProc) start(t *testing.T, kind string, args, env []string) {
+	t.Helper()
 	logFile, err := os.Create(a.logPath)
 	if err != nil {
 		t.Fatal(err)
 	}
-	a.cmd = exec.Command(os.Args[0], append(args, o.args...)...)
-	a.cmd.Env = append(append(os.Environ(), agentEnv+"=1"), o.env...)
+	args = append([]string{"--socket-path=" + a.socket, "--metrics-address=" + a.metrics}, args...)
+	a.cmd = exec.Command(os.Args[0], args...)
+	a.cmd.Env = append(append(os.Environ(), childEnv+"="+kind), env...)
 	a.cmd.Stdout, a.cmd.Stderr = logFile, logFile
 	if err := a.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -95,7 +114,6 @@ func startAgent(t *testing.T, o agentOpts) *agentProc {
 	go func() { a.exited <- a.cmd.Wait(); logFile.Close() }()
 	t.Cleanup(func() { a.stop(t) })
 	a.waitServing(t)
-	return a
 }
 
 // stop ends the agent with SIGTERM, as Kubernetes does, and fails the test
@@ -109,12 +127,12 @@ func (a *agentProc) stop(t *testing.T) {
 	select {
 	case err := <-a.exited:
 		if err != nil {
-			t.Errorf("agent exited: %v\n%s", err, a.log())
+			t.Errorf("child exited: %v\n%s", err, a.log())
 		}
 	case <-time.After(15 * time.Second):
 		_ = a.cmd.Process.Kill()
 		<-a.exited
-		t.Errorf("agent did not stop within 15s of SIGTERM\n%s", a.log())
+		t.Errorf("child did not stop within 15s of SIGTERM\n%s", a.log())
 	}
 }
 
@@ -137,11 +155,11 @@ func (a *agentProc) waitServing(t *testing.T) {
 		}
 		select {
 		case err := <-a.exited:
-			t.Fatalf("agent exited before serving: %v\n%s", err, a.log())
+			t.Fatalf("child exited before serving: %v\n%s", err, a.log())
 		default:
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("agent not serving: %v\n%s", err, a.log())
+			t.Fatalf("child not serving: %v\n%s", err, a.log())
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

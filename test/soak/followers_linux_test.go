@@ -11,6 +11,7 @@ import (
 
 	flowpb "github.com/cilium/cilium/api/v1/flow"
 	observerpb "github.com/cilium/cilium/api/v1/observer"
+	relaypb "github.com/cilium/cilium/api/v1/relay"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 )
@@ -20,17 +21,20 @@ type follower struct {
 	name   string
 	filter []*flowpb.FlowFilter
 	// delay is how long the client takes over each response: a slow
-	// consumer.
-	delay time.Duration
+	// consumer. stall is how long it stops reading after its first
+	// response, as a paused terminal does, reading at full speed after.
+	delay, stall time.Duration
 
 	flows, lost uint64
-	err         error
+	// down are the nodes a relay reported unavailable or in error.
+	down map[string]bool
+	err  error
 }
 
 // mixedFollowers are fast clients with the filters users run (an address,
 // a pod, a port, a verdict, a label; the first four none) and slow ones
-// reading every flow at 50 a second.
-func mixedFollowers(fast, slow, pods int) []*follower {
+// reading every flow, taking delay over each or stalling once for stall.
+func mixedFollowers(fast, slow, pods int, delay, stall time.Duration) []*follower {
 	var out []*follower
 	for i := range fast {
 		f := &follower{}
@@ -52,10 +56,12 @@ func mixedFollowers(fast, slow, pods int) []*follower {
 		out = append(out, f)
 	}
 	for range slow {
-		out = append(out, &follower{name: "slow", delay: 20 * time.Millisecond})
+		out = append(out, &follower{name: "slow", delay: delay, stall: stall})
 	}
 	return out
 }
+
+func (f *follower) slow() bool { return f.delay > 0 || f.stall > 0 }
 
 // follow reads flows until ctx ends, counting flows and the events
 // LostEvents say it missed.
@@ -67,6 +73,7 @@ func (f *follower) follow(ctx context.Context, conn *grpc.ClientConn) {
 	}
 	// Responses already received are delivered after ctx ends: stop
 	// reading then, or a slow client would take its backlog's time.
+	stalled := false
 	for ctx.Err() == nil {
 		resp, err := stream.Recv()
 		if err != nil {
@@ -80,9 +87,23 @@ func (f *follower) follow(ctx context.Context, conn *grpc.ClientConn) {
 			f.flows++
 		case resp.GetLostEvents() != nil:
 			f.lost += resp.GetLostEvents().GetNumEventsLost()
+		case resp.GetNodeStatus() != nil:
+			st := resp.GetNodeStatus()
+			if st.GetStateChange() == relaypb.NodeState_NODE_UNAVAILABLE || st.GetStateChange() == relaypb.NodeState_NODE_ERROR {
+				if f.down == nil {
+					f.down = make(map[string]bool)
+				}
+				for _, n := range st.GetNodeNames() {
+					f.down[n] = true
+				}
+			}
 		}
 		if f.delay > 0 {
 			time.Sleep(f.delay) // the slow consumer
+		}
+		if f.stall > 0 && !stalled {
+			time.Sleep(f.stall)
+			stalled = true
 		}
 	}
 }
@@ -97,7 +118,7 @@ func runFollowers(t *testing.T, target string, fs []*follower, d time.Duration) 
 	conns := make([]*grpc.ClientConn, len(fs))
 	for i, f := range fs {
 		opts := []grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials())}
-		if f.delay > 0 {
+		if f.slow() {
 			opts = append(opts, grpc.WithInitialWindowSize(64<<10), grpc.WithInitialConnWindowSize(64<<10))
 		}
 		conn, err := grpc.NewClient(target, opts...)
@@ -128,7 +149,7 @@ func TestFollowers(t *testing.T) {
 	// 8191 records are 1.6 s at this rate: the slow clients fall that far
 	// behind within two seconds.
 	a := startAgent(t, agentOpts{rate: rate, pods: pods, ringCapacity: 8191})
-	fs := mixedFollowers(80, 20, pods)
+	fs := mixedFollowers(80, 20, pods, 20*time.Millisecond, 0) // 50 flows a second
 	m0, p0 := a.scrape(t), a.stats(t)
 	runFollowers(t, "unix://"+a.socket, fs, window)
 	m1, p1 := a.scrape(t), a.stats(t)
@@ -159,9 +180,9 @@ func checkFollowers(t *testing.T, fs []*follower) {
 			continue
 		}
 		switch {
-		case f.delay > 0 && f.lost == 0:
+		case f.slow() && f.lost == 0:
 			t.Errorf("slow follower %d read %d flows and was told of no loss", i, f.flows)
-		case f.delay == 0 && f.lost > 0:
+		case !f.slow() && f.lost > 0:
 			t.Errorf("fast follower %d (%s) lost %d events", i, f.name, f.lost)
 		case f.flows == 0:
 			t.Errorf("follower %d (%s) read no flow", i, f.name)

@@ -18,18 +18,42 @@ import (
 	"github.com/foveanet/fovea/agent/dns"
 	"github.com/foveanet/fovea/api/observer"
 	"github.com/foveanet/fovea/model/intern"
+	"github.com/foveanet/fovea/relay"
 	"github.com/foveanet/fovea/test/replay"
 )
 
-// agentEnv, set in a child's environment, makes this test binary run as a
-// replay agent instead of running tests.
-const agentEnv = "FOVEA_SOAK_REPLAY_AGENT"
+// childEnv, set in a child's environment, makes this test binary run as a
+// replay agent ("agent") or a relay ("relay") instead of running tests.
+const childEnv = "FOVEA_SOAK_CHILD"
 
 func TestMain(m *testing.M) {
-	if os.Getenv(agentEnv) != "" {
+	switch os.Getenv(childEnv) {
+	case "agent":
 		os.Exit(runReplayAgent(os.Args[1:]))
+	case "relay":
+		os.Exit(runRelay(os.Args[1:]))
 	}
 	os.Exit(m.Run())
+}
+
+// runRelay runs relay.Run with the relay's flags until SIGTERM.
+func runRelay(args []string) int {
+	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	var cfg relay.Config
+	fs := pflag.NewFlagSet("relay", pflag.ContinueOnError)
+	cfg.Flags(fs)
+	if err := fs.Parse(args); err != nil {
+		log.Error("parse flags", "err", err)
+		return 2
+	}
+	cfg.Version = "soak"
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	if err := relay.Run(ctx, cfg, log); err != nil {
+		log.Error("relay failed", "err", err)
+		return 1
+	}
+	return 0
 }
 
 // runReplayAgent runs agent.Run with every agent flag and the replay

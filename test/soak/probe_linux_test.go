@@ -91,7 +91,7 @@ func measure(t *testing.T, a *agentProc, conn *grpc.ClientConn, name string, d t
 	<-ctx.Done()
 	l := p.stop()
 	s1 := a.stats(t)
-	t.Logf("%-28s %5.1fs, agent %.2f cores, RSS %3.0f MiB; well-behaved client: %5d calls, p50 %v, p99 %v, %d errors", name,
+	t.Logf("%-28s %5.1fs, server %.2f cores, RSS %3.0f MiB; well-behaved client: %5d calls, p50 %v, p99 %v, %d errors", name,
 		s1.at.Sub(s0.at).Seconds(), cores(s0, s1), float64(s1.rssBytes)/(1<<20), l.calls, l.p50.Round(time.Microsecond), l.p99.Round(time.Microsecond), l.errs)
 	if l.errs > 0 || l.calls == 0 {
 		t.Errorf("%s: the well-behaved client had %d errors in %d calls", name, l.errs, l.calls+l.errs)
