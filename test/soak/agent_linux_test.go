@@ -4,6 +4,7 @@ package soak
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
 	"net"
@@ -38,6 +39,9 @@ type agentOpts struct {
 	// --tls-* flags), or in plaintext if none.
 	tcp bool
 	tls []string
+	// tcpAddr is the TCP address to serve on, instead of a free one: an
+	// agent restarted where it was.
+	tcpAddr string
 	// args are more agent flags.
 	args []string
 	env  []string
@@ -51,6 +55,20 @@ type agentProc struct {
 	metrics string
 	logPath string
 	exited  chan error
+	// inventory is an agent's inventory file, which tests may rewrite.
+	inventory string
+	killed    bool
+}
+
+// kill ends the child with SIGKILL, as the OOM killer or a node crash
+// would, and waits until it is gone.
+func (a *agentProc) kill(t *testing.T) {
+	t.Helper()
+	if err := a.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	<-a.exited
+	a.killed = true
 }
 
 // startAgent runs a replay agent until the test ends and waits until it
@@ -65,20 +83,20 @@ func startAgent(t *testing.T, o agentOpts) *agentProc {
 		o.ringCapacity = 65535
 	}
 	a := newProc(t, dir)
-	inv := filepath.Join(dir, "inventory.yaml")
-	if err := demo.WriteInventory(inv, podInventory(o.pods)); err != nil {
+	a.inventory = filepath.Join(dir, "inventory.yaml")
+	if err := demo.WriteInventory(a.inventory, podInventory(o.pods)); err != nil {
 		t.Fatal(err)
 	}
 	if o.name == "" {
 		o.name = "soak-node"
 	}
 	args := []string{
-		"--node-name=" + o.name, "--metrics-address=" + a.metrics,
-		"--ring-capacity=" + strconv.Itoa(o.ringCapacity), "--inventory=" + inv,
+		"--node-name=" + o.name,
+		"--ring-capacity=" + strconv.Itoa(o.ringCapacity), "--inventory=" + a.inventory,
 		"--replay-rate=" + strconv.FormatFloat(o.rate, 'f', -1, 64), "--replay-pods=" + strconv.Itoa(o.pods),
 	}
 	if o.tcp {
-		a.tcp = freeAddr(t)
+		a.tcp = cmp.Or(o.tcpAddr, freeAddr(t))
 		args = append(args, "--listen-address="+a.tcp)
 		if o.tls == nil {
 			args = append(args, "--insecure")
@@ -120,7 +138,7 @@ func (a *agentProc) start(t *testing.T, kind string, args, env []string) {
 // if it does not exit cleanly.
 func (a *agentProc) stop(t *testing.T) {
 	t.Helper()
-	if a.cmd.ProcessState != nil {
+	if a.killed {
 		return
 	}
 	_ = a.cmd.Process.Signal(syscall.SIGTERM)
@@ -254,12 +272,23 @@ func (a *agentProc) scrape(t *testing.T) map[string]float64 {
 
 // podInventory labels the replay source's pods: namespace soak, app by
 // pod number mod 5.
-func podInventory(n int) *inventory.File {
+func podInventory(n int) *inventory.File { return churnedInventory(n, -1) }
+
+// churnedInventory is the inventory of round of a churn: every pod renamed
+// on its address (round -1: the plain names), and a fifth of the addresses,
+// a different fifth each round, without a pod, as if deleted.
+func churnedInventory(n, round int) *inventory.File {
 	f := &inventory.File{}
 	for i, addr := range podAddrs(n) {
-		app := fmt.Sprintf("app-%d", i%5)
+		if round >= 0 && i%5 == round%5 {
+			continue
+		}
+		app, name := fmt.Sprintf("app-%d", i%5), podName(i)
+		if round >= 0 {
+			name = fmt.Sprintf("%s-r%d", name, round)
+		}
 		f.Pods = append(f.Pods, inventory.Pod{
-			Namespace: "soak", Name: podName(i), Labels: map[string]string{"app": app},
+			Namespace: "soak", Name: name, Labels: map[string]string{"app": app, "round": fmt.Sprint(round)},
 			IPs: []string{addr.String()}, Node: "soak-node", ServiceAccount: "default",
 			Workload: &inventory.Workload{Kind: "Deployment", Name: app},
 		})
