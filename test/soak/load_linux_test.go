@@ -32,7 +32,7 @@ func (s loadStep) lossRatio() float64 {
 // for is what the eBPF source would have lost.
 func TestLoadRisingRate(t *testing.T) {
 	step := 3 * time.Second
-	rates := []float64{50e3, 200e3, 800e3, 1.6e6, 3.2e6, 6.4e6}
+	rates := []float64{50e3, 200e3, 800e3, 1.6e6, 2.4e6, 3.2e6, 6.4e6}
 	if long(t) {
 		step = 20 * time.Second
 		rates = []float64{50e3, 100e3, 200e3, 400e3, 800e3, 1.2e6, 1.6e6, 2.4e6, 3.2e6, 4.8e6, 6.4e6}

@@ -104,7 +104,7 @@ func TestRelayAgentKilled(t *testing.T) {
 	victim.kill(t)
 	killed := time.Now()
 	waitEvent(t, events, relayEvent{node: peer, unavailable: true}, 20*time.Second, "NODE_UNAVAILABLE for node-1")
-	t.Logf("node-1 reported unavailable %v after SIGKILL", time.Since(killed).Round(time.Millisecond))
+	t.Logf("node-1 reported unavailable %v after SIGKILL", time.Since(killed).Round(time.Microsecond))
 
 	restarted := time.Now()
 	startAgent(t, agentOpts{name: "node-1", rate: 200, tcp: true, tcpAddr: victim.tcp})
