@@ -64,4 +64,6 @@ func TestMemoryBoundUnderChurn(t *testing.T) {
 	if lost := m["fovea_replay_records_lost_total"]; lost != 0 {
 		t.Errorf("the pipeline fell behind under churn: %.0f records lost", lost)
 	}
+	t.Logf("metrics: %.0f flows the handlers' queue had no room for, %.0f series over the limit",
+		m["fovea_metrics_flows_dropped_total"], m["fovea_metrics_series_dropped_total"])
 }
