@@ -1,14 +1,20 @@
 package server
 
 import (
+	"log/slog"
 	"net"
 	"sync"
+	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/status"
 )
+
+// refusalLogInterval spaces the logs of refused streams: an attacker
+// opening thousands must not flood the log.
+const refusalLogInterval = 30 * time.Second
 
 // unixClient is the key of every unix socket client: they share no address,
 // and only the socket's owner and group can connect.
@@ -20,12 +26,16 @@ const unixClient = "unix"
 // an error, and bounds a connection rather than a client.
 type streamLimiter struct {
 	limit int
+	log   *slog.Logger
 	mu    sync.Mutex
 	open  map[string]int // by client
+	// refused counts refusals since the last log of them, at loggedAt.
+	refused  int
+	loggedAt time.Time
 }
 
-func newStreamLimiter(limit int) *streamLimiter {
-	return &streamLimiter{limit: limit, open: make(map[string]int)}
+func newStreamLimiter(limit int, log *slog.Logger) *streamLimiter {
+	return &streamLimiter{limit: limit, log: log, open: make(map[string]int)}
 }
 
 // intercept counts the stream against its client for as long as it runs.
@@ -42,6 +52,11 @@ func (l *streamLimiter) acquire(client string) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.open[client] >= l.limit {
+		l.refused++
+		if now := time.Now(); now.Sub(l.loggedAt) >= refusalLogInterval {
+			l.log.Warn("refusing streams over the per-client limit", "client", client, "limit", l.limit, "refused", l.refused)
+			l.refused, l.loggedAt = 0, now
+		}
 		return false
 	}
 	l.open[client]++

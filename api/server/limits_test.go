@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"log/slog"
 	"net"
 	"path/filepath"
 	"strings"
@@ -217,5 +218,35 @@ func TestIdleTimeout(t *testing.T) {
 		if !conn.WaitForStateChange(ctx, s) {
 			t.Fatalf("connection still %v after the idle timeout", s)
 		}
+	}
+}
+
+// TestStreamRefusalsAreLoggedSparingly: the first refusal is logged with
+// the client, later ones only counted until the interval has passed.
+func TestStreamRefusalsAreLoggedSparingly(t *testing.T) {
+	var out strings.Builder
+	l := newStreamLimiter(1, slog.New(slog.NewTextHandler(&out, nil)))
+	if !l.acquire("10.0.0.1") {
+		t.Fatal("first stream refused")
+	}
+	for range 3 {
+		if l.acquire("10.0.0.1") {
+			t.Fatal("stream over the limit accepted")
+		}
+	}
+	if !l.acquire("10.0.0.2") {
+		t.Fatal("another client refused")
+	}
+	if n := strings.Count(out.String(), "refusing streams"); n != 1 || !strings.Contains(out.String(), "client=10.0.0.1") {
+		t.Fatalf("log:\n%s\nwant one line naming 10.0.0.1", out.String())
+	}
+	l.loggedAt = l.loggedAt.Add(-refusalLogInterval)
+	l.acquire("10.0.0.1")
+	if !strings.Contains(out.String(), "refused=3") {
+		t.Fatalf("log:\n%s\nwant the 3 refusals since the first line", out.String())
+	}
+	l.release("10.0.0.1")
+	if !l.acquire("10.0.0.1") {
+		t.Fatal("a released place was not given again")
 	}
 }

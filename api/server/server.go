@@ -90,7 +90,7 @@ func New(cfg Config, log *slog.Logger, obs observerpb.ObserverServer, peer peerp
 	cfg.Limits = cfg.Limits.withDefaults()
 	s := &Server{
 		cfg: cfg, log: log, observer: obs, peer: peer, grace: shutdownGrace, versionKey: versionHeader,
-		streams: newStreamLimiter(cfg.Limits.MaxStreamsPerClient),
+		streams: newStreamLimiter(cfg.Limits.MaxStreamsPerClient, log),
 	}
 	for _, opt := range opts {
 		opt(s)
