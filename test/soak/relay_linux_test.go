@@ -78,10 +78,14 @@ func startRelay(t *testing.T, peers []string) *agentProc {
 // broken peers unavailable without delaying anyone, the slow followers are
 // told of their losses, the fast ones lose nothing.
 func TestRelayFollowers(t *testing.T) {
-	// 511 records are 4 s at this rate: slow followers are overtaken
-	// once that and the buffers between agent, relay and client are behind.
-	const agents, rate, pods, ring = 16, 125, 50, 511
-	window := 15 * time.Second
+	// 1023 records are 8 s at this rate: slow followers are overtaken
+	// once that and the buffers between agent, relay and client are
+	// behind; fast ones may lag that much on a busy machine.
+	const agents, rate, pods, ring = 16, 125, 50, 1023
+	// Long enough for a stalled follower, once it reads again, to get
+	// through what the relay buffered for it (a window from each agent,
+	// ~4,000 flows) to the LostEvents, on a busy machine.
+	window := 30 * time.Second
 	if long(t) {
 		window = 2 * time.Minute
 	}
@@ -100,11 +104,11 @@ func TestRelayFollowers(t *testing.T) {
 	waitNodes(t, conn, agents, 2)
 	measure(t, r, conn, "relay, 2 broken peers", 4*time.Second, func(context.Context) {})
 
-	// Slow followers stop reading for 8 s, past the agents' rings, then
+	// Slow followers stop reading for 12 s, past the agents' rings, then
 	// read what the relay buffered for them (a gRPC window from each
 	// agent) and the agents' LostEvents behind it. Reading slowly
 	// throughout, a follower would take minutes to reach them.
-	fs := mixedFollowers(80, 20, pods, 0, 8*time.Second)
+	fs := mixedFollowers(80, 20, pods, 0, 12*time.Second)
 	r0 := r.stats(t)
 	a0 := make([]procStats, len(procs))
 	for i, a := range procs {
