@@ -56,7 +56,11 @@ func mixedFollowers(fast, slow, pods int, delay, stall time.Duration) []*followe
 		out = append(out, f)
 	}
 	for range slow {
-		out = append(out, &follower{name: "slow", delay: delay, stall: stall})
+		name := "slow"
+		if stall > 0 {
+			name = "stalled"
+		}
+		out = append(out, &follower{name: name, delay: delay, stall: stall})
 	}
 	return out
 }
@@ -144,17 +148,19 @@ func runFollowers(t *testing.T, target string, fs []*follower, d time.Duration) 
 // the slow ones are overtaken and told so with LostEvents, the fast ones
 // lose nothing, and the writer never waits for any of them.
 func TestFollowers(t *testing.T) {
-	const rate, pods = 5000, 50
+	const rate, pods = 2000, 50
 	window := 15 * time.Second
 	if long(t) {
 		window = 2 * time.Minute
 	}
-	// 16383 records are 3.3 s at this rate: the slow clients fall that far
-	// behind within four seconds and read the LostEvent after what their
-	// connection had buffered; a fast one may lag that much on a busy
-	// machine and lose nothing.
+	// 16383 records are 8 s at this rate: a fast client may lag that much
+	// on a busy machine and lose nothing. Ten slow clients read 50 flows a
+	// second, overtaken within 9 s, and read the LostEvent after what
+	// their connection had buffered; ten stop reading for 10 s, then read
+	// at full speed.
 	a := startAgent(t, agentOpts{rate: rate, pods: pods, ringCapacity: 16383})
-	fs := mixedFollowers(80, 20, pods, 20*time.Millisecond, 0) // 50 flows a second
+	fs := mixedFollowers(80, 10, pods, 20*time.Millisecond, 0)
+	fs = append(fs, mixedFollowers(0, 10, pods, 0, 10*time.Second)...)
 	m0, p0 := a.scrape(t), a.stats(t)
 	runFollowers(t, "unix://"+a.socket, fs, window)
 	m1, p1 := a.scrape(t), a.stats(t)
