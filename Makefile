@@ -54,7 +54,7 @@ FUZZTIME ?= 100000x
 FUZZMINIMIZETIME ?= 2000x
 export PATH := $(BIN):$(PATH)
 
-.PHONY: all build deps tools proto-tools kube-tools otel-tools kube-router-tools kube-node-tools kube-node chart-tools chart chart-docs image image-test generate check-generate lint unit fuzz e2e wine-test test bench demo clean
+.PHONY: all build deps tools proto-tools kube-tools otel-tools kube-router-tools kube-node-tools kube-node chart-tools chart chart-docs image image-test generate check-generate lint unit fuzz e2e wine-test soak soak-short test bench demo clean
 
 all: build
 
@@ -219,10 +219,10 @@ lint: $(STATICCHECK)
 	GOOS=windows $(GO) build ./...
 	GOOS=windows $(GO) vet ./...
 
-## unit: every package's tests but the end-to-end, image, chart and node ones, under the race
-## detector (privileged ones need root; test/kube needs kube-tools).
+## unit: every package's tests but the end-to-end, image, chart, node and soak ones, under the
+## race detector (privileged ones need root; test/kube needs kube-tools).
 unit: kube-tools
-	$(KUBE_ENV) $(GO) test -race -count=1 $$($(GO) list ./... | grep -v -e /test/e2e -e /test/image -e /test/chart -e /test/kubenode)
+	$(KUBE_ENV) $(GO) test -race -count=1 $$($(GO) list ./... | grep -v -e /test/e2e -e /test/image -e /test/chart -e /test/kubenode -e /test/soak)
 
 ## fuzz: run each fuzz target for FUZZTIME executions.
 fuzz:
@@ -252,8 +252,19 @@ E2E_RUN ?= .
 e2e: $(FOVEA) $(HUBBLE) kube-tools otel-tools kube-router-tools
 	FOVEA_BIN=$(FOVEA) HUBBLE_BIN=$(HUBBLE) OTELCOL_BIN=$(OTELCOL) KUBE_ROUTER_BIN=$(KUBE_ROUTER) $(KUBE_ENV) $(GO) test -count=1 -v -timeout 15m -run '$(E2E_RUN)' ./test/e2e/...
 
+## soak: the reliability suite (docs/reliability.md) at full length: load steps of 20 s, an
+## hour of churn (SOAK_DURATION), followers and attacks for minutes. Not under the race
+## detector: it measures the agent's rates, CPU and memory.
+SOAK_DURATION ?= 1h
+soak:
+	FOVEA_SOAK_DURATION=$(SOAK_DURATION) $(GO) test -count=1 -v -timeout 3h ./test/soak/
+
+## soak-short: the same suite in about four minutes, as the test command runs it.
+soak-short:
+	$(GO) test -count=1 -v -timeout 15m ./test/soak/
+
 ## test: everything CI checks.
-test: deps tools check-generate lint unit image-test chart kube-node fuzz e2e wine-test
+test: deps tools check-generate lint unit image-test chart kube-node fuzz soak-short e2e wine-test
 
 ## bench: benchmarks, Fovea side by side with Cilium where a counterpart exists.
 bench:

@@ -15,6 +15,16 @@ import (
 	"github.com/foveanet/fovea/api/tlsfiles"
 )
 
+// streamWindow is what one agent stream may have in flight to the relay,
+// HTTP/2's default: about 200 flows; at 1 ms round trip 64 MiB/s, far more
+// than one agent's flows, and a relay 10 ms from an agent still takes
+// about 20,000 flows a second of one stream. connWindow is a connection's,
+// over all its streams.
+const (
+	streamWindow = 64 << 10
+	connWindow   = 16 << 20
+)
+
 // dialer opens connections to peers.
 type dialer struct {
 	cfg DialConfig
@@ -109,6 +119,13 @@ func (d *dialer) dial(target, serverName string) (*grpc.ClientConn, error) {
 		}),
 		// Connections stay up so that node states are current.
 		grpc.WithIdleTimeout(0),
+		// Fixed windows bound what one agent stream buffers here when its
+		// client reads slowly: gRPC's window estimation grows a stream's
+		// to megabytes, which clients × agents of slow streams made
+		// hundreds of MiB; a stalled stream is overtaken at the agent
+		// instead and its client told with LostEvents.
+		grpc.WithInitialWindowSize(streamWindow),
+		grpc.WithInitialConnWindowSize(connWindow),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("dial %s: %w", target, err)

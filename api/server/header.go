@@ -21,9 +21,16 @@ func (s *Server) unaryVersionHeader(ctx context.Context, req any, _ *grpc.UnaryS
 	return h(ctx, req)
 }
 
+// streamVersionHeader sends a stream's headers at once, rather than with
+// its first response, so that a client knows its stream was accepted: a
+// following stream whose filter matches nothing may send no response for
+// hours.
 func (s *Server) streamVersionHeader(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo, h grpc.StreamHandler) error {
+	md := metadata.MD{}
 	if s.version != "" {
-		_ = ss.SetHeader(s.header())
+		md = s.header()
 	}
+	// Fails only once the client has gone, which the handler will see.
+	_ = ss.SendHeader(md)
 	return h(srv, ss)
 }

@@ -73,6 +73,9 @@ type Server struct {
 	grpcOpts   []grpc.ServerOption
 	services   []func(grpc.ServiceRegistrar)
 	grace      time.Duration
+	// streams limits every listener's streams by client, so a client
+	// cannot get round the limit by switching listeners.
+	streams *streamLimiter
 }
 
 // New validates cfg, loads the TLS files it names and returns a Server for
@@ -84,7 +87,11 @@ func New(cfg Config, log *slog.Logger, obs observerpb.ObserverServer, peer peerp
 	if obs == nil || peer == nil {
 		return nil, errors.New("create server: observer and peer services are required")
 	}
-	s := &Server{cfg: cfg, log: log, observer: obs, peer: peer, grace: shutdownGrace, versionKey: versionHeader}
+	cfg.Limits = cfg.Limits.withDefaults()
+	s := &Server{
+		cfg: cfg, log: log, observer: obs, peer: peer, grace: shutdownGrace, versionKey: versionHeader,
+		streams: newStreamLimiter(cfg.Limits.MaxStreamsPerClient, log),
+	}
 	for _, opt := range opts {
 		opt(s)
 	}
@@ -185,9 +192,15 @@ func (s *Server) stop(servers []*grpc.Server) {
 // answering health checks.
 func (s *Server) newGRPC(hs *health.Server, opts ...grpc.ServerOption) *grpc.Server {
 	opts = append(opts, s.grpcOpts...)
+	lim := s.cfg.Limits
 	opts = append(opts,
 		grpc.ChainUnaryInterceptor(s.unaryVersionHeader),
-		grpc.ChainStreamInterceptor(s.streamVersionHeader),
+		grpc.ChainStreamInterceptor(s.streams.intercept, s.streamVersionHeader),
+		grpc.MaxRecvMsgSize(lim.MaxRequestBytes),
+		grpc.ConnectionTimeout(lim.HandshakeTimeout),
+		grpc.KeepaliveParams(keepalive.ServerParameters{
+			Time: lim.KeepaliveTime, Timeout: lim.KeepaliveTimeout, MaxConnectionIdle: lim.IdleTimeout,
+		}),
 		// Relays ping their peers to notice dead connections; the
 		// default policy would answer pings this frequent with GOAWAY.
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: keepaliveMinTime, PermitWithoutStream: true}),

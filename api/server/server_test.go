@@ -33,12 +33,8 @@ func (fakeObserver) ServerStatus(context.Context, *observerpb.ServerStatusReques
 	return &observerpb.ServerStatusResponse{MaxFlows: 7}, nil
 }
 
-// GetDebugEvents blocks like a following stream, once it has sent its
-// headers so the client knows it is open.
+// GetDebugEvents blocks like a following stream.
 func (fakeObserver) GetDebugEvents(_ *observerpb.GetDebugEventsRequest, stream grpc.ServerStreamingServer[observerpb.GetDebugEventsResponse]) error {
-	if err := stream.SendHeader(metadata.MD{}); err != nil {
-		return err
-	}
 	<-stream.Context().Done()
 	return stream.Context().Err()
 }
@@ -62,6 +58,13 @@ func TestConfigValidate(t *testing.T) {
 		{Config{SocketPath: "/s", ListenAddress: ":1", Insecure: true, TLSCertFile: "c", TLSKeyFile: "k"}, "--insecure"},
 		{Config{SocketPath: "/s", HealthAddress: ":4246"}, ""},
 		{Config{SocketPath: "/s", HealthAddress: "4246"}, "--health-address"},
+		{Config{SocketPath: "/s", Limits: Limits{MaxRequestBytes: 4 << 10, MaxStreamsPerClient: 1, KeepaliveTime: time.Second}}, ""},
+		{Config{SocketPath: "/s", Limits: Limits{MaxRequestBytes: 100}}, "--max-request-bytes"},
+		{Config{SocketPath: "/s", Limits: Limits{MaxStreamsPerClient: -1}}, "--max-streams-per-client"},
+		{Config{SocketPath: "/s", Limits: Limits{HandshakeTimeout: -1}}, "--handshake-timeout"},
+		{Config{SocketPath: "/s", Limits: Limits{KeepaliveTime: time.Millisecond}}, "--keepalive-time"},
+		{Config{SocketPath: "/s", Limits: Limits{KeepaliveTimeout: -1}}, "--keepalive-timeout"},
+		{Config{SocketPath: "/s", Limits: Limits{IdleTimeout: -time.Second}}, "--idle-timeout"},
 	} {
 		err := tc.cfg.Validate()
 		switch {

@@ -96,7 +96,7 @@ func loadAgent(b *testing.B, conn *net.UDPConn, status func() uint64, pid int) {
 }
 
 // dialUDP opens a UDP socket in src's namespace connected to dst's echo port.
-func dialUDP(b *testing.B, src traffic.Host, dst netip.Addr) *net.UDPConn {
+func dialUDP(b testing.TB, src traffic.Host, dst netip.Addr) *net.UDPConn {
 	var conn *net.UDPConn
 	err := src.Netns.Do(func() error {
 		var err error
@@ -138,7 +138,7 @@ func statusClient(b *testing.B, sock string) func() uint64 {
 
 // processCPU is the user and system CPU time pid has used, from
 // /proc/<pid>/stat (fields 14 and 15, in USER_HZ = 100 ticks a second).
-func processCPU(b *testing.B, pid int) time.Duration {
+func processCPU(b testing.TB, pid int) time.Duration {
 	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
 		b.Fatal(err)

@@ -1,0 +1,106 @@
+//go:build linux
+
+package soak
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"os"
+	"os/signal"
+	"syscall"
+	"testing"
+
+	"github.com/spf13/pflag"
+
+	"github.com/foveanet/fovea/agent"
+	"github.com/foveanet/fovea/agent/dns"
+	"github.com/foveanet/fovea/api/observer"
+	"github.com/foveanet/fovea/model/intern"
+	"github.com/foveanet/fovea/relay"
+	"github.com/foveanet/fovea/test/replay"
+)
+
+// childEnv, set in a child's environment, makes this test binary run as a
+// replay agent ("agent") or a relay ("relay") instead of running tests.
+const childEnv = "FOVEA_SOAK_CHILD"
+
+func TestMain(m *testing.M) {
+	switch os.Getenv(childEnv) {
+	case "agent":
+		os.Exit(runReplayAgent(os.Args[1:]))
+	case "relay":
+		os.Exit(runRelay(os.Args[1:]))
+	}
+	os.Exit(m.Run())
+}
+
+// runRelay runs relay.Run with the relay's flags until SIGTERM.
+func runRelay(args []string) int {
+	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	var cfg relay.Config
+	fs := pflag.NewFlagSet("relay", pflag.ContinueOnError)
+	cfg.Flags(fs)
+	if err := fs.Parse(args); err != nil {
+		log.Error("parse flags", "err", err)
+		return 2
+	}
+	cfg.Version = "soak"
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	if err := relay.Run(ctx, cfg, log); err != nil {
+		log.Error("relay failed", "err", err)
+		return 1
+	}
+	return 0
+}
+
+// runReplayAgent runs agent.Run with every agent flag and the replay
+// source's own, until SIGTERM.
+func runReplayAgent(args []string) int {
+	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	var cfg agent.Config
+	fs := pflag.NewFlagSet("replay-agent", pflag.ContinueOnError)
+	cfg.Flags(fs)
+	rate := fs.Float64("replay-rate", 10000, "records a second")
+	pods := fs.Int("replay-pods", 50, "pods the records travel between")
+	queue := fs.Int("replay-queue", 1<<16, "records the kernel ring buffer's stand-in holds")
+	if err := fs.Parse(args); err != nil {
+		log.Error("parse flags", "err", err)
+		return 2
+	}
+	cfg.Version = "soak"
+	src, err := replay.New(replay.Config{Rate: *rate, Pods: podAddrs(*pods), QueueRecords: *queue})
+	if err != nil {
+		log.Error("create replay source", "err", err)
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	if err := agent.RunWithSource(ctx, cfg, log, replaySource(src)); err != nil {
+		log.Error("agent failed", "err", err)
+		return 1
+	}
+	return 0
+}
+
+// replaySource hands src to the agent, capturing as soon as it is built.
+func replaySource(src *replay.Source) agent.SourceFunc {
+	return func(_ agent.Config, _ *slog.Logger, _ *intern.Tables, _ *dns.Parser, _ *observer.AgentEvents, ready func()) (agent.Source, error) {
+		ready()
+		return src, nil
+	}
+}
+
+// podAddrs are the addresses of n pods, in 10.2.0.0/16.
+func podAddrs(n int) []netip.Addr {
+	addrs := make([]netip.Addr, n)
+	for i := range addrs {
+		addrs[i] = netip.AddrFrom4([4]byte{10, 2, byte(i >> 8), byte(i)})
+	}
+	return addrs
+}
+
+// podName is the name of the pod at podAddrs(n)[i].
+func podName(i int) string { return fmt.Sprintf("pod-%d", i) }
