@@ -14,8 +14,8 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 
-	"github.com/foveanet/fovea/agent/dns"
 	"github.com/foveanet/fovea/api/observer"
+	"github.com/foveanet/fovea/bpf"
 	"github.com/foveanet/fovea/model/intern"
 	"github.com/foveanet/fovea/model/record"
 )
@@ -55,7 +55,7 @@ func TestRunWithSource(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	given := func(_ Config, _ *slog.Logger, _ *intern.Tables, _ *dns.Parser, _ *observer.AgentEvents, ready func()) (Source, error) {
+	given := func(_ Config, _ *slog.Logger, _ *intern.Tables, _ bpf.L7Parser, _ *observer.AgentEvents, ready func()) (Source, error) {
 		ready()
 		return src, nil
 	}

@@ -15,8 +15,8 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/foveanet/fovea/agent"
-	"github.com/foveanet/fovea/agent/dns"
 	"github.com/foveanet/fovea/api/observer"
+	"github.com/foveanet/fovea/bpf"
 	"github.com/foveanet/fovea/model/intern"
 	"github.com/foveanet/fovea/relay"
 	"github.com/foveanet/fovea/test/replay"
@@ -87,7 +87,7 @@ func runReplayAgent(args []string) int {
 
 // replaySource hands src to the agent, capturing as soon as it is built.
 func replaySource(src *replay.Source) agent.SourceFunc {
-	return func(_ agent.Config, _ *slog.Logger, _ *intern.Tables, _ *dns.Parser, _ *observer.AgentEvents, ready func()) (agent.Source, error) {
+	return func(_ agent.Config, _ *slog.Logger, _ *intern.Tables, _ bpf.L7Parser, _ *observer.AgentEvents, ready func()) (agent.Source, error) {
 		ready()
 		return src, nil
 	}
