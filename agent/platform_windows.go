@@ -42,7 +42,7 @@ func (c *Config) validatePlatform() error {
 	case c.ReportUnspecifiedDrops:
 		return linuxOnly(flagReportUnspecifiedDrops)
 	case !c.HTTP.Disable:
-		return fmt.Errorf("--%s=false: only the Linux eBPF datapath supports HTTP; the Windows PktMon source does not", http.FlagDisable)
+		return fmt.Errorf("--%s: must stay true on Windows: only the Linux eBPF datapath sees HTTP, the PktMon source does not", http.FlagDisable)
 	case c.Aggregation != "none":
 		return fmt.Errorf("--%s: %q: the Windows PktMon source reports every packet (none)", flagAggregation, c.Aggregation)
 	}
