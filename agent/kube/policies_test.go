@@ -35,15 +35,7 @@ func TestWatcherPublishesPolicySnapshots(t *testing.T) {
 	})
 	client := pod("demo", "client", "10.244.2.20", func(p *corev1.Pod) { p.Labels = map[string]string{"app": "other"}; p.Spec.NodeName = "node2" })
 	cs := fake.NewClientset(ns, server, client)
-	tables, store, policies := intern.NewTables(), endpoints.NewStore(), policy.NewStore()
-	w, err := New(cs, "c1", tables, store, WithLocalNode("node1"), WithDebounce(time.Millisecond), WithPolicies(policies))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error)
-	go func() { done <- w.Run(ctx) }()
-	t.Cleanup(func() { cancel(); <-done })
+	_, store, policies := runPolicyWatcher(t, cs)
 
 	serverAddr, clientAddr := netip.MustParseAddr("10.244.1.10"), netip.MustParseAddr("10.244.2.20")
 	// decide evaluates a connection from the client to the server's named
@@ -74,6 +66,7 @@ func TestWatcherPublishesPolicySnapshots(t *testing.T) {
 			}},
 		},
 	}
+	ctx := t.Context()
 	nw := cs.NetworkingV1().NetworkPolicies("demo")
 	if _, err := nw.Create(ctx, np, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
@@ -107,15 +100,7 @@ func TestWatcherLabelsFlowsWithoutPolicyAccess(t *testing.T) {
 	cs.PrependReactor("list", "networkpolicies", func(k8stesting.Action) (bool, runtime.Object, error) {
 		return true, nil, apierrors.NewForbidden(networkingv1.Resource("networkpolicies"), "", errors.New("no RBAC"))
 	})
-	tables, store, policies := intern.NewTables(), endpoints.NewStore(), policy.NewStore()
-	w, err := New(cs, "c1", tables, store, WithLocalNode("node1"), WithDebounce(time.Millisecond), WithPolicies(policies))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error)
-	go func() { done <- w.Run(ctx) }()
-	t.Cleanup(func() { cancel(); <-done })
+	tables, store, policies := runPolicyWatcher(t, cs)
 	waitFor(t, "the pod labelled", func() bool {
 		return tables.Endpoints.Get(store.Load().Endpoint(netip.MustParseAddr("10.244.1.11"))).GetPodName() == "a"
 	})
@@ -160,4 +145,20 @@ func TestWatcherFindsClusterPoliciesInstalledLater(t *testing.T) {
 	}
 	installed.Store(true)
 	waitFor(t, "the cluster policy", func() bool { return policies.Load().Policies[policy.KindClusterNetworkPolicy] == 1 })
+}
+
+// runPolicyWatcher runs a watcher of cs on node1 that publishes policy
+// snapshots, until the test ends.
+func runPolicyWatcher(t *testing.T, cs *fake.Clientset) (*intern.Tables, *endpoints.Store, *policy.Store) {
+	t.Helper()
+	tables, store, policies := intern.NewTables(), endpoints.NewStore(), policy.NewStore()
+	w, err := New(cs, "c1", tables, store, WithLocalNode("node1"), WithDebounce(time.Millisecond), WithPolicies(policies))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- w.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	return tables, store, policies
 }
