@@ -7,7 +7,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -48,54 +47,16 @@ func setupCapture(t testing.TB) *captureEnv {
 	if _, err := exec.LookPath("tshark"); err != nil {
 		t.Fatal("tshark is needed to read captures back: run scripts/install-deps.sh")
 	}
-	fovea, hubble, err := binaries()
-	if err != nil {
+	e, life := ownCluster(t, cluster.Config{Prefix: capturePrefix, Nodes: 2, PodsPerNode: 4})
+	ce := &captureEnv{env: e, life: life}
+	if err := e.startAgents(life, demo.ListenTCP(fmt.Sprintf(":%d", demo.AgentPort))); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	if err := cluster.Cleanup(ctx, capturePrefix, log); err != nil {
-		t.Fatalf("clean up an earlier run: %v", err)
-	}
-	stateDir := t.TempDir()
-	c, err := cluster.Build(ctx, cluster.Config{Prefix: capturePrefix, Nodes: 2, PodsPerNode: 4, StateDir: stateDir, Logger: log})
-	if err != nil {
-		t.Fatalf("build cluster: %v", err)
-	}
-	inventory := filepath.Join(stateDir, "inventory.yaml")
-	if err := demo.WriteInventory(inventory, demo.Inventory(c.Topology)); err != nil {
+	if err := e.serve(life); err != nil {
 		t.Fatal(err)
 	}
-	life, stop := context.WithCancel(context.Background())
-	ce := &captureEnv{
-		env:  &env{cluster: c, sockets: map[string]string{}, hosts: c.Hosts(), fovea: fovea, hubbleBin: hubble, inventory: inventory, stop: stop},
-		life: life,
-	}
-	t.Cleanup(func() {
-		stop()
-		if t.Failed() {
-			dumpLogs(ce.env)
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		if err := c.Close(ctx); err != nil {
-			t.Errorf("close cluster: %v", err)
-		}
-	})
-	sockets, err := demo.StartAgents(life, c, fovea, ringCapacity, demo.ListenTCP(fmt.Sprintf(":%d", demo.AgentPort)), demo.WithInventory(inventory))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i, n := range c.Topology.Nodes {
-		ce.sockets[n.Name] = sockets[i]
-	}
-	for _, h := range ce.hosts {
-		if _, err := traffic.Serve(life, h, log); err != nil {
-			t.Fatalf("serve on %s: %v", h.Name, err)
-		}
-	}
-	if ce.relay, _, err = demo.StartRelay(life, c, fovea, "relay"); err != nil {
+	var err error
+	if ce.relay, _, err = demo.StartRelay(life, e.cluster, e.fovea, "relay"); err != nil {
 		t.Fatal(err)
 	}
 	// The relay dials its agents on its own: wait until it reaches both.

@@ -37,6 +37,9 @@ type env struct {
 	stop context.CancelFunc
 }
 
+// testLog is where the harness logs: warnings and errors only.
+var testLog = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+
 var (
 	shared     *env
 	sharedErr  error
@@ -92,40 +95,65 @@ func binaries() (fovea, hubble string, err error) {
 // with agents labelling pods from an inventory in cfg.StateDir and traffic
 // servers in every pod; stop and Close end them.
 func newEnv(cfg cluster.Config, fovea, hubble string) (*env, error) {
+	e, life, err := buildEnv(cfg, fovea, hubble)
+	if err != nil {
+		return nil, err
+	}
+	if err = e.startAgents(life); err == nil {
+		err = e.serve(life)
+	}
+	if err != nil {
+		e.stop()
+		return nil, errors.Join(err, e.cluster.Close(context.Background()))
+	}
+	return e, nil
+}
+
+// buildEnv builds the cluster cfg describes, over an earlier run's
+// leftovers, and writes its inventory in cfg.StateDir; it starts nothing.
+// life ends when e.stop is called: what a test starts with it outlives
+// setup until then.
+func buildEnv(cfg cluster.Config, fovea, hubble string) (e *env, life context.Context, err error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	if err := cluster.Cleanup(ctx, cfg.Prefix, log); err != nil {
-		return nil, fmt.Errorf("clean up an earlier run: %w", err)
+	if err := cluster.Cleanup(ctx, cfg.Prefix, testLog); err != nil {
+		return nil, nil, fmt.Errorf("clean up an earlier run: %w", err)
 	}
-	cfg.Logger = log
+	cfg.Logger = testLog
 	c, err := cluster.Build(ctx, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("build cluster: %w", err)
-	}
-	life, stop := context.WithCancel(context.Background())
-	fail := func(err error) (*env, error) {
-		stop()
-		return nil, errors.Join(err, c.Close(context.Background()))
+		return nil, nil, fmt.Errorf("build cluster: %w", err)
 	}
 	inventory := filepath.Join(cfg.StateDir, "inventory.yaml")
 	if err := demo.WriteInventory(inventory, demo.Inventory(c.Topology)); err != nil {
-		return fail(err)
+		return nil, nil, errors.Join(err, c.Close(context.Background()))
 	}
-	sockets, err := demo.StartAgents(life, c, fovea, ringCapacity, demo.WithInventory(inventory))
+	life, stop := context.WithCancel(context.Background())
+	e = &env{cluster: c, sockets: map[string]string{}, hosts: c.Hosts(), fovea: fovea, hubbleBin: hubble, inventory: inventory, stop: stop}
+	return e, life, nil
+}
+
+// startAgents starts every node's agent, labelling pods from the
+// inventory, with opts, until life ends.
+func (e *env) startAgents(life context.Context, opts ...demo.AgentOption) error {
+	sockets, err := demo.StartAgents(life, e.cluster, e.fovea, ringCapacity, append(opts, demo.WithInventory(e.inventory))...)
 	if err != nil {
-		return fail(err)
+		return err
 	}
-	e := &env{cluster: c, sockets: map[string]string{}, hosts: c.Hosts(), fovea: fovea, hubbleBin: hubble, inventory: inventory, stop: stop}
-	for i, n := range c.Topology.Nodes {
+	for i, n := range e.cluster.Topology.Nodes {
 		e.sockets[n.Name] = sockets[i]
 	}
+	return nil
+}
+
+// serve starts a traffic server in every pod until life ends.
+func (e *env) serve(life context.Context) error {
 	for _, h := range e.hosts {
-		if _, err := traffic.Serve(life, h, log); err != nil {
-			return fail(fmt.Errorf("serve on %s: %w", h.Name, err))
+		if _, err := traffic.Serve(life, h, testLog); err != nil {
+			return fmt.Errorf("serve on %s: %w", h.Name, err)
 		}
 	}
-	return e, nil
+	return nil
 }
 
 // setupOwn builds a cluster of the test's own from cfg, which names its own
@@ -134,6 +162,24 @@ func newEnv(cfg cluster.Config, fovea, hubble string) (*env, error) {
 // shared cluster does not have.
 func setupOwn(t *testing.T, cfg cluster.Config) *env {
 	t.Helper()
+	e, life := ownCluster(t, cfg)
+	if err := e.startAgents(life); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.serve(life); err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+// ownCluster builds a cluster of the test's own from cfg, which names its
+// own Prefix, in cfg.StateDir or else a state directory of t's, with its
+// inventory and nothing started: the test starts agents and servers with
+// life. When t ends, life ends, the agents' logs are dumped if t failed,
+// and the cluster is removed; cleanups the test registered later run
+// first.
+func ownCluster(t testing.TB, cfg cluster.Config) (*env, context.Context) {
+	t.Helper()
 	if os.Geteuid() != 0 {
 		t.Skip("needs root: builds network namespaces and loads eBPF programs")
 	}
@@ -141,8 +187,10 @@ func setupOwn(t *testing.T, cfg cluster.Config) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg.StateDir = t.TempDir()
-	e, err := newEnv(cfg, fovea, hubble)
+	if cfg.StateDir == "" {
+		cfg.StateDir = t.TempDir()
+	}
+	e, life, err := buildEnv(cfg, fovea, hubble)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,7 +205,7 @@ func setupOwn(t *testing.T, cfg cluster.Config) *env {
 			t.Errorf("close cluster: %v", err)
 		}
 	})
-	return e
+	return e, life
 }
 
 func TestMain(m *testing.M) {

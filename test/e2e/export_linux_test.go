@@ -7,7 +7,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -59,10 +58,6 @@ func setupExport(t *testing.T) *exportEnv {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root: builds network namespaces, mounts tmpfs and loads eBPF programs")
 	}
-	fovea, hubble, err := binaries()
-	if err != nil {
-		t.Fatal(err)
-	}
 	// make e2e names the collector; by hand, make otel-tools builds it
 	// where this finds it.
 	otelcol := os.Getenv("OTELCOL_BIN")
@@ -72,53 +67,26 @@ func setupExport(t *testing.T) *exportEnv {
 	if _, err := os.Stat(otelcol); err != nil {
 		t.Fatalf("no OpenTelemetry Collector (OTELCOL_BIN, or `make otel-tools`): %v", err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	if err := cluster.Cleanup(ctx, exportPrefix, log); err != nil {
-		t.Fatalf("clean up an earlier run: %v", err)
-	}
+	// The tmpfs, in the state directory, are unmounted once the cluster is
+	// gone, so no agent holds them (ownCluster's cleanup, registered after
+	// this one, runs first), and before the directory is removed.
 	stateDir := t.TempDir()
-	c, err := cluster.Build(ctx, cluster.Config{Prefix: exportPrefix, Nodes: 2, PodsPerNode: 2, StateDir: stateDir, Logger: log})
-	if err != nil {
-		t.Fatalf("build cluster: %v", err)
-	}
-	inventory := filepath.Join(stateDir, "inventory.yaml")
-	if err := demo.WriteInventory(inventory, demo.Inventory(c.Topology)); err != nil {
-		t.Fatal(err)
-	}
-	life, stop := context.WithCancel(context.Background())
-	ee := &exportEnv{
-		env:        &env{cluster: c, sockets: map[string]string{}, hosts: c.Hosts(), fovea: fovea, hubbleBin: hubble, inventory: inventory, stop: stop},
-		otelcol:    otelcol,
-		collectors: map[string]*cluster.Process{},
-		tmpfs:      map[string]string{},
-		life:       life,
-	}
+	tmpfs := map[string]string{}
 	t.Cleanup(func() {
-		stop()
-		if t.Failed() {
-			dumpLogs(ee.env)
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		if err := c.Close(ctx); err != nil {
-			t.Errorf("close cluster: %v", err)
-		}
-		for _, dir := range ee.tmpfs {
+		for _, dir := range tmpfs {
 			if out, err := exec.Command("umount", dir).CombinedOutput(); err != nil {
 				t.Errorf("umount %s: %v: %s", dir, err, out)
 			}
 		}
 	})
-	for _, n := range c.Topology.Nodes {
+	e, life := ownCluster(t, cluster.Config{Prefix: exportPrefix, Nodes: 2, PodsPerNode: 2, StateDir: stateDir})
+	ee := &exportEnv{env: e, otelcol: otelcol, collectors: map[string]*cluster.Process{}, tmpfs: tmpfs, life: life}
+	for _, n := range e.cluster.Topology.Nodes {
 		ee.startCollector(t, n.Name, "otel.json")
 		ee.startAgent(t, n.Name)
 	}
-	for _, h := range ee.hosts {
-		if _, err := traffic.Serve(life, h, log); err != nil {
-			t.Fatalf("serve on %s: %v", h.Name, err)
-		}
+	if err := e.serve(life); err != nil {
+		t.Fatal(err)
 	}
 	return ee
 }

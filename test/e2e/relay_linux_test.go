@@ -7,7 +7,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -47,54 +46,23 @@ func setupRelay(t *testing.T) *relayEnv {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root: builds network namespaces and loads eBPF programs")
 	}
-	fovea, hubble := os.Getenv("FOVEA_BIN"), os.Getenv("HUBBLE_BIN")
-	if fovea == "" || hubble == "" {
-		t.Fatal("FOVEA_BIN and HUBBLE_BIN must be set: run the end-to-end tests with `make e2e`")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	if err := cluster.Cleanup(ctx, relayPrefix, log); err != nil {
-		t.Fatalf("clean up an earlier run: %v", err)
-	}
-	stateDir := t.TempDir()
-	c, err := cluster.Build(ctx, cluster.Config{Prefix: relayPrefix, Nodes: 3, PodsPerNode: 2, StateDir: stateDir, Logger: log})
-	if err != nil {
-		t.Fatalf("build cluster: %v", err)
-	}
 	// Agents name pods, so Hubble UI's request (by namespace and labels)
 	// has something to match.
-	inventory := filepath.Join(stateDir, "inventory.yaml")
-	if err := demo.WriteInventory(inventory, demo.Inventory(c.Topology)); err != nil {
-		t.Fatal(err)
-	}
-	life, stop := context.WithCancel(context.Background())
-	re := &relayEnv{
-		env:    &env{cluster: c, sockets: map[string]string{}, hosts: c.Hosts(), fovea: fovea, hubbleBin: hubble, inventory: inventory, stop: stop},
-		agents: map[string]*cluster.Process{},
-		life:   life,
-	}
+	e, life := ownCluster(t, cluster.Config{Prefix: relayPrefix, Nodes: 3, PodsPerNode: 2})
+	re := &relayEnv{env: e, agents: map[string]*cluster.Process{}, life: life}
 	t.Cleanup(func() {
-		stop()
 		if t.Failed() {
-			dumpLogs(re.env)
 			re.dumpRelayLog()
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		if err := c.Close(ctx); err != nil {
-			t.Errorf("close cluster: %v", err)
-		}
 	})
-	for _, n := range c.Topology.Nodes {
+	for _, n := range e.cluster.Topology.Nodes {
 		re.startAgent(t, n.Name)
 	}
-	for _, h := range re.hosts {
-		if _, err := traffic.Serve(life, h, log); err != nil {
-			t.Fatalf("serve on %s: %v", h.Name, err)
-		}
+	if err := e.serve(life); err != nil {
+		t.Fatal(err)
 	}
-	re.relay, _, err = demo.StartRelay(life, c, fovea, "relay",
+	var err error
+	re.relay, _, err = demo.StartRelay(life, e.cluster, e.fovea, "relay",
 		"--sort-buffer-drain-timeout", "500ms", "--peer-update-interval", "500ms", "--retry-timeout", "2s",
 		"--metrics-address", relayMetricsAddress)
 	if err != nil {
