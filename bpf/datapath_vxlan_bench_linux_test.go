@@ -41,6 +41,6 @@ func BenchmarkDatapathVXLAN(b *testing.B) {
 	}
 	p.dst = benchOverlayB
 	p.ends = append(p.ends, benchEnd{a.ns, a.dev}, benchEnd{z.ns, z.dev})
-	p.counted = z.dev
+	p.counted = benchEnd{z.ns, z.dev}
 	p.run(b)
 }
