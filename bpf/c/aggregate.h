@@ -19,28 +19,55 @@ volatile const __u32 sample_rate = 0;
 #define TCP_RST 0x04
 #define TCP_ACK 0x10
 
-/* A report's byte total must fit struct event's 32-bit len: once this much
- * has accumulated, the next packet is reported. The headroom exceeds the
- * largest skb (BIG TCP). */
-#define AGG_BYTES_LIMIT 0xF0000000ULL
+/* A report's packet and byte totals must fit struct event's 32-bit packets
+ * and len: once either has accumulated this much, the next packet is
+ * reported. The headroom, 256 MiB, is a thousand of the largest skbs (BIG
+ * TCP). */
+#define AGG_COUNT_LIMIT 0xF0000000ULL
 
 /* One connection as seen at one attachment, in one of its directions: each
- * interface a packet crosses reports it. */
+ * interface a packet crosses reports it. Written in words, as struct
+ * ct_key. */
 struct agg_key {
 	struct ct_key ct;
-	__u32 ifindex;
-	__u8 dir;      /* DIR_* of the attachment */
-	__u8 src_is_a; /* the packet travels from end a to end b */
-	__u8 _pad[2];
+	union {
+		struct {
+			__u32 ifindex;
+			__u8 dir;      /* DIR_* of the attachment */
+			__u8 src_is_a; /* the packet travels from end a to end b */
+			__u8 _pad[2];
+		};
+		__u64 tail;
+	};
 };
+
+/* Fills key for ev's connection as seen at its attachment and returns
+ * whether ev's source is end a of key->ct. */
+static __always_inline int agg_key_of(const struct event *ev, struct agg_key *key)
+{
+	struct agg_key t = {};
+
+	t.src_is_a = ct_key_of(ev, &key->ct);
+	t.ifindex = ev->ifindex;
+	t.dir = ev->dir;
+	key->tail = t.tail;
+	return t.src_is_a;
+}
 
 struct agg_val {
 	__u64 reported; /* bpf_ktime_get_coarse_ns() of the last report */
-	__u64 packets;  /* absorbed since the last report */
-	__u64 bytes;
+	/* Absorbed since the last report: packets in the high 32 bits, their
+	 * bytes in the low 32. One word takes one atomic add per packet, not
+	 * two, and an atomic add is a third of what an absorbed packet costs.
+	 * Both halves stay below AGG_COUNT_LIMIT, whose headroom no number of
+	 * concurrent adders between the test and the add can fill, so the
+	 * bytes never carry into the packets. */
+	__u64 pending;
 	__u16 seen;     /* TCP flags already reported */
 	__u8 _pad[6];
 };
+
+#define AGG_PENDING(packets, bytes) ((__u64)(packets) << 32 | (__u32)(bytes))
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -54,20 +81,13 @@ struct {
  * what was absorbed since the last report) and returns 1; otherwise it
  * counts the packet into its entry and returns 0. force reports the packet
  * regardless (payload snippets). */
-static __always_inline int aggregate(struct event *ev, const struct ct_key *ct, int src_is_a,
-				     __u32 ifindex, __u8 dir, __u64 now, int force)
+static __always_inline int aggregate(struct event *ev, const struct agg_key *key, __u64 now, int force)
 {
-	struct agg_key key = {};
-	__builtin_memcpy(&key.ct, ct, sizeof(key.ct));
-	key.ifindex = ifindex;
-	key.dir = dir;
-	key.src_is_a = src_is_a;
-
 	__u16 fl = ev->tcp_flags;
-	struct agg_val *v = bpf_map_lookup_elem(&aggregates, &key);
+	struct agg_val *v = bpf_map_lookup_elem(&aggregates, key);
 	if (!v) {
 		struct agg_val nv = { .reported = now, .seen = fl };
-		bpf_map_update_elem(&aggregates, &key, &nv, BPF_ANY);
+		bpf_map_update_elem(&aggregates, key, &nv, BPF_ANY);
 		ev->packets = 1;
 		return 1;
 	}
@@ -87,23 +107,22 @@ static __always_inline int aggregate(struct event *ev, const struct ct_key *ct, 
 		return 1;
 	}
 
-	__u64 packets = v->packets, bytes = v->bytes;
+	__u64 pending = v->pending;
+	__u64 packets = pending >> 32, bytes = (__u32)pending;
 	if (!force && !(fl & ~v->seen) && !(fl & (TCP_SYN | TCP_FIN | TCP_RST)) &&
-	    now - v->reported < report_interval_ns && bytes < AGG_BYTES_LIMIT &&
+	    now - v->reported < report_interval_ns && bytes < AGG_COUNT_LIMIT && packets < AGG_COUNT_LIMIT &&
 	    (sample_rate <= 1 || packets + 1 < sample_rate)) {
-		__sync_fetch_and_add(&v->packets, 1);
-		__sync_fetch_and_add(&v->bytes, ev->len);
+		__sync_fetch_and_add(&v->pending, AGG_PENDING(1, ev->len));
 		return 0;
 	}
 	/* Take what was read, keeping concurrent additions for the next
 	 * report (the add form needs no fetch, so no newer instruction set). */
-	__sync_fetch_and_add(&v->packets, -packets);
-	__sync_fetch_and_add(&v->bytes, -bytes);
+	__sync_fetch_and_add(&v->pending, -pending);
 	v->seen |= fl;
 	v->reported = now;
 
 	bytes += ev->len;
 	ev->len = bytes > 0xFFFFFFFFULL ? 0xFFFFFFFF : (__u32)bytes;
-	ev->packets = packets + 1 > 0xFFFFFFFFULL ? 0xFFFFFFFF : (__u32)(packets + 1);
+	ev->packets = packets + 1;
 	return 1;
 }
