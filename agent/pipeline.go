@@ -9,6 +9,7 @@ import (
 	"github.com/foveanet/fovea/agent/policy"
 	"github.com/foveanet/fovea/api/observer"
 	"github.com/foveanet/fovea/model/intern"
+	"github.com/foveanet/fovea/model/l7"
 	"github.com/foveanet/fovea/model/record"
 	"github.com/foveanet/fovea/ringbuffer"
 )
@@ -31,6 +32,8 @@ type pipeline struct {
 	flowMetrics *flowmetrics.Metrics
 	// policies decide new connections by the network policies; nil: off.
 	policies *policy.Stage
+	// l7 holds the details of the ring's L7 records; nil: no L7 parser.
+	l7 *l7.Store
 }
 
 func (p *pipeline) emit(r *record.Record) {
@@ -49,6 +52,9 @@ func (p *pipeline) emit(r *record.Record) {
 
 // store writes an enriched record into the ring and counts it.
 func (p *pipeline) store(r *record.Record) {
+	if old := p.ring.Next(); old != nil && old.Kind == record.KindL7 && p.l7 != nil {
+		p.l7.Release(old.Ext)
+	}
 	p.ring.Write(r)
 	if p.flowMetrics != nil {
 		p.flowMetrics.Observe(r)

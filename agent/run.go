@@ -224,7 +224,8 @@ func newEnrichment(cfg Config, dp *datapath, log *slog.Logger) (*enrichment, err
 	}
 	namespaces := observer.NewNamespaceTracker(observer.WithNamespaceCluster(cfg.ClusterName))
 	// Pods first: the reserved identities label only what is left.
-	p := &pipeline{ring: dp.ring, enrichers: []Enricher{pods, reserved, enrich.NewNames(dp.names)}, namespaces: namespaces, endpoints: dp.tables.Endpoints}
+	p := &pipeline{ring: dp.ring, enrichers: []Enricher{pods, reserved, enrich.NewNames(dp.names)}, namespaces: namespaces,
+		endpoints: dp.tables.Endpoints, l7: dp.l7}
 	holders := []intern.Holder{p, pods, dp.names}
 	if watchesPolicies {
 		p.policies = policy.NewStage(policies, dp.tables, policy.WithStageLogger(log),

@@ -95,6 +95,17 @@ func (r *Ring[T]) Write(v *T) uint64 {
 	return seq
 }
 
+// Next returns the entry the next Write overwrites, or nil while the ring
+// still has room, so the writer can let go of what the entry refers to.
+// Only the writer may call it, and the entry must not be modified.
+func (r *Ring[T]) Next() *T {
+	seq := r.head.Load()
+	if seq <= r.mask {
+		return nil
+	}
+	return &r.slots[seq&r.mask].val
+}
+
 // Read copies the entry with sequence number seq into *dst. It returns
 // ErrNotWritten if seq is at or beyond Head and ErrOverwritten if the entry
 // is gone, including when the writer overwrote it during the copy; *dst is

@@ -153,3 +153,22 @@ func TestWriteDoesNotAllocate(t *testing.T) {
 		t.Fatalf("Read allocates %v times per call", n)
 	}
 }
+
+// TestNext: nothing is overwritten while the ring has room; after that,
+// Next is the entry the next Write replaces, one lap older than it.
+func TestNext(t *testing.T) {
+	r := mustNew[entry](t, 3)
+	for seq := range uint64(10) {
+		next := r.Next()
+		switch {
+		case seq <= 3 && next != nil:
+			t.Fatalf("before write %d: Next = %v, want nil", seq, next[0])
+		case seq > 3:
+			if err := checkEntry(next, seq-4); err != nil {
+				t.Fatalf("before write %d: %v", seq, err)
+			}
+		}
+		e := entryFor(seq)
+		r.Write(&e)
+	}
+}

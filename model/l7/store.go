@@ -56,6 +56,17 @@ func (s *Store) Put(l *flowpb.Layer7) intern.Ref {
 	return ref
 }
 
+// Release drops the details behind ref, unless newer ones took their slot:
+// the record that referenced them is leaving the ring, so the store holds
+// only what the ring's records reference, not a full lap of details. Only
+// the writer may call it.
+func (s *Store) Release(ref intern.Ref) {
+	sl := &s.slots[uint32(ref)&s.mask]
+	if v := sl.Load(); v != nil && v.ref == ref {
+		sl.Store(nil)
+	}
+}
+
 // Get returns the details behind ref, or nil for the zero Ref or details
 // that were overwritten since (counted as expired).
 func (s *Store) Get(ref intern.Ref) *flowpb.Layer7 {

@@ -110,3 +110,26 @@ func TestStoreConcurrentReaders(t *testing.T) {
 		t.Error("the last Put is not readable")
 	}
 }
+
+// TestStoreRelease: released details are gone, and releasing a reference
+// whose slot newer details took leaves those alone.
+func TestStoreRelease(t *testing.T) {
+	s, err := l7.NewStore(2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := s.Put(dnsQuery("a.example."))
+	b := s.Put(dnsQuery("b.example."))
+	s.Release(a)
+	if got := s.Get(a); got != nil {
+		t.Errorf("released details still there: %v", got)
+	}
+	c := s.Put(dnsQuery("c.example.")) // a's slot
+	s.Release(a)
+	if got := s.Get(c).GetDns().GetQuery(); got != "c.example." {
+		t.Errorf("releasing an overwritten reference dropped the newer details: %q", got)
+	}
+	if got := s.Get(b).GetDns().GetQuery(); got != "b.example." {
+		t.Errorf("unreleased details %q", got)
+	}
+}
