@@ -10,6 +10,7 @@ import (
 	flowpb "github.com/cilium/cilium/api/v1/flow"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/foveanet/fovea/bpf"
 	"github.com/foveanet/fovea/model/record"
 )
 
@@ -33,6 +34,12 @@ type Config struct {
 	Pods []netip.Addr
 	// QueueRecords is the capacity of the kernel ring buffer's stand-in.
 	QueueRecords int
+	// DNSEvery, when positive, makes one record in DNSEvery a DNS response
+	// to a pod, whose payload L7 parses: names that rotate every second,
+	// answering the addresses the pods' flows go to (see parseDNS).
+	DNSEvery int
+	// L7 is the agent's parser of payload snippets; DNSEvery needs it.
+	L7 bpf.L7Parser
 }
 
 // Source produces records at Config.Rate into a bounded queue and emits
@@ -46,6 +53,8 @@ type Source struct {
 	// produced counts records made, lost those the full queue refused,
 	// emitted those handed to the pipeline.
 	produced, lost, emitted atomic.Uint64
+	// dnsBuf is where Run's goroutine packs DNS payloads.
+	dnsBuf [512]byte
 }
 
 // New returns a Source for cfg.
@@ -57,6 +66,12 @@ func New(cfg Config) (*Source, error) {
 		return nil, errors.New("replay pods: none")
 	case cfg.QueueRecords < batchSize:
 		return nil, errors.New("replay queue: smaller than one batch")
+	case cfg.DNSEvery < 0:
+		return nil, errors.New("replay DNS share: negative")
+	case cfg.DNSEvery > 0 && cfg.L7 == nil:
+		return nil, errors.New("replay DNS share: no L7 parser")
+	case len(cfg.Pods) > 28000:
+		return nil, errors.New("replay pods: more than 28000")
 	}
 	batches := cfg.QueueRecords / batchSize
 	return &Source{cfg: cfg, queue: make(chan []record.Record, batches), free: make(chan []record.Record, batches+2)}, nil
@@ -88,6 +103,9 @@ func (s *Source) Run(ctx context.Context, emit func(*record.Record)) error {
 		case batch := <-s.queue:
 			for i := range batch {
 				emit(&batch[i])
+				if s.cfg.DNSEvery > 0 && isDNS(&batch[i]) {
+					s.parseDNS(&batch[i], emit)
+				}
 			}
 			s.emitted.Add(uint64(len(batch)))
 			s.put(batch)
@@ -168,7 +186,6 @@ func (s *Source) fill(batch []record.Record, seq uint64, n int, start int64) []r
 			Bytes:    uint32(64 + k%1400),
 		}
 		if k%8 == 0 { // every eighth packet opens a connection
-
 			r.TCPFlags = record.TCPSyn
 		}
 		if k%20 == 0 {
@@ -176,6 +193,9 @@ func (s *Source) fill(batch []record.Record, seq uint64, n int, start int64) []r
 		}
 		setAddr(&r.Src, s.cfg.Pods[k%pods], &r.Flags)
 		setAddr(&r.Dst, s.cfg.Pods[(k*7+1)%pods], &r.Flags)
+		if s.cfg.DNSEvery > 0 && k%uint64(s.cfg.DNSEvery) == 0 {
+			s.makeDNS(&r, k)
+		}
 		batch = append(batch, r)
 	}
 	return batch

@@ -1,14 +1,19 @@
 package replay
 
 import (
+	"bytes"
 	"context"
 	"net/netip"
+	"slices"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	flowpb "github.com/cilium/cilium/api/v1/flow"
+	mdns "github.com/miekg/dns"
 
+	"github.com/foveanet/fovea/bpf"
 	"github.com/foveanet/fovea/model/record"
 )
 
@@ -69,4 +74,76 @@ func TestSlowConsumerLosesAndReports(t *testing.T) {
 	if !v6 {
 		t.Fatal("no IPv6 record")
 	}
+}
+
+// l7Recorder keeps the snippets it is handed.
+type l7Recorder struct {
+	pkts  []record.Record
+	snips [][]byte
+}
+
+func (l *l7Recorder) Parse(pkt *record.Record, s bpf.Snippet, _ func(*record.Record)) {
+	l.pkts = append(l.pkts, *pkt)
+	l.snips = append(l.snips, bytes.Clone(s.Payload))
+}
+
+// TestDNSResponses: with DNSEvery, that share of the records are DNS
+// responses from the cluster DNS to a pod, each handed to the parser with a
+// response that answers, under a name of its second, the address the pod's
+// own flows go to.
+func TestDNSResponses(t *testing.T) {
+	pods := []netip.Addr{netip.MustParseAddr("10.2.0.1"), netip.MustParseAddr("10.2.0.2"), netip.MustParseAddr("fd00::3")}
+	if _, err := New(Config{Rate: 1, Pods: pods, QueueRecords: 1024, DNSEvery: 10}); err == nil {
+		t.Fatal("DNSEvery without a parser accepted")
+	}
+	l7 := &l7Recorder{}
+	src, err := New(Config{Rate: 1000, Pods: pods, QueueRecords: 1024, DNSEvery: 10, L7: l7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	batch := src.fill(nil, 0, 100, time.Now().UnixNano())
+	var dns int
+	for i := range batch {
+		r := &batch[i]
+		if !isDNS(r) {
+			continue
+		}
+		dns++
+		src.parseDNS(r, func(*record.Record) {})
+	}
+	if dns != 10 || len(l7.snips) != 10 {
+		t.Fatalf("%d DNS records of 100, %d parsed: want 10 of each", dns, len(l7.snips))
+	}
+	for i, payload := range l7.snips {
+		pkt := &l7.pkts[i]
+		var m mdns.Msg
+		if err := m.Unpack(payload); err != nil {
+			t.Fatalf("payload %d: %v", i, err)
+		}
+		client := addrOf(pkt.Dst, pkt.Flags)
+		want := pods[(slices.Index(pods, client)*7+1)%len(pods)]
+		if !m.Response || len(m.Question) != 1 || len(m.Answer) != 1 || !strings.HasSuffix(m.Question[0].Name, ".soak.test.") {
+			t.Fatalf("payload %d: %v", i, &m)
+		}
+		var got netip.Addr
+		switch rr := m.Answer[0].(type) {
+		case *mdns.A:
+			got, _ = netip.AddrFromSlice(rr.A.To4())
+		case *mdns.AAAA:
+			got, _ = netip.AddrFromSlice(rr.AAAA)
+		}
+		if got != want || pkt.SrcPort != 53 || pkt.Proto != record.ProtoUDP {
+			t.Errorf("response %d to %v (from port %d): answers %v, want %v", i, client, pkt.SrcPort, got, want)
+		}
+		if server := addrOf(pkt.Src, pkt.Flags); server.Is4() != client.Is4() {
+			t.Errorf("response %d: server %v to client %v", i, server, client)
+		}
+	}
+}
+
+func addrOf(b [16]byte, f record.Flags) netip.Addr {
+	if f&record.FlagIPv6 != 0 {
+		return netip.AddrFrom16(b)
+	}
+	return netip.AddrFrom4([4]byte(b[:4]))
 }

@@ -35,6 +35,8 @@ type agentOpts struct {
 	rate         float64
 	pods         int
 	ringCapacity int
+	// dnsEvery makes one record in dnsEvery a DNS response (0: none).
+	dnsEvery int
 	// tcp serves the Hubble API on a loopback TCP port too, with tls (the
 	// --tls-* flags), or in plaintext if none.
 	tcp bool
@@ -94,6 +96,7 @@ func startAgent(t *testing.T, o agentOpts) *agentProc {
 		"--node-name=" + o.name,
 		"--ring-capacity=" + strconv.Itoa(o.ringCapacity), "--inventory=" + a.inventory,
 		"--replay-rate=" + strconv.FormatFloat(o.rate, 'f', -1, 64), "--replay-pods=" + strconv.Itoa(o.pods),
+		"--replay-dns-every=" + strconv.Itoa(o.dnsEvery),
 	}
 	if o.tcp {
 		a.tcp = cmp.Or(o.tcpAddr, freeAddr(t))

@@ -66,28 +66,33 @@ func runReplayAgent(args []string) int {
 	rate := fs.Float64("replay-rate", 10000, "records a second")
 	pods := fs.Int("replay-pods", 50, "pods the records travel between")
 	queue := fs.Int("replay-queue", 1<<16, "records the kernel ring buffer's stand-in holds")
+	dnsEvery := fs.Int("replay-dns-every", 0, "one record in this many is a DNS response with rotating names (0: none)")
 	if err := fs.Parse(args); err != nil {
 		log.Error("parse flags", "err", err)
 		return 2
 	}
 	cfg.Version = "soak"
-	src, err := replay.New(replay.Config{Rate: *rate, Pods: podAddrs(*pods), QueueRecords: *queue})
-	if err != nil {
-		log.Error("create replay source", "err", err)
-		return 2
-	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
-	if err := agent.RunWithSource(ctx, cfg, log, replaySource(src)); err != nil {
+	if err := agent.RunWithSource(ctx, cfg, log,
+		replaySource(replay.Config{Rate: *rate, Pods: podAddrs(*pods), QueueRecords: *queue, DNSEvery: *dnsEvery})); err != nil {
 		log.Error("agent failed", "err", err)
 		return 1
 	}
 	return 0
 }
 
-// replaySource hands src to the agent, capturing as soon as it is built.
-func replaySource(src *replay.Source) agent.SourceFunc {
-	return func(_ agent.Config, _ *slog.Logger, _ *intern.Tables, _ bpf.L7Parser, _ *observer.AgentEvents, ready func()) (agent.Source, error) {
+// replaySource builds the replay source with the agent's L7 parser and
+// hands it over, capturing as soon as it is built.
+func replaySource(rc replay.Config) agent.SourceFunc {
+	return func(_ agent.Config, _ *slog.Logger, _ *intern.Tables, l7 bpf.L7Parser, _ *observer.AgentEvents, ready func()) (agent.Source, error) {
+		if rc.DNSEvery > 0 {
+			rc.L7 = l7
+		}
+		src, err := replay.New(rc)
+		if err != nil {
+			return nil, fmt.Errorf("create replay source: %w", err)
+		}
 		ready()
 		return src, nil
 	}
