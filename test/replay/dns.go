@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/netip"
 
+	flowpb "github.com/cilium/cilium/api/v1/flow"
 	mdns "github.com/miekg/dns"
 
 	"github.com/foveanet/fovea/bpf"
@@ -36,7 +37,7 @@ func isDNS(r *record.Record) bool {
 // rides in the destination port.
 func (s *Source) makeDNS(r *record.Record, k uint64) {
 	client := k / uint64(s.cfg.DNSEvery) % uint64(len(s.cfg.Pods))
-	r.Kind, r.Verdict, r.DropReason = record.KindTrace, 0, 0
+	r.Kind, r.Verdict, r.DropReason = record.KindTrace, uint8(flowpb.Verdict_FORWARDED), 0
 	r.Proto, r.TCPFlags = record.ProtoUDP, 0
 	r.SrcPort, r.DstPort = 53, uint16(32768+client)
 	r.Bytes = 120

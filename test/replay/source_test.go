@@ -132,7 +132,7 @@ func TestDNSResponses(t *testing.T) {
 		case *mdns.AAAA:
 			got, _ = netip.AddrFromSlice(rr.AAAA)
 		}
-		if got != want || pkt.SrcPort != 53 || pkt.Proto != record.ProtoUDP {
+		if got != want || pkt.SrcPort != 53 || pkt.Proto != record.ProtoUDP || pkt.Verdict != uint8(flowpb.Verdict_FORWARDED) {
 			t.Errorf("response %d to %v (from port %d): answers %v, want %v", i, client, pkt.SrcPort, got, want)
 		}
 		if server := addrOf(pkt.Src, pkt.Flags); server.Is4() != client.Is4() {
