@@ -27,6 +27,10 @@ const dnsTTL = 5
 // the millisecond).
 const dnsNames = 64
 
+// maxDNSClients is how many pods DNS responses can go to: the client's
+// index rides in the destination port, from 32768.
+const maxDNSClients = 65536 - 32768
+
 // isDNS reports whether fill made r a DNS response.
 func isDNS(r *record.Record) bool {
 	return r.Proto == record.ProtoUDP && r.SrcPort == 53

@@ -3,6 +3,7 @@ package replay
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/netip"
 	"sync/atomic"
 	"time"
@@ -70,8 +71,8 @@ func New(cfg Config) (*Source, error) {
 		return nil, errors.New("replay DNS share: negative")
 	case cfg.DNSEvery > 0 && cfg.L7 == nil:
 		return nil, errors.New("replay DNS share: no L7 parser")
-	case len(cfg.Pods) > 28000:
-		return nil, errors.New("replay pods: more than 28000")
+	case cfg.DNSEvery > 0 && len(cfg.Pods) > maxDNSClients:
+		return nil, fmt.Errorf("replay pods: %d, over the %d a DNS response's destination port can number", len(cfg.Pods), maxDNSClients)
 	}
 	batches := cfg.QueueRecords / batchSize
 	return &Source{cfg: cfg, queue: make(chan []record.Record, batches), free: make(chan []record.Record, batches+2)}, nil
