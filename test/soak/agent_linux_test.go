@@ -203,6 +203,10 @@ type procStats struct {
 	cpuSeconds float64
 	rssBytes   uint64
 	hwmBytes   uint64 // peak RSS
+	// anonBytes is the anonymous part of RSS: the memory the process
+	// allocated, which GOMEMLIMIT governs, without the pages of its binary
+	// the kernel maps from the file (shared, and dropped under pressure).
+	anonBytes uint64
 }
 
 // userHZ is the unit of /proc/PID/stat's CPU times: fixed at 100 in the
@@ -235,6 +239,8 @@ func (a *agentProc) stats(t *testing.T) procStats {
 			s.rssBytes = kb << 10
 		case k == "VmHWM":
 			s.hwmBytes = kb << 10
+		case k == "RssAnon":
+			s.anonBytes = kb << 10
 		}
 	}
 	return s

@@ -20,15 +20,17 @@ const recordBytes = int(unsafe.Sizeof(record.Record{}))
 // (new endpoints, addresses reused) and a fifth of them deleted, one record
 // in dnsEvery is a DNS response naming the pods' addresses with names that
 // change every second, and Hubble metrics are labelled by pod and by DNS query
-// (new series every second). Its RSS must stay under the memory limit it
-// was given plus the ring's size (and the replay source's queue), and
-// neither the intern tables nor the DNS names cache may grow with the
-// churn.
+// (new series every second). What it allocated, its anonymous RSS, must
+// stay under the memory limit it was given plus the ring's size (and the
+// replay source's queue), and neither the intern tables nor the DNS names
+// cache may grow with the churn. The pages of its binary that the kernel
+// maps from the file (38–45 MiB of this test binary, from run to run) are
+// shared and reclaimable, and are logged, not bounded.
 func TestMemoryBoundUnderChurn(t *testing.T) {
 	const (
 		rate, pods, ring = 50000, 500, 65535
 		dnsEvery         = 50
-		memLimit         = 128 << 20
+		memLimit         = 96 << 20
 		// ringBytes is the ring and its L7 store beside it: a record and
 		// an L7 slot (a pointer and a sequence number) each.
 		ringBytes = (ring + 1) * (recordBytes + 16)
@@ -48,7 +50,7 @@ func TestMemoryBoundUnderChurn(t *testing.T) {
 		}})
 	bound := uint64(memLimit + ringBytes + queueBytes)
 	start, s0 := time.Now(), a.stats(t)
-	var peak uint64
+	var peak, peakAnon uint64
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	for round := 0; time.Since(start) < d; round++ {
@@ -57,15 +59,15 @@ func TestMemoryBoundUnderChurn(t *testing.T) {
 			t.Fatal(err)
 		}
 		st := a.stats(t)
-		peak = max(peak, st.rssBytes)
-		if st.rssBytes > bound {
-			t.Fatalf("round %d: RSS %d MiB over the bound of %d MiB (GOMEMLIMIT %d MiB + ring %d MiB + replay queue %d MiB)",
-				round, st.rssBytes>>20, bound>>20, memLimit>>20, ringBytes>>20, queueBytes>>20)
+		peak, peakAnon = max(peak, st.rssBytes), max(peakAnon, st.anonBytes)
+		if st.anonBytes > bound {
+			t.Fatalf("round %d: anonymous RSS %d MiB over the bound of %d MiB (GOMEMLIMIT %d MiB + ring %d MiB + replay queue %d MiB)",
+				round, st.anonBytes>>20, bound>>20, memLimit>>20, ringBytes>>20, queueBytes>>20)
 		}
 		if round%30 == 0 {
 			m := a.scrape(t)
-			t.Logf("%4ds: RSS %3d MiB, intern entries %.0f (freed %.0f), DNS cache %.0f addresses, metric series dropped %.0f, records lost %.0f",
-				int(time.Since(start).Seconds()), st.rssBytes>>20, m["fovea_intern_entries"], m["fovea_intern_freed_total"],
+			t.Logf("%4ds: RSS %3d MiB (anonymous %3d MiB), intern entries %.0f (freed %.0f), DNS cache %.0f addresses, metric series dropped %.0f, records lost %.0f",
+				int(time.Since(start).Seconds()), st.rssBytes>>20, st.anonBytes>>20, m["fovea_intern_entries"], m["fovea_intern_freed_total"],
 				m["fovea_dns_names_cache_entries"], m["fovea_metrics_series_dropped_total"], m["fovea_replay_records_lost_total"])
 			if n := m["fovea_dns_names_cache_entries"]; n > pods {
 				t.Fatalf("round %d: the DNS names cache holds %.0f addresses, over the %d the responses name", round, n, pods)
@@ -73,8 +75,8 @@ func TestMemoryBoundUnderChurn(t *testing.T) {
 		}
 	}
 	s1, m := a.stats(t), a.scrape(t)
-	t.Logf("%v of churn at %d records/s: RSS %d MiB at the end, peak %d MiB (VmHWM %d MiB), bound %d MiB; agent %.2f cores",
-		d.Round(time.Second), rate, s1.rssBytes>>20, peak>>20, s1.hwmBytes>>20, bound>>20, cores(s0, s1))
+	t.Logf("%v of churn at %d records/s: anonymous RSS %d MiB at the end, peak %d MiB, bound %d MiB; RSS %d MiB at the end, peak %d MiB (VmHWM %d MiB); agent %.2f cores",
+		d.Round(time.Second), rate, s1.anonBytes>>20, peakAnon>>20, bound>>20, s1.rssBytes>>20, peak>>20, s1.hwmBytes>>20, cores(s0, s1))
 	if m["fovea_intern_freed_total"] == 0 {
 		t.Error("no interned value was freed: the sweep does not keep up with the churn")
 	}
