@@ -81,9 +81,21 @@ func New(cfg Config) (*Source, error) {
 // Counts are what a Source produced, lost and emitted so far.
 type Counts struct{ Produced, Lost, Emitted uint64 }
 
-// Counts reads the counters.
+// Counts reads the counters: emitted and lost before produced, so that
+// Produced - Emitted - Lost, what the source holds, is never negative
+// however the producer and the consumer move between the reads.
 func (s *Source) Counts() Counts {
-	return Counts{Produced: s.produced.Load(), Lost: s.lost.Load(), Emitted: s.emitted.Load()}
+	emitted := s.emitted.Load()
+	lost := s.lost.Load()
+	return Counts{Produced: s.produced.Load(), Lost: lost, Emitted: emitted}
+}
+
+// MaxHeld is the most records a Source with a queue of queueRecords holds
+// at once, made but neither emitted nor lost: a full queue, the batch Run
+// is emitting (counted once all of it is) and the batch the producer has
+// made but not yet queued.
+func MaxHeld(queueRecords int) int {
+	return queueRecords/batchSize*batchSize + 2*batchSize
 }
 
 // Run produces and emits until ctx ends.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/foveanet/fovea/model/record"
 	"github.com/foveanet/fovea/test/demo"
+	"github.com/foveanet/fovea/test/replay"
 )
 
 // recordBytes is the size of a record in the ring and the replay queue.
@@ -37,7 +38,7 @@ func TestMemoryBoundUnderChurn(t *testing.T) {
 		// queueBytes is the replay source's queue, full while the pipeline
 		// is starved: the kernel ring buffer's stand-in, kernel memory on
 		// a node rather than the agent's.
-		queueBytes = (1 << 16) * recordBytes
+		queueBytes = replayQueue * recordBytes
 	)
 	d := soakDuration(t)
 	a := startAgent(t, agentOpts{rate: rate, pods: pods, ringCapacity: ring, dnsEvery: dnsEvery,
@@ -93,7 +94,7 @@ func TestMemoryBoundUnderChurn(t *testing.T) {
 	// machine the pipeline may be starved of CPU for a while. What it lost
 	// must be counted: produced = emitted + lost + still queued.
 	produced, emitted, lost := m["fovea_replay_records_produced_total"], m["fovea_replay_records_emitted_total"], m["fovea_replay_records_lost_total"]
-	if held := produced - emitted - lost; held < 0 || held > 1<<16 {
+	if held := produced - emitted - lost; held < 0 || held > float64(replay.MaxHeld(replayQueue)) {
 		t.Errorf("%.0f records produced, %.0f emitted, %.0f lost: %.0f unaccounted", produced, emitted, lost, held)
 	}
 	t.Logf("records: %.0f produced, %.0f lost (%.4f %%)", produced, lost, 100*lost/max(produced, 1))

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/foveanet/fovea/test/replay"
 )
 
 // loadStep is one rate of TestLoadRisingRate.
@@ -85,10 +87,9 @@ func runLoadStep(t *testing.T, rate float64, d time.Duration) loadStep {
 			cores:    cores(p0, p1),
 			rssMiB:   float64(p1.rssBytes) / (1 << 20), hwmMiB: float64(p1.hwmBytes) / (1 << 20),
 		}
-		// Every record made is emitted, lost or still queued; the queue
-		// holds at most 1<<16.
+		// Every record made is emitted, lost or still held by the source.
 		held := m1["fovea_replay_records_produced_total"] - m1["fovea_replay_records_emitted_total"] - m1["fovea_replay_records_lost_total"]
-		if held < 0 || held > 1<<16 {
+		if held < 0 || held > float64(replay.MaxHeld(replayQueue)) {
 			s.unaccounted = held
 		}
 	})

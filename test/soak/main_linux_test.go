@@ -65,7 +65,7 @@ func runReplayAgent(args []string) int {
 	cfg.Flags(fs)
 	rate := fs.Float64("replay-rate", 10000, "records a second")
 	pods := fs.Int("replay-pods", 50, "pods the records travel between")
-	queue := fs.Int("replay-queue", 1<<16, "records the kernel ring buffer's stand-in holds")
+	queue := fs.Int("replay-queue", replayQueue, "records the kernel ring buffer's stand-in holds")
 	dnsEvery := fs.Int("replay-dns-every", 0, "one record in this many is a DNS response with rotating names (0: none)")
 	if err := fs.Parse(args); err != nil {
 		log.Error("parse flags", "err", err)
@@ -97,6 +97,9 @@ func replaySource(rc replay.Config) agent.SourceFunc {
 		return src, nil
 	}
 }
+
+// replayQueue is the replay agents' queue, in records.
+const replayQueue = 1 << 16
 
 // podAddrs are the addresses of n pods, in 10.2.0.0/16.
 func podAddrs(n int) []netip.Addr {
