@@ -13,6 +13,18 @@ import (
 	"github.com/cilium/ebpf"
 )
 
+type captureAggSlot struct {
+	_       structs.HostLayout
+	Addrs   uint64
+	Ports   uint32
+	Ifindex uint32
+	Dir     uint8
+	Valid   uint8
+	Pad     [6]uint8
+	Pending uint64
+	Due     uint64
+}
+
 type captureEvent struct {
 	_        structs.HostLayout
 	Ktime    uint64
@@ -81,6 +93,7 @@ type captureWireEvent struct {
 //
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
+	captureMapAggSlots             = "agg_slots"
 	captureMapAggregates           = "aggregates"
 	captureMapConntrack            = "conntrack"
 	captureMapEvents               = "events"
@@ -158,6 +171,7 @@ type captureProgramSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type captureMapSpecs struct {
+	AggSlots             *ebpf.MapSpec `ebpf:"agg_slots"`
 	Aggregates           *ebpf.MapSpec `ebpf:"aggregates"`
 	Conntrack            *ebpf.MapSpec `ebpf:"conntrack"`
 	Events               *ebpf.MapSpec `ebpf:"events"`
@@ -205,6 +219,7 @@ func (o *captureObjects) Close() error {
 //
 // It can be passed to loadCaptureObjects or ebpf.CollectionSpec.LoadAndAssign.
 type captureMaps struct {
+	AggSlots             *ebpf.Map `ebpf:"agg_slots"`
 	Aggregates           *ebpf.Map `ebpf:"aggregates"`
 	Conntrack            *ebpf.Map `ebpf:"conntrack"`
 	Events               *ebpf.Map `ebpf:"events"`
@@ -220,6 +235,7 @@ type captureMaps struct {
 
 func (m *captureMaps) Close() error {
 	return _CaptureClose(
+		m.AggSlots,
 		m.Aggregates,
 		m.Conntrack,
 		m.Events,

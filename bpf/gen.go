@@ -17,6 +17,6 @@ package bpf
 // trace gives the tally of drops it leaves unreported (traceDropTally).
 // A decapsulated or source-translated packet's event is a
 // captureWireEvent, and the tunnel ports are set as captureTunnelPort
-// values.
-//go:generate go tool bpf2go -cc clang -cflags "-O2 -g -Wall -Werror" -target bpfel,bpfeb -no-global-types -type event -type snippet -type wire_event -type tunnel_port -type fwd_key -type fwd_val capture c/capture.c -- -Ic/include
+// values. Tests read the per-CPU aggregation slots as captureAggSlot.
+//go:generate go tool bpf2go -cc clang -cflags "-O2 -g -Wall -Werror" -target bpfel,bpfeb -no-global-types -type event -type snippet -type wire_event -type tunnel_port -type fwd_key -type fwd_val -type agg_slot capture c/capture.c -- -Ic/include
 //go:generate go tool bpf2go -cc clang -cflags "-O2 -g -Wall -Werror" -target bpfel,bpfeb -no-global-types -type drop_tally trace c/trace.c -- -Ic/include

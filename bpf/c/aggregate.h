@@ -22,7 +22,8 @@ volatile const __u32 sample_rate = 0;
 /* A report's packet and byte totals must fit struct event's 32-bit packets
  * and len: once either has accumulated this much, the next packet is
  * reported. The headroom, 256 MiB, is a thousand of the largest skbs (BIG
- * TCP). */
+ * TCP), or what every CPU's slot (aggslot.h) of a 512-CPU node can hand
+ * over between two checks. */
 #define AGG_COUNT_LIMIT 0xF0000000ULL
 
 /* One connection as seen at one attachment, in one of its directions: each
@@ -79,16 +80,21 @@ struct {
 /* Decides whether ev, seen now, is reported. If so it fills ev->packets and
  * ev->len with the packets and bytes the report stands for (itself plus
  * what was absorbed since the last report) and returns 1; otherwise it
- * counts the packet into its entry and returns 0. force reports the packet
- * regardless (payload snippets). */
-static __always_inline int aggregate(struct event *ev, const struct agg_key *key, __u64 now, int force)
+ * counts the packet into its entry, sets *due to when the entry's next
+ * report is due, and returns 0. force reports the packet regardless
+ * (payload snippets). carry is what this CPU's slot counted of the
+ * connection (AGG_PENDING, aggslot.h), accounted with the packet. */
+static __always_inline int aggregate(struct event *ev, const struct agg_key *key, __u64 now, int force, __u64 carry,
+				     __u64 *due)
 {
+	__u64 carry_packets = carry >> 32, carry_bytes = (__u32)carry;
 	__u16 fl = ev->tcp_flags;
 	struct agg_val *v = bpf_map_lookup_elem(&aggregates, key);
 	if (!v) {
 		struct agg_val nv = { .reported = now, .seen = fl };
 		bpf_map_update_elem(&aggregates, key, &nv, BPF_ANY);
-		ev->packets = 1;
+		ev->packets = 1 + carry_packets;
+		ev->len += carry_bytes;
 		return 1;
 	}
 
@@ -104,6 +110,8 @@ static __always_inline int aggregate(struct event *ev, const struct agg_key *key
 		v->seen |= fl;
 		v->reported = now;
 		ev->packets = 1;
+		if (carry)
+			__sync_fetch_and_add(&v->pending, carry);
 		return 1;
 	}
 
@@ -112,7 +120,8 @@ static __always_inline int aggregate(struct event *ev, const struct agg_key *key
 	if (!force && !(fl & ~v->seen) && !(fl & (TCP_SYN | TCP_FIN | TCP_RST)) &&
 	    now - v->reported < report_interval_ns && bytes < AGG_COUNT_LIMIT && packets < AGG_COUNT_LIMIT &&
 	    (sample_rate <= 1 || packets + 1 < sample_rate)) {
-		__sync_fetch_and_add(&v->pending, AGG_PENDING(1, ev->len));
+		__sync_fetch_and_add(&v->pending, AGG_PENDING(1, ev->len) + carry);
+		*due = v->reported + report_interval_ns;
 		return 0;
 	}
 	/* Take what was read, keeping concurrent additions for the next
@@ -121,7 +130,8 @@ static __always_inline int aggregate(struct event *ev, const struct agg_key *key
 	v->seen |= fl;
 	v->reported = now;
 
-	bytes += ev->len;
+	packets += carry_packets;
+	bytes += ev->len + carry_bytes;
 	ev->len = bytes > 0xFFFFFFFFULL ? 0xFFFFFFFF : (__u32)bytes;
 	ev->packets = packets + 1;
 	return 1;

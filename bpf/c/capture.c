@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* Packet capture for tc/tcx: count each packet per interface, parse its
  * headers, and report it — or, aggregating, only its connection's news and a
- * periodic count (aggregate.h) — as a fixed-size event in a ring buffer,
- * classified against a small connection table. Never changes packet fate:
+ * periodic count (aggregate.h; IPv4 UDP counted per CPU first, aggslot.h) —
+ * as a fixed-size event in a ring buffer, classified against a small
+ * connection table. Never changes packet fate:
  * TCX_NEXT and TC_ACT_UNSPEC are both -1. */
 
 #include "vmlinux.h"
@@ -16,6 +17,7 @@
 #include "counters.h"
 #include "tunnel.h"
 #include "snat.h"
+#include "aggslot.h"
 
 #define PASS -1
 
@@ -88,6 +90,10 @@ enum hint {
  * else through bpf_skb_load_bytes, which also reads paged data. */
 static __always_inline int load(struct __sk_buff *skb, __u32 off, void *to, const __u32 len)
 {
+	/* Opaque to the compiler, so that it reads data and data_end at their
+	 * offsets in the context rather than through a context pointer it
+	 * computed, which the verifier refuses. */
+	asm volatile("" : "+r"(skb));
 	void *data = (void *)(long)skb->data;
 	void *end = (void *)(long)skb->data_end;
 
@@ -444,11 +450,24 @@ static __always_inline void capture(struct __sk_buff *skb, __u8 dir, int l3)
 	__u16 proto;
 	__u8 eth[4] HDR_ALIGNED;
 
-	__builtin_memset(ev, 0, sizeof(*ev));
-	count_forward(skb->ifindex, dir, skb->len);
+	__u32 ifindex = skb->ifindex;
+	/* Read once: the slot and the parse below both need it. */
+	__u16 l3proto = l3 ? bpf_ntohs(skb->protocol) : 0;
+	count_forward(ifindex, dir, skb->len);
 
+	/* The interval check needs only a coarse clock, which is a load, not
+	 * a clock-source read; a report's own time is read precisely below. */
+	__u64 now = aggregation == AGG_CONNECTION ? bpf_ktime_get_coarse_ns() : 0;
+	/* Sampling counts each absorbed packet in the shared entry. */
+	struct agg_slot *slot = 0;
+	__u64 carry = 0;
+	if (aggregation == AGG_CONNECTION && sample_rate <= 1 &&
+	    agg_slot_count(skb, ifindex, dir, l3, l3proto, now, &slot, &carry))
+		return;
+
+	__builtin_memset(ev, 0, sizeof(*ev));
 	if (l3) {
-		proto = bpf_ntohs(skb->protocol);
+		proto = l3proto;
 		off = 0;
 	} else {
 		/* EtherType and, if tagged, the inner EtherType of one VLAN
@@ -487,10 +506,7 @@ static __always_inline void capture(struct __sk_buff *skb, __u8 dir, int l3)
 			l3only = t - 1;
 	}
 
-	/* The interval check needs only a coarse clock, which is a load, not
-	 * a clock-source read; a report's own time is read precisely below. */
-	__u64 now = aggregation == AGG_CONNECTION ? bpf_ktime_get_coarse_ns() : 0;
-	ev->ifindex = skb->ifindex;
+	ev->ifindex = ifindex;
 	ev->len = skb->len;
 	ev->dir = dir;
 	ev->packets = 1;
@@ -509,7 +525,13 @@ static __always_inline void capture(struct __sk_buff *skb, __u8 dir, int l3)
 			if (hint != HINT_UNTRACKED) {
 				struct agg_key key;
 				int src_is_a = agg_key_of(ev, &key);
-				int report = aggregation != AGG_CONNECTION || aggregate(ev, &key, now, snip);
+				__u64 due = 0;
+				int report = aggregation != AGG_CONNECTION || aggregate(ev, &key, now, snip, carry, &due);
+				/* The next packets of an absorbed plain IPv4 UDP
+				 * connection go to the slot. A tunnel's are not
+				 * plain: its outer headers are no connection. */
+				if (!report && slot && !tunnelled && ev->family == EV_FAMILY_IPV4 && ev->proto == IPPROTO_UDP)
+					agg_slot_take(slot, ev, due, now);
 				/* An absorbed packet skips the connection table too,
 				 * unless it opens or answers a connection. */
 				if (!report && hint == HINT_NONE)

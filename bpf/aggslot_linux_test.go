@@ -1,0 +1,154 @@
+//go:build linux
+
+package bpf
+
+import (
+	"fmt"
+	"runtime"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// onCPU moves the test's goroutine, locked to its thread until the test
+// ends, to cpu: BPF_PROG_TEST_RUN runs the program on the caller's CPU,
+// and the aggregation slots are per CPU.
+func onCPU(t *testing.T, cpu int) {
+	t.Helper()
+	if cpu >= runtime.NumCPU() {
+		t.Skipf("needs CPU %d; this machine has %d", cpu, runtime.NumCPU())
+	}
+	var set unix.CPUSet
+	set.Set(cpu)
+	if err := unix.SchedSetaffinity(0, &set); err != nil {
+		t.Fatalf("pin to CPU %d: %v", cpu, err)
+	}
+}
+
+// lockThread keeps the test's goroutine on its thread, so that onCPU
+// holds, and gives the thread its CPUs back when the test ends.
+func lockThread(t *testing.T) {
+	t.Helper()
+	var orig unix.CPUSet
+	if err := unix.SchedGetaffinity(0, &orig); err != nil {
+		t.Fatalf("read CPU affinity: %v", err)
+	}
+	runtime.LockOSThread()
+	t.Cleanup(func() {
+		_ = unix.SchedSetaffinity(0, &orig)
+		runtime.UnlockOSThread()
+	})
+}
+
+// slotsOn returns the valid aggregation slots of cpu.
+func slotsOn(t *testing.T, s *Source, cpu int) []captureAggSlot {
+	t.Helper()
+	var out []captureAggSlot
+	var perCPU []captureAggSlot
+	for i := range uint32(s.objs.AggSlots.MaxEntries()) {
+		if err := s.objs.AggSlots.Lookup(i, &perCPU); err != nil {
+			t.Fatalf("look up agg_slots[%d]: %v", i, err)
+		}
+		if perCPU[cpu].Valid != 0 {
+			out = append(out, perCPU[cpu])
+		}
+	}
+	return out
+}
+
+// TestAggregationSlotsCountExactly follows one UDP connection across the
+// per-CPU slots: the first absorbed packet takes the CPU's slot, the next
+// ones count there, and a report carries what its CPU's slot counted; a
+// report on one CPU leaves another CPU's slot for that CPU's next report.
+func TestAggregationSlotsCountExactly(t *testing.T) {
+	const interval = time.Second
+	s := newTestSource(t, Config{AggregationInterval: interval})
+	lockThread(t)
+	frame := ethFrame(0x0800, ipv4Packet("10.30.0.1", "10.30.0.2", 17, udpDatagram(40000, 9000)))
+	steps := []struct {
+		name    string
+		cpu     int
+		wait    bool // past the interval first
+		packets uint32
+	}{
+		{"first", 0, false, 1},
+		{"2: absorbed, takes the slot", 0, false, 0},
+		{"3: in the slot", 0, false, 0},
+		{"4: in the slot", 0, false, 0},
+		{"5: due, with the slot's", 0, true, 4},
+		{"6: absorbed, takes the slot again", 0, false, 0},
+		{"7: absorbed on another CPU, takes its slot", 1, false, 0},
+		{"8: in that CPU's slot", 1, false, 0},
+		{"9: in the first CPU's slot", 0, false, 0},
+		{"10: due, with its own CPU's slot", 0, true, 4},
+		{"11: hands the other CPU's slot to the entry", 1, false, 0},
+		{"12: due, with what 11 handed over", 1, true, 3},
+	}
+	for _, st := range steps {
+		onCPU(t, st.cpu)
+		if st.wait {
+			time.Sleep(interval + 100*time.Millisecond)
+		}
+		runProg(t, s.objs.CaptureIngress, frame)
+		evs := drainEvents(t, s)
+		switch {
+		case st.packets == 0 && len(evs) != 0:
+			t.Fatalf("%s: %d events, want the packet counted silently", st.name, len(evs))
+		case st.packets != 0 && len(evs) != 1:
+			t.Fatalf("%s: %d events, want 1", st.name, len(evs))
+		case st.packets != 0 && (evs[0].Packets != st.packets || evs[0].Len != st.packets*uint32(len(frame))):
+			t.Fatalf("%s: report of %d packets, %d bytes; want %d, %d",
+				st.name, evs[0].Packets, evs[0].Len, st.packets, st.packets*uint32(len(frame)))
+		}
+		if st.name == "4: in the slot" {
+			// 3 and 4 went past the event path: the slot holds them.
+			slots := slotsOn(t, s, 0)
+			if len(slots) != 1 || slots[0].Pending>>32 != 2 || uint32(slots[0].Pending) != 2*uint32(len(frame)) {
+				t.Fatalf("CPU 0's slots %+v, want one holding 2 packets", slots)
+			}
+		}
+	}
+}
+
+// TestAggregationSlotEvictionKeepsCounts runs more UDP connections
+// through one CPU than it has slots, so connections take each other's
+// slots with counts in them: each connection's report must still stand
+// for every packet it absorbed.
+func TestAggregationSlotEvictionKeepsCounts(t *testing.T) {
+	const interval = time.Second
+	s := newTestSource(t, Config{AggregationInterval: interval})
+	lockThread(t)
+	onCPU(t, 0)
+	conns := 3 * int(s.objs.AggSlots.MaxEntries())
+	frame := func(i int) []byte {
+		src := fmt.Sprintf("10.31.%d.%d", i>>8, i&0xff)
+		return ethFrame(0x0800, ipv4Packet(src, "10.32.0.1", 17, udpDatagram(uint16(20000+i), 53000)))
+	}
+	// Each connection: a report, one packet absorbed through the
+	// shared entry (taking the slot), one counted where the slot is.
+	for i := range conns {
+		for range 3 {
+			runProg(t, s.objs.CaptureIngress, frame(i))
+		}
+	}
+	if evs := drainEvents(t, s); len(evs) != conns {
+		t.Fatalf("%d reports, want one per connection (%d)", len(evs), conns)
+	}
+	if n := len(slotsOn(t, s, 0)); n >= conns {
+		t.Fatalf("%d slots held, want fewer than the %d connections", n, conns)
+	}
+	time.Sleep(interval + 100*time.Millisecond)
+	for i := range conns {
+		runProg(t, s.objs.CaptureIngress, frame(i))
+	}
+	evs := drainEvents(t, s)
+	if len(evs) != conns {
+		t.Fatalf("%d reports after the interval, want %d", len(evs), conns)
+	}
+	for _, ev := range evs {
+		if ev.Packets != 3 {
+			t.Fatalf("report from port %d stands for %d packets, want 3", ev.SrcPort, ev.Packets)
+		}
+	}
+}
