@@ -50,11 +50,24 @@ func slotsOn(t *testing.T, s *Source, cpu int) []captureAggSlot {
 		if err := s.objs.AggSlots.Lookup(i, &perCPU); err != nil {
 			t.Fatalf("look up agg_slots[%d]: %v", i, err)
 		}
-		if perCPU[cpu].Valid != 0 {
+		if perCPU[cpu].Family != 0 {
 			out = append(out, perCPU[cpu])
 		}
 	}
 	return out
+}
+
+// slotFamilies are the frames of one UDP connection in each family.
+var slotFamilies = []struct {
+	name  string
+	frame func(src, dst string, sport, dport uint16) []byte
+}{
+	{"ipv4", func(src, dst string, sport, dport uint16) []byte {
+		return ethFrame(0x0800, ipv4Packet(src, dst, 17, udpDatagram(sport, dport)))
+	}},
+	{"ipv6", func(src, dst string, sport, dport uint16) []byte {
+		return ethFrame(0x86dd, ipv6Packet("fd30::"+src, "fd30::"+dst, 17, udpDatagram(sport, dport)))
+	}},
 }
 
 // TestAggregationSlotsCountExactly follows one UDP connection across the
@@ -62,10 +75,17 @@ func slotsOn(t *testing.T, s *Source, cpu int) []captureAggSlot {
 // ones count there, and a report carries what its CPU's slot counted; a
 // report on one CPU leaves another CPU's slot for that CPU's next report.
 func TestAggregationSlotsCountExactly(t *testing.T) {
+	for _, fam := range slotFamilies {
+		t.Run(fam.name, func(t *testing.T) {
+			testSlotsCountExactly(t, fam.frame("10.30.0.1", "10.30.0.2", 40000, 9000))
+		})
+	}
+}
+
+func testSlotsCountExactly(t *testing.T, frame []byte) {
 	const interval = time.Second
 	s := newTestSource(t, Config{AggregationInterval: interval})
 	lockThread(t)
-	frame := ethFrame(0x0800, ipv4Packet("10.30.0.1", "10.30.0.2", 17, udpDatagram(40000, 9000)))
 	steps := []struct {
 		name    string
 		cpu     int
@@ -116,15 +136,21 @@ func TestAggregationSlotsCountExactly(t *testing.T) {
 // slots with counts in them: each connection's report must still stand
 // for every packet it absorbed.
 func TestAggregationSlotEvictionKeepsCounts(t *testing.T) {
+	for _, fam := range slotFamilies {
+		t.Run(fam.name, func(t *testing.T) {
+			testSlotEvictionKeepsCounts(t, func(i int) []byte {
+				return fam.frame(fmt.Sprintf("10.31.%d.%d", i>>8, i&0xff), "10.32.0.1", uint16(20000+i), 53000)
+			})
+		})
+	}
+}
+
+func testSlotEvictionKeepsCounts(t *testing.T, frame func(i int) []byte) {
 	const interval = time.Second
 	s := newTestSource(t, Config{AggregationInterval: interval})
 	lockThread(t)
 	onCPU(t, 0)
 	conns := 3 * int(s.objs.AggSlots.MaxEntries())
-	frame := func(i int) []byte {
-		src := fmt.Sprintf("10.31.%d.%d", i>>8, i&0xff)
-		return ethFrame(0x0800, ipv4Packet(src, "10.32.0.1", 17, udpDatagram(uint16(20000+i), 53000)))
-	}
 	// Each connection: a report, one packet absorbed through the
 	// shared entry (taking the slot), one counted where the slot is.
 	for i := range conns {

@@ -61,6 +61,7 @@ func BenchmarkProgram(b *testing.B) {
 	geneve4 := ethFrame(0x0800, ipv4Packet("172.30.0.1", "172.30.0.2", 17,
 		udpWith(51000, 6081, geneveHeader(0, 2, 0x6558, 1), tcp4)))
 	udp4 := ethFrame(0x0800, ipv4Packet("10.0.0.1", "10.0.0.2", 17, udpDatagram(40000, 5000)))
+	udp6 := ethFrame(0x86dd, ipv6Packet("fd00::1", "fd00::2", 17, udpDatagram(40000, 5000)))
 	// TCP payload: binary (what the HTTP test costs every other segment)
 	// and an HTTP request (reported with its snippet).
 	tcp4Data := ethFrame(0x0800, ipv4Packet("10.0.0.1", "10.0.0.2", 6,
@@ -88,6 +89,7 @@ func BenchmarkProgram(b *testing.B) {
 		{"capture/arp", s.objs.CaptureIngress, arp},
 		{"capture/udp4-dns-snippet", s.objs.CaptureIngress, dns4},
 		{"capture/udp4-aggregated", s.objs.CaptureIngress, udp4},
+		{"capture/udp6-aggregated", s.objs.CaptureIngress, udp6},
 		{"capture/tcp4-data-aggregated", s.objs.CaptureIngress, tcp4Data},
 		{"capture/tcp4-http-request", s.objs.CaptureIngress, http4},
 		{"capture/vxlan4-tcp4-aggregated", s.objs.CaptureIngress, vxlan4},

@@ -15,11 +15,11 @@ import (
 
 type captureAggSlot struct {
 	_       structs.HostLayout
-	Addrs   uint64
+	Addrs   [4]uint64
 	Ports   uint32
 	Ifindex uint32
 	Dir     uint8
-	Valid   uint8
+	Family  uint8
 	Pad     [6]uint8
 	Pending uint64
 	Due     uint64

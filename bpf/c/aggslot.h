@@ -1,4 +1,4 @@
-/* A per-CPU cache in front of the aggregation table, for IPv4 UDP: small
+/* A per-CPU cache in front of the aggregation table, for UDP: small
  * datagrams are where a packet's fixed cost weighs most. A packet whose
  * connection this CPU absorbed last is counted in the CPU's slot for it,
  * straight from its headers: no event, no key, no hash-table lookup, no
@@ -18,11 +18,13 @@
 #define AGG_SLOT_MAX_BYTES (1U << 18)
 
 struct agg_slot {
-	__u64 addrs;    /* source, destination: the packet's bytes 12-19 */
+	/* Source, then destination, as in the packet: IPv4's take the first
+	 * word, the rest zero. */
+	__u64 addrs[4];
 	__u32 ports;    /* source, destination: the UDP header's bytes 0-3 */
 	__u32 ifindex;
 	__u8 dir;
-	__u8 valid;
+	__u8 family;    /* EV_FAMILY_*; 0 for a free slot */
 	__u8 _pad[6];
 	__u64 pending;  /* AGG_PENDING of what the slot counted */
 	__u64 due;      /* coarse clock when the entry's next report is due */
@@ -35,9 +37,9 @@ struct {
 	__type(value, struct agg_slot);
 } agg_slots SEC(".maps");
 
-static __always_inline __u32 agg_slot_index(__u64 addrs, __u32 ports, __u32 ifindex, __u8 dir)
+static __always_inline __u32 agg_slot_index(const __u64 *addrs, __u32 ports, __u32 ifindex, __u8 dir)
 {
-	__u64 h = addrs ^ ((__u64)ports << 17) ^ ((__u64)ifindex << 1 | dir);
+	__u64 h = addrs[0] ^ addrs[1] ^ addrs[2] ^ addrs[3] ^ ((__u64)ports << 17) ^ ((__u64)ifindex << 1 | dir);
 
 	return (h * 0x9E3779B97F4A7C15ULL) >> (64 - AGG_SLOT_BITS);
 }
@@ -45,43 +47,64 @@ static __always_inline __u32 agg_slot_index(__u64 addrs, __u32 ports, __u32 ifin
 /* Counts the packet into this CPU's slot if the slot holds its
  * connection and the connection has no report due, returning 1.
  * Otherwise returns 0 with *slot the slot the connection maps to (NULL
- * for packets no slot holds: not IPv4 UDP, with IP options, a later
- * fragment) and *carry what the slot had counted of this connection, now
- * the caller's to account. A tunnel's outer headers map to a slot too,
- * but the caller never gives them one (checking the port here would cost
- * every UDP packet more than the lookup costs a tunnel's). l3 and l3proto
- * are capture()'s: a device without a link-layer header, and
- * skb->protocol in host order. */
+ * for packets no slot holds: not UDP right after the IP header, IPv4 with
+ * options, a later fragment) and *carry what the slot had counted of this
+ * connection, now the caller's to account. A tunnel's outer headers map
+ * to a slot too, but the caller never gives them one (checking the port
+ * here would cost every UDP packet more than the lookup costs a
+ * tunnel's). l3 and l3proto are capture()'s: a device without a
+ * link-layer header, and skb->protocol in host order. */
 static __always_inline int agg_slot_count(struct __sk_buff *skb, __u32 ifindex, __u8 dir, int l3, __u16 l3proto,
 					  __u64 now, struct agg_slot **slot, __u64 *carry)
 {
 	void *data = (void *)(long)skb->data;
 	void *end = (void *)(long)skb->data_end;
-	__u32 off = 0;
+	__u16 proto = l3proto;
+	__u8 *ip = data;
+	__u64 addrs[4];
+	__u32 ports;
+	__u8 family;
 
-	if (l3) {
-		if (l3proto != ETH_P_IP)
+	if (!l3) {
+		if (data + ETH_HLEN > end)
 			return 0;
-	} else {
-		if (data + ETH_HLEN > end || *(__u16 *)(data + 12) != bpf_htons(ETH_P_IP))
-			return 0;
-		off = ETH_HLEN;
+		proto = bpf_ntohs(*(__u16 *)(data + 12));
+		ip += ETH_HLEN;
 	}
-	__u8 *ip = data + off;
-	if ((void *)(ip + 28) > end)
+	if (proto == ETH_P_IP) {
+		if ((void *)(ip + 28) > end)
+			return 0;
+		/* No options, UDP, and the first fragment if any (the one
+		 * whose ports the event path reads too). */
+		if (ip[0] != 0x45 || ip[9] != IPPROTO_UDP || (*(__u16 *)(ip + 6) & bpf_htons(0x1fff)))
+			return 0;
+		addrs[0] = *(__u64 *)(ip + 12);
+		addrs[1] = addrs[2] = addrs[3] = 0;
+		ports = *(__u32 *)(ip + 20);
+		family = EV_FAMILY_IPV4;
+	} else if (proto == ETH_P_IPV6) {
+		/* UDP as the next header: no extension headers, so no
+		 * fragment either. */
+		if ((void *)(ip + 48) > end)
+			return 0;
+		if ((ip[0] >> 4) != 6 || ip[6] != IPPROTO_UDP)
+			return 0;
+		addrs[0] = *(__u64 *)(ip + 8);
+		addrs[1] = *(__u64 *)(ip + 16);
+		addrs[2] = *(__u64 *)(ip + 24);
+		addrs[3] = *(__u64 *)(ip + 32);
+		ports = *(__u32 *)(ip + 40);
+		family = EV_FAMILY_IPV6;
+	} else {
 		return 0;
-	/* No options, UDP, and the first fragment if any (the one whose
-	 * ports the event path reads too). */
-	if (ip[0] != 0x45 || ip[9] != IPPROTO_UDP || (*(__u16 *)(ip + 6) & bpf_htons(0x1fff)))
-		return 0;
-	__u64 addrs = *(__u64 *)(ip + 12);
-	__u32 ports = *(__u32 *)(ip + 20);
+	}
 	__u32 idx = agg_slot_index(addrs, ports, ifindex, dir);
 	struct agg_slot *s = bpf_map_lookup_elem(&agg_slots, &idx);
 	if (!s)
 		return 0;
 	*slot = s;
-	if (!s->valid || s->addrs != addrs || s->ports != ports || s->ifindex != ifindex || s->dir != dir)
+	if (s->family != family || s->ports != ports || s->ifindex != ifindex || s->dir != dir ||
+	    s->addrs[0] != addrs[0] || s->addrs[1] != addrs[1] || s->addrs[2] != addrs[2] || s->addrs[3] != addrs[3])
 		return 0;
 	__u64 p = s->pending;
 	if (now < s->due && (p >> 32) < AGG_SLOT_MAX_PACKETS && (__u32)p < AGG_SLOT_MAX_BYTES) {
@@ -90,7 +113,7 @@ static __always_inline int agg_slot_count(struct __sk_buff *skb, __u32 ifindex, 
 	}
 	*carry = p;
 	s->pending = 0;
-	s->valid = 0;
+	s->family = 0;
 	return 0;
 }
 
@@ -107,12 +130,17 @@ __noinline int agg_slot_flush(struct agg_slot *s, __u64 now)
 		return 0;
 	__u64 pending = s->pending;
 	__u8 *p = (__u8 *)&s->ports;
-	__builtin_memcpy(ev.saddr, &s->addrs, 4);
-	__builtin_memcpy(ev.daddr, (__u8 *)&s->addrs + 4, 4);
+	if (s->family == EV_FAMILY_IPV4) {
+		__builtin_memcpy(ev.saddr, s->addrs, 4);
+		__builtin_memcpy(ev.daddr, (__u8 *)s->addrs + 4, 4);
+	} else {
+		__builtin_memcpy(ev.saddr, s->addrs, 16);
+		__builtin_memcpy(ev.daddr, &s->addrs[2], 16);
+	}
 	ev.sport = (__u16)p[0] << 8 | p[1];
 	ev.dport = (__u16)p[2] << 8 | p[3];
 	ev.proto = IPPROTO_UDP;
-	ev.family = EV_FAMILY_IPV4;
+	ev.family = s->family;
 	ev.ifindex = s->ifindex;
 	ev.dir = s->dir;
 	agg_key_of(&ev, &key);
@@ -136,14 +164,20 @@ static __always_inline void agg_slot_take(struct agg_slot *s, const struct event
 {
 	__u8 p[4] = { ev->sport >> 8, ev->sport, ev->dport >> 8, ev->dport };
 
-	if (s->valid && s->pending)
+	if (s->family && s->pending)
 		agg_slot_flush(s, now);
-	__builtin_memcpy(&s->addrs, ev->saddr, 4);
-	__builtin_memcpy((__u8 *)&s->addrs + 4, ev->daddr, 4);
+	if (ev->family == EV_FAMILY_IPV4) {
+		__builtin_memcpy(s->addrs, ev->saddr, 4);
+		__builtin_memcpy((__u8 *)s->addrs + 4, ev->daddr, 4);
+		s->addrs[1] = s->addrs[2] = s->addrs[3] = 0;
+	} else {
+		__builtin_memcpy(s->addrs, ev->saddr, 16);
+		__builtin_memcpy(&s->addrs[2], ev->daddr, 16);
+	}
 	__builtin_memcpy(&s->ports, p, 4);
 	s->ifindex = ev->ifindex;
 	s->dir = ev->dir;
 	s->pending = 0;
 	s->due = due;
-	s->valid = 1;
+	s->family = ev->family;
 }

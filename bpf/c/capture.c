@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* Packet capture for tc/tcx: count each packet per interface, parse its
  * headers, and report it — or, aggregating, only its connection's news and a
- * periodic count (aggregate.h; IPv4 UDP counted per CPU first, aggslot.h) —
+ * periodic count (aggregate.h; UDP counted per CPU first, aggslot.h) —
  * as a fixed-size event in a ring buffer, classified against a small
  * connection table. Never changes packet fate:
  * TCX_NEXT and TC_ACT_UNSPEC are both -1. */
@@ -527,10 +527,11 @@ static __always_inline void capture(struct __sk_buff *skb, __u8 dir, int l3)
 				int src_is_a = agg_key_of(ev, &key);
 				__u64 due = 0;
 				int report = aggregation != AGG_CONNECTION || aggregate(ev, &key, now, snip, carry, &due);
-				/* The next packets of an absorbed plain IPv4 UDP
-				 * connection go to the slot. A tunnel's are not
-				 * plain: its outer headers are no connection. */
-				if (!report && slot && !tunnelled && ev->family == EV_FAMILY_IPV4 && ev->proto == IPPROTO_UDP)
+				/* The next packets of an absorbed UDP connection
+				 * go to the slot (only plain UDP has one). A
+				 * tunnel's are not plain: its outer headers are no
+				 * connection. */
+				if (!report && slot && !tunnelled)
 					agg_slot_take(slot, ev, due, now);
 				/* An absorbed packet skips the connection table too,
 				 * unless it opens or answers a connection. */
