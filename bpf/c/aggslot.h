@@ -16,6 +16,11 @@
  * packet in thousands of small ones takes the event path. */
 #define AGG_SLOT_MAX_PACKETS (1U << 16)
 #define AGG_SLOT_MAX_BYTES (1U << 18)
+/* The longest jiffy, at HZ 100. A slot times its connection's next report
+ * in jiffies, whose clock the JIT inlines as a load where the coarse clock
+ * is a helper call. Converting with the longest jiffy, it hands over
+ * early on faster ticks, to the event path, which times in nanoseconds. */
+#define AGG_SLOT_JIFFY_NS_MAX 10000000ULL
 
 struct agg_slot {
 	/* Source, then destination, as in the packet: IPv4's take the first
@@ -27,7 +32,7 @@ struct agg_slot {
 	__u8 family;    /* EV_FAMILY_*; 0 for a free slot */
 	__u8 _pad[6];
 	__u64 pending;  /* AGG_PENDING of what the slot counted */
-	__u64 due;      /* coarse clock when the entry's next report is due */
+	__u64 due;      /* jiffies when the entry's next report may be due */
 };
 
 struct {
@@ -55,7 +60,7 @@ static __always_inline __u32 agg_slot_index(const __u64 *addrs, __u32 ports, __u
  * tunnel's). l3 and l3proto are capture()'s: a device without a
  * link-layer header, and skb->protocol in host order. */
 static __always_inline int agg_slot_count(struct __sk_buff *skb, __u32 ifindex, __u8 dir, int l3, __u16 l3proto,
-					  __u64 now, struct agg_slot **slot, __u64 *carry)
+					  struct agg_slot **slot, __u64 *carry)
 {
 	void *data = (void *)(long)skb->data;
 	void *end = (void *)(long)skb->data_end;
@@ -107,7 +112,7 @@ static __always_inline int agg_slot_count(struct __sk_buff *skb, __u32 ifindex, 
 	    s->addrs[0] != addrs[0] || s->addrs[1] != addrs[1] || s->addrs[2] != addrs[2] || s->addrs[3] != addrs[3])
 		return 0;
 	__u64 p = s->pending;
-	if (now < s->due && (p >> 32) < AGG_SLOT_MAX_PACKETS && (__u32)p < AGG_SLOT_MAX_BYTES) {
+	if (bpf_jiffies64() < s->due && (p >> 32) < AGG_SLOT_MAX_PACKETS && (__u32)p < AGG_SLOT_MAX_BYTES) {
 		s->pending = p + AGG_PENDING(1, skb->len);
 		return 1;
 	}
@@ -158,8 +163,8 @@ __noinline int agg_slot_flush(struct agg_slot *s, __u64 now)
 	return 0;
 }
 
-/* Gives slot s to ev's connection, whose entry just absorbed ev and has
- * its next report due at due. */
+/* Gives slot s to ev's connection, whose entry just absorbed ev at now and
+ * has its next report due at due (both the coarse clock). */
 static __always_inline void agg_slot_take(struct agg_slot *s, const struct event *ev, __u64 due, __u64 now)
 {
 	__u8 p[4] = { ev->sport >> 8, ev->sport, ev->dport >> 8, ev->dport };
@@ -178,6 +183,6 @@ static __always_inline void agg_slot_take(struct agg_slot *s, const struct event
 	s->ifindex = ev->ifindex;
 	s->dir = ev->dir;
 	s->pending = 0;
-	s->due = due;
+	s->due = bpf_jiffies64() + (due > now ? (due - now) / AGG_SLOT_JIFFY_NS_MAX : 0);
 	s->family = ev->family;
 }

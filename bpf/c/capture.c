@@ -455,14 +455,11 @@ static __always_inline void capture(struct __sk_buff *skb, __u8 dir, int l3)
 	__u16 l3proto = l3 ? bpf_ntohs(skb->protocol) : 0;
 	count_forward(ifindex, dir, skb->len);
 
-	/* The interval check needs only a coarse clock, which is a load, not
-	 * a clock-source read; a report's own time is read precisely below. */
-	__u64 now = aggregation == AGG_CONNECTION ? bpf_ktime_get_coarse_ns() : 0;
 	/* Sampling counts each absorbed packet in the shared entry. */
 	struct agg_slot *slot = 0;
 	__u64 carry = 0;
 	if (aggregation == AGG_CONNECTION && sample_rate <= 1 &&
-	    agg_slot_count(skb, ifindex, dir, l3, l3proto, now, &slot, &carry))
+	    agg_slot_count(skb, ifindex, dir, l3, l3proto, &slot, &carry))
 		return;
 
 	__builtin_memset(ev, 0, sizeof(*ev));
@@ -506,6 +503,9 @@ static __always_inline void capture(struct __sk_buff *skb, __u8 dir, int l3)
 			l3only = t - 1;
 	}
 
+	/* The interval check needs only a coarse clock, which is a load, not
+	 * a clock-source read; a report's own time is read precisely below. */
+	__u64 now = aggregation == AGG_CONNECTION ? bpf_ktime_get_coarse_ns() : 0;
 	ev->ifindex = ifindex;
 	ev->len = skb->len;
 	ev->dir = dir;
