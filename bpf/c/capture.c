@@ -503,8 +503,9 @@ static __always_inline void capture(struct __sk_buff *skb, __u8 dir, int l3)
 			l3only = t - 1;
 	}
 
-	/* The interval check needs only a coarse clock, which is a load, not
-	 * a clock-source read; a report's own time is read precisely below. */
+	/* The interval check needs only the coarse clock, the last tick's
+	 * time: a helper call, but no clock-source read. A report's own time
+	 * is read precisely below. */
 	__u64 now = aggregation == AGG_CONNECTION ? bpf_ktime_get_coarse_ns() : 0;
 	ev->ifindex = ifindex;
 	ev->len = skb->len;
