@@ -28,10 +28,15 @@ const (
 // times, on one CPU: a veth hands its packet to the next namespace on the
 // sending CPU.
 func BenchmarkDatapathRouted(b *testing.B) {
-	p := newBenchPair(b) // nsA and nsB are the nodes, the pair their link
+	runDatapath(b, newRoutedPair)
+}
+
+// newRoutedPair builds BenchmarkDatapathRouted's nodes and pods.
+func newRoutedPair(b *testing.B, tag string) *benchPair {
+	p := newBenchPair(b, tag) // nsA and nsB are the nodes, the pair their link
 	nodeA, nodeB := p.nsA, p.nsB
-	podA := fmt.Sprintf("fovea-bench-pa-%d", os.Getpid())
-	podB := fmt.Sprintf("fovea-bench-pb-%d", os.Getpid())
+	podA := fmt.Sprintf("fovea-bench-pa%s-%d", tag, os.Getpid())
+	podB := fmt.Sprintf("fovea-bench-pb%s-%d", tag, os.Getpid())
 	for _, s := range []struct{ node, pod, hostIf, podIP, gw, podNet, peerNet, peerLink string }{
 		{nodeA, podA, benchPodIfA, benchPodIPA, benchPodGWA, benchPodNetA, benchPodNetB, benchNodeLinkB},
 		{nodeB, podB, benchPodIfB, benchPodIPB, benchPodGWB, benchPodNetB, benchPodNetA, benchNodeLinkA},
@@ -52,5 +57,5 @@ func BenchmarkDatapathRouted(b *testing.B) {
 	p.nsA, p.nsB, p.dst = podA, podB, benchPodIPB
 	p.ends = []benchEnd{{nodeA, benchPodIfA}, {nodeA, benchIfA}, {nodeB, benchIfB}, {nodeB, benchPodIfB}}
 	p.counted = benchEnd{nodeB, benchIfB}
-	p.run(b)
+	return p
 }

@@ -20,7 +20,12 @@ const (
 // programs attach to both veths, where they decapsulate the VXLAN packets,
 // and to both VXLAN devices, where the packets are the inner ones.
 func BenchmarkDatapathVXLAN(b *testing.B) {
-	p := newBenchPair(b)
+	runDatapath(b, newVXLANPair)
+}
+
+// newVXLANPair builds BenchmarkDatapathVXLAN's overlay.
+func newVXLANPair(b *testing.B, tag string) *benchPair {
+	p := newBenchPair(b, tag)
 	// Each side's VXLAN device sits on its veth (lower) and sends from its
 	// underlay address.
 	type side struct {
@@ -42,5 +47,5 @@ func BenchmarkDatapathVXLAN(b *testing.B) {
 	p.dst = benchOverlayB
 	p.ends = append(p.ends, benchEnd{a.ns, a.dev}, benchEnd{z.ns, z.dev})
 	p.counted = benchEnd{z.ns, z.dev}
-	p.run(b)
+	return p
 }

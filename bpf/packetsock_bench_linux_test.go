@@ -23,7 +23,7 @@ import (
 // reports the packets the socket delivered per second and the share the
 // kernel dropped for want of buffer (4 MiB, the agent's).
 func BenchmarkPacketSocket(b *testing.B) {
-	p := newBenchPair(b)
+	p := newBenchPair(b, "")
 	accept, err := netbpf.Assemble([]netbpf.Instruction{netbpf.RetConstant{Val: 262144}})
 	if err != nil {
 		b.Fatal(err)
