@@ -50,7 +50,7 @@ func slotsOn(t *testing.T, s *Source, cpu int) []captureAggSlot {
 		if err := s.objs.AggSlots.Lookup(i, &perCPU); err != nil {
 			t.Fatalf("look up agg_slots[%d]: %v", i, err)
 		}
-		if perCPU[cpu].Family != 0 {
+		if perCPU[cpu].Kind != 0 {
 			out = append(out, perCPU[cpu])
 		}
 	}

@@ -16,10 +16,8 @@ import (
 type captureAggSlot struct {
 	_       structs.HostLayout
 	Addrs   [4]uint64
-	Ports   uint32
-	Ifindex uint32
-	Dir     uint8
-	Family  uint8
+	Where   uint64
+	Kind    uint16
 	Pad     [6]uint8
 	Pending uint64
 	Due     uint64
