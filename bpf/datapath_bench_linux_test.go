@@ -454,23 +454,6 @@ func trialCPUs(b *testing.B) (int, int) {
 	return cpus[0], cpus[len(cpus)-1]
 }
 
-// onCPUWhile runs fn on cpu, its goroutine on a thread of its own and
-// that thread on cpu alone for the while.
-func onCPUWhile(b *testing.B, cpu int, fn func()) {
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	var orig, set unix.CPUSet
-	if err := unix.SchedGetaffinity(0, &orig); err != nil {
-		b.Errorf("read CPU affinity: %v", err)
-	}
-	set.Set(cpu)
-	if err := unix.SchedSetaffinity(0, &set); err != nil {
-		b.Errorf("pin to CPU %d: %v", cpu, err)
-	}
-	defer func() { _ = unix.SchedSetaffinity(0, &orig) }()
-	fn()
-}
-
 // tcpTrial streams from a to b for benchTrial and returns MB/s received.
 func (p *benchPair) tcpTrial(b *testing.B) float64 {
 	var (

@@ -6,11 +6,13 @@ import (
 	"errors"
 	"log/slog"
 	"os"
+	"runtime"
 	"testing"
 	"time"
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/ringbuf"
+	"golang.org/x/sys/unix"
 
 	"github.com/foveanet/fovea/model/intern"
 )
@@ -74,4 +76,24 @@ func drainEvents(t testing.TB, s *Source) []KernelEvent {
 		}
 		out = append(out, ev)
 	}
+}
+
+// onCPUWhile runs fn on cpu, its goroutine on a thread of its own and
+// that thread on cpu alone for the while: BPF_PROG_TEST_RUN runs a program
+// on the caller's CPU, and a veth's hops on the sender's. It reports a
+// failed pin with Errorf and runs fn anyway, so a receiver goroutine may
+// call it too.
+func onCPUWhile(tb testing.TB, cpu int, fn func()) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	var orig, set unix.CPUSet
+	if err := unix.SchedGetaffinity(0, &orig); err != nil {
+		tb.Errorf("read CPU affinity: %v", err)
+	}
+	set.Set(cpu)
+	if err := unix.SchedSetaffinity(0, &set); err != nil {
+		tb.Errorf("pin to CPU %d: %v", cpu, err)
+	}
+	defer func() { _ = unix.SchedSetaffinity(0, &orig) }()
+	fn()
 }
