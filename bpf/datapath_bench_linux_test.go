@@ -292,6 +292,12 @@ func (p *benchPair) compare(b *testing.B, unit string, trial func(*testing.B) fl
 		ratios = append(ratios, r[1]/r[0])
 		i++
 	}
+	reportComparison(b, unit, off, on, ratios)
+}
+
+// reportComparison reports the mean rates detached and attached, summed
+// over the iterations, and the median of the iterations' ratios.
+func reportComparison(b *testing.B, unit string, off, on float64, ratios []float64) {
 	n := float64(b.N)
 	b.ReportMetric(off/n, unit+"-detached")
 	b.ReportMetric(on/n, unit+"-attached")
@@ -316,11 +322,7 @@ func (p *benchPair) compareInterleaved(b *testing.B) {
 		on += r1
 		ratios = append(ratios, r1/r0)
 	}
-	n := float64(b.N)
-	b.ReportMetric(off/n, "pkt/s-detached")
-	b.ReportMetric(on/n, "pkt/s-attached")
-	slices.Sort(ratios)
-	b.ReportMetric(ratios[len(ratios)/2], "ratio")
+	reportComparison(b, "pkt/s", off, on, ratios)
 }
 
 // udpTrial sends 64-byte frames (22 bytes of UDP payload) from a to b as
